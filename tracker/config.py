@@ -1,0 +1,69 @@
+"""Configuration the Flask way, without Flask: defaults, then the instance folder's `config.py`,
+then `TRACKER_*` environment variables (values parsed as JSON when they are JSON).
+
+The instance folder is `TRACKER_INSTANCE` (default `./instance`); the rules folder is
+`TRACKER_RULES` (default `./rules`). The web app (part 4) loads the same values into app.config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+PREFIX = "TRACKER_"
+
+DEFAULTS: dict[str, Any] = {
+    "RULES": "rules",
+    # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
+    "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
+    # HTTP time limits in seconds: connect, read (between bytes) and total per document.
+    "HTTP_CONNECT_TIMEOUT": 10.0,
+    "HTTP_READ_TIMEOUT": 20.0,
+    "HTTP_TOTAL_TIMEOUT": 30.0,
+}
+
+
+class Config(dict):
+    """A dict of upper-case settings with Flask's loading verbs."""
+
+    def from_pyfile(self, path: Path) -> bool:
+        """Load upper-case names from a Python file; a missing file is not an error."""
+        if not path.is_file():
+            return False
+        namespace: dict[str, Any] = {"__file__": str(path)}
+        exec(compile(path.read_bytes(), str(path), "exec"), namespace)  # noqa: S102 - admin's own file
+        self.update({k: v for k, v in namespace.items() if k.isupper()})
+        return True
+
+    def from_prefixed_env(self, environ: Mapping[str, str], prefix: str = PREFIX) -> None:
+        """Like Flask's: `TRACKER_X=1` sets `X` to 1 (JSON when it parses, else the string)."""
+        for key in sorted(environ):
+            if not key.startswith(prefix) or key == prefix + "INSTANCE":
+                continue
+            value: Any = environ[key]
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+            self[key[len(prefix):]] = value
+
+
+def instance_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The instance folder: `TRACKER_INSTANCE`, else `./instance` (absolute)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(PREFIX + "INSTANCE") or "instance").resolve()
+
+
+def load_config(test_config: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Defaults, then `instance/config.py`, then `TRACKER_*` variables, then `test_config`."""
+    environ = os.environ if environ is None else environ
+    config = Config(DEFAULTS)
+    config["INSTANCE_PATH"] = str(instance_path(environ))
+    config.from_pyfile(Path(config["INSTANCE_PATH"]) / "config.py")
+    config.from_prefixed_env(environ)
+    if test_config:
+        config.update(test_config)
+    return config

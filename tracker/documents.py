@@ -1,0 +1,33 @@
+"""The values passed between stages: a document read from an input, and the error for bad input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class InputError(Exception):
+    """An input that cannot be read: says which input and what is wrong, never a traceback."""
+
+    def __init__(self, where: str, problem: str):
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+@dataclass
+class Document:
+    """One readable unit: a newspaper page, a web page, or one entry of a feed.
+
+    `name` is how the user named it (the INPUT exactly as given, or `INPUT#N` for a feed entry);
+    `text` is its visible text with line structure kept (articles are split from it);
+    `title` is set when the format itself says what the title is (a feed entry, an e-paper article).
+    """
+
+    name: str
+    text: str
+    kind: str  # "text" | "html" | "pdf" | "feed-entry"
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None  # ISO date or datetime, when the format says
+    source: str | None = None  # a configured source id, when read by the worker
+    meta: dict = field(default_factory=dict)

@@ -1,0 +1,35 @@
+"""Keyword rules, kept as YAML in the rules folder (`TRACKER_RULES`, default `./rules`).
+
+A file holds one rule (a mapping) or many (`rules:` followed by a list of mappings).
+
+    id: biaozhundi              # stable slug: a-z 0-9 _ -, used by subscriptions
+    name: 标准地                 # what people see
+    description: 工业用地"标准地"出让与改革
+    keywords: [标准地]           # any of them fires (required, at least one)
+    all: [出让]                  # each must also appear in the article
+    exclude: [国家标准]          # none may appear in the article
+    near:                        # the term must have one of `with` within N characters
+      - {term: 风光, with: [光伏, 风电, 基地], within: 30}
+    fields: [title, body]        # where to look (default both)
+    sources: [sxrb]              # only articles from these source ids (default all)
+    match: word                  # word (default: Chinese-word aware) or substring
+
+How a rule is evaluated against one article, in this order:
+1. `sources`: an article from another source is skipped;
+2. `fields`: only the title and/or the body are looked at;
+3. `keywords`: every occurrence of any keyword is a candidate hit — in `word` mode only where
+   the keyword is a word of the sentence (标准地 in 出让标准地12宗, not in 国家标准地方标准);
+4. `near`: a candidate hit of a near-`term` keyword stays only where one of `with` is within
+   `within` characters of it; a near whose term is not a keyword must hold somewhere;
+5. `all`: each term must occur in the looked-at fields;
+6. `exclude`: no term may occur there.
+The rule fires when hits remain; each remaining hit is reported with a snippet.
+"""
+
+from tracker.rules.load import Problem, RulesError, check_rules, load_rules, parse_rules_text
+from tracker.rules.model import FIELDS, MATCH_MODES, Near, Rule
+
+__all__ = [
+    "FIELDS", "MATCH_MODES", "Near", "Problem", "Rule", "RulesError",
+    "check_rules", "load_rules", "parse_rules_text",
+]

@@ -1,0 +1,257 @@
+"""Reading rule files: YAML nodes are checked one by one so every problem has a file and line.
+
+`rules/rule.schema.json` describes the same format for editors; tests keep the two in step.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tracker.rules.model import FIELDS, MATCH_MODES, Near, Rule
+from tracker.text.normalize import normalize_term
+
+try:  # libyaml's parser when present: rule sets with 100,000 rules load in seconds
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-Python PyYAML
+    _Loader = yaml.SafeLoader
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+RULE_FIELDS = ("id", "name", "description", "keywords", "all", "exclude", "near", "fields",
+               "sources", "match")
+NEAR_FIELDS = ("term", "with", "within")
+MAX_WITHIN = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a rules file, at a 1-based line (and column when known)."""
+
+    file: str
+    line: int
+    message: str
+    column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class RulesError(Exception):
+    """Rules that cannot be used; `problems` lists each as `file:line: what is wrong`."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+class _FileReader:
+    """Turns one file's node tree into rules, collecting problems instead of stopping."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(Problem(self.filename, _line(node), message,
+                                     node.start_mark.column + 1))
+
+    def read(self, text: str) -> list[Rule]:
+        try:
+            root = yaml.compose(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            line = mark.line + 1 if mark else 1
+            column = mark.column + 1 if mark else None
+            what = err.problem or str(err)
+            lines = text.splitlines()
+            if line <= len(lines) and "\t" in lines[line - 1]:
+                what += " (a tab: YAML indents with spaces only)"
+            self.problems.append(Problem(self.filename, line, f"bad YAML: {what}", column))
+            return []
+        except yaml.YAMLError as err:
+            self.problems.append(Problem(self.filename, 1, f"bad YAML: {err}"))
+            return []
+        if root is None:
+            self.problems.append(Problem(self.filename, 1, "the file holds no rule"))
+            return []
+        if isinstance(root, yaml.MappingNode) and any(
+                isinstance(k, yaml.ScalarNode) and k.value == "rules" for k, _ in root.value):
+            if len(root.value) > 1:
+                self.problem(root, "a file with `rules:` holds nothing else beside that list")
+            items = next(v for k, v in root.value if k.value == "rules")
+            if not isinstance(items, yaml.SequenceNode):
+                self.problem(items, "`rules:` must be followed by a list of rules")
+                return []
+            if not items.value:
+                self.problem(items, "`rules:` is an empty list")
+            return [r for node in items.value if (r := self.rule(node)) is not None]
+        rule = self.rule(root)
+        return [rule] if rule else []
+
+    def mapping(self, node: yaml.Node, allowed: tuple[str, ...], what: str) -> dict | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, f"{what} must be a mapping of fields")
+            return None
+        fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is None:
+                self.problem(key, f"{what} has a field name that is not text")
+            elif name in fields:
+                self.problem(key, f"field `{name}` is given twice")
+            elif name not in allowed:
+                close = difflib.get_close_matches(name, allowed, n=1)
+                hint = f" (did you mean `{close[0]}`?)" if close else ""
+                self.problem(key, f"unknown field `{name}`{hint}; known: {', '.join(allowed)}")
+            else:
+                fields[name] = (key, value)
+        return fields
+
+    def text(self, node: yaml.Node, field: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            self.problem(node, f"`{field}` must be text")
+            return None
+        return node.value.strip()
+
+    def terms(self, node: yaml.Node, field: str, *, required: bool = False) -> tuple[str, ...]:
+        """A term or a list of terms; numbers are taken as text, empty ones are problems."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        before = len(self.problems)
+        out: list[str] = []
+        for item in items:
+            if not isinstance(item, yaml.ScalarNode) or item.tag == "tag:yaml.org,2002:null":
+                self.problem(item, f"each entry of `{field}` must be a word or phrase")
+            elif not normalize_term(item.value):
+                self.problem(item, f"`{field}` has an empty entry")
+            else:
+                out.append(item.value.strip())
+        if required and not out and len(self.problems) == before:
+            self.problem(node, f"`{field}` is empty: give at least one word")
+        return tuple(dict.fromkeys(out))
+
+    def near(self, node: yaml.Node) -> tuple[Near, ...]:
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        out = []
+        for item in items:
+            fields = self.mapping(item, NEAR_FIELDS, "each `near` entry")
+            if fields is None:
+                continue
+            missing = [f for f in NEAR_FIELDS if f not in fields]
+            if missing:
+                self.problem(item, f"`near` entry lacks {', '.join(f'`{m}`' for m in missing)}")
+                continue
+            within_node = fields["within"][1]
+            try:
+                within = int(within_node.value)
+            except (TypeError, ValueError):
+                within = 0
+            if not 1 <= within <= MAX_WITHIN:
+                self.problem(within_node, f"`within` must be a whole number from 1 to {MAX_WITHIN}")
+                continue
+            terms = self.terms(fields["term"][1], "term", required=True)
+            with_ = self.terms(fields["with"][1], "with", required=True)
+            if terms and with_:
+                out.append(Near(terms, with_, within))
+        return tuple(out)
+
+    def choice(self, node: yaml.Node, field: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        values = self.terms(node, field, required=True)
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            self.problem(node, f"`{field}` takes {', '.join(allowed)}, not {', '.join(bad)}")
+        return tuple(v for v in values if v in allowed)
+
+    def rule(self, node: yaml.Node) -> Rule | None:
+        before = len(self.problems)
+        fields = self.mapping(node, RULE_FIELDS, "a rule")
+        if fields is None:
+            return None
+        for required in ("id", "name", "keywords"):
+            if required not in fields:
+                self.problem(node, f"the rule lacks `{required}`")
+        values: dict = {}
+        if "id" in fields:
+            rule_id = self.text(fields["id"][1], "id")
+            if rule_id is not None and not ID_PATTERN.match(rule_id):
+                self.problem(fields["id"][1], f"id `{rule_id}` must be a slug: lower-case a-z, "
+                             "0-9, _ or -, at most 64 characters")
+            values["id"] = rule_id
+        for name in ("name", "description"):
+            if name in fields:
+                values[name] = self.text(fields[name][1], name)
+        for name in ("keywords", "all", "exclude", "sources"):
+            if name in fields:
+                values[name] = self.terms(fields[name][1], name, required=name == "keywords")
+        if "near" in fields:
+            values["near"] = self.near(fields["near"][1])
+        if "fields" in fields:
+            values["fields"] = self.choice(fields["fields"][1], "fields", FIELDS)
+        if "match" in fields:
+            mode = self.text(fields["match"][1], "match")
+            if mode is not None and mode not in MATCH_MODES:
+                self.problem(fields["match"][1], f"`match` is word or substring, not {mode}")
+            values["match"] = mode
+        if len(self.problems) > before:
+            return None
+        return Rule(**values, file=self.filename, line=_line(node))
+
+
+def parse_rules_text(text: str, filename: str = "<rules>") -> tuple[list[Rule], list[Problem]]:
+    """The rules in one file's text and the problems found (the admin editor checks with this)."""
+    reader = _FileReader(filename)
+    rules = reader.read(text)
+    return rules, sorted(reader.problems, key=lambda p: (p.line, p.column or 0))
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The YAML files a rules path stands for: the file itself, or a folder's *.yaml/*.yml."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def check_rules(path: str | Path) -> tuple[list[Rule], list[Problem]]:
+    """Every rule under `path` that is sound, and every problem (including duplicate ids)."""
+    path = Path(path)
+    if not path.exists():
+        return [], [Problem(str(path), 1, "no such file or folder")]
+    rules: list[Rule] = []
+    problems: list[Problem] = []
+    for file in rule_files(path):
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as err:
+            problems.append(Problem(str(file), 1, f"cannot read: {err}"))
+            continue
+        found, file_problems = parse_rules_text(text, str(file))
+        rules.extend(found)
+        problems.extend(file_problems)
+    first: dict[str, Rule] = {}
+    unique: list[Rule] = []
+    for rule in rules:
+        if rule.id in first:
+            seen = first[rule.id]
+            problems.append(Problem(rule.file or "", rule.line or 1,
+                                    f"duplicate id `{rule.id}` (first at {seen.file}:{seen.line})"))
+        else:
+            first[rule.id] = rule
+            unique.append(rule)
+    if path.is_dir() and not rule_files(path):
+        problems.append(Problem(str(path), 1, "the folder holds no .yaml rule file"))
+    return unique, problems
+
+
+def load_rules(path: str | Path) -> list[Rule]:
+    """All rules under `path`; raises RulesError listing every problem if there is any."""
+    rules, problems = check_rules(path)
+    if problems:
+        raise RulesError(problems)
+    return rules
