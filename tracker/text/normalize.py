@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 _CJK = (
     "\u2e80-\u2fdf"  # radicals
@@ -35,6 +35,7 @@ _CJK = (
 )
 CJK_CHAR = re.compile(f"[{_CJK}]")
 _WHITESPACE = re.compile(r"\s+")
+_WHITESPACE_BY_CJK = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
 # Sentence ends where a snippet may start or stop.
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
 
@@ -51,18 +52,25 @@ class Normalized:
         return self.key_offsets[start], self.key_offsets[end - 1] + 1
 
 
-@lru_cache(maxsize=65536)
-def _fold(ch: str) -> str:
-    return unicodedata.normalize("NFKC", ch).lower()
-
-
 class _FoldTable(dict):
-    """str.translate table that folds each character once and remembers it."""
+    """str.translate table: NFKC + lower case of a character, worked out once per character.
+    `odd` holds the characters seen so far that fold to more or fewer than one (… → ...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.odd: set[str] = set()
 
     def __missing__(self, code: int) -> str:
-        folded = _fold(chr(code))
+        folded = unicodedata.normalize("NFKC", chr(code)).lower()
         self[code] = folded
+        if len(folded) != 1:
+            self.odd.add(chr(code))
         return folded
+
+
+# A memo, not state: the fold of a character never changes. Shared so each character is
+# normalised once per process instead of once per page.
+_FOLD = _FoldTable()
 
 
 @lru_cache(maxsize=1)
@@ -73,18 +81,21 @@ def _t2s():
 
 
 def _fold_chars(text: str) -> tuple[str, array]:
-    """Step 1, with offsets. Fast path when every character folds to exactly one."""
-    table = _FoldTable()
-    folded = text.translate(table)
-    if len(folded) == len(text) and all(len(v) == 1 for v in table.values()):
+    """Step 1, with offsets. Characters that fold to more or fewer than one (… → ...) are rare:
+    only they are walked one by one."""
+    folded = text.translate(_FOLD)  # also fills _FOLD.odd with this text's odd characters
+    odd = "".join(_FOLD.odd.intersection(text))
+    if not odd:
         return folded, array("l", range(len(text)))
-    pieces: list[str] = []
     offsets = array("l")
-    for i, ch in enumerate(text):
-        f = table[ord(ch)]
-        pieces.append(f)
-        offsets.extend([i] * len(f))
-    return "".join(pieces), offsets
+    pos = 0
+    for m in re.finditer(f"[{re.escape(odd)}]", text):
+        i = m.start()
+        offsets.extend(range(pos, i))
+        offsets.extend([i] * len(_FOLD[ord(text[i])]))
+        pos = i + 1
+    offsets.extend(range(pos, len(text)))
+    return folded, offsets
 
 
 def _join_words(text: str, offsets: array) -> tuple[str, array]:
@@ -131,13 +142,11 @@ def normalize_term(term: str) -> str:
 
 
 def readable(text: str) -> str:
-    """Page text as one readable line: the same whitespace rule as the key, original characters."""
-    joined, _ = _join_words(text, array("l", range(len(text))))
-    return joined.strip()
+    """Page text as one readable line: the key's whitespace rule, the page's own characters."""
+    return _WHITESPACE.sub(" ", _WHITESPACE_BY_CJK.sub("", text)).strip()
 
 
-@dataclass(frozen=True)
-class Snippet:
+class Snippet(NamedTuple):
     """A short readable passage around a hit: `before`, the hit as printed, `after`."""
 
     before: str
@@ -161,10 +170,14 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     stop = _SENTENCE_END.search(text, end, b)
     if stop:
         b = stop.end()
-    window, offs = _join_words(text[a:b], array("l", range(b - a)))
-    i = bisect_left(offs, start - a)
-    j = bisect_left(offs, end - a)
-    before, hit, after = window[:i].lstrip(), window[i:j], window[j:].rstrip()
+    if _WHITESPACE.search(text, a, b):
+        # \x01 and \x02 (neither space nor CJK) mark the hit through the join.
+        joined = readable(f"{text[a:start]}\x01{text[start:end]}\x02{text[end:b]}")
+        before, rest = joined.split("\x01", 1)
+        hit, after = rest.split("\x02", 1)
+        before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
+    else:  # most snippets: nothing to join
+        before, hit, after = text[a:start], text[start:end], text[end:b]
     prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
     suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
     return Snippet(prefix + before, hit, after + suffix)

@@ -1,0 +1,134 @@
+"""The `tracker` command: a thin layer over the package's functions. Every command has a docstring
+(its help text); tests check that they all do."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from tracker.config import load_config
+from tracker.documents import InputError
+from tracker.rules import RulesError, check_rules, load_rules
+
+EXIT_INPUT = 1  # some input could not be read (the others were processed)
+EXIT_RULES = 2  # the rules cannot be used
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tracker")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Watch Chinese newspapers for the policies you follow."""
+    ctx.obj = load_config()
+
+
+@main.group()
+def rules() -> None:
+    """Check and describe keyword rule files."""
+
+
+@rules.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.pass_obj
+def rules_check(config: dict, path: Path | None) -> None:
+    """Validate rule files (default: TRACKER_RULES); print `file:line: problem` for each."""
+    path = path or Path(config["RULES"])
+    found, problems = check_rules(path)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise SystemExit(EXIT_RULES)
+    click.echo(f"{path}: {len(found)} rules OK")
+
+
+@rules.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of a rule file (for editors and CI)."""
+    click.echo(resources.files("tracker.rules").joinpath("rule.schema.json").read_text("utf-8"))
+
+
+def _load_rules_or_exit(path: Path) -> list:
+    try:
+        return load_rules(path)
+    except RulesError as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(EXIT_RULES) from None
+
+
+@main.command("match")
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path),
+              help="Rule file or folder (default: TRACKER_RULES).")
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",
+              show_default=True, help="text: grouped by rule; jsonl: one line per rule and article.")
+@click.argument("inputs", nargs=-1, required=True)
+@click.pass_obj
+def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ...]) -> None:
+    """Dry run: match INPUT files or URLs (.txt .html .pdf, RSS/Atom) against the rules."""
+    from tracker.matching import Matcher
+    from tracker.sources import read
+
+    matcher = Matcher(_load_rules_or_exit(rules_path or Path(config["RULES"])))
+    failed = 0
+    grouped: dict[str, list] = defaultdict(list)
+    for ref in inputs:
+        try:
+            documents = read(ref, config)
+        except InputError as err:
+            click.echo(f"tracker: {err}", err=True)
+            failed += 1
+            continue
+        for entry, document in enumerate(documents, start=1):
+            for found in matcher.match(document):
+                if fmt == "jsonl":
+                    click.echo(json.dumps(_as_json(ref, entry, len(documents), found),
+                                          ensure_ascii=False))
+                else:
+                    grouped[found.rule.id].append((ref, found))
+    if fmt == "text":
+        _print_grouped(matcher, grouped, color=sys.stdout.isatty())
+    if failed:
+        click.echo(f"tracker: {failed} of {len(inputs)} inputs could not be read", err=True)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _as_json(ref: str, entry: int, entries: int, found) -> dict:
+    doc = found.document
+    out = {"rule": found.rule.id, "document": ref, "title": found.title}
+    if entries > 1 or doc.kind == "feed-entry":
+        out["entry"] = entry
+    if doc.url:
+        out["url"] = doc.url
+    if doc.published:
+        out["published"] = doc.published
+    out["hits"] = [{"keyword": h.keyword, "field": h.field, "offset": h.start,
+                    "snippet": h.snippet.marked()} for h in found.hits]
+    return out
+
+
+def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
+    def mark(hit) -> str:
+        if color:
+            return hit.snippet.before + click.style(hit.snippet.hit, fg="red", bold=True) \
+                + hit.snippet.after
+        return hit.snippet.marked()
+
+    for rule in matcher.rules:
+        found = grouped.get(rule.id)
+        if not found:
+            continue
+        total = sum(len(f.hits) for _, f in found)
+        click.echo(click.style(f"{rule.name} ({rule.id}): {total} hits in {len(found)} articles",
+                               bold=color))
+        for ref, f in found:
+            click.echo(f"  {ref} · {f.title or '(untitled)'}")
+            for hit in f.hits:
+                click.echo(f"    {mark(hit)}")
+        click.echo("")
+    if not grouped:
+        click.echo("no rule fired")
