@@ -115,5 +115,5 @@ def test_a_body_snippet_does_not_run_into_the_headline():
     snippets = {h.field: h.snippet.marked() for f in found for h in f.hits}
     assert found[0].title == "全省首批绿电产业园获批"
     assert snippets == {"title": "全省首批【绿电】产业园获批",
-                        "body": "本报讯 日前，某高新区获批【绿电】产业园试点。"}
+                        "body": "本报讯日前，某高新区获批【绿电】产业园试点。"}
     assert found[0].hits[1].snippet.after == "产业园试点。"

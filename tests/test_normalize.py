@@ -17,7 +17,8 @@ KEYS = [
     ("标准地 + 承诺制", "标准地+承诺制"),
     ("  leading and trailing  ", "leading and trailing"),
     ("", ""),
-    ("㈱ 株式", "(株)株式"),  # a character that NFKC makes longer keeps its offsets
+    ("㈱ 株式", "(株)株式"),
+    ("专业\u200b镇 标准\u00ad地 绿\ufeff电", "专业镇标准地绿电"),  # invisible characters inside words  # a character that NFKC makes longer keeps its offsets
 ]
 
 

@@ -3,6 +3,7 @@
 A page's text is kept as people read it. Matching runs over a *key* made from it:
 
 1. NFKC and lower case, character by character (full-width ＡＢＣ１２３ → abc123, ，→ ,);
+   invisible format characters (zero-width space, soft hyphen) are dropped;
 2. whitespace next to a CJK character is dropped — a line break, a blank line or spaces
    between two Chinese characters do not end a word (乡村振\\n兴 → 乡村振兴, 2024 年 → 2024年);
    other runs of whitespace become one space;
@@ -61,7 +62,10 @@ class _FoldTable(dict):
         self.odd: set[str] = set()
 
     def __missing__(self, code: int) -> str:
-        folded = unicodedata.normalize("NFKC", chr(code)).lower()
+        ch = chr(code)
+        # Format characters (zero-width space and joiners, soft hyphen, BOM) are invisible and
+        # sit inside words: they are dropped like the tags around them.
+        folded = "" if unicodedata.category(ch) == "Cf" else unicodedata.normalize("NFKC", ch).lower()
         self[code] = folded
         if len(folded) != 1:
             self.odd.add(chr(code))
@@ -117,6 +121,11 @@ def _join_words(text: str, offsets: array) -> tuple[str, array]:
     pieces.append(text[pos:])
     out.extend(offsets[pos:])
     return "".join(pieces), out
+
+
+def simplified(text: str) -> str:
+    """Traditional → simplified, one character for one character (offsets stay valid)."""
+    return _simplify(text)
 
 
 def _simplify(text: str) -> str:

@@ -1,0 +1,88 @@
+"""Fetching one http(s) URL into bytes, within a size limit and a total time limit."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import httpx
+
+from tracker.config import DEFAULTS
+from tracker.documents import InputError
+
+USER_AGENT = "tracker/0.1 (+newspaper keyword tracker)"
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A downloaded body with what the server said about it."""
+
+    data: bytes
+    url: str  # after redirects
+    content_type: str | None  # media type only, lower case ("text/html")
+    charset: str | None  # the Content-Type charset: a hint, never trusted over the bytes
+
+
+def setting(config: Mapping[str, Any], key: str) -> float:
+    """A numeric setting, falling back to the default when a partial config omits it."""
+    return float(config.get(key, DEFAULTS[key]))
+
+
+def fetch(url: str, config: Mapping[str, Any]) -> Fetched:
+    """GET `url`; every failure (status, size, timeout, network) is an InputError naming `url`."""
+    limit = int(setting(config, "MAX_DOCUMENT_BYTES"))
+    total = setting(config, "HTTP_TOTAL_TIMEOUT")
+    connect = min(setting(config, "HTTP_CONNECT_TIMEOUT"), total)
+    read = min(setting(config, "HTTP_READ_TIMEOUT"), total)
+    timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+    deadline = time.monotonic() + total
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS,
+                          headers={"User-Agent": USER_AGENT}) as client:
+            with client.stream("GET", url) as response:
+                _check_response(url, response, limit)
+                data = _read_body(url, response, limit, deadline, total)
+                media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                return Fetched(data, str(response.url), media_type or None, response.charset_encoding)
+    except httpx.ConnectTimeout:
+        raise InputError(url, f"timed out after {connect:g} s (connecting)") from None
+    except httpx.TimeoutException:
+        raise InputError(url, f"timed out after {read:g} s") from None
+    except httpx.ConnectError as error:
+        raise InputError(url, f"cannot connect ({error})") from None
+    except httpx.TooManyRedirects:
+        raise InputError(url, f"more than {MAX_REDIRECTS} redirects") from None
+    except httpx.UnsupportedProtocol as error:
+        raise InputError(url, f"unsupported URL ({error})") from None
+    except httpx.DecodingError:
+        raise InputError(url, "the compressed body cannot be decompressed") from None
+    except httpx.HTTPError as error:
+        raise InputError(url, f"HTTP request failed ({type(error).__name__}: {error})") from None
+    except httpx.InvalidURL as error:
+        raise InputError(url, f"is not a valid URL ({error})") from None
+
+
+def _check_response(url: str, response: httpx.Response, limit: int) -> None:
+    if not response.is_success:
+        reason = f" {response.reason_phrase}" if response.reason_phrase else ""
+        raise InputError(url, f"server answered HTTP {response.status_code}{reason}")
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise InputError(url, f"is {int(length):,} bytes, over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)")
+
+
+def _read_body(url: str, response: httpx.Response, limit: int, deadline: float, total: float) -> bytes:
+    """The (decompressed) body, aborted as soon as it passes `limit` bytes or the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():  # as the bytes arrive: a chunk size would wait to fill it
+        size += len(chunk)
+        if size > limit:
+            raise InputError(url, f"is larger than the {limit:,}-byte limit (MAX_DOCUMENT_BYTES); "
+                                  "download stopped")
+        if time.monotonic() > deadline:
+            raise InputError(url, f"timed out after {total:g} s")
+        chunks.append(chunk)
+    return b"".join(chunks)
