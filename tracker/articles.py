@@ -39,7 +39,11 @@ from tracker.text.normalize import simplified
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _WIDE = _CJK + "\u3000-\u303f\uff00-\uffef\u2014\u2018-\u201f\u2026\u00b7"
 _SENTENCE = re.compile(r"[。！？；!?;]")
-_FINISHED = re.compile(r"[。！？；!?;…]+[”’」』）)】》\"']*$")
+_TERMINATORS = "。！？；!?;…"  # a line ending in one of these (then closers) ends a sentence
+_CLOSERS = "”’」』）)】》\"'"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_ALL_IN_BRACKETS = re.compile(r"[（(][^（）()]*[)）]")
+_NOT_HEADLINE = re.compile(r"[，,]|[：:]$|^图为")
 _TRAILER = re.compile(r"\s*[（(](?:下转|转第|上接|接第|续)[^（）()]*[)）]$")
 _INLINE_BYLINE = re.compile(
     rf"(?<=[。！？”])\s*(?:[（(][^（）()]{{2,12}}[)）]|\s[{_CJK}]{{2,3}}(?:\s[{_CJK}]{{2,3}})*)$")
@@ -87,7 +91,7 @@ class Article:
     kind: str = "article"  # "article" | "ad" | "caption"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     start: int  # offset of its first non-space character
     end: int  # offset just past its last non-space character
@@ -100,7 +104,7 @@ class _Line:
     caption: int = -1  # the credit line of the caption it belongs to
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     kind: str  # F furniture, A ad, C caption, Y byline, D dateline, B body, H headline group
     lines: list[int]
@@ -108,7 +112,7 @@ class _Tok:
     closes: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Start:
     line: int  # index of the span's first line
     kind: str = "article"
@@ -162,28 +166,32 @@ def _split_lines(text: str) -> list[_Line]:
 
 
 def _intrinsic(line: _Line) -> None:
-    """Label a line from its own text."""
+    """Label a line from its own text. (Cheap substring checks guard the costly patterns: this
+    runs for every line of every page.)"""
     t = line.text
     if not t:
         return
-    compact = re.sub(r"\s+", "", t)
-    tail = _TRAILER.sub("", t)
-    line.closes = bool(_INLINE_BYLINE.search(tail))
-    line.finished = bool(_FINISHED.search(_INLINE_BYLINE.sub("", tail)))
+    compact = "".join(t.split())
+    tail = _TRAILER.sub("", t) if t[-1] in ")）" else t
+    bylined = tail[-1:] in (")", "）") or tail[-3:-2].isspace() or tail[-4:-3].isspace()
+    line.closes = bylined and bool(_INLINE_BYLINE.search(tail))
+    body = _INLINE_BYLINE.sub("", tail) if line.closes else tail
+    body = body.rstrip(_CLOSERS)
+    line.finished = body[-1:] in _TERMINATORS if body else False
     short = len(compact) <= 64 and not _SENTENCE.search(compact)
     if len(compact) <= 60 and "，" not in compact:
         line.cues = frozenset(k for k, cue in _AD_CUES.items() if cue.search(compact if k != "latin" else t))
-    if _CREDIT.search(t):
+    if ("摄" in t or "供图" in t or "提供" in t) and _CREDIT.search(t):
         line.label = CREDIT
     elif short and len(compact) <= 40 and (_FURN.search(compact) or _PINYIN.match(t)):
         line.label = FURN
-    elif _DATELINE.match(compact) and not re.fullmatch(r"[（(][^（）()]*[)）]", compact):
+    elif _DATELINE.match(compact) and not _ALL_IN_BRACKETS.fullmatch(compact):
         line.label = DATELINE
     elif short and t.startswith(_SUB):
         line.label = SUB
     elif short and len(compact) <= 30 and _BYLINE.search(compact):
         line.label = BYLINE
-    elif short and not re.search(r"[，,]|[：:]$|^图为", compact) and len(re.findall(f"[{_CJK}]", compact)) >= 2 \
+    elif short and not _NOT_HEADLINE.search(compact) and len(_CJK_CHAR.findall(compact)) >= 2 \
             and all(compact.count(a) == compact.count(b) for a, b in _PAIRS):  # brackets closed
         line.label = HEADISH
     else:

@@ -26,9 +26,10 @@ def any_near(spans: Iterable[Span], others: Sequence[Span], within: int) -> bool
     return any(is_near(s, others, within) for s in spans)
 
 
-def longest_first(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Keep the longest of overlapping hits (绿电交易 over 绿电), leftmost first."""
-    kept: list[tuple[int, int, str]] = []
+def longest_first(spans: Iterable[tuple]) -> list[tuple]:
+    """Keep the longest of overlapping hits (绿电交易 over 绿电), leftmost first. Each item is a
+    tuple that starts with (start, end)."""
+    kept: list[tuple] = []
     for span in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
         if kept and span[0] < kept[-1][1]:
             continue

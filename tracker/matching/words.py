@@ -49,18 +49,27 @@ class WordSegmenter:
         return set(accumulate(map(len, self.cut(text)), initial=0))
 
     def boundaries_near(self, text: str, offsets: Iterable[int]) -> set[int]:
-        """The same boundaries as `boundaries`, worked out only in the blocks holding `offsets`."""
+        """The same boundaries as `boundaries`, worked out only in the blocks holding `offsets`.
+        The blocks go to the segmenter in one call, joined by line breaks it cuts on anyway."""
         blocks = [m.span() for m in _BLOCK.finditer(text)]
         starts = [a for a, _ in blocks]
-        cuts: set[int] = set()
-        done: set[int] = set()
+        wanted: set[int] = set()
         for offset in offsets:
             i = bisect_right(starts, offset) - 1
-            if i < 0 or i in done or offset >= blocks[i][1]:
-                continue  # outside every block: no word can hold it
-            done.add(i)
-            a, b = blocks[i]
-            cuts.update(accumulate(map(len, self.cut(text[a:b])), initial=a))
+            if i >= 0 and offset < blocks[i][1]:
+                wanted.add(i)
+        if not wanted:
+            return set()
+        chosen = [blocks[i] for i in sorted(wanted)]
+        begins = iter(a for a, _ in chosen)
+        pos = next(begins)
+        cuts = {pos}
+        for word in self.cut("\n".join(text[a:b] for a, b in chosen)):
+            if word == "\n":
+                pos = next(begins)
+            else:
+                pos += len(word)
+            cuts.add(pos)
         return cuts
 
 

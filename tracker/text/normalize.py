@@ -2,14 +2,15 @@
 
 A page's text is kept as people read it. Matching runs over a *key* made from it:
 
-1. NFKC and lower case, character by character (full-width ＡＢＣ１２３ → abc123, ，→ ,);
-   invisible format characters (zero-width space, soft hyphen) are dropped;
+1. NFKC and lower case, character by character (full-width ＡＢＣ１２３ → abc123); invisible
+   format characters (zero-width space, soft hyphen) are dropped; punctuation stays as printed
+   where NFKC would spell it out or it is CJK punctuation (… ㈱ ，：（）);
 2. whitespace next to a CJK character is dropped — a line break, a blank line or spaces
    between two Chinese characters do not end a word (乡村振\\n兴 → 乡村振兴, 2024 年 → 2024年);
    other runs of whitespace become one space;
 3. traditional → simplified with OpenCC's native `t2s` (專業鎮 → 专业镇).
 
-`key_offsets[i]` is the index in the page text of the character `key[i]` came from, so a hit
+`Normalized.offset(i)` is the index in the page text of the character `key[i]` came from, so a hit
 found in the key is shown to people from the page's own characters (see `snippet`).
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -43,14 +44,23 @@ _SENTENCE_END = re.compile(r"[。！？；!?;]")
 
 @dataclass(frozen=True)
 class Normalized:
-    """A match key and, for each of its characters, where it came from in the page text."""
+    """A match key and where each of its characters came from in the page text, kept as runs:
+    from key offset `run_starts[i]` on, characters come one for one from page offset
+    `run_sources[i]` on. A run ends where whitespace was dropped or a character folded to more
+    or fewer than one: a page needs about one run per line, not an entry per character."""
 
     key: str
-    key_offsets: array
+    run_starts: list[int]
+    run_sources: list[int]
+
+    def offset(self, k: int) -> int:
+        """The page offset of key character `k`."""
+        i = bisect_right(self.run_starts, k) - 1
+        return self.run_sources[i] + k - self.run_starts[i]
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The page-text span of the key span [start, end)."""
-        return self.key_offsets[start], self.key_offsets[end - 1] + 1
+        return self.offset(start), self.offset(end - 1) + 1
 
 
 class _FoldTable(dict):
@@ -63,13 +73,29 @@ class _FoldTable(dict):
 
     def __missing__(self, code: int) -> str:
         ch = chr(code)
+        category = unicodedata.category(ch)
         # Format characters (zero-width space and joiners, soft hyphen, BOM) are invisible and
         # sit inside words: they are dropped like the tags around them.
-        folded = "" if unicodedata.category(ch) == "Cf" else unicodedata.normalize("NFKC", ch).lower()
+        folded = "" if category == "Cf" else unicodedata.normalize("NFKC", ch).lower()
+        if category[0] in "PS" and (len(folded) > 1 or _CJK_PUNCTUATION.match(ch)):
+            folded = ch  # … → ... and ，→ , help no match: punctuation stays as printed
         self[code] = folded
         if len(folded) != 1:
             self.odd.add(chr(code))
         return folded
+
+
+_CJK_PUNCTUATION = re.compile("[\u3000-\u303f\ufe30-\ufe4f\uff00-\uffef]")
+
+
+@lru_cache(maxsize=1)
+def _needs_more_than_lower() -> re.Pattern:
+    """The BMP characters whose fold is not plain lower-casing, as one character class (worked
+    out once, ~0.1 s): a page without them is folded by str.lower() alone."""
+    odd = [chr(c) for c in range(0x10000)
+           if not 0xD800 <= c < 0xE000 and _FOLD[c] != chr(c).lower() or len(chr(c).lower()) != 1
+           or chr(c) in "Σς"]  # str.lower() reads Σ by its place in the word; _FOLD cannot
+    return re.compile("[" + "".join(re.escape(c) for c in odd) + "]")
 
 
 # A memo, not state: the fold of a character never changes. Shared so each character is
@@ -84,43 +110,74 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
-def _fold_chars(text: str) -> tuple[str, array]:
-    """Step 1, with offsets. Characters that fold to more or fewer than one (… → ...) are rare:
-    only they are walked one by one."""
+Runs = tuple[list[int], list[int]]  # (starts, sources): see Normalized
+
+
+def _fold_chars(text: str) -> tuple[str, Runs]:
+    """Step 1, with its runs. Characters that fold to more or fewer than one (… → ...) are
+    rare: only they start new runs."""
+    starts, sources = [0], [0]
+    if text.isascii() or (max(text) < "\U00010000" and not _needs_more_than_lower().search(text)):
+        return text.lower(), (starts, sources)  # most pages: C speed
     folded = text.translate(_FOLD)  # also fills _FOLD.odd with this text's odd characters
     odd = "".join(_FOLD.odd.intersection(text))
     if not odd:
-        return folded, array("l", range(len(text)))
-    offsets = array("l")
-    pos = 0
+        return folded, (starts, sources)
+    at = 0  # position in `folded` of text[i]
+    last = 0  # text position of the previous odd character's end
     for m in re.finditer(f"[{re.escape(odd)}]", text):
         i = m.start()
-        offsets.extend(range(pos, i))
-        offsets.extend([i] * len(_FOLD[ord(text[i])]))
-        pos = i + 1
-    offsets.extend(range(pos, len(text)))
-    return folded, offsets
+        at += i - last
+        for _ in _FOLD[ord(text[i])]:  # each character it became comes from text[i]
+            starts.append(at)
+            sources.append(i)
+            at += 1
+        starts.append(at)
+        sources.append(i + 1)
+        last = i + 1
+    return folded, (starts, sources)
 
 
-def _join_words(text: str, offsets: array) -> tuple[str, array]:
+def _join_words(text: str) -> tuple[str, Runs]:
     """Step 2: drop whitespace touching a CJK character, fold other runs into one space."""
     pieces: list[str] = []
-    out = array("l")
-    pos = 0
+    starts, sources = [0], [0]
+    pos = out = 0
     for m in _WHITESPACE.finditer(text):
         a, b = m.span()
         pieces.append(text[pos:a])
-        out.extend(offsets[pos:a])
+        out += a - pos
         before = text[a - 1] if a > 0 else ""
         after = text[b] if b < len(text) else ""
-        keep = before and after and not CJK_CHAR.match(before) and not CJK_CHAR.match(after)
-        if keep:
-            pieces.append(" ")
-            out.append(offsets[a])
+        if before and after and not CJK_CHAR.match(before) and not CJK_CHAR.match(after):
+            pieces.append(" ")  # the space stands for the run's first character
+            starts.append(out)
+            sources.append(a)
+            out += 1
+        starts.append(out)
+        sources.append(b)
         pos = b
     pieces.append(text[pos:])
-    out.extend(offsets[pos:])
-    return "".join(pieces), out
+    return "".join(pieces), (starts, sources)
+
+
+def _compose(outer: Runs, inner: Runs, length: int) -> Runs:
+    """Runs for key → page from runs for key → folded (`outer`) and folded → page (`inner`)."""
+    if inner == ([0], [0]):
+        return outer
+    starts: list[int] = []
+    sources: list[int] = []
+    bounds = outer[0][1:] + [length]
+    for k, f, end in zip(outer[0], outer[1], bounds):
+        i = bisect_right(inner[0], f) - 1
+        starts.append(k)
+        sources.append(inner[1][i] + f - inner[0][i])
+        for j in range(i + 1, len(inner[0])):
+            if inner[0][j] >= f + end - k:
+                break
+            starts.append(k + inner[0][j] - f)
+            sources.append(inner[1][j])
+    return starts, sources
 
 
 def simplified(text: str) -> str:
@@ -140,9 +197,9 @@ def _simplify(text: str) -> str:
 
 def normalize(text: str) -> Normalized:
     """The match key of `text` with its offset map (see the module docstring)."""
-    folded, offsets = _fold_chars(text)
-    joined, offsets = _join_words(folded, offsets)
-    return Normalized(_simplify(joined), offsets)
+    folded, fold_runs = _fold_chars(text)
+    joined, join_runs = _join_words(folded)
+    return Normalized(_simplify(joined), *_compose(join_runs, fold_runs, len(joined)))
 
 
 def normalize_term(term: str) -> str:
