@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import pytest
 
+from builders import make_pdf
 from tracker.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +80,8 @@ def test_bad_inputs_are_named_and_the_good_ones_still_matched(tmp_path, theme_ru
     empty.write_bytes(b"")
     junk = tmp_path / "junk.txt"
     junk.write_bytes(bytes(range(256)) * 64)
+    scanned = tmp_path / "scanned.pdf"
+    scanned.write_bytes(make_pdf([[]]))  # a drawing, no text layer
     huge = tmp_path / "huge.txt"
     with huge.open("wb") as f:
         f.truncate(50 * 1024 * 1024)  # sparse: refused by its size before it is read
@@ -88,18 +91,43 @@ def test_bad_inputs_are_named_and_the_good_ones_still_matched(tmp_path, theme_ru
     url = f"http://127.0.0.1:{silent.getsockname()[1]}/page.html"
     try:
         done = tracker("match", "--rules", str(theme_rules), "--format", "jsonl", str(empty),
-                       str(junk), str(huge), url, str(tmp_path / "missing.txt"), str(good),
+                       str(junk), str(scanned), str(huge), url, str(tmp_path / "missing.txt"),
+                       str(good),
                        env={"TRACKER_HTTP_TOTAL_TIMEOUT": "1", "TRACKER_HTTP_READ_TIMEOUT": "1"})
     finally:
         silent.close()
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    for bad in (empty, junk, huge, url, tmp_path / "missing.txt"):
+    for bad in (empty, junk, scanned, huge, url, tmp_path / "missing.txt"):
         assert any(line.startswith(f"tracker: {bad}: ") for line in done.stderr.splitlines()), \
             (bad, done.stderr)
-    assert "5 of 6 inputs could not be read" in done.stderr
+    assert "no text layer" in done.stderr
+    assert "6 of 7 inputs could not be read" in done.stderr
     (line,) = done.stdout.splitlines()
     assert json.loads(line)["document"] == str(good)
+
+
+def test_an_unexpected_failure_in_one_input_is_reported_and_the_rest_go_on(tmp_path, monkeypatch,
+                                                                        theme_rules):
+    """A bug met on one input (here: a stand-in reader that raises) is named, not a traceback."""
+    from click.testing import CliRunner
+
+    import tracker.sources
+
+    def read(ref, config):
+        if ref.endswith("bad.txt"):
+            raise RuntimeError("boom")
+        return real_read(ref, config)
+
+    real_read = tracker.sources.read
+    monkeypatch.setattr(tracker.sources, "read", read)
+    good = tmp_path / "good.txt"
+    good.write_text("推动专业镇发展。", encoding="utf-8")
+    result = CliRunner().invoke(main, ["match", "--rules", str(theme_rules), "--format", "jsonl",
+                                       str(tmp_path / "bad.txt"), str(good)])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'bad.txt'}: could not be matched (RuntimeError: boom)" in result.output
+    assert '"rule": "s0"' in result.output
 
 
 def test_a_rules_file_with_a_tab_stops_before_matching(tmp_path):

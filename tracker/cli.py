@@ -79,12 +79,18 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
     for ref in inputs:
         try:
             documents = read(ref, config)
+            results = matcher.match_many(documents)
         except InputError as err:
             click.echo(f"tracker: {err}", err=True)
             failed += 1
             continue
-        for entry, document in enumerate(documents, start=1):
-            for found in matcher.match(document):
+        except Exception as err:  # noqa: BLE001 - one input's failure must not stop the others
+            click.echo(f"tracker: {ref}: could not be matched ({type(err).__name__}: {err})",
+                       err=True)
+            failed += 1
+            continue
+        for entry, (document, fired) in enumerate(zip(documents, results), start=1):
+            for found in fired:
                 if fmt == "jsonl":
                     click.echo(json.dumps(_as_json(ref, entry, len(documents), found),
                                           ensure_ascii=False))
