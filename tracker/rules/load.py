@@ -5,39 +5,17 @@
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from tracker.rules.model import FIELDS, MATCH_MODES, Near, Rule
 from tracker.text.normalize import normalize_term
-
-try:  # libyaml's parser when present: rule sets with 100,000 rules load in seconds
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python PyYAML
-    _Loader = yaml.SafeLoader
-
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+from tracker.yamlcheck import ID_PATTERN, NULL, NodeReader, Problem, line_of
 RULE_FIELDS = ("id", "name", "description", "keywords", "all", "exclude", "near", "fields",
                "sources", "match")
 NEAR_FIELDS = ("term", "with", "within")
 MAX_WITHIN = 1000
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a rules file, at a 1-based line (and column when known)."""
-
-    file: str
-    line: int
-    message: str
-    column: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
 
 
 class RulesError(Exception):
@@ -48,39 +26,14 @@ class RulesError(Exception):
         self.problems = problems
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-class _FileReader:
+class _FileReader(NodeReader):
     """Turns one file's node tree into rules, collecting problems instead of stopping."""
 
-    def __init__(self, filename: str):
-        self.filename = filename
-        self.problems: list[Problem] = []
-
-    def problem(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(Problem(self.filename, _line(node), message,
-                                     node.start_mark.column + 1))
-
     def read(self, text: str) -> list[Rule]:
-        try:
-            root = yaml.compose(text, Loader=_Loader)
-        except yaml.MarkedYAMLError as err:
-            mark = err.problem_mark or err.context_mark
-            line = mark.line + 1 if mark else 1
-            column = mark.column + 1 if mark else None
-            what = err.problem or str(err)
-            lines = text.splitlines()
-            if line <= len(lines) and "\t" in lines[line - 1]:
-                what += " (a tab: YAML indents with spaces only)"
-            self.problems.append(Problem(self.filename, line, f"bad YAML: {what}", column))
-            return []
-        except yaml.YAMLError as err:
-            self.problems.append(Problem(self.filename, 1, f"bad YAML: {err}"))
-            return []
+        root = self.compose(text)
         if root is None:
-            self.problems.append(Problem(self.filename, 1, "the file holds no rule"))
+            if not self.problems:
+                self.problems.append(Problem(self.filename, 1, "the file holds no rule"))
             return []
         if isinstance(root, yaml.MappingNode) and any(
                 isinstance(k, yaml.ScalarNode) and k.value == "rules" for k, _ in root.value):
@@ -96,38 +49,13 @@ class _FileReader:
         rule = self.rule(root)
         return [rule] if rule else []
 
-    def mapping(self, node: yaml.Node, allowed: tuple[str, ...], what: str) -> dict | None:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{what} must be a mapping of fields")
-            return None
-        fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
-            if name is None:
-                self.problem(key, f"{what} has a field name that is not text")
-            elif name in fields:
-                self.problem(key, f"field `{name}` is given twice")
-            elif name not in allowed:
-                close = difflib.get_close_matches(name, allowed, n=1)
-                hint = f" (did you mean `{close[0]}`?)" if close else ""
-                self.problem(key, f"unknown field `{name}`{hint}; known: {', '.join(allowed)}")
-            else:
-                fields[name] = (key, value)
-        return fields
-
-    def text(self, node: yaml.Node, field: str) -> str | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            self.problem(node, f"`{field}` must be text")
-            return None
-        return node.value.strip()
-
     def terms(self, node: yaml.Node, field: str, *, required: bool = False) -> tuple[str, ...]:
         """A term or a list of terms; numbers are taken as text, empty ones are problems."""
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
         before = len(self.problems)
         out: list[str] = []
         for item in items:
-            if not isinstance(item, yaml.ScalarNode) or item.tag == "tag:yaml.org,2002:null":
+            if not isinstance(item, yaml.ScalarNode) or item.tag == NULL:
                 self.problem(item, f"each entry of `{field}` must be a word or phrase")
             elif not normalize_term(item.value):
                 self.problem(item, f"`{field}` has an empty entry")
@@ -201,7 +129,7 @@ class _FileReader:
             values["match"] = mode
         if len(self.problems) > before:
             return None
-        return Rule(**values, file=self.filename, line=_line(node))
+        return Rule(**values, file=self.filename, line=line_of(node))
 
 
 def parse_rules_text(text: str, filename: str = "<rules>") -> tuple[list[Rule], list[Problem]]:
