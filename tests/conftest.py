@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from loopback import Site, serve
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +26,12 @@ def seeds_dir() -> Path:
 def seed_texts(seeds_dir: Path) -> dict[str, str]:
     """Seed page text by file name, in file-name order."""
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(seeds_dir.glob("*.txt"))}
+
+
+@pytest.fixture
+def site(monkeypatch) -> Iterator[Site]:
+    """A real HTTP server on 127.0.0.1 (no proxy in the way); see tests/loopback.py."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serve() as state:
+        yield state

@@ -19,7 +19,7 @@ KEYS = [
     ("", ""),
     ("㈱ 株式…", "㈱株式…"),  # punctuation and symbols NFKC would spell out stay whole
     ("ﬁnance", "finance"),  # a letter that NFKC makes longer keeps its offsets
-    ("专业\u200b镇 标准\u00ad地 绿\ufeff电", "专业镇标准地绿电"),  # invisible characters inside words  # a character that NFKC makes longer keeps its offsets
+    ("专业\u200b镇 标准\u00ad地 绿\ufeff电", "专业镇标准地绿电"),  # invisible, inside words
 ]
 
 

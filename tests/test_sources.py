@@ -17,21 +17,20 @@ from __future__ import annotations
 import html
 import os
 import socket
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import feedparser
 import pytest
 
 from tracker.config import load_config
+from loopback import respond, stream
 from tracker.documents import InputError
 from tracker.sources import read
 from tracker.sources.reader import detect_kind
-from test_pdf import make_pdf
+from builders import make_pdf
 
 LIMIT = 100_000
 
@@ -256,85 +255,6 @@ def test_an_external_dtd_is_not_read(tmp_path, config):
 
 
 # ---------------------------------------------------------------- HTTP
-
-
-@dataclass
-class Site:
-    """A loopback web server: routes by path, a log of requested paths, a latch for stuck handlers."""
-
-    base: str = ""
-    routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = field(default_factory=dict)
-    requested: list[str] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-    sent: dict[str, int] = field(default_factory=dict)
-    finished: dict[str, threading.Event] = field(default_factory=dict)
-
-
-def respond(body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200,
-            headers: dict[str, str] | None = None) -> Callable[[BaseHTTPRequestHandler], None]:
-    def handle(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            handler.send_header(key, value)
-        handler.end_headers()
-        handler.wfile.write(body)
-    return handle
-
-
-@pytest.fixture
-def site(monkeypatch) -> Iterator[Site]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    state = Site()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requested.append(self.path)
-            route = state.routes.get(self.path)
-            if route is None:
-                self.send_error(404)
-            else:
-                route(self)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-def stream(state: Site, name: str, total: int,
-           content_length: bool) -> Callable[[BaseHTTPRequestHandler], None]:
-    """A body of `total` bytes written in 64 KB chunks, counting what the client accepted."""
-    chunk = b"x" * 65536
-    state.finished[name] = threading.Event()
-
-    def handle(handler: BaseHTTPRequestHandler) -> None:
-        state.sent[name] = 0
-        try:
-            handler.send_response(200)
-            handler.send_header("Content-Type", "text/plain; charset=utf-8")
-            if content_length:
-                handler.send_header("Content-Length", str(total))
-            handler.end_headers()
-            while state.sent[name] < total and not state.release.is_set():
-                handler.wfile.write(chunk)
-                state.sent[name] += len(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        finally:
-            state.finished[name].set()
-    return handle
 
 
 def test_a_web_page(site, config, page):

@@ -89,7 +89,7 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
                        err=True)
             failed += 1
             continue
-        for entry, (document, fired) in enumerate(zip(documents, results), start=1):
+        for entry, fired in enumerate(results, start=1):
             for found in fired:
                 if fmt == "jsonl":
                     click.echo(json.dumps(_as_json(ref, entry, len(documents), found),
