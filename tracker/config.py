@@ -16,6 +16,13 @@ PREFIX = "TRACKER_"
 
 DEFAULTS: dict[str, Any] = {
     "RULES": "rules",
+    # In the instance folder unless absolute.
+    "DATABASE": "tracker.db",
+    "SOURCES": "sources.yaml",
+    # A dropped file younger than this is still being copied: it waits for the next cycle.
+    "FOLDER_SETTLE_SECONDS": 5.0,
+    # An e-paper issue (index, pages, articles) gets at most this long.
+    "EPAPER_DEADLINE": 120.0,
     # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
     "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
     # HTTP time limits in seconds: connect, read (between bytes) and total per document.
@@ -67,3 +74,9 @@ def load_config(test_config: Mapping[str, Any] | None = None,
     if test_config:
         config.update(test_config)
     return config
+
+
+def instance_file(config: Mapping[str, Any], key: str) -> Path:
+    """A file setting, relative to the instance folder unless absolute."""
+    path = Path(config[key])
+    return path if path.is_absolute() else Path(config["INSTANCE_PATH"]) / path

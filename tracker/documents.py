@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# Kinds that are one article each; any other document is a page, split into its articles.
+ARTICLE_KINDS = frozenset({"feed-entry", "epaper", "article"})
+
+
 class InputError(Exception):
     """An input that cannot be read: says which input and what is wrong, never a traceback."""
 
@@ -31,3 +35,7 @@ class Document:
     published: str | None = None  # ISO date or datetime, when the format says
     source: str | None = None  # a configured source id, when read by the worker
     meta: dict = field(default_factory=dict)
+
+    @property
+    def is_article(self) -> bool:
+        return self.kind in ARTICLE_KINDS

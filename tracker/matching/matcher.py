@@ -230,7 +230,9 @@ def _text(document: Document) -> str:
 
 
 def _articles(document: Document, text: str) -> list[Article]:
-    """A titled document is one article; a page is split into its articles."""
+    """A titled document or an article is one article; a page is split into its articles."""
     if document.title:
         return [Article(0, len(text), document.title, 0, len(document.title))]
+    if document.is_article:
+        return [Article(0, len(text), None)]
     return split_page(text) or [Article(0, len(text), None)]

@@ -23,6 +23,9 @@ class Fetched:
     url: str  # after redirects
     content_type: str | None  # media type only, lower case ("text/html")
     charset: str | None  # the Content-Type charset: a hint, never trusted over the bytes
+    etag: str | None = None  # validators for the next conditional GET
+    last_modified: str | None = None
+    not_modified: bool = False  # 304: what we have is current (data is empty)
 
 
 def setting(config: Mapping[str, Any], key: str) -> float:
@@ -30,8 +33,16 @@ def setting(config: Mapping[str, Any], key: str) -> float:
     return float(config.get(key, DEFAULTS[key]))
 
 
-def fetch(url: str, config: Mapping[str, Any]) -> Fetched:
-    """GET `url`; every failure (status, size, timeout, network) is an InputError naming `url`."""
+def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
+          last_modified: str | None = None) -> Fetched:
+    """GET `url`; every failure (status, size, timeout, network) is an InputError naming `url`.
+    With `etag`/`last_modified` from an earlier Fetched the GET is conditional: an unchanged
+    resource costs one 304 (Fetched.not_modified) and no body."""
+    headers = {"User-Agent": USER_AGENT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     limit = int(setting(config, "MAX_DOCUMENT_BYTES"))
     total = setting(config, "HTTP_TOTAL_TIMEOUT")
     connect = min(setting(config, "HTTP_CONNECT_TIMEOUT"), total)
@@ -40,12 +51,15 @@ def fetch(url: str, config: Mapping[str, Any]) -> Fetched:
     deadline = time.monotonic() + total
     try:
         with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS,
-                          headers={"User-Agent": USER_AGENT}) as client:
+                          headers=headers) as client:
             with client.stream("GET", url) as response:
+                if response.status_code == 304 and (etag or last_modified):
+                    return Fetched(b"", str(response.url), None, None, etag, last_modified, True)
                 _check_response(url, response, limit)
                 data = _read_body(url, response, limit, deadline, total)
                 media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                return Fetched(data, str(response.url), media_type or None, response.charset_encoding)
+                return Fetched(data, str(response.url), media_type or None, response.charset_encoding,
+                               response.headers.get("etag"), response.headers.get("last-modified"))
     except httpx.ConnectTimeout:
         raise InputError(url, f"timed out after {connect:g} s (connecting)") from None
     except httpx.TimeoutException:

@@ -1,5 +1,4 @@
-"""The `tracker` command: a thin layer over the package's functions. Every command has a docstring
-(its help text); tests check that they all do."""
+"""Commands for trying rules: match, rules check/schema, demo."""
 
 from __future__ import annotations
 
@@ -11,20 +10,9 @@ from pathlib import Path
 
 import click
 
-from tracker.config import load_config
+from tracker.cli import EXIT_INPUT, EXIT_RULES, main
 from tracker.documents import InputError
 from tracker.rules import RulesError, check_rules, load_rules
-
-EXIT_INPUT = 1  # some input could not be read (the others were processed)
-EXIT_RULES = 2  # the rules cannot be used
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tracker")
-@click.pass_context
-def main(ctx: click.Context) -> None:
-    """Watch Chinese newspapers for the policies you follow."""
-    ctx.obj = load_config()
 
 
 @main.group()

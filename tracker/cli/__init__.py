@@ -1,0 +1,30 @@
+"""The `tracker` command: a thin layer over the package's functions, one module per area
+(matching: match, rules, demo; archive: sources, worker, search, backfill). Every command has a
+docstring (its help text); tests check that they all do."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from tracker.config import load_config
+
+EXIT_INPUT = 1  # some input could not be read (the others were processed)
+EXIT_RULES = 2  # the rules cannot be used
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tracker")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Watch Chinese newspapers for the policies you follow."""
+    ctx.obj = load_config()
+    logging.basicConfig(level=os.environ.get("TRACKER_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+from tracker.cli import archive, matching  # noqa: E402,F401 - the commands register themselves
+
+

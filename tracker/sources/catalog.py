@@ -1,0 +1,208 @@
+"""The configured sources: `instance/sources.yaml`, checked like rule files (file:line).
+
+    sources:
+      - id: sxrb                       # slug; articles and rules refer to it
+        name: 山西日报
+        type: epaper                   # feed | epaper | folder (told from url/path when clear)
+        url: https://example.cn/sxrb/html/{date:%Y-%m}/{date:%d}/node_1.htm
+        schedule: "30 6 * * *"         # cron, minute hour day month weekday (default 06:30)
+        timezone: Asia/Shanghai        # the schedule's and the issue dates' zone (default)
+        enabled: true
+        days: 2                        # epaper: today and the days before (default 1: today)
+        pages: 'node_\\d+\\.htm'          # epaper: links to the other pages (版面)
+        articles: 'content_[\\w-]+\\.htm' # epaper: links to the articles of a page
+      - id: gov-feed
+        name: 省政府信息公开
+        url: https://example.cn/rss.xml  # a feed: entries become articles
+        fetch_full: true                 # when an entry is only a teaser, read the linked page
+      - id: drop
+        name: 投放目录
+        path: /srv/tracker/drop          # a folder: .txt .html .pdf files, each read once
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from tracker.yamlcheck import ID_PATTERN, NodeReader, Problem
+
+TYPES = ("feed", "epaper", "folder")
+DEFAULT_SCHEDULE = "30 6 * * *"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_PAGES = r"node_\d+\.htm"
+DEFAULT_ARTICLES = r"content_[\w-]+\.htm"
+FIELDS = ("id", "name", "type", "url", "path", "schedule", "timezone", "enabled", "days",
+          "pages", "articles", "fetch_full")
+_CRON_FIELD = re.compile(r"^[\d*/,\-a-zA-Z?]+$")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    type: str
+    url: str | None = None
+    path: str | None = None
+    schedule: str = DEFAULT_SCHEDULE
+    timezone: str = DEFAULT_TIMEZONE
+    enabled: bool = True
+    days: int = 1
+    pages: str = DEFAULT_PAGES
+    articles: str = DEFAULT_ARTICLES
+    fetch_full: bool = False
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def location(self) -> str:
+        return self.url or self.path or ""
+
+
+class SourcesError(Exception):
+    """A sources file that cannot be used; `problems` lists each as `file:line: what`."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+def infer_type(url: str | None, path: str | None) -> str | None:
+    """The type a source's url or path makes plain, or None when it must be said."""
+    if path:
+        return "folder"
+    if not url:
+        return None
+    if "{date" in url:
+        return "epaper"
+    lowered = url.lower().split("?")[0]
+    if lowered.endswith((".xml", ".rss", ".atom", "/feed", "/rss")) or "rss" in lowered:
+        return "feed"
+    return None
+
+
+class _SourcesReader(NodeReader):
+    def read(self, text: str) -> list[Source]:
+        root = self.compose(text)
+        if root is None:
+            if not self.problems:
+                self.problems.append(Problem(self.filename, 1, "the file lists no source"))
+            return []
+        fields = self.mapping(root, ("sources",), "the file")
+        if fields is None:
+            return []
+        if "sources" not in fields:
+            self.problem(root, "the file must start with `sources:` and a list")
+            return []
+        items = fields["sources"][1]
+        if not isinstance(items, yaml.SequenceNode):
+            self.problem(items, "`sources:` must be followed by a list of sources")
+            return []
+        found = [s for node in items.value if (s := self.source(node)) is not None]
+        seen: dict[str, Source] = {}
+        for source in found:
+            if source.id in seen:
+                self.problems.append(Problem(self.filename, source.line or 1,
+                                             f"duplicate id `{source.id}` (first at line "
+                                             f"{seen[source.id].line})"))
+            seen.setdefault(source.id, source)
+        return list(seen.values())
+
+    def source(self, node: yaml.Node) -> Source | None:
+        before = len(self.problems)
+        fields = self.mapping(node, FIELDS, "a source")
+        if fields is None:
+            return None
+        values: dict = {}
+        for name in ("id", "name", "type", "url", "path", "schedule", "timezone", "pages",
+                     "articles"):
+            if name in fields:
+                values[name] = self.text(fields[name][1], name)
+        for name in ("id", "name"):
+            if name not in fields:
+                self.problem(node, f"the source lacks `{name}`")
+        if values.get("id") and not ID_PATTERN.match(values["id"]):
+            self.problem(fields["id"][1], "id must be a slug: lower-case a-z, 0-9, _ or -")
+        url, path = values.get("url"), values.get("path")
+        if bool(url) == bool(path):
+            self.problem(node, "a source has either `url` or `path`, not both or neither")
+        if url and not re.match(r"^https?://", url):
+            self.problem(fields["url"][1], "`url` must start with http:// or https://")
+        kind = values.get("type") or infer_type(url, path)
+        if kind is None:
+            self.problem(node, "cannot tell the type from the url: say `type: feed` or "
+                         "`type: epaper`")
+        elif kind not in TYPES:
+            self.problem(fields["type"][1], f"`type` is one of {', '.join(TYPES)}, not {kind}")
+        elif kind == "folder" and not path or kind != "folder" and not url:
+            self.problem(node, f"a {kind} source needs `{'path' if kind == 'folder' else 'url'}`")
+        values["type"] = kind
+        self.check_schedule(fields, values)
+        for name in ("pages", "articles"):
+            if values.get(name):
+                try:
+                    re.compile(values[name])
+                except re.error as err:
+                    self.problem(fields[name][1], f"`{name}` is not a regular expression: {err}")
+        for name in ("enabled", "fetch_full"):
+            if name in fields:
+                value = fields[name][1]
+                if value.tag != "tag:yaml.org,2002:bool":
+                    self.problem(value, f"`{name}` is true or false")
+                else:
+                    values[name] = value.value.lower() in ("true", "yes", "on")
+        if "days" in fields:
+            value = fields["days"][1]
+            if value.tag != "tag:yaml.org,2002:int" or not 1 <= int(value.value) <= 31:
+                self.problem(value, "`days` is a whole number from 1 to 31")
+            else:
+                values["days"] = int(value.value)
+        if len(self.problems) > before:
+            return None
+        clean = {k: v for k, v in values.items() if v is not None}
+        return Source(**clean, file=self.filename, line=node.start_mark.line + 1)
+
+    def check_schedule(self, fields: dict, values: dict) -> None:
+        schedule = values.get("schedule")
+        if schedule is not None:
+            parts = schedule.split()
+            if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
+                self.problem(fields["schedule"][1], "`schedule` is cron: five fields, minute hour "
+                             "day month weekday (e.g. \"30 6 * * *\")")
+        zone = values.get("timezone")
+        if zone is not None:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                self.problem(fields["timezone"][1], f"unknown time zone `{zone}`")
+
+
+def parse_sources_text(text: str, filename: str = "sources.yaml") -> tuple[list[Source],
+                                                                            list[Problem]]:
+    reader = _SourcesReader(filename)
+    sources = reader.read(text)
+    return sources, sorted(reader.problems, key=lambda p: (p.line, p.column or 0))
+
+
+def check_sources(path: str | Path) -> tuple[list[Source], list[Problem]]:
+    """The sound sources in the file and every problem found."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return [], [Problem(str(path), 1, "no such file (copy sources.example.yaml to start)")]
+    except (OSError, UnicodeDecodeError) as err:
+        return [], [Problem(str(path), 1, f"cannot read: {err}")]
+    return parse_sources_text(text, str(path))
+
+
+def load_sources(path: str | Path) -> list[Source]:
+    """All sources in the file; raises SourcesError listing every problem if there is any."""
+    sources, problems = check_sources(path)
+    if problems:
+        raise SourcesError(problems)
+    return sources

@@ -1,0 +1,182 @@
+"""What is new at one configured source, by its type. No database here: what the source has seen
+before comes in as SourceState, and what to remember comes back in Collected, for the worker to
+record only after the articles are stored (a worker killed half-way then loses nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from tracker.documents import Document, InputError
+from tracker.sources.catalog import Source
+from tracker.sources.http import fetch
+from tracker.sources.reader import documents, read
+
+FOLDER_SUFFIXES = {".txt", ".text", ".html", ".htm", ".pdf"}
+TEASER_CHARS = 200  # an entry whose text is shorter is a teaser (with fetch_full: read the page)
+_DATE_IN_NAME = re.compile(r"(20\d\d)[-_.]?([01]\d)[-_.]?([0-3]\d)")
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the source gave before: validators for a conditional GET, files already read."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    files: Mapping[str, str] = field(default_factory=dict)  # path → sha256
+
+
+@dataclass(frozen=True)
+class SeenFile:
+    path: str
+    sha256: str
+    size: int
+    mtime: float
+    error: str | None = None
+
+
+@dataclass
+class Collected:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # parts that failed; the rest went on
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    files: list[SeenFile] = field(default_factory=list)
+
+
+def collect(source: Source, config: Mapping[str, Any], state: SourceState,
+            today: date | None = None) -> Collected:
+    """What is new at `source`; an InputError when the source as a whole cannot be read."""
+    today = today or datetime.now(ZoneInfo(source.timezone)).date()
+    if source.type == "feed":
+        return collect_feed(source, config, state, today)
+    if source.type == "folder":
+        return collect_folder(source, config, state, today)
+    if source.type == "epaper":
+        return collect_epaper(source, config, today)
+    raise InputError(source.location, f"unknown source type {source.type!r}")
+
+
+def collect_feed(source: Source, config: Mapping[str, Any], state: SourceState,
+                 today: date) -> Collected:
+    url = source.url or ""
+    fetched = fetch(url, config, etag=state.etag, last_modified=state.last_modified)
+    if fetched.not_modified:
+        return Collected(etag=state.etag, last_modified=state.last_modified, not_modified=True)
+    suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
+    entries = documents(url, fetched.data, suffix=suffix, content_type=fetched.content_type,
+                        charset=fetched.charset, url=fetched.url)
+    if any(d.kind != "feed-entry" for d in entries):
+        raise InputError(url, f"expected an RSS/Atom feed but got {entries[0].kind}")
+    out = Collected(etag=fetched.etag, last_modified=fetched.last_modified)
+    out.documents = [_entry(source, d, today) for d in _unique_ids(entries)]
+    if source.fetch_full:
+        out.documents = [_full_text(d, config, out.problems) for d in out.documents]
+    return out
+
+
+def _unique_ids(entries: list[Document]) -> list[Document]:
+    """Identity by guid or link only where it is unique in this fetch: some feeds give every
+    entry the same guid or link (miniflux#4197), and distinct articles must not collapse."""
+    ids = Counter(d.meta.get("id") for d in entries)
+    links = Counter(d.url for d in entries)
+    return [replace(d, meta={**d.meta,
+                             "guid": d.meta.get("id") if ids[d.meta.get("id")] == 1 else None,
+                             "link_is_id": bool(d.url) and links[d.url] == 1})
+            for d in entries]
+
+
+def _entry(source: Source, entry: Document, today: date) -> Document:
+    issue = (entry.published or "")[:10] or today.isoformat()
+    return replace(entry, source=source.id, meta={**entry.meta, "issue_date": issue})
+
+
+def _full_text(entry: Document, config: Mapping[str, Any], problems: list[str]) -> Document:
+    """The linked page's text for a teaser entry; the teaser stays when the page fails."""
+    if not entry.url or len(entry.text) >= TEASER_CHARS:
+        return entry
+    try:
+        pages = read(entry.url, config)
+    except InputError as err:
+        problems.append(str(err))
+        return entry
+    body = "\n".join(p.text for p in pages if p.text)
+    return replace(entry, text=body) if len(body) > len(entry.text) else entry
+
+
+def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState,
+                   today: date) -> Collected:
+    root = Path(source.path or "")
+    if not root.is_dir():
+        raise InputError(str(root), "is not a folder (or cannot be read)")
+    settle = float(config.get("FOLDER_SETTLE_SECONDS", 5))
+    out = Collected()
+    for path in sorted(p for p in root.rglob("*") if _droppable(p, root)):
+        info = path.stat()
+        if time.time() - info.st_mtime < settle:
+            continue  # still being written: next cycle
+        rel = path.relative_to(root).as_posix()
+        digest = _sha256(path)
+        if state.files.get(rel) == digest:
+            continue
+        try:
+            found = read(str(path), config)
+        except InputError as err:
+            out.problems.append(str(err))
+            out.files.append(SeenFile(rel, digest, info.st_size, info.st_mtime, err.problem))
+            continue
+        issue = _date_in_name(path.name) or datetime.fromtimestamp(info.st_mtime).date()
+        for d in found:
+            out.documents.append(replace(d, source=source.id, meta={
+                **d.meta, "file": rel, "issue_date": issue.isoformat()}))
+        out.files.append(SeenFile(rel, digest, info.st_size, info.st_mtime))
+    return out
+
+
+def _droppable(path: Path, root: Path) -> bool:
+    """A regular file with a readable suffix, not hidden, not a partial upload."""
+    parts = path.relative_to(root).parts
+    return path.is_file() and path.suffix.lower() in FOLDER_SUFFIXES \
+        and not any(p.startswith(".") for p in parts)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _date_in_name(name: str) -> date | None:
+    m = _DATE_IN_NAME.search(name)
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def collect_epaper(source: Source, config: Mapping[str, Any], today: date) -> Collected:
+    from tracker.sources.epaper import NoIssue, issue_dates, issue_documents
+
+    out = Collected()
+    for day in issue_dates(source, today):
+        try:
+            issue = issue_documents(source, day, config)
+        except NoIssue:
+            continue
+        out.documents.extend(issue.documents)
+        out.problems.extend(issue.problems)
+    return out

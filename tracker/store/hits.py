@@ -1,0 +1,34 @@
+"""Hits: which rule fired in which article, with the snippets people read."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from tracker.matching import RuleMatch
+from tracker.store.clock import now
+
+
+def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[int]:
+    """Record each rule that fired in the article once; the ids of the rows that are new.
+    Call inside a transaction (part 3 adds the outbox rows in the same one)."""
+    new = []
+    for match in found:
+        hits = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
+                 "snippet": h.snippet.marked()} for h in match.hits]
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO hits (article_id, rule_id, rule_name, count, hits, matched_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [article_id, match.rule.id, match.rule.name, len(hits),
+             json.dumps(hits, ensure_ascii=False), now()])
+        if cursor.rowcount:
+            new.append(cursor.lastrowid)
+    return new
+
+
+def hits_for_article(db: Database, article_id: int) -> list[dict]:
+    rows = db.execute("SELECT rule_id, rule_name, count, hits FROM hits WHERE article_id = ? "
+                      "ORDER BY rule_id", [article_id]).fetchall()
+    return [{"rule_id": r, "rule_name": n, "count": c, "hits": json.loads(h)}
+            for r, n, c, h in rows]

@@ -1,0 +1,55 @@
+"""The schema, as sqlite-utils migrations applied in order and recorded in _sqlite_migrations.
+
+A change to the schema is a new function at the end (m002_…); a released one never changes.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("tracker")
+
+
+@migrations()
+def m001_articles(db: Database) -> None:
+    """Sources, issues, articles (with full-text search), hits, fetch runs, seen files, locks."""
+    db["sources"].create({
+        "id": str, "name": str, "type": str, "location": str,
+        "etag": str, "last_modified": str, "updated_at": str,
+    }, pk="id")
+    db["issues"].create({
+        "id": int, "source_id": str, "date": str, "first_seen": str,
+    }, pk="id", foreign_keys=[("source_id", "sources", "id")])
+    db["issues"].create_index(["source_id", "date"], unique=True)
+    db["articles"].create({
+        "id": int, "source_id": str, "issue_date": str, "page": str, "title": str,
+        "url": str, "guid": str, "document": str, "text": str, "content_hash": str,
+        "published": str, "first_seen": str,
+    }, pk="id", not_null={"content_hash", "text", "first_seen"},
+        foreign_keys=[("source_id", "sources", "id")])
+    db["articles"].create_index(["content_hash"], unique=True)
+    db["articles"].create_index(["source_id", "guid"])
+    db["articles"].create_index(["url"])
+    db["articles"].create_index(["issue_date"])
+    db["hits"].create({
+        "id": int, "article_id": int, "rule_id": str, "rule_name": str, "count": int,
+        "hits": str, "matched_at": str,
+    }, pk="id", foreign_keys=[("article_id", "articles", "id")])
+    db["hits"].create_index(["article_id", "rule_id"], unique=True)
+    db["hits"].create_index(["rule_id", "matched_at"])
+    db["runs"].create({
+        "id": int, "source_id": str, "started": str, "finished": str, "status": str,
+        "error": str, "fetched": int, "new_articles": int, "hits": int,
+    }, pk="id")
+    db["runs"].create_index(["source_id", "started"])
+    db["files"].create({
+        "source_id": str, "path": str, "sha256": str, "size": int, "mtime": float,
+        "error": str, "processed_at": str,
+    }, pk=("source_id", "path"))
+    # One row per lock; the worker holds "worker" while it runs (see tracker.store.locks).
+    db["locks"].create({"name": str, "holder": str, "acquired_at": str, "heartbeat_at": str},
+                       pk="name")
+    # Full-text search over the match keys (NFKC, simplified, lines joined) with the trigram
+    # tokenizer: any query of three or more characters uses the index; shorter ones scan.
+    db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tokenize='trigram')")

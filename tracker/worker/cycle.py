@@ -1,0 +1,87 @@
+"""One cycle: sources fetched concurrently, what each gave matched and stored, each fault kept to
+its own source (in the log with the source id, and in the runs table)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from tracker.documents import InputError
+from tracker.matching import Matcher
+from tracker.sources.catalog import Source
+from tracker.sources.collect import collect
+from tracker.store import connect, transaction
+from tracker.store.runs import finish_run, start_run
+from tracker.store.sources import source_state, upsert_sources
+from tracker.worker.ingest import Counts, ingest
+
+log = logging.getLogger("tracker.worker")
+MAX_PARALLEL_SOURCES = 8
+
+
+@dataclass
+class SourceReport:
+    source: str
+    status: str  # ok | partial | not_modified | error
+    error: str | None = None
+    counts: Counts = field(default_factory=Counts)
+
+
+def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher: Matcher,
+               today: date | None = None) -> SourceReport:
+    """Fetch, match and store one source, on a connection of its own (this runs in a thread)."""
+    db = connect(db_path)
+    run_id = start_run(db, source.id)
+    report = SourceReport(source.id, "error")
+    try:
+        collected = collect(source, config, source_state(db, source.id), today)
+        report.counts = ingest(db, source.id, collected, matcher)
+        if collected.not_modified:
+            report.status = "not_modified"
+        elif collected.problems:
+            report.status, report.error = "partial", "; ".join(collected.problems)
+        else:
+            report.status = "ok"
+    except InputError as err:
+        report.error = str(err)
+    except Exception as err:  # noqa: BLE001 - a bug met on one source must not stop the others
+        log.exception("source %s: unexpected failure", source.id)
+        report.error = f"unexpected {type(err).__name__}: {err}"
+    finally:
+        c = report.counts
+        finish_run(db, run_id, status=report.status, error=report.error, fetched=c.fetched,
+                   new_articles=c.new, hits=c.hits)
+        db.conn.close()
+    if report.status == "error":
+        log.error("source %s: %s", source.id, report.error)
+    else:
+        log.info("source %s: %s, %d articles, %d new, %d hits%s", source.id, report.status,
+                 c.fetched, c.new, c.hits, f" ({report.error})" if report.error else "")
+    return report
+
+
+def run_cycle(db_path: Path, config: Mapping[str, Any], sources: Sequence[Source],
+              matcher: Matcher, today: date | None = None,
+              on_done: Callable[[SourceReport], None] | None = None) -> list[SourceReport]:
+    """Every enabled source once, several at a time; the reports in the order they finished."""
+    enabled = [s for s in sources if s.enabled]
+    db = connect(db_path)
+    with transaction(db):
+        upsert_sources(db, sources)
+    db.conn.close()
+    reports = []
+    if not enabled:
+        log.warning("no enabled source to fetch")
+        return reports
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SOURCES, len(enabled)),
+                            thread_name_prefix="source") as pool:
+        futures = [pool.submit(run_source, db_path, s, config, matcher, today) for s in enabled]
+        for future in as_completed(futures):
+            reports.append(future.result())
+            if on_done:
+                on_done(reports[-1])
+    return reports
