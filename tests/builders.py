@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -70,3 +71,19 @@ def broken_lines(text: str, every: int = 17) -> str:
         chunk = flat[i:i + every]
         out.append(chunk[:5] + " " + chunk[5:] if len(chunk) > 6 else chunk)
     return "\n".join(out)
+
+
+def as_rss(items: list[dict[str, str]], encoding: str = "utf-8", doctype: str = "") -> str:
+    entries = "".join(
+        "<item>" + "".join(f"<{key}>{html.escape(value)}</{key}>" for key, value in item.items()) + "</item>"
+        for item in items)
+    return (f'<?xml version="1.0" encoding="{encoding}"?>{doctype}<rss version="2.0" '
+            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>山西日报</title>'
+            f"{entries}</channel></rss>")
+
+
+def billion_laughs() -> str:
+    entities = "".join(f'<!ENTITY lol{n} "{("&lol%d;" % (n - 1)) * 10}">' for n in range(1, 10))
+    return as_rss([{"title": "x", "description": "y"}],
+                  doctype=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{entities}]>').replace(
+                      "<title>x</title>", "<title>&lol9;</title>")

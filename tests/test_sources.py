@@ -30,7 +30,7 @@ from loopback import respond, stream
 from tracker.documents import InputError
 from tracker.sources import read
 from tracker.sources.reader import detect_kind
-from builders import make_pdf
+from builders import as_rss, billion_laughs, make_pdf
 
 LIMIT = 100_000
 
@@ -54,15 +54,6 @@ def as_html(text: str, meta: str = "utf-8", title: str = "数字报") -> str:
             f"<body>{paragraphs}</body></html>")
 
 
-def as_rss(items: list[dict[str, str]], encoding: str = "utf-8", doctype: str = "") -> str:
-    entries = "".join(
-        "<item>" + "".join(f"<{key}>{html.escape(value)}</{key}>" for key, value in item.items()) + "</item>"
-        for item in items)
-    return (f'<?xml version="1.0" encoding="{encoding}"?>{doctype}<rss version="2.0" '
-            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>山西日报</title>'
-            f"{entries}</channel></rss>")
-
-
 def as_pdf(text: str) -> bytes:
     """A one-page PDF of short pieces of the seed lines around 专业镇."""
     lines = [line.strip() for line in text.splitlines() if "专业镇" in line][:5]
@@ -71,13 +62,6 @@ def as_pdf(text: str) -> bytes:
 
 def paragraphs(text: str, count: int) -> list[str]:
     return [line.strip() for line in text.splitlines() if len(line.strip()) > 30][:count]
-
-
-def billion_laughs() -> str:
-    entities = "".join(f'<!ENTITY lol{n} "{("&lol%d;" % (n - 1)) * 10}">' for n in range(1, 10))
-    return as_rss([{"title": "x", "description": "y"}],
-                  doctype=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{entities}]>').replace(
-                      "<title>x</title>", "<title>&lol9;</title>")
 
 
 def problem(call: Callable[[], object]) -> tuple[str, str]:

@@ -79,8 +79,8 @@ def infer_type(url: str | None, path: str | None) -> str | None:
         return None
     if "{date" in url:
         return "epaper"
-    lowered = url.lower().split("?")[0]
-    if lowered.endswith((".xml", ".rss", ".atom", "/feed", "/rss")) or "rss" in lowered:
+    path = url.lower().split("?")[0]
+    if path.endswith((".xml", ".rss", ".atom", "/feed", "/rss")) or "rss" in url.lower():
         return "feed"
     return None
 

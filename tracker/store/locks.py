@@ -7,6 +7,7 @@ seconds belongs to a worker that died and may be taken over.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from sqlite_utils import Database
 
@@ -16,12 +17,14 @@ from tracker.store.db import transaction
 STALE_SECONDS = 120
 
 
-def acquire(db: Database, name: str, holder: str, stale: float = STALE_SECONDS) -> str | None:
-    """Take the lock; None when taken, else who holds it and since when."""
+def acquire(db: Database, name: str, holder: str, stale: float = STALE_SECONDS,
+            gone: Callable[[str], bool] = lambda holder: False) -> str | None:
+    """Take the lock; None when taken, else who holds it and since when. A lock is free when its
+    heartbeat is older than `stale` seconds or `gone(holder)` says its holder no longer runs."""
     with transaction(db):
         row = db.execute("SELECT holder, acquired_at, heartbeat_at FROM locks WHERE name = ?",
                          [name]).fetchone()
-        if row and row[0] != holder:
+        if row and row[0] != holder and not gone(row[0]):
             beat = datetime.fromisoformat(row[2])
             if datetime.now(timezone.utc) - beat < timedelta(seconds=stale):
                 return f"{row[0]} (since {row[1]}, last seen {row[2]})"

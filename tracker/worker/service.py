@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
@@ -50,16 +51,46 @@ class Worker:
         run_source(self.db_path, source, self.config, self.matcher())
 
 
+def holder_gone(holder: str) -> bool:
+    """Whether a lock holder (host:pid) was a process on this host that no longer runs — a worker
+    killed with SIGKILL leaves its lock behind, and its restart should not wait for it to go stale."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
 def locked(worker: Worker, body: Callable[[], int]) -> int:
-    """Run `body` holding the worker lock; refuse (EXIT_LOCKED) if another worker holds it."""
+    """Run `body` holding the worker lock (kept alive by a heartbeat thread); refuse with
+    EXIT_LOCKED while another worker holds it."""
     db = connect(worker.db_path)
-    taken = acquire(db, LOCK, worker.holder)
+    taken = acquire(db, LOCK, worker.holder, gone=holder_gone)
     if taken:
         log.error("another worker is running: %s; not starting a second one", taken)
+        db.conn.close()
         return EXIT_LOCKED
+    stop = threading.Event()
+
+    def beat() -> None:
+        beat_db = connect(worker.db_path)
+        while not stop.wait(HEARTBEAT_SECONDS):
+            if not heartbeat(beat_db, LOCK, worker.holder):
+                log.error("the worker lock was taken over by another worker")
+        beat_db.conn.close()
+
+    beating = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
+    beating.start()
     try:
         return body()
     finally:
+        stop.set()
+        beating.join(timeout=10)
         release(db, LOCK, worker.holder)
         db.conn.close()
 
@@ -70,7 +101,6 @@ def schedule(worker: Worker) -> int:
 
     scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 3600})
-    db = connect(worker.db_path)
     state = {"sources": None}
 
     def plan() -> None:
@@ -96,14 +126,8 @@ def schedule(worker: Worker) -> int:
         log.info("scheduled %d sources from %s", sum(s.enabled for s in sources),
                  worker.sources_path)
 
-    def beat() -> None:
-        if not heartbeat(db, LOCK, worker.holder):
-            log.error("the worker lock was taken over; stopping")
-            scheduler.shutdown(wait=False)
-
     plan()
     scheduler.add_job(plan, "interval", seconds=60, id="plan", name="re-read sources.yaml")
-    scheduler.add_job(beat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
     scheduler.add_job(worker.rulebook.refresh, "interval", seconds=60, id="rules",
                       name="re-read the rules")
 
@@ -116,7 +140,6 @@ def schedule(worker: Worker) -> int:
     log.info("worker %s started", worker.holder)
     scheduler.start()
     log.info("worker stopped")
-    db.conn.close()
     return 0
 
 
