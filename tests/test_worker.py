@@ -293,3 +293,25 @@ def test_the_scheduled_worker_stops_cleanly_on_sigterm(instance, tmp_path):
     reader.join(timeout=10)
     assert any("worker stopped" in line for line in lines)
     assert acquire(connect(instance / "tracker.db"), "worker", "next:1") is None  # released
+
+
+def test_an_epaper_issue_is_stored_with_its_pages_once(site, config, instance):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import epaper_site
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    paper = epaper_site.build(site, today)
+    write_sources(instance, [source("sxrb", url=paper.template)])
+    worker = Worker(config)
+    (first,) = worker.once()
+    assert first.status == "partial" and epaper_site.MISSING in first.error  # one article 404s
+    stored = rows(config, "SELECT page, issue_date, url FROM articles ORDER BY id")
+    assert len(stored) == first.counts.new == len(epaper_site.ARTICLES)
+    assert {page for page, _, _ in stored} == {"第01版 要闻", "第02版 专业镇"}
+    assert {date for _, date, _ in stored} == {today.isoformat()}
+    assert rows(config, "SELECT count(*) FROM hits")[0][0] > 0
+    (second,) = worker.once()
+    assert second.counts.new == 0
+    assert rows(config, "SELECT count(*) FROM articles") == [(len(stored),)]

@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "FOLDER_SETTLE_SECONDS": 5.0,
     # An e-paper issue (index, pages, articles) gets at most this long.
     "EPAPER_DEADLINE": 120.0,
+    "EPAPER_MAX_PAGES": 40,
+    "EPAPER_MAX_ARTICLES": 400,
     # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
     "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
     # HTTP time limits in seconds: connect, read (between bytes) and total per document.

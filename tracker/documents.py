@@ -12,10 +12,11 @@ ARTICLE_KINDS = frozenset({"feed-entry", "epaper", "article"})
 class InputError(Exception):
     """An input that cannot be read: says which input and what is wrong, never a traceback."""
 
-    def __init__(self, where: str, problem: str):
+    def __init__(self, where: str, problem: str, status: int | None = None):
         super().__init__(f"{where}: {problem}")
         self.where = where
         self.problem = problem
+        self.status = status  # the HTTP status when a server answered with an error
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Document:
 
     name: str
     text: str
-    kind: str  # "text" | "html" | "pdf" | "feed-entry"
+    kind: str  # a page: "text" | "html" | "pdf"; an article: "feed-entry" | "epaper" | "article"
     title: str | None = None
     url: str | None = None
     published: str | None = None  # ISO date or datetime, when the format says

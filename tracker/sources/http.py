@@ -81,7 +81,8 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
 def _check_response(url: str, response: httpx.Response, limit: int) -> None:
     if not response.is_success:
         reason = f" {response.reason_phrase}" if response.reason_phrase else ""
-        raise InputError(url, f"server answered HTTP {response.status_code}{reason}")
+        raise InputError(url, f"server answered HTTP {response.status_code}{reason}",
+                         status=response.status_code)
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise InputError(url, f"is {int(length):,} bytes, over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)")

@@ -54,7 +54,7 @@ def visible_text(html: str) -> tuple[str | None, str]:
 
     Raises TooDeep for hostile nesting of block elements (see SCOPE_CHECKED).
     """
-    _check_nesting(html)
+    check_nesting(html)
     tree = LexborHTMLParser(html)
     title_node = tree.css_first("title")
     title = _collapse(title_node.text(deep=True)) if title_node is not None else ""
@@ -63,7 +63,7 @@ def visible_text(html: str) -> tuple[str | None, str]:
     return title or None, _layout(parts)
 
 
-def _check_nesting(html: str) -> None:
+def check_nesting(html: str) -> None:
     """Refuse, in linear time, markup whose block nesting would make the parser quadratic."""
     depth = work = 0
     for match in SCOPE_CHECKED.finditer(html):
