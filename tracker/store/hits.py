@@ -10,9 +10,9 @@ from tracker.matching import RuleMatch
 from tracker.store.clock import now
 
 
-def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[int]:
-    """Record each rule that fired in the article once; the ids of the rows that are new.
-    Call inside a transaction (part 3 adds the outbox rows in the same one)."""
+def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[tuple[int, str]]:
+    """Record each rule that fired in the article once; (hit id, rule id) of the rows that are
+    new. Call inside a transaction: the outbox rows for them belong in the same one."""
     new = []
     for match in found:
         hits = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
@@ -23,7 +23,7 @@ def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[int]
             [article_id, match.rule.id, match.rule.name, len(hits),
              json.dumps(hits, ensure_ascii=False), now()])
         if cursor.rowcount:
-            new.append(cursor.lastrowid)
+            new.append((cursor.lastrowid, match.rule.id))
     return new
 
 

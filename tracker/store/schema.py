@@ -53,3 +53,33 @@ def m001_articles(db: Database) -> None:
     # Full-text search over the match keys (NFKC, simplified, lines joined) with the trigram
     # tokenizer: any query of three or more characters uses the index; shorter ones scan.
     db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tokenize='trigram')")
+
+
+@migrations()
+def m002_alerts(db: Database) -> None:
+    """Subscriptions, the outbox (one row per subscription × article × rule ever due), deliveries
+    (messages, each grouping due rows of one subscription) and every attempt to send one."""
+    db["subscriptions"].create({
+        "id": int, "channel": str, "address": str, "rules": str, "frequency": str,
+        "state": str, "secret": str, "personal_keywords": str, "created_at": str,
+        "confirmed_at": str, "state_changed_at": str, "state_reason": str, "failing_since": str,
+    }, pk="id", not_null={"channel", "address", "rules", "frequency", "state", "created_at"})
+    db["subscriptions"].create_index(["channel", "address"], unique=True)
+    db["deliveries"].create({
+        "id": int, "subscription_id": int, "frequency": str, "created_at": str, "status": str,
+        "attempts": int, "next_attempt_at": str, "message_id": str, "webhook_id": str,
+        "last_error": str, "sent_at": str,
+    }, pk="id", foreign_keys=[("subscription_id", "subscriptions", "id")])
+    db["deliveries"].create_index(["status", "next_attempt_at"])
+    db["outbox"].create({
+        "id": int, "subscription_id": int, "article_id": int, "rule_id": str, "hit_id": int,
+        "created_at": str, "delivery_id": int,
+    }, pk="id", foreign_keys=[("subscription_id", "subscriptions", "id"),
+                              ("article_id", "articles", "id"), ("hit_id", "hits", "id"),
+                              ("delivery_id", "deliveries", "id")])
+    db["outbox"].create_index(["subscription_id", "article_id", "rule_id"], unique=True)
+    db["outbox"].create_index(["delivery_id"])
+    db["attempts"].create({
+        "id": int, "delivery_id": int, "at": str, "ok": int, "code": int, "error": str,
+    }, pk="id", foreign_keys=[("delivery_id", "deliveries", "id")])
+    db["attempts"].create_index(["delivery_id"])

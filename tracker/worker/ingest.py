@@ -13,6 +13,7 @@ from tracker.sources.collect import Collected
 from tracker.store import transaction
 from tracker.store.articles import NewArticle, add_article
 from tracker.store.hits import add_hits
+from tracker.store.outbox import add_outbox
 from tracker.store.sources import save_file, save_validators
 
 
@@ -21,6 +22,7 @@ class Counts:
     fetched: int = 0  # articles the source gave
     new: int = 0  # articles not kept before
     hits: int = 0  # (article, rule) pairs recorded
+    due: int = 0  # outbox rows: (subscription, article, rule) alerts to send
 
 
 def page_articles(document: Document) -> list[Document]:
@@ -53,10 +55,11 @@ def as_new_article(document: Document, source_id: str) -> NewArticle:
 
 
 def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher) -> Counts:
-    """Store what a source gave: articles and their hits, then what the source should remember.
+    """Store what a source gave: articles, their hits and the alerts due for them, then what the
+    source should remember.
 
     Matching happens before any transaction (they stay short); each article is stored with its
-    hits in one transaction, so a worker killed half-way has kept whole articles only, and the
+    hits and outbox rows in one transaction, so a worker killed half-way has kept whole articles only, and the
     feed's validators and the files read are recorded last: the next cycle reads them again and
     the articles already kept are recognised by their content."""
     articles = [a for d in collected.documents for a in page_articles(d)]
@@ -66,7 +69,9 @@ def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher)
             article_id, new = add_article(db, as_new_article(article, source_id))
             if new:
                 counts.new += 1
-                counts.hits += len(add_hits(db, article_id, fired))
+                hits = add_hits(db, article_id, fired)
+                counts.hits += len(hits)
+                counts.due += add_outbox(db, article_id, hits)
     with transaction(db):
         for seen in collected.files:
             save_file(db, source_id, seen)

@@ -1,0 +1,78 @@
+"""Chat robots — DingTalk (钉钉), WeCom (企业微信), Feishu/Lark (飞书), Telegram, Slack… — through
+Apprise URLs (dingtalk://…, wecombot://…, feishu://…) instead of senders of our own.
+
+Only schemes whose plugin talks to the service's own public endpoint are open to the public form
+(PUBLIC_SCHEMES). Generic ones (json://, form://, xml://, mailto:// with a server, ntfy:// with
+a host) can reach any address, the host's own network included: admins only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Mapping
+
+from tracker.alerts.model import Alert, SendResult
+
+PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
+                            "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.I)
+
+
+def scheme(url: str) -> str | None:
+    m = _SCHEME.match(url.strip())
+    return m.group(1).lower() if m else None
+
+
+def check_chat_url(url: str, *, admin: bool = False) -> str | None:
+    """Why `url` cannot be used (None when it can): not an Apprise URL, or not for the public."""
+    import apprise
+
+    name = scheme(url)
+    if name is None or "\n" in url or "\r" in url:
+        return "not a chat URL (e.g. dingtalk://token, wecombot://key, feishu://token)"
+    if not admin and name not in PUBLIC_SCHEMES:
+        return f"{name}:// is not open to subscribers; ask an administrator"
+    if not apprise.Apprise().add(url):
+        return f"{name}:// is not a URL Apprise understands"
+    return None
+
+
+def markdown(alert: Alert, title: str) -> str:
+    """A body made for a chat window: rule headings, linked titles, snippets with the hit bold."""
+    lines = [f"**{title}**", ""]
+    for rule_id, rule_name in alert.rules():
+        lines.append(f"### {rule_name}")
+        for item in (i for i in alert.items if i.rule_id == rule_id):
+            name = item.title or "（无标题）"
+            head = f"[{name}]({item.url})" if item.url else name
+            where = " · ".join(x for x in (item.source_name, item.date, item.page) if x)
+            lines.append(f"- {head}  \n  {where}")
+            for snippet in item.snippets[:2]:
+                lines.append("  > " + snippet.replace("【", "**").replace("】", "**"))
+        lines.append("")
+    lines.append(f"[管理订阅]({alert.manage_url})")
+    return "\n".join(lines)
+
+
+def send_one(alert: Alert, url: str, title: str) -> SendResult:
+    import apprise
+
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        ok = notifier.notify(title=title, body=markdown(alert, title),
+                             body_format=apprise.NotifyFormat.MARKDOWN)
+    if ok:
+        return SendResult(alert.delivery_id, True)
+    said = " ".join(captured.getvalue().split())[:300]
+    return SendResult(alert.delivery_id, False, said or "the chat service did not take the message")
+
+
+def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]) -> list[SendResult]:
+    """Send (alert, apprise url, title) messages, several at once."""
+    workers = max(1, min(int(config.get("WEBHOOK_CONCURRENCY", 32)), len(batch)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat") as pool:
+        return list(pool.map(lambda b: send_one(*b), batch))

@@ -1,0 +1,152 @@
+"""Delivering what is due: deliveries formed from the outbox, sent by channel, every attempt
+recorded, failures retried on a schedule (RETRY_DELAYS), hopeless ones marked dead.
+
+Only a 2xx (or SMTP 250) is success. 410 Gone disables the endpoint at once; an endpoint that
+has failed for WEBHOOK_DISABLE_AFTER_DAYS is disabled and the admin sees why (the
+subscription's state_reason). Nothing about one subscriber's failure holds back another's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from tracker.alerts.links import MANAGE, UNSUBSCRIBE, link, unsubscribe_mailto
+from tracker.alerts.model import Alert, AlertItem, SendResult
+from tracker.store import transaction
+from tracker.store.deliveries import (Due, add_attempt, due_deliveries, form_deliveries, iso,
+                                      mark_sending, recover_interrupted, update_delivery)
+from tracker.store.subscriptions import note_failure, set_state
+
+log = logging.getLogger("tracker.alerts")
+# Like Standard Webhooks: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the delivery is dead.
+RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+def retry_delays(config: Mapping[str, Any]) -> tuple[float, ...]:
+    """TRACKER_RETRY_DELAYS: a comma list of seconds (0: at the next cycle)."""
+    value = config.get("RETRY_DELAYS")
+    if value in (None, ""):
+        return RETRY_DELAYS
+    if isinstance(value, (int, float)):
+        return (float(value),)
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(float(v) for v in items if str(v).strip() != "")
+
+
+def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
+    """The message for a delivery: its articles grouped by rule, with snippets and links."""
+    rows = db.execute(
+        "SELECT o.article_id, o.rule_id, h.rule_name, h.hits, a.title, a.url, a.source_id, "
+        "COALESCE(s.name, a.source_id), a.issue_date, a.page FROM outbox o "
+        "JOIN hits h ON h.id = o.hit_id JOIN articles a ON a.id = o.article_id "
+        "LEFT JOIN sources s ON s.id = a.source_id WHERE o.delivery_id = ? "
+        "ORDER BY o.rule_id, a.issue_date DESC, a.id", [due.id]).fetchall()
+    items = tuple(
+        AlertItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,
+                  tuple(dict.fromkeys(h["snippet"] for h in json.loads(hits))))
+        for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page
+        in rows)
+    return Alert(due.id, due.subscription_id, due.frequency, due.created_at, due.message_id,
+                 due.webhook_id, items, link(config, MANAGE, due.subscription_id),
+                 link(config, UNSUBSCRIBE, due.subscription_id),
+                 unsubscribe_mailto(config, due.subscription_id))
+
+
+def record(db: Database, due: Due, result: SendResult, now: datetime,
+           delays: tuple[float, ...], disable_after: timedelta) -> str:
+    """The attempt and the delivery's next state: "sent", "failed" (retried later) or "dead".
+    In a transaction."""
+    attempts = due.attempts + 1
+    add_attempt(db, due.id, now, result.ok, result.status, result.error)
+    if result.ok:
+        update_delivery(db, due.id, status="sent", attempts=attempts, sent_at=iso(now),
+                        last_error=None)
+        note_failure(db, due.subscription_id, failing=False)
+        return "sent"
+    if result.gone or result.permanent or attempts > len(delays):
+        status, next_at = "dead", None
+    else:
+        wait = max(delays[attempts - 1], result.retry_after or 0.0)
+        status, next_at = "failed", iso(now + timedelta(seconds=wait))
+    update_delivery(db, due.id, status=status, attempts=attempts, next_attempt_at=next_at,
+                    last_error=result.error)
+    since = note_failure(db, due.subscription_id, failing=True)
+    if result.gone:
+        set_state(db, due.subscription_id, "disabled", "the endpoint answered 410 Gone")
+    elif due.channel != "email" and since and \
+            now - datetime.fromisoformat(since) >= disable_after:
+        set_state(db, due.subscription_id, "disabled",
+                  f"failing since {since[:16]}; last error: {result.error}")
+    return status
+
+
+def _senders() -> dict[str, Callable]:
+    from tracker.alerts import chat, email, webhook
+
+    return {
+        "email": lambda batch, config: email.send_emails([(a, d.address) for a, d in batch], config),
+        "webhook": lambda batch, config: webhook.send_webhooks(
+            [(a, d.address, d.secret or "") for a, d in batch], config),
+        "chat": lambda batch, config: chat.send_chats(
+            [(a, d.address, email.subject(a)) for a, d in batch], config),
+    }
+
+
+def deliver(db: Database, config: Mapping[str, Any], now: datetime | None = None) -> Counter:
+    """Form what is due, send it, record how it went; a count of outcomes ("sent", "failed"…)."""
+    now = now or datetime.now(timezone.utc)
+    with transaction(db):
+        form_deliveries(db, now, zone=ZoneInfo(str(config.get("TIMEZONE", "Asia/Shanghai"))),
+                        digest_hour=int(config.get("DIGEST_HOUR", 8)),
+                        digest_weekday=int(config.get("DIGEST_WEEKDAY", 0)),
+                        domain=mail_domain(config))
+        due = due_deliveries(db, now)
+        mark_sending(db, [d.id for d in due])
+    outcome: Counter = Counter()
+    if not due:
+        return outcome
+    results: dict[int, SendResult] = {}
+    for channel, send in _senders().items():
+        batch = [(build_alert(db, config, d), d) for d in due if d.channel == channel]
+        if not batch:
+            continue
+        try:
+            for result in send(batch, config):
+                results[result.delivery_id] = result
+        except Exception as err:  # noqa: BLE001 - one channel's bug must not stop the others
+            log.exception("%s sender failed", channel)
+            for alert, _ in batch:
+                results[alert.delivery_id] = SendResult(alert.delivery_id, False,
+                                                        f"{type(err).__name__}: {err}")
+    delays = retry_delays(config)
+    disable_after = timedelta(days=float(config.get("WEBHOOK_DISABLE_AFTER_DAYS", 5)))
+    with transaction(db):
+        for d in due:
+            result = results.get(d.id) or SendResult(d.id, False, f"no sender for {d.channel}",
+                                                     permanent=True)
+            status = record(db, d, result, now, delays, disable_after)
+            outcome[status] += 1
+            if not result.ok:
+                log.warning("delivery %d to %s %s: %s (%s)", d.id, d.channel, d.address,
+                            result.error, status)
+    log.info("deliveries: %s", ", ".join(f"{n} {k}" for k, n in sorted(outcome.items())))
+    return outcome
+
+
+def recover(db: Database, now: datetime | None = None) -> int:
+    """At worker start: deliveries a dead worker left half-sent are due again (sent once more,
+    with the same Message-ID and webhook-id)."""
+    with transaction(db):
+        return recover_interrupted(db, now or datetime.now(timezone.utc))
+
+
+def mail_domain(config: Mapping[str, Any]) -> str:
+    sender = str(config.get("MAIL_FROM", "tracker@localhost"))
+    return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"

@@ -1,0 +1,56 @@
+"""What every sender receives: one Alert is one message to one subscriber."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One article in an alert, for one rule, with its snippets (hit marked with 【】)."""
+
+    article_id: int
+    rule_id: str
+    rule_name: str
+    title: str | None
+    url: str | None
+    source_id: str
+    source_name: str
+    date: str | None  # issue date, YYYY-MM-DD
+    page: str | None  # 第1版 要闻
+    snippets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One message: stable ids (a resend keeps them), what it holds, and where it goes."""
+
+    delivery_id: int
+    subscription_id: int
+    frequency: str  # instant | daily | weekly
+    created_at: str  # ISO 8601, UTC: when the delivery was formed
+    message_id: str  # the email Message-ID, "<…@…>", the same on every attempt
+    webhook_id: str  # the Standard Webhooks `webhook-id`, "msg_…", the same on every attempt
+    items: tuple[AlertItem, ...]
+    manage_url: str  # the signed link to manage the subscription
+    unsubscribe_url: str  # the signed one-click unsubscribe link (RFC 8058 POST target)
+    unsubscribe_mailto: str | None = None  # mailto:… for List-Unsubscribe
+
+    def rules(self) -> list[tuple[str, str]]:
+        """(rule id, rule name) in first-appearance order."""
+        return list(dict.fromkeys((i.rule_id, i.rule_name) for i in self.items))
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How one attempt went. `permanent` failures are not retried; `gone` disables the endpoint
+    (410); `retry_after` (seconds) is the receiver's own wish (429/503 Retry-After)."""
+
+    delivery_id: int
+    ok: bool
+    error: str | None = None
+    permanent: bool = False
+    gone: bool = False
+    retry_after: float | None = None
+    status: int | None = None  # HTTP status or SMTP reply code
+    extra: dict = field(default_factory=dict)

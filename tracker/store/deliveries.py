@@ -1,0 +1,112 @@
+"""Deliveries: the due outbox rows of one subscription grouped into one message, and every
+attempt to send it.
+
+A delivery's life: pending → sending → sent; or → failed (retried on a schedule) → … → dead.
+It is marked `sending` (committed) before the attempt: a worker killed after the receiver took
+the message but before `sent` was written finds it `sending` when it starts again and sends it
+once more, with the same Message-ID and webhook-id, so the receiver can tell it is the same.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    subscription_id: int
+    channel: str
+    address: str
+    secret: str | None
+    frequency: str
+    created_at: str
+    message_id: str
+    webhook_id: str
+    attempts: int
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def last_slot(frequency: str, now: datetime, hour: int, weekday: int, zone: ZoneInfo) -> datetime:
+    """The latest digest moment at or before `now` (instant: `now` itself)."""
+    if frequency == "instant":
+        return now
+    local = now.astimezone(zone)
+    slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if frequency == "weekly":
+        slot -= timedelta(days=(slot.weekday() - weekday) % 7)
+    step = timedelta(days=7 if frequency == "weekly" else 1)
+    while slot > local:
+        slot -= step
+    return slot
+
+
+def form_deliveries(db: Database, now: datetime, *, zone: ZoneInfo, digest_hour: int = 8,
+                    digest_weekday: int = 0, domain: str = "tracker.local") -> list[int]:
+    """A delivery for each active subscription whose waiting rows are due: instant ones at
+    once, daily and weekly ones when a digest moment has passed since the oldest waiting row.
+    In a transaction."""
+    waiting = db.execute(
+        "SELECT s.id, s.frequency, min(o.created_at) FROM outbox o "
+        "JOIN subscriptions s ON s.id = o.subscription_id "
+        "WHERE o.delivery_id IS NULL AND s.state = 'active' GROUP BY s.id").fetchall()
+    formed = []
+    for subscription_id, frequency, oldest in waiting:
+        slot = last_slot(frequency, now, digest_hour, digest_weekday, zone)
+        if frequency != "instant" and datetime.fromisoformat(oldest) >= slot:
+            continue
+        token = secrets.token_hex(12)
+        delivery_id = db["deliveries"].insert({
+            "subscription_id": subscription_id, "frequency": frequency, "created_at": iso(now),
+            "status": "pending", "attempts": 0, "next_attempt_at": iso(now),
+            "message_id": f"<tracker.{token}@{domain}>", "webhook_id": f"msg_{token}",
+        }).last_pk
+        db.execute("UPDATE outbox SET delivery_id = ? WHERE subscription_id = ? "
+                   "AND delivery_id IS NULL", [delivery_id, subscription_id])
+        formed.append(delivery_id)
+    return formed
+
+
+def due_deliveries(db: Database, now: datetime, limit: int = 10_000) -> list[Due]:
+    """Deliveries to attempt now, oldest first; those of a subscription that ended are dropped.
+    In a transaction."""
+    db.execute("UPDATE deliveries SET status = 'cancelled' WHERE status IN ('pending', 'failed') "
+               "AND subscription_id IN (SELECT id FROM subscriptions WHERE state != 'active')")
+    rows = db.execute(
+        "SELECT d.id, d.subscription_id, s.channel, s.address, s.secret, d.frequency, "
+        "d.created_at, d.message_id, d.webhook_id, d.attempts FROM deliveries d "
+        "JOIN subscriptions s ON s.id = d.subscription_id "
+        "WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ? "
+        "ORDER BY d.next_attempt_at, d.id LIMIT ?", [iso(now), limit]).fetchall()
+    return [Due(*row) for row in rows]
+
+
+def mark_sending(db: Database, ids: list[int]) -> None:
+    """Say these are being sent, before sending them. In its own committed transaction."""
+    db.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", [(i,) for i in ids])
+
+
+def recover_interrupted(db: Database, now: datetime) -> int:
+    """Deliveries left `sending` by a worker that died: due again now. Only the lock holder
+    calls this (at start), so no other worker can be sending them. In a transaction."""
+    cursor = db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? "
+                        "WHERE status = 'sending'", [iso(now)])
+    return cursor.rowcount
+
+
+def add_attempt(db: Database, delivery_id: int, at: datetime, ok: bool, code: int | None,
+                error: str | None) -> None:
+    db["attempts"].insert({"delivery_id": delivery_id, "at": iso(at), "ok": int(ok), "code": code,
+                           "error": error})
+
+
+def update_delivery(db: Database, delivery_id: int, **values: object) -> None:
+    db["deliveries"].update(delivery_id, values)

@@ -1,0 +1,103 @@
+"""Subscriptions: who wants which rules, how often, through which channel, in which state.
+
+States: pending (an email address awaiting double opt-in), active, unsubscribed, disabled (an
+endpoint that kept failing, or answered 410 Gone). Only active subscriptions get alerts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from tracker.store.clock import now
+
+CHANNELS = ("email", "webhook", "chat")
+FREQUENCIES = ("instant", "daily", "weekly")
+STATES = ("pending", "active", "unsubscribed", "disabled")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    channel: str
+    address: str
+    rules: tuple[str, ...]
+    frequency: str
+    state: str
+    secret: str | None = None
+    created_at: str | None = None
+    confirmed_at: str | None = None
+    state_reason: str | None = None
+    failing_since: str | None = None
+
+
+def _from_row(row: dict) -> Subscription:
+    return Subscription(row["id"], row["channel"], row["address"], tuple(json.loads(row["rules"])),
+                        row["frequency"], row["state"], row["secret"], row["created_at"],
+                        row["confirmed_at"], row["state_reason"], row["failing_since"])
+
+
+def get_subscription(db: Database, subscription_id: int) -> Subscription | None:
+    rows = list(db["subscriptions"].rows_where("id = ?", [subscription_id]))
+    return _from_row(rows[0]) if rows else None
+
+
+def find_subscription(db: Database, channel: str, address: str) -> Subscription | None:
+    rows = list(db["subscriptions"].rows_where("channel = ? AND address = ?", [channel, address]))
+    return _from_row(rows[0]) if rows else None
+
+
+def list_subscriptions(db: Database) -> list[Subscription]:
+    return [_from_row(r) for r in db["subscriptions"].rows_where(order_by="id")]
+
+
+def add_subscription(db: Database, channel: str, address: str, rules: list[str],
+                     frequency: str, *, active: bool, secret: str | None = None
+                     ) -> tuple[Subscription, bool]:
+    """Subscribe `address`; (the subscription, whether it changed). In a transaction.
+
+    An active subscription is left exactly as it is: submitting the form again must not reset
+    anyone to pending (that would let a stranger unsubscribe them) nor change their rules. A
+    pending one takes the new rules and frequency; one that ended starts again."""
+    existing = find_subscription(db, channel, address)
+    stamp = now()
+    if existing and existing.state == "active":
+        return existing, False
+    state = "active" if active else "pending"
+    values = {"rules": json.dumps(list(dict.fromkeys(rules))), "frequency": frequency,
+              "state": state, "state_changed_at": stamp, "state_reason": None,
+              "confirmed_at": stamp if active else None, "failing_since": None}
+    if existing:
+        if existing.secret:
+            values["secret"] = existing.secret
+        db["subscriptions"].update(existing.id, values)
+        return get_subscription(db, existing.id), True  # type: ignore[return-value]
+    row_id = db["subscriptions"].insert({"channel": channel, "address": address, "secret": secret,
+                                         "created_at": stamp, **values}).last_pk
+    return get_subscription(db, row_id), True  # type: ignore[return-value]
+
+
+def set_state(db: Database, subscription_id: int, state: str, reason: str | None = None) -> None:
+    """Move a subscription to `state` (confirming it when it becomes active). In a transaction."""
+    stamp = now()
+    values = {"state": state, "state_changed_at": stamp, "state_reason": reason}
+    if state == "active":
+        values.update(confirmed_at=stamp, failing_since=None)
+    db["subscriptions"].update(subscription_id, values)
+
+
+def update_subscription(db: Database, subscription_id: int, rules: list[str],
+                        frequency: str) -> None:
+    db["subscriptions"].update(subscription_id, {"rules": json.dumps(list(dict.fromkeys(rules))),
+                                                 "frequency": frequency})
+
+
+def note_failure(db: Database, subscription_id: int, failing: bool) -> str | None:
+    """Track a failing streak: when it began (None once a delivery succeeds)."""
+    row = db.execute("SELECT failing_since FROM subscriptions WHERE id = ?",
+                     [subscription_id]).fetchone()
+    since = (row[0] or now()) if failing else None
+    db.execute("UPDATE subscriptions SET failing_since = ? WHERE id = ?", [since, subscription_id])
+    return since
