@@ -36,9 +36,9 @@ def test_schema_is_migrated_once_and_recorded(tmp_path):
     path = tmp_path / "tracker.db"
     first = connect(path)
     assert first.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert [r["name"] for r in first["_sqlite_migrations"].rows] == ["m001_articles"]
+    assert [r["name"] for r in first["_sqlite_migrations"].rows] == ["m001_articles", "m002_alerts"]
     again = connect(path)
-    assert again["_sqlite_migrations"].count == 1
+    assert again["_sqlite_migrations"].count == 2
     assert {"articles", "hits", "runs", "sources", "issues", "files", "locks"} <= set(again.table_names())
 
 

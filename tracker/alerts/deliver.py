@@ -68,7 +68,7 @@ def record(db: Database, due: Due, result: SendResult, now: datetime,
     if result.ok:
         update_delivery(db, due.id, status="sent", attempts=attempts, sent_at=iso(now),
                         last_error=None)
-        note_failure(db, due.subscription_id, failing=False)
+        note_failure(db, due.subscription_id, failing=False, at=iso(now))
         return "sent"
     if result.gone or result.permanent or attempts > len(delays):
         status, next_at = "dead", None
@@ -77,7 +77,7 @@ def record(db: Database, due: Due, result: SendResult, now: datetime,
         status, next_at = "failed", iso(now + timedelta(seconds=wait))
     update_delivery(db, due.id, status=status, attempts=attempts, next_attempt_at=next_at,
                     last_error=result.error)
-    since = note_failure(db, due.subscription_id, failing=True)
+    since = note_failure(db, due.subscription_id, failing=True, at=iso(now))
     if result.gone:
         set_state(db, due.subscription_id, "disabled", "the endpoint answered 410 Gone")
     elif due.channel != "email" and since and \

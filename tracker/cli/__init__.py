@@ -1,5 +1,6 @@
 """The `tracker` command: a thin layer over the package's functions, one module per area
-(matching: match, rules, demo; archive: sources, worker, search, backfill). Every command has a
+(matching: match, rules, demo; archive: sources, worker, search, backfill; alerts: subscribe,
+subscriptions, deliver). Every command has a
 docstring (its help text); tests check that they all do."""
 
 from __future__ import annotations
@@ -25,6 +26,6 @@ def main(ctx: click.Context) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-from tracker.cli import archive, matching  # noqa: E402,F401 - the commands register themselves
+from tracker.cli import alerts, archive, matching  # noqa: E402,F401 - the commands register themselves
 
 

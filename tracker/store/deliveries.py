@@ -91,7 +91,8 @@ def due_deliveries(db: Database, now: datetime, limit: int = 10_000) -> list[Due
 
 def mark_sending(db: Database, ids: list[int]) -> None:
     """Say these are being sent, before sending them. In its own committed transaction."""
-    db.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", [(i,) for i in ids])
+    db.conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?",
+                        [(i,) for i in ids])
 
 
 def recover_interrupted(db: Database, now: datetime) -> int:

@@ -94,10 +94,10 @@ def update_subscription(db: Database, subscription_id: int, rules: list[str],
                                                  "frequency": frequency})
 
 
-def note_failure(db: Database, subscription_id: int, failing: bool) -> str | None:
+def note_failure(db: Database, subscription_id: int, failing: bool, at: str) -> str | None:
     """Track a failing streak: when it began (None once a delivery succeeds)."""
     row = db.execute("SELECT failing_since FROM subscriptions WHERE id = ?",
                      [subscription_id]).fetchone()
-    since = (row[0] or now()) if failing else None
+    since = (row[0] or at) if failing else None
     db.execute("UPDATE subscriptions SET failing_since = ? WHERE id = ?", [since, subscription_id])
     return since

@@ -44,8 +44,32 @@ class Worker:
         return self.rulebook.refresh() or Matcher([])
 
     def once(self, on_done: Callable[[SourceReport], None] | None = None) -> list[SourceReport]:
-        return run_cycle(self.db_path, self.config, self.sources(), self.matcher(),
-                         on_done=on_done)
+        """One cycle: every source, then the alerts that became due."""
+        reports = run_cycle(self.db_path, self.config, self.sources(), self.matcher(),
+                            on_done=on_done)
+        self.deliver()
+        return reports
+
+    def deliver(self) -> None:
+        from tracker.alerts.deliver import deliver
+
+        db = connect(self.db_path)
+        try:
+            deliver(db, self.config)
+        finally:
+            db.conn.close()
+
+    def recover(self) -> None:
+        """Deliveries a dead worker left half-sent are due again (call holding the lock)."""
+        from tracker.alerts.deliver import recover
+
+        db = connect(self.db_path)
+        try:
+            if count := recover(db):
+                log.warning("%d deliveries were interrupted by a stopped worker: sending again",
+                            count)
+        finally:
+            db.conn.close()
 
     def run_one(self, source: Source) -> None:
         run_source(self.db_path, source, self.config, self.matcher())
@@ -87,6 +111,7 @@ def locked(worker: Worker, body: Callable[[], int]) -> int:
     beating = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
     beating.start()
     try:
+        worker.recover()
         return body()
     finally:
         stop.set()
@@ -128,6 +153,9 @@ def schedule(worker: Worker) -> int:
 
     plan()
     scheduler.add_job(plan, "interval", seconds=60, id="plan", name="re-read sources.yaml")
+    scheduler.add_job(worker.deliver, "interval",
+                      seconds=float(worker.config.get("DELIVERY_INTERVAL", 60)), id="deliver",
+                      name="send due alerts")
     scheduler.add_job(worker.rulebook.refresh, "interval", seconds=60, id="rules",
                       name="re-read the rules")
 

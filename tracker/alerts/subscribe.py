@@ -1,0 +1,87 @@
+"""Subscribing: the checks and writes behind `tracker subscribe` and the web form alike."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from sqlite_utils import Database
+
+from tracker.alerts.chat import check_chat_url
+from tracker.store import transaction
+from tracker.store.subscriptions import FREQUENCIES, Subscription, add_subscription
+
+
+class SubscribeError(ValueError):
+    """A subscription that cannot be made, and which field is at fault (for the form)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def check_rules(rule_ids: Sequence[str], known: Sequence[str]) -> list[str]:
+    chosen = [r.strip() for r in rule_ids if r.strip()]
+    if not chosen:
+        raise SubscribeError("rules", "choose at least one theme")
+    unknown = [r for r in chosen if r not in known]
+    if unknown:
+        raise SubscribeError("rules", f"no such rule: {', '.join(unknown)}")
+    return chosen
+
+
+def check_frequency(frequency: str) -> str:
+    if frequency not in FREQUENCIES:
+        raise SubscribeError("frequency", f"frequency is one of {', '.join(FREQUENCIES)}")
+    return frequency
+
+
+def normalize_email(address: str) -> str:
+    """A deliverable-looking address, normalised; never one that could carry a header."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if any(c in address for c in "\r\n\0") or len(address) > 254:
+        raise SubscribeError("email", "not an email address")
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as err:
+        raise SubscribeError("email", str(err)) from None
+
+
+def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: str,
+              rules: Sequence[str], known_rules: Sequence[str], frequency: str = "instant", *,
+              confirmed: bool = False, admin: bool = False) -> tuple[Subscription, bool]:
+    """Check and record a subscription; (it, whether anything changed).
+
+    email: pending until confirmed (double opt-in), unless `confirmed` (an admin's word).
+    webhook: the URL must not reach the host's own network (checked again at every send); a
+    signing secret is made. chat: an Apprise URL, of a public service unless `admin`."""
+    chosen = check_rules(rules, known_rules)
+    check_frequency(frequency)
+    secret = None
+    if channel == "email":
+        address = normalize_email(address)
+        active = confirmed
+    elif channel == "webhook":
+        from tracker.alerts.ssrf import UnsafeURL, check_url
+        from tracker.alerts.webhook import new_secret
+
+        try:
+            check_url(address, allow_private=allow_private(config))
+        except UnsafeURL as err:
+            raise SubscribeError("webhook_url", str(err)) from None
+        active, secret = True, new_secret()
+    elif channel == "chat":
+        problem = check_chat_url(address, admin=admin)
+        if problem:
+            raise SubscribeError("chat_url", problem)
+        active = True
+    else:
+        raise SubscribeError("channel", "channel is email, webhook or chat")
+    with transaction(db):
+        return add_subscription(db, channel, address, chosen, frequency, active=active,
+                                secret=secret)
+
+
+def allow_private(config: Mapping[str, Any]) -> bool:
+    """TRACKER_WEBHOOK_ALLOW_PRIVATE=1 lets webhooks reach private addresses (development)."""
+    return str(config.get("WEBHOOK_ALLOW_PRIVATE", "")).lower() in ("1", "true", "yes")

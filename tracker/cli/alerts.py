@@ -1,0 +1,78 @@
+"""Commands for alerts: subscribe, subscriptions, deliver."""
+
+from __future__ import annotations
+
+import click
+
+from tracker.cli import EXIT_INPUT, EXIT_RULES, main
+from tracker.config import instance_file
+
+
+def _db(config: dict):
+    from tracker.store import connect
+
+    return connect(instance_file(config, "DATABASE"))
+
+
+@main.command("subscribe")
+@click.option("--email", "email", help="An email address.")
+@click.option("--webhook", "webhook", help="A webhook URL (Standard Webhooks, signed).")
+@click.option("--apprise", "chat", help="A chat-robot URL (dingtalk://, wecombot://, feishu://, …).")
+@click.option("--rules", "rules", required=True, help="Rule ids, comma separated.")
+@click.option("--frequency", type=click.Choice(["instant", "daily", "weekly"]), default="instant",
+              show_default=True)
+@click.option("--confirmed", is_flag=True, help="Email: skip the double opt-in (you asked them).")
+@click.pass_obj
+def subscribe(config: dict, email: str | None, webhook: str | None, chat: str | None, rules: str,
+              frequency: str, confirmed: bool) -> None:
+    """Subscribe an email address, a webhook or a chat robot to rules (admins and scripts)."""
+    from tracker.alerts.subscribe import SubscribeError, subscribe as add
+    from tracker.rules import RulesError, load_rules
+
+    given = [(c, a) for c, a in (("email", email), ("webhook", webhook), ("chat", chat)) if a]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --email, --webhook, --apprise")
+    (channel, address), = given
+    try:
+        known = [r.id for r in load_rules(config["RULES"])]
+        found, changed = add(_db(config), config, channel, address, rules.split(","), known,
+                             frequency, confirmed=confirmed, admin=True)
+    except RulesError as err:
+        click.echo(str(err), err=True)
+        raise SystemExit(EXIT_RULES) from None
+    except SubscribeError as err:
+        click.echo(f"tracker: {err.field}: {err}", err=True)
+        raise SystemExit(EXIT_INPUT) from None
+    state = "subscribed" if changed else "already subscribed, unchanged"
+    click.echo(f"#{found.id} {found.channel} {found.address}: {state} ({found.state}, "
+               f"{found.frequency}, rules {', '.join(found.rules)})")
+    if found.secret and changed:
+        click.echo(f"signing secret (shown once): {found.secret}")
+
+
+@main.command("subscriptions")
+@click.pass_obj
+def subscriptions(config: dict) -> None:
+    """List the subscriptions with their state and last delivery."""
+    from tracker.store.subscriptions import list_subscriptions
+
+    db = _db(config)
+    last = dict(db.execute("SELECT subscription_id, max(sent_at) FROM deliveries "
+                           "WHERE status = 'sent' GROUP BY subscription_id"))
+    found = list_subscriptions(db)
+    for s in found:
+        reason = f" — {s.state_reason}" if s.state_reason else ""
+        click.echo(f"#{s.id:<4} {s.channel:<7} {s.state:<12} {s.frequency:<7} "
+                   f"{','.join(s.rules):<30} {s.address}  last sent: {last.get(s.id) or '—'}{reason}")
+    if not found:
+        click.echo("no subscriptions")
+
+
+@main.command("deliver")
+@click.pass_obj
+def deliver(config: dict) -> None:
+    """Send the alerts that are due now (what the worker does every minute), then exit."""
+    from tracker.alerts.deliver import deliver as run
+
+    outcome = run(_db(config), config)
+    click.echo(", ".join(f"{n} {k}" for k, n in sorted(outcome.items())) or "nothing due")
