@@ -49,10 +49,15 @@ def serve() -> Iterator[Site]:
             else:
                 route(self)
 
+        do_POST = do_GET  # webhooks POST: the same routes (a route reads the body itself)
+
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # many deliveries arrive at once; 5 (the default) resets some
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -25,6 +25,19 @@ DEFAULTS: dict[str, Any] = {
     "EPAPER_DEADLINE": 120.0,
     "EPAPER_MAX_PAGES": 40,
     "EPAPER_MAX_ARTICLES": 400,
+    # Alerts (part 3): links in messages, the schedule of digests and retries, the senders.
+    "BASE_URL": "http://127.0.0.1:5000",
+    "TIMEZONE": "Asia/Shanghai",
+    "DIGEST_HOUR": 8,
+    "DIGEST_WEEKDAY": 0,  # Monday
+    "RETRY_DELAYS": "5,300,1800,7200,18000,36000,36000",
+    "DELIVERY_INTERVAL": 60,
+    "MAIL_FROM": "政策追踪 <tracker@localhost>",
+    "SMTP_HOST": "",  # empty: mail goes to instance/mailbox/ (development)
+    "WEBHOOK_CONCURRENCY": 32,
+    "WEBHOOK_TIMEOUT": 10.0,
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    "WEBHOOK_DISABLE_AFTER_DAYS": 5,
     # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
     "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
     # HTTP time limits in seconds: connect, read (between bytes) and total per document.

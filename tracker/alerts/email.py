@@ -1,0 +1,294 @@
+"""Email: alerts sent over SMTP, one connection for a whole batch, or written to the instance
+folder's development mailbox (`instance/mailbox/*.eml`) when no SMTP_HOST is configured.
+
+Settings: MAIL_FROM (default "tracker <tracker@localhost>"); SMTP_HOST; SMTP_PORT (default 587,
+or 465 with SMTP_SECURITY "tls", 25 with "none"); SMTP_SECURITY "starttls" | "tls" | "none"
+(default: starttls on 587, tls on 465, else none); SMTP_USERNAME and SMTP_PASSWORD (login when
+given); SMTP_TIMEOUT seconds per network operation (default 30); SMTP_CA_FILE, a CA bundle for a
+relay with a private certificate (default: the system's).
+
+How an attempt ends (SendResult): 2xx ok. A 5xx for this recipient or this message (RCPT, DATA)
+is permanent; 4xx is not, with its code. Anything about the connection or the configuration
+(cannot connect, 421 at the greeting, TLS or login refused, sender refused) fails the remaining
+messages, not permanently: the schedule retries them with the same Message-ID. A connection that
+ends after it delivered at least one message (a per-connection limit) is opened again, and a
+message it refused before its data was sent goes again on the new one; a connection that ends
+while a message's data was in flight leaves that message "outcome unknown", not retried here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import smtplib
+import ssl
+import tempfile
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, compose, header_text, parse_address,
+                                          subject)
+from tracker.alerts.model import Alert, SendResult
+from tracker.config import instance_path as default_instance_path
+
+__all__ = ["compose", "subject", "header_text", "send_emails", "mailbox_messages", "mailbox_folder"]
+
+log = logging.getLogger(__name__)
+
+SECURITY = ("starttls", "tls", "none")
+
+
+@dataclass
+class _Outgoing:
+    index: int  # in the batch
+    delivery_id: int
+    recipient: str  # addr-spec for RCPT TO
+    data: bytes
+
+
+@dataclass(frozen=True)
+class _Settings:
+    host: str
+    port: int
+    security: str
+    username: str | None
+    password: str
+    timeout: float
+    ca_file: str | None
+
+
+class _ConnectionEnded(Exception):
+    """The connection is gone; `sent` tells whether the message's data may have reached the server."""
+
+    def __init__(self, error: str, status: int | None, sent: bool):
+        super().__init__(error)
+        self.error, self.status, self.sent = error, status, sent
+
+
+def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any]) -> list[SendResult]:
+    """Send each (alert, address); one SendResult per pair, in the batch's order."""
+    results: list[SendResult | None] = [None] * len(batch)
+    try:
+        sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
+        settings = _settings(config) if config.get("SMTP_HOST") else None
+    except ValueError as exc:
+        return [SendResult(alert.delivery_id, ok=False, error=f"configuration: {exc}") for alert, _ in batch]
+    outgoing = []
+    for index, (alert, address) in enumerate(batch):
+        try:
+            msg = compose(alert, address, config)
+        except ValueError as exc:
+            results[index] = SendResult(alert.delivery_id, ok=False, permanent=True,
+                                        error=f"cannot make the email: {exc}")
+            continue
+        except Exception as exc:  # a bug, not this alert's fault for ever: retried later
+            log.exception("composing the email for delivery %s failed", alert.delivery_id)
+            results[index] = SendResult(alert.delivery_id, ok=False,
+                                        error=f"cannot make the email: {type(exc).__name__}: {exc}")
+            continue
+        outgoing.append(_Outgoing(index, alert.delivery_id, parse_address(address, "To").addr_spec,
+                                  msg.as_bytes(policy=POLICY)))
+    if settings is None:
+        folder = mailbox_folder(config)
+        for item in outgoing:
+            results[item.index] = _to_mailbox(folder, item)
+    elif outgoing:
+        _send_smtp(settings, sender, outgoing, results)
+    return [result or SendResult(alert.delivery_id, ok=False, error="not sent")
+            for result, (alert, _) in zip(results, batch)]
+
+
+# ---- SMTP --------------------------------------------------------------------------------------
+
+def _settings(config: Mapping[str, Any]) -> _Settings:
+    security = str(config.get("SMTP_SECURITY") or "").strip().lower() or None
+    if security is not None and security not in SECURITY:
+        raise ValueError(f"SMTP_SECURITY {security!r} is not one of {', '.join(SECURITY)}")
+    port_setting = config.get("SMTP_PORT")
+    try:
+        port = int(port_setting) if port_setting not in (None, "") else {"tls": 465, "none": 25}.get(
+            security or "", 587)
+        timeout = float(config.get("SMTP_TIMEOUT") or 30)
+    except (TypeError, ValueError):
+        raise ValueError(f"SMTP_PORT {port_setting!r} or SMTP_TIMEOUT is not a number") from None
+    return _Settings(host=str(config["SMTP_HOST"]), port=port,
+                     security=security or {587: "starttls", 465: "tls"}.get(port, "none"),
+                     username=str(config["SMTP_USERNAME"]) if config.get("SMTP_USERNAME") else None,
+                     password=str(config.get("SMTP_PASSWORD") or ""), timeout=timeout,
+                     ca_file=str(config["SMTP_CA_FILE"]) if config.get("SMTP_CA_FILE") else None)
+
+
+def _connect(settings: _Settings) -> smtplib.SMTP:
+    """An open, greeted, secured and logged-in connection, else _ConnectionEnded."""
+    where = f"{settings.host}:{settings.port}"
+    smtp: smtplib.SMTP | None = None
+    try:
+        context = ssl.create_default_context(cafile=settings.ca_file)
+        if settings.security == "tls":
+            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        smtp.ehlo_or_helo_if_needed()
+        if settings.security == "starttls":
+            if not smtp.has_extn("starttls"):
+                raise _ConnectionEnded(f"{where} does not offer STARTTLS (SMTP_SECURITY is starttls)",
+                                       None, False)
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+        return smtp
+    except BaseException as exc:
+        if smtp is not None:
+            smtp.close()
+        if isinstance(exc, _ConnectionEnded):
+            raise
+        if isinstance(exc, smtplib.SMTPResponseException):
+            what = "login refused" if isinstance(exc, smtplib.SMTPAuthenticationError) else "refused"
+            raise _ConnectionEnded(f"{where} {what}: {exc.smtp_code} {_text(exc.smtp_error)}",
+                                   exc.smtp_code, False) from None
+        if isinstance(exc, (OSError, smtplib.SMTPException)):
+            raise _ConnectionEnded(f"cannot connect to {where}: {exc or type(exc).__name__}", None,
+                                   False) from None
+        raise
+
+
+def _send_smtp(settings: _Settings, sender: str, outgoing: list[_Outgoing],
+               results: list[SendResult | None]) -> None:
+    pending = deque(outgoing)
+    smtp: smtplib.SMTP | None = None
+    delivered = 0  # on the current connection
+    try:
+        while pending:
+            if smtp is None:
+                try:
+                    smtp, delivered = _connect(settings), 0
+                except _ConnectionEnded as ended:
+                    for item in pending:
+                        results[item.index] = _failure(item, ended.error, ended.status)
+                    return
+            item = pending.popleft()
+            try:
+                result = _transaction(smtp, sender, item)
+            except _ConnectionEnded as ended:
+                smtp.close()
+                smtp = None
+                if ended.sent:
+                    results[item.index] = _failure(item, f"{ended.error}; the server may have accepted "
+                                                         "the message (a retry keeps its Message-ID)",
+                                                   ended.status)
+                elif delivered:
+                    pending.append(item)  # refused only because the connection ended: once more
+                else:
+                    results[item.index] = _failure(item, ended.error, ended.status)
+                if not delivered:  # no progress on that connection: try again later, not now
+                    for rest in pending:
+                        results[rest.index] = _failure(rest, ended.error, ended.status)
+                    return
+                log.info("SMTP connection ended after %d messages (%s); reconnecting", delivered, ended.error)
+                continue
+            delivered += result.ok
+            results[item.index] = result
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+
+def _transaction(smtp: smtplib.SMTP, sender: str, item: _Outgoing) -> SendResult:
+    """MAIL, RCPT, DATA for one message. Raises _ConnectionEnded when the connection is lost or
+    the server says 421 (closing)."""
+    stage = "MAIL FROM"
+    try:
+        options = [f"SIZE={len(item.data)}"] if smtp.has_extn("size") else []
+        code, reply = smtp.mail(sender, options)
+        if not 200 <= code < 300:
+            # 5xx here is about MAIL_FROM or the relay's rules, fixable, so retried later; 552
+            # (too big for this server) is about the message.
+            return _refused(smtp, item, stage, code, reply, permanent=code == 552,
+                            note=" (sender refused: check MAIL_FROM and the relay)" if code >= 500 else "")
+        stage = "RCPT TO"
+        code, reply = smtp.rcpt(item.recipient)
+        if not 200 <= code < 300:
+            return _refused(smtp, item, stage, code, reply, permanent=code >= 500)
+        stage = "DATA"
+        try:
+            code, reply = smtp.data(item.data)
+        except smtplib.SMTPDataError as exc:  # DATA itself was answered without 354
+            return _refused(smtp, item, stage, exc.smtp_code, exc.smtp_error, permanent=exc.smtp_code >= 500)
+        stage = "end of data"
+        if not 200 <= code < 300:
+            return _refused(smtp, item, stage, code, reply, permanent=code >= 500)
+        return SendResult(item.delivery_id, ok=True, status=code)
+    except (OSError, smtplib.SMTPServerDisconnected) as exc:
+        # smtp.data() sends the message and reads the answer in one call: a connection lost in
+        # it may have lost only the answer to a message the server kept.
+        raise _ConnectionEnded(f"connection lost at {stage}: {exc or type(exc).__name__}", None,
+                               sent=stage == "DATA") from None
+
+
+def _refused(smtp: smtplib.SMTP, item: _Outgoing, stage: str, code: int, reply: bytes | str,
+             permanent: bool, note: str = "") -> SendResult:
+    text = f"{code} at {stage}: {_text(reply)}{note}"
+    if code == 421:  # the server is closing the connection (RFC 5321 3.8)
+        raise _ConnectionEnded(text, code, False)
+    try:
+        smtp.rset()
+    except (OSError, smtplib.SMTPException):
+        raise _ConnectionEnded(text, code, False) from None
+    return _failure(item, text, code, permanent=permanent)
+
+
+def _failure(item: _Outgoing, error: str, status: int | None, permanent: bool = False) -> SendResult:
+    return SendResult(item.delivery_id, ok=False, error=error, status=status, permanent=permanent)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+# ---- the development mailbox -------------------------------------------------------------------
+
+def mailbox_folder(config_or_instance: Mapping[str, Any] | str | os.PathLike) -> Path:
+    """`mailbox/` in the instance folder (from a config's INSTANCE_PATH, or the path itself)."""
+    if isinstance(config_or_instance, Mapping):
+        base = config_or_instance.get("INSTANCE_PATH") or default_instance_path()
+    else:
+        base = config_or_instance
+    return Path(base) / "mailbox"
+
+
+def mailbox_messages(instance_path: str | os.PathLike) -> list[Path]:
+    """The development mailbox's messages, newest first (names begin with their UTC time)."""
+    folder = mailbox_folder(instance_path)
+    if not folder.is_dir():
+        return []
+    return sorted((path for path in folder.glob("*.eml") if not path.name.startswith(".") and path.is_file()),
+                  key=lambda path: path.name, reverse=True)
+
+
+def _to_mailbox(folder: Path, item: _Outgoing) -> SendResult:
+    """One .eml file, written whole: a temporary file in the same folder, then renamed."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"{stamp}-delivery-{int(item.delivery_id)}-{secrets.token_hex(3)}.eml"
+    draft = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, draft = tempfile.mkstemp(prefix=".", suffix=".eml.tmp", dir=folder)
+        with os.fdopen(handle, "wb") as file:
+            file.write(item.data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(draft, path)
+    except OSError as exc:
+        if draft is not None:
+            Path(draft).unlink(missing_ok=True)
+        return _failure(item, f"cannot write to the mailbox {folder}: {exc}", None)
+    return SendResult(item.delivery_id, ok=True, extra={"path": str(path)})

@@ -1,0 +1,372 @@
+"""Webhooks the Standard Webhooks way (https://www.standardwebhooks.com): one signed JSON POST per
+alert, to a URL that is checked against this host's own network before every attempt.
+
+Every request carries
+
+    content-type: application/json
+    webhook-id: msg_…          the alert's id: the same on every retry (dedupe on it)
+    webhook-timestamp: 1712736000   this attempt, integer seconds since the epoch
+    webhook-signature: v1,<base64 HMAC-SHA256>   of "{webhook-id}.{webhook-timestamp}." + body,
+                       keyed with the base64-decoded part of the subscriber's "whsec_…" secret
+    user-agent: tracker/0.1 (+newspaper keyword tracker)
+
+and this body (UTF-8 JSON; `null` where a value is unknown):
+
+    {
+      "type": "tracker.alert",
+      "timestamp": "2025-04-10T08:00:00Z",      when the alert was formed (the same on retries)
+      "data": {
+        "subscription": 7,
+        "frequency": "daily",                   instant | daily | weekly
+        "rules": [{"id": "new-energy", "name": "新能源汽车"}],
+        "articles": [                           one entry per article and rule that matched it
+          {
+            "article_id": 1234,                 the same article under two rules appears twice
+            "title": "……",
+            "url": "https://…",
+            "source": "peoples-daily",
+            "source_name": "人民日报",
+            "date": "2025-04-10",               the issue date
+            "page": "第1版 要闻",
+            "rule": "new-energy",               the id of one of data.rules
+            "snippets": ["……推动【新能源汽车】产业……"]   the hit marked with 【】
+          }
+        ],
+        "manage_url": "https://…"               where the subscriber manages the subscription
+      }
+    }
+
+What counts: a 2xx answer is delivered. 410 Gone is permanent and `gone` (the endpoint is
+disabled). Every other answer, a timeout or a network error is a failure to retry later — the
+Standard Webhooks advice: a receiver's 400/401/404/500 is usually a deploy or a misconfiguration
+its owner fixes, after which the alert should still arrive, and a retry costs one small POST;
+the retry schedule (not this module) bounds how long we keep trying. 429 and 503 pass on their
+Retry-After (seconds or an HTTP date, at most a week). Redirects are never followed (a webhook URL
+must point at the receiver; a redirect is also the classic way around an address check): a 3xx
+is a retryable failure naming the Location. Permanent besides 410: a URL refused for what it is
+(scheme, user info, a literal private address — see `tracker.alerts.ssrf`) and a broken secret.
+A name that resolves to a forbidden address *this time* is retried: DNS may be fixed.
+
+Sending: `send_webhooks` runs one asyncio loop with httpx's AsyncClient, at most
+WEBHOOK_CONCURRENCY (default 32) deliveries at once. Async rather than a thread pool because a
+delivery's total time limit must be enforced while the receiver is still trickling bytes: httpx has
+connect/read/write limits but no total, and a thread cannot be interrupted, while a coroutine is
+cancelled cleanly at its deadline (asyncio.timeout). Limits per delivery: connect and read are
+HTTP_CONNECT_TIMEOUT / HTTP_READ_TIMEOUT, each capped by the total WEBHOOK_TIMEOUT (default 10 s),
+which covers the address check, connecting, sending and reading the answer (at most
+MAX_RESPONSE_BYTES of it). A slow or dead receiver costs its own delivery only.
+
+Each delivery gets its own client and connection, made to an address `check_url` vetted (the
+name is never resolved again in between), with the original Host header and, for https, the
+original name as TLS SNI and as the name the certificate is checked against. No connection is
+shared between two URLs, no proxy from the environment is used. TRACKER_WEBHOOK_ALLOW_PRIVATE=1
+lets webhooks reach private and loopback addresses (development, tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import email.utils
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import ssl
+import time
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache, partial
+from typing import Any, Mapping
+
+import httpx
+
+from tracker.alerts.model import Alert, SendResult
+from tracker.alerts.ssrf import IPAddress, Resolver, Target, UnsafeURL, check_url
+from tracker.sources.http import USER_AGENT, setting
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "tracker.alert"
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32  # the spec allows 24 to 64
+DEFAULT_CONCURRENCY = 32
+DEFAULT_TIMEOUT = 10.0  # seconds, total per delivery
+MAX_RESPONSE_BYTES = 4096
+MAX_RETRY_AFTER = 7 * 24 * 3600.0
+
+
+# --- Standard Webhooks --------------------------------------------------------------------------
+
+def new_secret() -> str:
+    """A fresh signing secret to show the subscriber once: "whsec_" + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key in a "whsec_…" secret (the prefix is optional); ValueError when it is not
+    base64 or is empty."""
+    text = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the webhook secret is not valid base64 after 'whsec_'") from None
+    if not key:
+        raise ValueError("the webhook secret is empty")
+    return key
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` value: "v1," + base64(HMAC-SHA256(key, "{id}.{timestamp}." + body))."""
+    signed = f"{msg_id}.{int(timestamp)}.".encode() + body
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def payload(alert: Alert) -> dict[str, Any]:
+    """The JSON document for `alert` (its shape is in this module's docstring)."""
+    return {
+        "type": EVENT_TYPE,
+        "timestamp": alert.created_at,
+        "data": {
+            "subscription": alert.subscription_id,
+            "frequency": alert.frequency,
+            "rules": [{"id": rule_id, "name": name} for rule_id, name in alert.rules()],
+            "articles": [
+                {
+                    "article_id": item.article_id,
+                    "title": item.title,
+                    "url": item.url,
+                    "source": item.source_id,
+                    "source_name": item.source_name,
+                    "date": item.date,
+                    "page": item.page,
+                    "rule": item.rule_id,
+                    "snippets": list(item.snippets),
+                }
+                for item in alert.items
+            ],
+            "manage_url": alert.manage_url,
+        },
+    }
+
+
+def body(alert: Alert) -> bytes:
+    """The bytes that are signed and sent: compact UTF-8 JSON (Chinese stays readable)."""
+    text = json.dumps(payload(alert), ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "replace")  # a stray lone surrogate becomes "?", never an error
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), clamped to
+    0..MAX_RETRY_AFTER; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"[0-9]+", value):
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        now_dt = datetime.fromtimestamp(time.time() if now is None else now, tz=timezone.utc)
+        seconds = (when - now_dt).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Settings:
+    concurrency: int
+    total: float
+    connect: float
+    read: float
+    allow_private: bool
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> _Settings:
+        total = float(config.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
+        return cls(
+            concurrency=max(1, int(config.get("WEBHOOK_CONCURRENCY") or DEFAULT_CONCURRENCY)),
+            total=total,
+            connect=min(setting(config, "HTTP_CONNECT_TIMEOUT"), total),
+            read=min(setting(config, "HTTP_READ_TIMEOUT"), total),
+            allow_private=_flag(config.get("WEBHOOK_ALLOW_PRIVATE", False)),
+        )
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+@lru_cache(maxsize=1)
+def _default_ssl_context() -> ssl.SSLContext:
+    """One verifying context (certifi's roots, as httpx uses) shared by every delivery: loading
+    the roots per client would cost more than most deliveries."""
+    return httpx.create_ssl_context()
+
+
+def send_webhooks(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any], *,
+                  resolve: Resolver | None = None,
+                  ssl_context: ssl.SSLContext | None = None) -> list[SendResult]:
+    """Deliver each (alert, url, secret) at once, up to WEBHOOK_CONCURRENCY in flight; one
+    SendResult per item, in order. Never raises for a delivery's failure. `resolve` replaces the
+    system resolver and `ssl_context` the certificate check (both for tests)."""
+    if not batch:
+        return []
+    work = _send_all(list(batch), _Settings.of(config), resolve, ssl_context or _default_ssl_context())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    # Called from inside an event loop (which must not block on us): a loop of our own, elsewhere.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhooks") as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def _send_all(batch: list[tuple[Alert, str, str]], settings: _Settings,
+                    resolve: Resolver | None, context: ssl.SSLContext) -> list[SendResult]:
+    gate = asyncio.Semaphore(settings.concurrency)
+    # Our own threads for getaddrinfo: a hung lookup is abandoned at the deadline, and
+    # asyncio.run does not wait for it on the way out (as it would for the default executor).
+    lookups = ThreadPoolExecutor(max_workers=min(settings.concurrency, len(batch)),
+                                 thread_name_prefix="webhook-dns")
+    try:
+        return list(await asyncio.gather(*(
+            _deliver(gate, lookups, alert, url, secret, settings, resolve, context)
+            for alert, url, secret in batch)))
+    finally:
+        lookups.shutdown(wait=False, cancel_futures=True)
+
+
+async def _deliver(gate: asyncio.Semaphore, lookups: Executor, alert: Alert, url: str, secret: str,
+                   settings: _Settings, resolve: Resolver | None,
+                   context: ssl.SSLContext) -> SendResult:
+    """One delivery, within its total time limit; whatever happens becomes a SendResult."""
+    async with gate:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(settings.total):
+                return await _attempt(lookups, alert, url, secret, settings, resolve, context)
+        except TimeoutError:
+            return SendResult(alert.delivery_id, ok=False,
+                              error=f"no complete answer within {settings.total:g} s (WEBHOOK_TIMEOUT)",
+                              extra={"elapsed": round(time.monotonic() - started, 3)})
+        except Exception as error:  # a bug here must not cost the other subscribers their alerts
+            log.exception("webhook delivery %s failed unexpectedly", alert.delivery_id)
+            return SendResult(alert.delivery_id, ok=False,
+                              error=f"internal error: {type(error).__name__}: {error}")
+
+
+async def _attempt(lookups: Executor, alert: Alert, url: str, secret: str, settings: _Settings,
+                   resolve: Resolver | None, context: ssl.SSLContext) -> SendResult:
+    delivery = alert.delivery_id
+    try:
+        secret_key(secret)
+    except (ValueError, AttributeError, TypeError) as error:
+        return SendResult(delivery, ok=False, error=f"cannot sign: {error}", permanent=True)
+    data = body(alert)
+    loop = asyncio.get_running_loop()
+    try:  # again at every send: the name may point somewhere else since it was last checked
+        target = await loop.run_in_executor(
+            lookups, partial(check_url, url, settings.allow_private, resolve))
+    except UnsafeURL as refused:
+        return SendResult(delivery, ok=False, error=f"webhook URL refused: {refused.reason}",
+                          permanent=refused.permanent, extra={"refused": True})
+
+    timestamp = int(time.time())
+    headers = {
+        "Host": target.host_header,
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "accept-encoding": "identity",  # the few bytes we read are kept as they came
+        "webhook-id": alert.webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, alert.webhook_id, timestamp, data),
+    }
+    timeout = httpx.Timeout(connect=settings.connect, read=settings.read, write=settings.read,
+                            pool=settings.connect)
+    failure: SendResult | None = None
+    async with httpx.AsyncClient(verify=context, timeout=timeout, follow_redirects=False,
+                                 trust_env=False) as client:
+        for address in target.addresses:  # the next address only when this one cannot be reached
+            try:
+                return await _post(client, target, address, headers, data, delivery)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                failure = _network_failure(delivery, address, error, settings)
+            except httpx.HTTPError as error:
+                return _network_failure(delivery, address, error, settings)
+    assert failure is not None
+    return failure
+
+
+async def _post(client: httpx.AsyncClient, target: Target, address: IPAddress,
+                headers: dict[str, str], data: bytes, delivery: int) -> SendResult:
+    extensions = {"sni_hostname": target.sni_hostname} if target.scheme == "https" and \
+        target.sni_hostname else {}
+    request = client.build_request("POST", target.url_for(address), content=data, headers=headers,
+                                   extensions=extensions)
+    response = await client.send(request, stream=True)
+    try:
+        answer = await _read_some(response)
+    finally:
+        await response.aclose()
+    return _judge(delivery, response, answer, address)
+
+
+async def _read_some(response: httpx.Response) -> bytes:
+    """At most MAX_RESPONSE_BYTES of the answer, as sent; a body cut short is not our failure."""
+    received = bytearray()
+    try:
+        async for chunk in response.aiter_raw():
+            received += chunk
+            if len(received) >= MAX_RESPONSE_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    return bytes(received[:MAX_RESPONSE_BYTES])
+
+
+def _judge(delivery: int, response: httpx.Response, answer: bytes, address: IPAddress) -> SendResult:
+    status = response.status_code
+    extra: dict[str, Any] = {"address": str(address)}
+    if 200 <= status < 300:
+        return SendResult(delivery, ok=True, status=status, extra=extra)
+    said = f"HTTP {status}" + (f" {response.reason_phrase}" if response.reason_phrase else "")
+    if answer:
+        extra["response"] = answer[:1000].decode("utf-8", "replace")
+    if status == 410:
+        return SendResult(delivery, ok=False, status=status, gone=True, permanent=True,
+                          error=f"{said}: the receiver says this endpoint is gone", extra=extra)
+    if 300 <= status < 400:
+        location = response.headers.get("location")
+        extra["location"] = location
+        return SendResult(delivery, ok=False, status=status, extra=extra,
+                          error=f"{said}: redirects are not followed (to {location or 'nowhere'}); "
+                                "the webhook URL must point at the receiver itself")
+    retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+    return SendResult(delivery, ok=False, status=status, retry_after=retry_after, extra=extra,
+                      error=said + (f", retry after {retry_after:g} s" if retry_after is not None else ""))
+
+
+def _network_failure(delivery: int, address: IPAddress, error: httpx.HTTPError,
+                     settings: _Settings) -> SendResult:
+    if isinstance(error, httpx.ConnectTimeout):
+        why = f"timed out after {settings.connect:g} s connecting"
+    elif isinstance(error, httpx.TimeoutException):
+        why = f"timed out after {settings.read:g} s waiting for the receiver"
+    elif isinstance(error, httpx.ConnectError):
+        why = f"cannot connect ({error or type(error).__name__})"
+    else:  # the connection broke, or the answer was not HTTP
+        why = f"HTTP request failed ({type(error).__name__}{f': {error}' if str(error) else ''})"
+    return SendResult(delivery, ok=False, error=f"{why} [{address}]", extra={"address": str(address)})
