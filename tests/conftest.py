@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
 from loopback import Site, serve
+from smtp_loopback import LoopbackController, Recorder, Server
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,29 @@ def site(monkeypatch) -> Iterator[Site]:
         monkeypatch.delenv(name, raising=False)
     with serve() as state:
         yield state
+
+
+@pytest.fixture
+def smtp_server(tmp_path) -> Iterator[Callable[..., Server]]:
+    """Starts aiosmtpd servers on loopback: smtp_server(**SMTP kwargs) -> Server; stops them all."""
+    controllers = []
+
+    def start(**kwargs) -> Server:
+        recorder = Recorder()
+        controller = LoopbackController(recorder, hostname="127.0.0.1", port=0, ready_timeout=10,
+                                        authenticator=recorder.authenticate, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        recorder.connections = 0  # the controller's own wake-up connection
+        config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port, "SMTP_SECURITY": "none",
+                  "SMTP_TIMEOUT": 5, "INSTANCE_PATH": str(tmp_path / "instance")}
+        return Server(recorder, controller.port, config)
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server) -> Server:
+    return smtp_server(auth_require_tls=False)

@@ -189,6 +189,7 @@ def test_signed_links(tmp_path):
     assert read_token({**config, "SECRET_KEY": "other"}, MANAGE, token) is None
     assert read_token(config, CONFIRM, make_token(config, CONFIRM, 7), max_age=-1) is None
     assert link(config, UNSUBSCRIBE, 7).startswith("https://tracker.example.org/unsubscribe/")
+    assert link(config, MANAGE, 7) == link(config, MANAGE, 7)  # a resend carries the same link
 
 
 @pytest.mark.parametrize("channel,address,field", [

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 MANAGE, UNSUBSCRIBE, CONFIRM = "manage", "unsubscribe", "confirm"
 
@@ -34,16 +34,27 @@ def secret_key(config: Mapping[str, Any]) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def _serializer(config: Mapping[str, Any], purpose: str) -> URLSafeSerializer:
+    """Confirmation links expire, so they carry a time; manage and unsubscribe links do not, and
+    stay the same on every resend (a retried message is byte for byte the same message)."""
+    kind = URLSafeTimedSerializer if purpose == CONFIRM else URLSafeSerializer
+    return kind(secret_key(config), salt=purpose)
+
+
 def make_token(config: Mapping[str, Any], purpose: str, subscription_id: int) -> str:
-    return URLSafeTimedSerializer(secret_key(config), salt=purpose).dumps(subscription_id)
+    return _serializer(config, purpose).dumps(subscription_id)
 
 
 def read_token(config: Mapping[str, Any], purpose: str, token: str,
                max_age: int | None = None) -> int | None:
-    """The subscription id a token was made for; None when forged, for another purpose, or
-    older than `max_age` seconds."""
+    """The subscription id a token was made for; None when forged, for another purpose, or (a
+    confirmation) older than `max_age` seconds."""
+    serializer = _serializer(config, purpose)
     try:
-        value = URLSafeTimedSerializer(secret_key(config), salt=purpose).loads(token, max_age=max_age)
+        if isinstance(serializer, URLSafeTimedSerializer):
+            value = serializer.loads(token, max_age=max_age)
+        else:
+            value = serializer.loads(token)
     except (BadSignature, SignatureExpired):
         return None
     return value if isinstance(value, int) else None
