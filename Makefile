@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-alerts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
@@ -24,6 +24,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/match_bench.py
+
+bench-alerts: $(STAMP)
+	$(BIN)/python bench/alerts_bench.py
 
 clean:
 	rm -rf $(VENV)

@@ -229,3 +229,21 @@ def test_a_worker_killed_after_the_servers_250_resends_once_with_the_same_messag
     assert len(first) == 2 and first[0]["Message-ID"] == first[1]["Message-ID"]  # once more, same id
     assert len(second) == 1
     assert db.execute("SELECT status FROM deliveries").fetchall() == [("sent",), ("sent",)]
+
+
+def test_a_chat_robot_gets_a_markdown_message_through_apprise(config, drop, site):
+    got: list[bytes] = []
+
+    def robot(handler: BaseHTTPRequestHandler) -> None:
+        got.append(handler.rfile.read(int(handler.headers["Content-Length"])))
+        respond(b"{}", "application/json")(handler)
+
+    site.routes["/robot"] = robot
+    url = site.base.replace("http://", "json://") + "/robot"  # a generic scheme: admins only
+    add(config, "chat", url)
+    shutil.copy(PAGE, drop)
+    Worker(config).once()
+    (message,) = [json.loads(body) for body in got]
+    assert message["title"].startswith("【政策追踪】专业镇")
+    assert "### 专业镇" in message["message"] and "**专业镇**" in message["message"]
+    assert db_of(config).execute("SELECT status FROM deliveries").fetchall() == [("sent",)]

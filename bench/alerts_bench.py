@@ -1,0 +1,177 @@
+"""Delivery benchmark: 10,000 webhook deliveries to a loopback receiver that takes 50 ms per
+request, and 10,000 emails to a loopback SMTP server (aiosmtpd), each through the whole delivery
+path (`tracker.alerts.deliver`: outbox → deliveries → alert built from the database → sender →
+attempt recorded). The receiver and the SMTP server run in processes of their own, as real ones
+would. Reports wall time and throughput; the webhook run is compared with sending
+one at a time (WEBHOOK_CONCURRENCY=1, measured on --sample deliveries and scaled).
+
+    make bench-alerts     # or: .venv/bin/python bench/alerts_bench.py [--count N] [--sample N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import resource
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from tracker.alerts.deliver import deliver
+from tracker.config import load_config
+from tracker.store import connect, transaction
+
+LATENCY = 0.05  # the receiver's time per request
+
+
+class Sink:
+    """aiosmtpd handler that counts messages (in a shared counter: it runs in its own process)."""
+
+    def __init__(self, count) -> None:
+        self.count = count
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self.count.get_lock():
+            self.count.value += 1
+        return "250 OK"
+
+
+def serve_receiver(ready, port) -> None:
+    """The webhook receiver, in a process of its own (a real receiver does not share our GIL):
+    asyncio, so that its 50 ms per request is the only cost it adds."""
+    from aiohttp import web
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(LATENCY)  # the receiver's own work: what concurrency has to hide
+        return web.Response(text="ok")
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_post("/hook/{n}", hook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        await site.start()
+        port.value = site._server.sockets[0].getsockname()[1]
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def serve_smtp(ready, port, count) -> None:
+    """The SMTP server, in a process of its own."""
+    smtp = Controller(Sink(count), hostname="127.0.0.1", port=port.value, ready_timeout=10)
+    smtp.start()
+    ready.set()
+    threading.Event().wait()  # until terminated
+
+
+def seed(db, channel: str, addresses: list[str]) -> None:
+    """One article with one hit, and an active subscription with an outbox row per address."""
+    with transaction(db):
+        db["sources"].insert({"id": "bench", "name": "演示日报", "type": "folder", "location": "-"},
+                             ignore=True)
+        article = db["articles"].insert({
+            "source_id": "bench", "title": "我省新认定一批特色专业镇", "text": "推动专业镇发展。",
+            "content_hash": f"bench-{channel}", "first_seen": "2025-04-09T00:00:00+00:00",
+            "issue_date": "2025-04-09", "page": "第1版 要闻", "url": "http://example.cn/a/1"}).last_pk
+        hit = db["hits"].insert({"article_id": article, "rule_id": "zhuanyezhen", "rule_name": "专业镇",
+                                 "count": 1, "matched_at": "2025-04-09T00:00:00+00:00",
+                                 "hits": json.dumps([{"snippet": "推动【专业镇】发展。"}])}).last_pk
+        db["subscriptions"].insert_all(
+            ({"channel": channel, "address": a, "rules": '["zhuanyezhen"]', "frequency": "instant",
+              "state": "active", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+              "created_at": "2025-04-09T00:00:00+00:00"} for a in addresses), batch_size=1000)
+        db.execute("INSERT INTO outbox (subscription_id, article_id, rule_id, hit_id, created_at) "
+                   "SELECT id, ?, 'zhuanyezhen', ?, '2025-04-09T00:00:00+00:00' FROM subscriptions "
+                   "WHERE channel = ?", [article, hit, channel])
+
+
+def timed_delivery(folder: Path, channel: str, addresses: list[str], extra: dict) -> tuple[float, dict]:
+    """Seed an instance with `addresses`, then time one `deliver()` over all of them."""
+    config = load_config({"INSTANCE_PATH": str(folder), "WEBHOOK_ALLOW_PRIVATE": True,
+                          "BASE_URL": "https://tracker.example.org", **extra}, environ={})
+    db = connect(folder / "tracker.db")
+    seed(db, channel, addresses)
+    start = time.perf_counter()
+    outcome = deliver(db, config)
+    return time.perf_counter() - start, dict(outcome)
+
+
+def start_servers() -> tuple[list, str, int, object]:
+    """The receiver and the SMTP server in their own processes: (processes, hook base URL, SMTP
+    port, shared count of mails received)."""
+    context = multiprocessing.get_context("spawn")
+    received, receiver_port, smtp_port = (context.Value("i", 0) for _ in range(3))
+    with socket.socket() as probe:  # aiosmtpd cannot start on port 0: pick a free port first
+        probe.bind(("127.0.0.1", 0))
+        smtp_port.value = probe.getsockname()[1]
+    up = [context.Event(), context.Event()]
+    servers = [context.Process(target=serve_receiver, args=(up[0], receiver_port), daemon=True),
+               context.Process(target=serve_smtp, args=(up[1], smtp_port, received), daemon=True)]
+    for server in servers:
+        server.start()
+    if not all(e.wait(30) for e in up):
+        raise SystemExit("the loopback servers did not start")
+    return servers, f"http://127.0.0.1:{receiver_port.value}/hook/", smtp_port.value, received
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=200, help="deliveries sent one at a time")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    servers, base, port, received = start_servers()
+    figures: dict = {"count": args.count, "receiver_latency_s": LATENCY}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, outcome = timed_delivery(Path(tmp) / "one", "webhook",
+                                           [f"{base}{i}" for i in range(args.sample)],
+                                           {"WEBHOOK_CONCURRENCY": 1})
+            assert outcome == {"sent": args.sample}, outcome
+            figures["webhook_one_at_a_time_per_delivery_s"] = round(wall / args.sample, 4)
+            figures["webhook_one_at_a_time_scaled_s"] = round(wall / args.sample * args.count, 1)
+
+            wall, outcome = timed_delivery(Path(tmp) / "many", "webhook",
+                                           [f"{base}{i}" for i in range(args.count)],
+                                           {"WEBHOOK_CONCURRENCY": args.concurrency})
+            assert outcome == {"sent": args.count}, outcome
+            figures.update(webhook_concurrency=args.concurrency, webhook_wall_s=round(wall, 1),
+                           webhook_per_s=round(args.count / wall),
+                           webhook_speedup=round(figures["webhook_one_at_a_time_scaled_s"] / wall, 1))
+
+            wall, outcome = timed_delivery(Path(tmp) / "mail", "email",
+                                           [f"reader{i}@example.org" for i in range(args.count)],
+                                           {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
+                                            "SMTP_SECURITY": "none"})
+            assert outcome == {"sent": args.count} and received.value == args.count, outcome
+            figures.update(email_wall_s=round(wall, 1), email_per_s=round(args.count / wall))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.join(timeout=10)
+    figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    ok = figures["webhook_speedup"] >= 20
+    print("goal (webhooks ≥20× faster than one at a time):", "met" if ok else "NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
