@@ -62,3 +62,32 @@ def smtp_server(tmp_path) -> Iterator[Callable[..., Server]]:
 @pytest.fixture
 def smtp(smtp_server) -> Server:
     return smtp_server(auth_require_tls=False)
+
+
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The web app on a temporary instance (its own SQLite file), the starter rules, CSRF on."""
+    from tracker.web import create_app
+
+    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+                       "RULES": str(REPO_RULES), "ADMIN_PASSWORD": "correct horse",
+                       "API_TOKEN": "t0ken", "BASE_URL": "https://tracker.example.org",
+                       "SUBSCRIBE_LIMIT": "1000 per hour"})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form at `url`, as a browser would send it back."""
+    import re
+
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match, f"no csrf_token in {url}"
+    return match.group(1)

@@ -26,6 +26,6 @@ def main(ctx: click.Context) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-from tracker.cli import alerts, archive, matching  # noqa: E402,F401 - the commands register themselves
+from tracker.cli import alerts, archive, matching, web  # noqa: E402,F401 - commands register themselves
 
 

@@ -1,0 +1,67 @@
+"""The web app: subscribe, manage, search the archive, edit rules.
+
+    app = create_app()            # flaskr style: defaults, instance/config.py, TRACKER_* env
+    tracker serve                 # waitress on http://127.0.0.1:5000
+
+Blueprints, one per area: public (subscribe, confirm, manage, unsubscribe, /healthz), archive
+(/articles, /trends), admin (/admin…), api (/api/…). The scheduler never runs here: the worker
+is its own process (`tracker worker`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, redirect, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+from tracker.alerts.links import secret_key
+from tracker.config import DEFAULTS, instance_path
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """The app. The instance folder is passed explicitly: an installed package would otherwise
+    get $PREFIX/var/tracker-instance."""
+    instance = Path((test_config or {}).get("INSTANCE_PATH") or instance_path()).resolve()
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS, INSTANCE_PATH=str(instance), SUBSCRIBE_LIMIT="20 per hour",
+                            SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                            WTF_CSRF_TIME_LIMIT=None, ADMIN_PASSWORD="", API_TOKEN="")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TRACKER")
+    if test_config:
+        app.config.from_mapping(test_config)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = secret_key(app.config)
+    app.config.setdefault("SESSION_COOKIE_SECURE", str(app.config["BASE_URL"]).startswith("https:"))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", f"sqlite://{instance / 'ratelimit.db'}")
+
+    from tracker.web import db, security
+    from tracker.web import ratelimit  # noqa: F401 - registers the sqlite:// limits storage
+
+    db.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    for name in ("public", "archive", "admin", "api"):
+        module = __import__(f"tracker.web.{name}", fromlist=["bp"])
+        app.register_blueprint(module.bp)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("public.subscribe") if "public.subscribe" in app.view_functions
+                        else url_for("public.healthz"))
+
+    @app.context_processor
+    def navigation():
+        links = [("public.subscribe", "订阅"), ("archive.articles", "文章"),
+                 ("archive.trends", "趋势"), ("admin.index", "管理")]
+        return {"nav_links": lambda: [(e, label) for e, label in links if e in app.view_functions]}
+
+    return app

@@ -1,0 +1,5 @@
+"""archive pages (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("archive", __name__)

@@ -1,0 +1,71 @@
+"""Rate-limit counters in an SQLite file, so that a limit holds across WSGI worker processes
+(Flask-Limiter's memory storage counts per process; Redis would be a server to run for this
+alone). Registered with `limits` as the `sqlite://` storage scheme: `sqlite:////abs/path.db`."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+from limits.storage import Storage
+
+
+class SQLiteStorage(Storage):
+    STORAGE_SCHEME = ["sqlite"]
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, **options: object) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        self.path = uri.removeprefix("sqlite://")
+        self._local = threading.local()
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS counters "
+                       "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL)")
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return sqlite3.Error
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db.execute("PRAGMA journal_mode = WAL")
+            self._local.db = db
+        return db
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        db, now = self._db(), time.time()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT count, expires FROM counters WHERE key = ?", [key]).fetchone()
+            if row is None or row[1] <= now:
+                count = amount
+                db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?, ?)", [key, count, now + expiry])
+            else:
+                count = row[0] + amount
+                db.execute("UPDATE counters SET count = ? WHERE key = ?", [count, key])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return count
+
+    def get(self, key: str) -> int:
+        row = self._db().execute("SELECT count FROM counters WHERE key = ? AND expires > ?",
+                                 [key, time.time()]).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._db().execute("SELECT expires FROM counters WHERE key = ?", [key]).fetchone()
+        return row[0] if row else time.time()
+
+    def check(self) -> bool:
+        self._db().execute("SELECT 1")
+        return True
+
+    def reset(self) -> int | None:
+        return self._db().execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._db().execute("DELETE FROM counters WHERE key = ?", [key])
