@@ -39,7 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     instance.mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = secret_key(app.config)
-    app.config.setdefault("SESSION_COOKIE_SECURE", str(app.config["BASE_URL"]).startswith("https:"))
+    if str(app.config["BASE_URL"]).startswith("https:"):  # Flask's default is False: not setdefault
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.config.setdefault("RATELIMIT_STORAGE_URI", f"sqlite://{instance / 'ratelimit.db'}")
 
     from tracker.web import db, security
