@@ -83,3 +83,15 @@ def m002_alerts(db: Database) -> None:
         "id": int, "delivery_id": int, "at": str, "ok": int, "code": int, "error": str,
     }, pk="id", foreign_keys=[("delivery_id", "deliveries", "id")])
     db["attempts"].create_index(["delivery_id"])
+
+
+@migrations()
+def m003_rule_revisions(db: Database) -> None:
+    """Every change the admin editor made to a rule file: who, when, the diff and the whole old
+    text (so it can be put back)."""
+    db["rule_revisions"].create({
+        "id": int, "file": str, "rule_id": str, "action": str, "at": str, "who": str,
+        "remote_addr": str, "diff": str, "old_text": str, "new_text": str, "note": str,
+    }, pk="id", not_null={"file", "action", "at", "who", "diff", "old_text", "new_text"})
+    db["rule_revisions"].create_index(["file", "id"])
+    db["rule_revisions"].create_index(["rule_id", "id"])

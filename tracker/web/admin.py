@@ -1,5 +1,129 @@
-"""admin pages (being built)."""
+"""The admin pages: login, the dashboard (sources, runs, counts, failing deliveries, disabled
+subscriptions), the subscriptions list; the rules editor is in `tracker.web.admin_rules`.
 
-from flask import Blueprint
+Every page but login needs the session login (`security.admin_required`); with no
+TRACKER_ADMIN_PASSWORD set admin is closed. Every form posts a CSRF token (the app's
+CSRFProtect checks it); everything shown is autoescaped by the templates.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, \
+    url_for
+
+from tracker.store import transaction
+from tracker.store.clock import now
+from tracker.web import limiter
+from tracker.web.db import get_db
+from tracker.web.security import admin_required, password_ok
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+LOGIN_LIMIT = "10 per minute"  # failed logins per client address
+RETRYABLE = ("failed", "dead")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site (`/admin/rules`), else None: no scheme, no host,
+    no `//host` or `/\\host` that browsers take for another site, no control characters."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _admin_open() -> bool:
+    return bool(current_app.config.get("ADMIN_PASSWORD"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
+def login():
+    next_path = local_path(request.values.get("next")) or url_for("admin.index")
+    if not _admin_open():
+        return render_template("admin/login.html", closed=True, next_path=next_path), 403
+    if request.method == "POST":
+        if password_ok(request.form.get("password", "")):
+            session.clear()  # nothing from before the login carries over
+            session["admin"] = True
+            return redirect(next_path)
+        return render_template("admin/login.html", wrong=True, next_path=next_path), 401
+    return render_template("admin/login.html", next_path=next_path)
+
+
+@bp.post("/logout")
+def logout():
+    session.pop("admin", None)
+    flash("已退出管理。")
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("")
+@admin_required
+def index():
+    db = get_db()
+    sources = db.execute(
+        "SELECT ids.source_id, s.name, s.type, r.started, r.finished, r.status, r.error "
+        "FROM (SELECT id AS source_id FROM sources UNION SELECT source_id FROM runs) ids "
+        "LEFT JOIN sources s ON s.id = ids.source_id "
+        "LEFT JOIN runs r ON r.id = (SELECT max(id) FROM runs WHERE source_id = ids.source_id) "
+        "ORDER BY ids.source_id").fetchall()
+    runs = list(db["runs"].rows_where(order_by="id DESC", limit=20))
+    counts = {"articles": db["articles"].count, "hits": db["hits"].count}
+    by_status = dict.fromkeys(DELIVERY_STATUSES, 0)
+    by_status.update(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+    failing = list(db.query(
+        "SELECT d.id, d.status, d.attempts, d.last_error, d.next_attempt_at, d.created_at, "
+        "s.id AS subscription_id, s.channel, s.address, s.state "
+        "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+        "WHERE d.status IN ('failed', 'dead') ORDER BY d.id DESC LIMIT 200"))
+    disabled = list(db["subscriptions"].rows_where("state = 'disabled'",
+                                                   order_by="state_changed_at DESC", limit=200))
+    return render_template("admin/index.html", sources=sources, runs=runs, counts=counts,
+                           by_status=by_status, failing=failing, disabled=disabled)
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@admin_required
+def retry_delivery(delivery_id: int):
+    """A failed or dead delivery is due again now (its attempts are kept). A delivery of a
+    subscription that is not active is refused: the worker would cancel it at once."""
+    db = get_db()
+    with transaction(db):
+        row = db.execute("SELECT d.status, s.state FROM deliveries d JOIN subscriptions s "
+                         "ON s.id = d.subscription_id WHERE d.id = ?", [delivery_id]).fetchone()
+        if row is None:
+            flash(f"没有投递 #{delivery_id}。", "error")
+        elif row[0] not in RETRYABLE:
+            flash(f"投递 #{delivery_id} 的状态是 {row[0]}，只有 failed 或 dead 可以重试。", "error")
+        elif row[1] != "active":
+            flash(f"投递 #{delivery_id} 的订阅状态是 {row[1]}，worker 会取消它；"
+                  "请先恢复订阅再重试。", "error")
+        else:
+            db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? "
+                       "WHERE id = ?", [now(), delivery_id])
+            flash(f"投递 #{delivery_id} 已重新排队，worker 下一轮发送。")
+    return redirect(url_for("admin.index"))
+
+
+@bp.get("/subscriptions")
+@admin_required
+def subscriptions():
+    rows = list(get_db().query(
+        "SELECT s.*, (SELECT max(sent_at) FROM deliveries d WHERE d.subscription_id = s.id) "
+        "AS last_sent FROM subscriptions s ORDER BY s.id LIMIT 5000"))
+    for row in rows:
+        try:
+            row["rules"] = ", ".join(json.loads(row["rules"]))
+        except (TypeError, ValueError):
+            pass
+    return render_template("admin/subscriptions.html", subscriptions=rows)
+
+
+from tracker.web import admin_rules  # noqa: E402,F401 - registers the rules editor on `bp`
