@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, compose, header_
 from tracker.alerts.model import Alert, SendResult
 from tracker.config import instance_path as default_instance_path
 
-__all__ = ["compose", "subject", "header_text", "send_emails", "mailbox_messages", "mailbox_folder"]
+__all__ = ["compose", "subject", "header_text", "send_emails", "send_message", "mailbox_messages",
+           "mailbox_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,25 @@ def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any]) -> li
         _send_smtp(settings, sender, outgoing, results)
     return [result or SendResult(alert.delivery_id, ok=False, error="not sent")
             for result, (alert, _) in zip(results, batch)]
+
+
+def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
+    """One message that is not an alert (a confirmation request, say), to its To address, through
+    the same transport as alerts: SMTP when SMTP_HOST is set, else the development mailbox. The
+    result's delivery_id is 0; a send failure is a result, never an exception."""
+    try:
+        sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
+        recipient = parse_address(str(msg["To"] or ""), "To").addr_spec
+        settings = _settings(config) if config.get("SMTP_HOST") else None
+        data = msg.as_bytes(policy=POLICY)
+    except ValueError as exc:
+        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
+    item = _Outgoing(0, 0, recipient, data)
+    if settings is None:
+        return _to_mailbox(mailbox_folder(config), item)
+    results: list[SendResult | None] = [None]
+    _send_smtp(settings, sender, [item], results)
+    return results[0] or SendResult(0, ok=False, error="not sent")
 
 
 # ---- SMTP --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Subscriptions: who wants which rules, how often, through which channel, in which state.
 
-States: pending (an email address awaiting double opt-in), active, unsubscribed, disabled (an
-endpoint that kept failing, or answered 410 Gone). Only active subscriptions get alerts.
+States: pending (an email address awaiting double opt-in), active, paused (by its owner),
+unsubscribed, disabled (an endpoint that kept failing, or answered 410 Gone). Only active
+subscriptions get alerts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tracker.store.clock import now
 
 CHANNELS = ("email", "webhook", "chat")
 FREQUENCIES = ("instant", "daily", "weekly")
-STATES = ("pending", "active", "unsubscribed", "disabled")
+STATES = ("pending", "active", "paused", "unsubscribed", "disabled")
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,8 @@ def note_failure(db: Database, subscription_id: int, failing: bool, at: str) -> 
     since = (row[0] or at) if failing else None
     db.execute("UPDATE subscriptions SET failing_since = ? WHERE id = ?", [since, subscription_id])
     return since
+
+
+def set_secret(db: Database, subscription_id: int, secret: str) -> None:
+    """A new webhook signing secret (a webhook that subscribes again gets one). In a transaction."""
+    db["subscriptions"].update(subscription_id, {"secret": secret})

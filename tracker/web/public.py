@@ -1,13 +1,459 @@
-"""The public pages: subscribe, confirm, manage, leave; and /healthz."""
+"""The public pages: subscribe, confirm, manage, leave; and /healthz.
+
+    GET/POST /subscribe              the form (checks: tracker.alerts.subscribe, as the CLI's)
+    GET/POST /confirm/<token>        double opt-in: GET shows a button, POST activates
+    GET/POST /manage/<token>         rules, frequency; pause, resume, unsubscribe
+    GET/POST /unsubscribe/<token>    GET shows a button; POST leaves (RFC 8058 one-click too)
+    GET      /healthz
+
+Nothing changes on a GET: mail scanners and link previewers follow every link in a message.
+Every form carries a CSRF token, except RFC 8058's one-click POST (`List-Unsubscribe=One-Click`,
+sent by mail providers with no page and no cookie): the unsubscribe view is exempt from the
+app-wide check and checks the token itself for every other POST. A token in the URL is the
+subscriber's proof: signed (itsdangerous), never made from anything a visitor can choose.
+
+What the form tells a visitor about an email address is the same whether or not it already
+subscribes: an active address is left as it is and gets no mail; a new, pending or former one
+gets a (fresh) confirmation request. A webhook's signing secret is shown once, in the answer to
+the POST that made it (never stored in a page one could visit again; `Cache-Control: no-store`).
+
+Own keywords become a rule of the subscriber's: `<RULES>/personal-<id>.yaml`, written whole
+(temporary file, then os.replace), its id added to the subscription's rules. The form never
+offers `personal-*` rules, and a submission naming one is refused like any unknown rule.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import yaml
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
+                   render_template, request, url_for)
+from flask_wtf.csrf import CSRFError
+
+from tracker.alerts.chat import check_chat_url
+from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
+from tracker.alerts.subscribe import (SubscribeError, check_frequency, check_rules,
+                                      normalize_email, subscribe)
+from tracker.rules import Rule, RulesError, check_rules as check_rule_files, load_rules
+from tracker.rules import parse_rules_text
+from tracker.store import transaction
+from tracker.store.subscriptions import (Subscription, find_subscription, get_subscription, set_secret,
+                                         set_state, update_subscription)
+from tracker.web import csrf, limiter
 from tracker.web.db import get_db
+from tracker.web.forms import (MAX_KEYWORD_LENGTH, MAX_KEYWORDS, MAX_KEYWORDS_TEXT, ButtonForm,
+                               ManageForm, SubscribeForm, split_keywords)
 
 bp = Blueprint("public", __name__)
+log = logging.getLogger(__name__)
 
+PERSONAL = "personal-"
+ADDRESS_FIELDS = {"email": "email", "webhook": "webhook_url", "chat": "chat_url"}
+RESUMABLE = ("paused", "unsubscribed", "disabled")  # not pending: that needs the confirmation
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+def all_rules() -> list[Rule]:
+    """The rules folder's rules. A broken file (an admin mid-edit) costs its own rules only."""
+    try:
+        return load_rules(current_app.config["RULES"])
+    except RulesError as err:
+        log.warning("rules have problems; the form shows the sound ones:\n%s", err)
+        return check_rule_files(current_app.config["RULES"])[0]
+
+
+def public_rules(rules: list[Rule]) -> list[Rule]:
+    return [rule for rule in rules if not rule.id.startswith(PERSONAL)]
+
+
+def personal_id(subscription_id: int) -> str:
+    return f"{PERSONAL}{int(subscription_id)}"
+
+
+def rules_folder() -> Path | None:
+    folder = Path(current_app.config["RULES"])
+    return folder if folder.is_dir() else None
+
+
+def personal_rule_text(rule_id: str, keywords: list[str]) -> str:
+    names = "、".join(keywords)
+    name = "自定义：" + (names if len(names) <= 40 else names[:39] + "…")
+    return ("# Written by the subscribe form: one subscriber's own keywords.\n"
+            + yaml.safe_dump({"id": rule_id, "name": name, "description": "订阅者自己填写的关键词",
+                              "keywords": keywords}, allow_unicode=True, sort_keys=False))
+
+
+def check_keywords(text: str) -> list[str]:
+    """Own keywords from the form, checked; SubscribeError on `keywords`."""
+    if len(text) > MAX_KEYWORDS_TEXT:
+        raise SubscribeError("keywords", f"关键词太长：最多 {MAX_KEYWORDS_TEXT} 个字符。")
+    keywords = split_keywords(text)
+    if not keywords:
+        return []
+    if rules_folder() is None:
+        raise SubscribeError("keywords", "本站暂不支持自定义关键词。")
+    if len(keywords) > MAX_KEYWORDS:
+        raise SubscribeError("keywords", f"最多 {MAX_KEYWORDS} 个关键词。")
+    for word in keywords:
+        if any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in word):
+            raise SubscribeError("keywords", "关键词里有控制字符。")
+        if not 2 <= len(word) <= MAX_KEYWORD_LENGTH:
+            raise SubscribeError("keywords", f"每个关键词 2 到 {MAX_KEYWORD_LENGTH} 个字："
+                                             f"“{word}”不符合。")
+    _, problems = parse_rules_text(personal_rule_text(personal_id(0), keywords))
+    if problems:
+        raise SubscribeError("keywords", "这些关键词不能用作规则：" + "；".join(
+            p.message for p in problems))
+    return keywords
+
+
+def write_personal_rule(subscription_id: int, keywords: list[str]) -> str:
+    """`<RULES>/personal-<id>.yaml`, atomically; its rule id."""
+    folder = rules_folder()
+    assert folder is not None  # check_keywords made sure
+    rule_id = personal_id(subscription_id)
+    handle, draft = tempfile.mkstemp(prefix=f".{rule_id}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(personal_rule_text(rule_id, keywords))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(draft, folder / f"{rule_id}.yaml")
+    except BaseException:
+        Path(draft).unlink(missing_ok=True)
+        raise
+    return rule_id
+
+
+def remove_personal_rule(subscription_id: int) -> None:
+    folder = rules_folder()
+    if folder is not None:
+        (folder / f"{personal_id(subscription_id)}.yaml").unlink(missing_ok=True)
+
+
+# ---- messages -----------------------------------------------------------------------------------
+
+def describe(error: SubscribeError) -> str:
+    """A SubscribeError in Chinese, for the field it names (the checks speak English)."""
+    detail = str(error)
+    if error.field == "rules":
+        return "请至少选择一个主题。" if detail.startswith("choose") else "所选主题不存在，请刷新页面后重选。"
+    if error.field == "frequency":
+        return "请选择提醒频率：即时、每日或每周。"
+    if error.field == "channel":
+        return "请选择接收方式：邮件、Webhook 或聊天机器人。"
+    if error.field == "email":
+        return f"请填写有效的邮箱地址（{detail}）"
+    if error.field == "webhook_url":
+        return f"这个 Webhook 地址不能使用：{detail}"
+    if error.field == "chat_url":
+        return ("这个聊天机器人地址不能使用（公开订阅只接受钉钉、企业微信、飞书、Telegram、Slack 等"
+                f"服务的地址）：{detail}")
+    return detail
+
+
+def masked(subscription: Subscription) -> str:
+    """The address without what would let a reader use it (a chat URL's token, a webhook's path)."""
+    address = subscription.address
+    if subscription.channel == "email":
+        local, _, domain = address.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    if subscription.channel == "webhook":
+        parts = urlsplit(address)
+        return f"{parts.scheme}://{parts.hostname or ''}/…"
+    return f"{address.split('://', 1)[0]}://…"
+
+
+def page(template: str, status: int = 200, **context) -> tuple[str, int]:
+    return render_template(f"public/{template}", **context), status
+
+
+def problem(title: str, text: str, status: int) -> tuple[str, int]:
+    return page("problem.html", status, title=title, text=text)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_error: CSRFError):
+    return problem("表单已失效", "页面上的安全校验（CSRF）缺失或已过期。请返回上一页、刷新后重新提交。", 400)
+
+
+@bp.errorhandler(429)
+def too_many(_error):
+    return problem("提交太频繁", "同一网络或同一地址在短时间内提交了太多次。请过一段时间再试。", 429)
+
+
+# ---- subscribe ----------------------------------------------------------------------------------
+
+def _submitted_address() -> str:
+    field = ADDRESS_FIELDS.get(request.form.get("channel", ""), "")
+    return request.form.get(field, "").strip().lower() if field else ""
+
+
+def _address_key() -> str:
+    """The per-address limit's key: a hash, so that ratelimit.db holds no addresses."""
+    digest = hashlib.sha256(f"{request.form.get('channel', '')}\0{_submitted_address()}".encode())
+    return "subscribe-address:" + digest.hexdigest()
+
+
+def _subscribe_limit() -> str:
+    return current_app.config["SUBSCRIBE_LIMIT"]
+
+
+@bp.route("/subscribe", methods=["GET", "POST"], endpoint="subscribe")
+@limiter.limit(_subscribe_limit, methods=["POST"])
+@limiter.limit(_subscribe_limit, methods=["POST"], key_func=_address_key,
+               exempt_when=lambda: not _submitted_address())
+def subscribe_page():
+    rules = public_rules(all_rules())
+    form = SubscribeForm()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():  # only the CSRF token can fail here
+            abort(400)
+        try:
+            done = _subscribe(form, rules, errors)
+        except SubscribeError as err:
+            errors.setdefault(err.field, describe(err))
+        else:
+            if done is not None:
+                return done
+    return page("subscribe.html", 400 if errors else 200, form=form, rules=rules,
+                chosen=set(form.rules.data or []), errors=errors)
+
+
+def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
+    """Check and record; the answer page, or None with `errors` filled."""
+    config = current_app.config
+    channel, address = form.channel.data or "", form.address()
+    known = [rule.id for rule in rules]
+    keywords: list[str] = []
+    checks = [lambda: check_rules(form.rules.data or [], known),
+              lambda: check_frequency(form.frequency.data or "")]
+    if channel == "email":  # the same checks subscribe() makes, all at once for the form
+        checks.append(lambda: normalize_email(address))
+    elif channel == "chat":
+        checks.append(lambda: _chat(address))
+    elif channel != "webhook":
+        errors["channel"] = describe(SubscribeError("channel", "no such channel"))
+    for check in checks:
+        try:
+            check()
+        except SubscribeError as err:
+            errors.setdefault(err.field, describe(err))
+    try:
+        keywords = check_keywords(form.keywords.data or "")
+    except SubscribeError as err:
+        errors.setdefault(err.field, str(err))
+    if errors:
+        return None
+
+    db = get_db()
+    existed = find_subscription(db, channel, address) if channel == "webhook" else None
+    subscription, changed = subscribe(db, config, channel, address, form.rules.data or [], known,
+                                      form.frequency.data or "")
+    if changed:
+        _personal_rule(subscription, keywords)
+        if existed is not None and subscription.secret:
+            subscription = _new_secret(subscription)
+    if channel == "email":
+        if changed and subscription.state == "pending":
+            result = _send_confirmation(subscription)
+            if not result.ok:
+                log.error("confirmation mail for subscription %s not sent: %s", subscription.id,
+                          result.error)
+        # The same page whether the address was new, pending or already confirmed.
+        return page("check_email.html", address=subscription.address,
+                    days=max(1, _confirm_max_age() // 86400))
+    if channel == "webhook":
+        if not changed:
+            return page("webhook_exists.html")
+        response = Response(render_template(
+            "public/webhook_secret.html", secret=subscription.secret,
+            manage_url=link(config, MANAGE, subscription.id)))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return page("chat_done.html")
+
+
+def _chat(address: str) -> None:
+    reason = check_chat_url(address, admin=False)
+    if reason:
+        raise SubscribeError("chat_url", reason)
+
+
+def _personal_rule(subscription: Subscription, keywords: list[str]) -> None:
+    """The subscriber's own rule after a change: written and added, or (none given) removed."""
+    try:
+        if not keywords:
+            remove_personal_rule(subscription.id)
+            return
+        rule_id = write_personal_rule(subscription.id, keywords)
+    except OSError:
+        log.exception("cannot write the own-keywords rule of subscription %s", subscription.id)
+        return
+    db = get_db()
+    with transaction(db):
+        update_subscription(db, subscription.id, [*subscription.rules, rule_id],
+                            subscription.frequency)
+
+
+def _new_secret(subscription: Subscription) -> Subscription:
+    """A webhook subscribing again gets a new secret: whoever typed its URL this time must not
+    learn the one its owner used before."""
+    from tracker.alerts.webhook import new_secret
+
+    db = get_db()
+    with transaction(db):
+        set_secret(db, subscription.id, new_secret())
+    return get_subscription(db, subscription.id) or subscription
+
+
+def _send_confirmation(subscription: Subscription):
+    from tracker.alerts.notices import send_confirmation
+
+    return send_confirmation(current_app.config, subscription.id, subscription.address)
+
+
+# ---- confirm ------------------------------------------------------------------------------------
+
+def _confirm_max_age() -> int:
+    return int(current_app.config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600))
+
+
+def _from_token(purpose: str, token: str) -> Subscription | None:
+    max_age = _confirm_max_age() if purpose == CONFIRM else None
+    subscription_id = read_token(current_app.config, purpose, token, max_age=max_age)
+    return get_subscription(get_db(), subscription_id) if subscription_id is not None else None
+
+
+BAD_CONFIRM = ("确认链接无效", "这个确认链接无效或已过期。请重新填写订阅表单，我们会发送新的确认邮件。")
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    subscription = _from_token(CONFIRM, token)
+    if subscription is None or subscription.state not in ("pending", "active"):
+        return problem(*BAD_CONFIRM, 400)
+    if request.method == "POST" and subscription.state == "pending":
+        db = get_db()
+        with transaction(db):
+            set_state(db, subscription.id, "active")
+        subscription = get_subscription(db, subscription.id) or subscription
+    if subscription.state == "active":
+        return page("confirm.html", confirmed=True, address=subscription.address,
+                    manage_url=url_for("public.manage", token=_token(MANAGE, subscription.id)))
+    return page("confirm.html", confirmed=False, address=subscription.address, form=ButtonForm())
+
+
+def _token(purpose: str, subscription_id: int) -> str:
+    return make_token(current_app.config, purpose, subscription_id)
+
+
+# ---- manage -------------------------------------------------------------------------------------
+
+@bp.route("/manage/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    subscription = _from_token(MANAGE, token)
+    if subscription is None:
+        abort(404)
+    rules = all_rules()
+    own = [rule for rule in rules if rule.id.startswith(PERSONAL)
+           and rule.id == personal_id(subscription.id)]
+    offered = public_rules(rules) + own
+    form = ManageForm()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        done = _manage(subscription, form, [rule.id for rule in offered], errors)
+        if done:
+            flash(done)
+            return redirect(url_for("public.manage", token=token))
+        chosen = set(form.rules.data or [])
+        frequency = form.frequency.data
+    else:
+        chosen, frequency = set(subscription.rules), subscription.frequency
+    return page("manage.html", 400 if errors else 200, form=form, subscription=subscription,
+                address=masked(subscription), rules=offered, chosen=chosen, frequency=frequency,
+                errors=errors)
+
+
+def _manage(subscription: Subscription, form: ManageForm, known: list[str],
+            errors: dict[str, str]) -> str | None:
+    """Apply the button pressed; what to tell the subscriber, or None with `errors` filled."""
+    action = request.form.get("action", "save")
+    db = get_db()
+    if action == "save":
+        try:
+            chosen = check_rules(form.rules.data or [], known)
+            frequency = check_frequency(form.frequency.data or "")
+        except SubscribeError as err:
+            errors[err.field] = describe(err)
+            return None
+        with transaction(db):
+            update_subscription(db, subscription.id, chosen, frequency)
+        return "设置已保存。"
+    if action == "pause":
+        if subscription.state != "active":
+            errors["action"] = "只有正在接收提醒的订阅可以暂停。"
+            return None
+        with transaction(db):
+            set_state(db, subscription.id, "paused")
+        return "已暂停提醒。随时可以在这里恢复。"
+    if action == "resume":
+        if subscription.state not in RESUMABLE:
+            errors["action"] = ("这个订阅还没有确认，请先打开确认邮件中的链接。"
+                                if subscription.state == "pending" else "这个订阅正在接收提醒。")
+            return None
+        with transaction(db):
+            set_state(db, subscription.id, "active")
+        return "已恢复提醒。"
+    if action == "unsubscribe":
+        with transaction(db):
+            set_state(db, subscription.id, "unsubscribed")
+        return "已退订，不会再收到提醒。"
+    errors["action"] = "未知的操作。"
+    return None
+
+
+# ---- unsubscribe --------------------------------------------------------------------------------
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # for RFC 8058 one-click only: every other POST is checked below
+def unsubscribe(token: str):
+    subscription = _from_token(UNSUBSCRIBE, token)
+    if subscription is None:
+        abort(404)
+    if request.method == "GET":
+        return page("unsubscribe.html", done=subscription.state == "unsubscribed",
+                    address=masked(subscription), form=ButtonForm())
+    if request.form.get("List-Unsubscribe") != "One-Click":
+        csrf.protect()
+    if subscription.state != "unsubscribed":
+        db = get_db()
+        with transaction(db):
+            set_state(db, subscription.id, "unsubscribed", "unsubscribe link")
+    return page("unsubscribe.html", done=True, address=masked(subscription))
+
+
+@bp.errorhandler(404)
+def not_found(_error):
+    return problem("找不到页面", "这个链接无效。请使用提醒消息中最新的管理或退订链接。", 404)
+
+
+@bp.errorhandler(400)
+def bad_request(_error):
+    return problem("请求无效", "提交的内容无法处理。请返回上一页重试。", 400)
+
+
+# ---- health -------------------------------------------------------------------------------------
 
 @bp.get("/healthz")
 def healthz():
