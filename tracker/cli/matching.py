@@ -91,16 +91,6 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
         raise SystemExit(EXIT_INPUT)
 
 
-@main.command("demo")
-@click.pass_context
-def demo(ctx: click.Context) -> None:
-    """Match the bundled demo pages (written by us) against the rules and show what fires."""
-    pages = resources.files("tracker.demo").joinpath("pages")
-    inputs = sorted(str(p) for p in pages.iterdir() if p.name.endswith((".txt", ".html")))
-    click.echo(f"tracker demo: {len(inputs)} demo pages against {ctx.obj['RULES']}\n")
-    ctx.invoke(match, inputs=tuple(inputs), fmt="text", rules_path=None)
-
-
 def _as_json(ref: str, entry: int, entries: int, found) -> dict:
     doc = found.document
     out = {"rule": found.rule.id, "document": ref, "title": found.title}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from tracker.cli import main
@@ -19,3 +21,53 @@ def serve(host: str, port: int, threads: int) -> None:
 
     click.echo(f"tracker web app on http://{host}:{port}/")
     run(create_app(), host=host, port=port, threads=threads, ident="tracker")
+
+
+DEMO_SOURCES = """\
+# Made by `tracker demo`: one drop folder holding the bundled demo pages (written by us).
+sources:
+  - id: demo
+    name: 演示日报
+    path: {path}
+    schedule: "*/2 * * * *"
+"""
+
+
+@main.command("demo")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_obj
+def demo(config: dict, port: int) -> None:
+    """Set up the instance with demo pages, then run the worker and the web app together."""
+    import shutil
+    import subprocess
+    import sys
+    from importlib import resources
+    from pathlib import Path
+
+    from tracker.config import instance_file
+
+    instance = Path(config["INSTANCE_PATH"])
+    drop = instance / "demo-drop"
+    sources = instance_file(config, "SOURCES")
+    if not sources.exists():
+        drop.mkdir(parents=True, exist_ok=True)
+        pages = resources.files("tracker.demo").joinpath("pages")
+        for page in pages.iterdir():
+            with resources.as_file(page) as path:
+                shutil.copy(path, drop / page.name)
+        sources.write_text(DEMO_SOURCES.format(path=drop), encoding="utf-8")
+        click.echo(f"tracker demo: made {sources} with the demo pages in {drop}")
+    env = {"TRACKER_FOLDER_SETTLE_SECONDS": "0"}
+    command = [sys.executable, "-m", "tracker", "worker"]
+    subprocess.run(command + ["--once"], check=False, env={**os.environ, **env})
+    worker = subprocess.Popen(command, env={**os.environ, **env})
+    try:
+        click.echo(f"tracker demo: open http://127.0.0.1:{port}/ (mail goes to {instance / 'mailbox'})")
+        from waitress import serve as run
+
+        from tracker.web import create_app
+
+        run(create_app(), host="127.0.0.1", port=port, threads=8, ident="tracker")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

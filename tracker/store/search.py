@@ -8,6 +8,7 @@ nothing for a two-character non-ASCII pattern.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -23,36 +24,57 @@ class Found:
     date: str | None
     url: str | None
     snippet: str
+    page: str | None = None
+
+
+DATE = ("COALESCE(a.issue_date, substr(a.published, 1, 10), substr(a.first_seen, 1, 10))")
+"""An article's date everywhere (search filters, trends): its issue, else published, else seen."""
 
 
 def search(db: Database, query: str, *, source: str | None = None, since: str | None = None,
-           limit: int = 50) -> list[Found]:
-    """Articles whose title or text holds `query`, newest first."""
+           until: str | None = None, rule: str | None = None, limit: int = 50) -> list[Found]:
+    """Articles whose title or text holds `query`, newest first.
+
+    `rule`: only articles the rule fired in; with no query, the latest such articles, each with
+    the snippet of its first hit. `since`/`until`: dates (YYYY-MM-DD), both inclusive."""
     key = normalize_term(query)
-    if not key:
+    if not key and not rule:
         return []
     where, params = [], []
     if len(key) >= 3:
         phrase = '"' + key.replace('"', '""') + '"'
         where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
         params.append(phrase)
-    else:
+    elif key:
         where.append("a.id IN (SELECT rowid FROM articles_fts "
                      "WHERE instr(title, ?) > 0 OR instr(body, ?) > 0)")
         params += [key, key]
+    if rule:
+        where.append("a.id IN (SELECT article_id FROM hits WHERE rule_id = ?)")
+        params.append(rule)
     if source:
         where.append("a.source_id = ?")
         params.append(source)
     if since:
-        where.append("COALESCE(a.issue_date, substr(a.published, 1, 10), "
-                     "substr(a.first_seen, 1, 10)) >= ?")
+        where.append(f"{DATE} >= ?")
         params.append(since)
-    sql = ("SELECT a.id, a.title, a.source_id, COALESCE(a.issue_date, substr(a.published, 1, 10),"
-           " substr(a.first_seen, 1, 10)), a.url, a.text FROM articles a WHERE "
-           + " AND ".join(where) + " ORDER BY 4 DESC, a.id DESC LIMIT ?")
-    params.append(limit)
-    return [Found(i, t, s, d, u, _snippet(t or "", text, key))
-            for i, t, s, d, u, text in db.execute(sql, params).fetchall()]
+    if until:
+        where.append(f"{DATE} <= ?")
+        params.append(until)
+    sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, a.text, a.page, "
+           "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id = ?) "
+           "FROM articles a WHERE " + " AND ".join(where) + " ORDER BY 4 DESC, a.id DESC LIMIT ?")
+    params = [rule, *params, limit]
+    return [Found(i, t, s, d, u, _snippet(t or "", text, key) if key else _hit_snippet(hits, text),
+                  page)
+            for i, t, s, d, u, text, page, hits in db.execute(sql, params).fetchall()]
+
+
+def _hit_snippet(hits: str | None, text: str) -> str:
+    try:
+        return json.loads(hits or "[]")[0]["snippet"]
+    except (ValueError, LookupError, TypeError):
+        return text[:80]
 
 
 def _snippet(title: str, text: str, key: str) -> str:

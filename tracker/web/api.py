@@ -1,5 +1,325 @@
-"""api pages (being built)."""
+"""The JSON API under /api/, read-only, for admins' scripts.
 
-from flask import Blueprint
+    curl -H "Authorization: Bearer $TRACKER_API_TOKEN" http://127.0.0.1:5000/api/articles?q=绿电
+
+Every route but /api/openapi.json needs the token (TRACKER_API_TOKEN, compared in constant
+time): none or a wrong one is 401; with no token configured the API is off (403). Only GET, and
+a bearer token rather than a cookie, so CSRF does not apply. Subscriptions never show their
+webhook secret, nor the parts of a webhook or chat address that are credentials themselves.
+Snippets mark their hit with 【 and 】.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from tracker.rules import check_rules
+from tracker.store.articles import get_article
+from tracker.store.hits import hits_for_article
+from tracker.store.search import DATE, search
+from tracker.store.subscriptions import list_subscriptions
+from tracker.web import csrf
+from tracker.web.archive import parse_day, source_names
+from tracker.web.db import get_db
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+PUBLIC = {"api.openapi"}
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _error(status: int, message: str, **headers: str):
+    response = jsonify(error=message)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+@bp.before_request
+def require_token():
+    if request.endpoint in PUBLIC:
+        return None
+    expected = str(current_app.config.get("API_TOKEN") or "")
+    if not expected:
+        return _error(403, "API disabled: set TRACKER_API_TOKEN to turn it on")
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             expected.encode()):
+        return _error(401, "a valid token is required: Authorization: Bearer <token>",
+                      **{"WWW-Authenticate": 'Bearer realm="tracker"'})
+    return None
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(err: BadRequest):
+    return _error(400, err.message)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(err: HTTPException):
+    return _error(err.code or 500, err.description or err.name)
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "")
+    if not raw:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def _day(name: str) -> str | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    day = parse_day(raw)
+    if day is None:
+        raise BadRequest(f"{name} must be a date: YYYY-MM-DD")
+    return day.isoformat()
+
+
+@bp.get("/rules")
+def rules():
+    found, problems = check_rules(current_app.config["RULES"])
+    return jsonify(rules=[{
+        "id": r.id, "name": r.name, "description": r.description, "keywords": list(r.keywords),
+        "all": list(r.all), "exclude": list(r.exclude),
+        "near": [{"terms": list(n.terms), "with": list(n.with_), "within": n.within}
+                 for n in r.near],
+        "fields": list(r.fields), "sources": list(r.sources), "match": r.match,
+    } for r in found], problems=[str(p) for p in problems])
+
+
+def redact_address(channel: str, address: str) -> str:
+    """An email address as is; of a webhook URL only its scheme and host (its path and query
+    often are the credential: Slack, WeCom…); of a chat URL only its scheme (dingtalk://TOKEN)."""
+    if channel == "email":
+        return address
+    parts = urlsplit(address)
+    if channel == "webhook" and parts.scheme in ("http", "https") and parts.hostname:
+        return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
+    return f"{parts.scheme}://…" if parts.scheme else "…"
+
+
+@bp.get("/subscriptions")
+def subscriptions():
+    return jsonify(subscriptions=[{
+        "id": s.id, "channel": s.channel, "address": redact_address(s.channel, s.address),
+        "rules": list(s.rules), "frequency": s.frequency, "state": s.state,
+        "created_at": s.created_at, "confirmed_at": s.confirmed_at,
+        "state_reason": s.state_reason, "failing_since": s.failing_since,
+        "has_secret": bool(s.secret),
+    } for s in list_subscriptions(get_db())])
+
+
+@bp.get("/articles")
+def articles():
+    q = request.args.get("q", "").strip()
+    rule = request.args.get("rule", "").strip() or None
+    if not q and not rule:
+        raise BadRequest("give q (words to look for) or rule (a rule id), or both")
+    names = source_names()
+    found = search(get_db(), q, rule=rule, source=request.args.get("source") or None,
+                   since=_day("since"), until=_day("until"), limit=_limit())
+    return jsonify(articles=[{
+        "id": f.id, "title": f.title, "source": f.source, "source_name": names.get(f.source),
+        "date": f.date, "page": f.page, "url": f.url, "snippet": f.snippet,
+    } for f in found])
+
+
+@bp.get("/articles/<int:article_id>")
+def article(article_id: int):
+    db = get_db()
+    row = get_article(db, article_id)
+    if row is None:
+        return _error(404, f"no article {article_id}")
+    date_ = db.execute(f"SELECT {DATE} FROM articles a WHERE a.id = ?", [article_id]).fetchone()[0]
+    return jsonify(article={
+        "id": row["id"], "title": row["title"], "source": row["source_id"],
+        "source_name": source_names().get(row["source_id"]), "date": date_,
+        "issue_date": row["issue_date"], "page": row["page"], "url": row["url"],
+        "published": row["published"], "first_seen": row["first_seen"], "text": row["text"],
+        "hits": [{"rule_id": h["rule_id"], "rule_name": h["rule_name"], "count": h["count"],
+                  "hits": [{"keyword": x.get("keyword"), "field": x.get("field"),
+                            "snippet": x.get("snippet")} for x in h["hits"]]}
+                 for h in hits_for_article(db, article_id)],
+    })
+
+
+@bp.get("/hits")
+def hits():
+    where, params = [], []
+    rule = request.args.get("rule", "").strip()
+    if rule:
+        where.append("h.rule_id = ?")
+        params.append(rule)
+    since = _day("since")
+    if since:
+        where.append("h.matched_at >= ?")
+        params.append(since)
+    sql = (f"SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.count, h.hits, h.matched_at, "
+           f"a.title, a.source_id, {DATE}, a.url FROM hits h JOIN articles a ON a.id = "
+           "h.article_id" + (" WHERE " + " AND ".join(where) if where else "") +
+           " ORDER BY h.matched_at DESC, h.id DESC LIMIT ?")
+    rows = get_db().execute(sql, [*params, _limit()]).fetchall()
+    return jsonify(hits=[{
+        "id": i, "article_id": aid, "rule_id": rid, "rule_name": name, "count": count,
+        "matched_at": at, "snippets": [x.get("snippet") for x in json.loads(found or "[]")],
+        "article": {"title": title, "source": source, "date": date_, "url": url},
+    } for i, aid, rid, name, count, found, at, title, source, date_, url in rows])
+
+
+# The OpenAPI document ---------------------------------------------------------------------
+
+def _param(name: str, description: str, schema: dict, *, where: str = "query",
+           required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required, "description": description,
+            "schema": schema}
+
+
+_STR, _NSTR, _INT = {"type": "string"}, {"type": ["string", "null"]}, {"type": "integer"}
+_DATE = {"type": "string", "format": "date"}
+_LIMIT = _param("limit", f"At most this many (default {DEFAULT_LIMIT}).",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})
+
+
+def _ok(description: str, schema_name: str, key: str, *, many: bool = True) -> dict:
+    ref = {"$ref": f"#/components/schemas/{schema_name}"}
+    body = {"type": "object", "required": [key],
+            "properties": {key: {"type": "array", "items": ref} if many else ref}}
+    return {"description": description, "content": {"application/json": {"schema": body}}}
+
+
+def _errors(*codes: int) -> dict:
+    return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
+
+
+def openapi_document() -> dict:
+    auth = (401, 403)
+    snippet = {"type": "string", "description": "The passage around the hit, the hit in 【】."}
+    schemas = {
+        "Error": {"type": "object", "required": ["error"],
+                  "properties": {"error": _STR}},
+        "Rule": {"type": "object", "required": ["id", "name", "keywords"], "properties": {
+            "id": _STR, "name": _STR, "description": _STR,
+            "keywords": {"type": "array", "items": _STR},
+            "all": {"type": "array", "items": _STR}, "exclude": {"type": "array", "items": _STR},
+            "near": {"type": "array", "items": {"type": "object", "properties": {
+                "terms": {"type": "array", "items": _STR},
+                "with": {"type": "array", "items": _STR}, "within": _INT}}},
+            "fields": {"type": "array", "items": {"enum": ["title", "body"]}},
+            "sources": {"type": "array", "items": _STR},
+            "match": {"enum": ["word", "substring"]}}},
+        "Subscription": {"type": "object", "required": ["id", "channel", "address", "rules"],
+                         "properties": {
+            "id": _INT, "channel": {"enum": ["email", "webhook", "chat"]},
+            "address": {"type": "string", "description": "Email as is; webhook and chat URLs "
+                        "cut to scheme and host (their path is often a credential)."},
+            "rules": {"type": "array", "items": _STR},
+            "frequency": {"enum": ["instant", "daily", "weekly"]},
+            "state": {"enum": ["pending", "active", "unsubscribed", "disabled"]},
+            "created_at": _NSTR, "confirmed_at": _NSTR, "state_reason": _NSTR,
+            "failing_since": _NSTR,
+            "has_secret": {"type": "boolean", "description": "Whether the webhook signs with a "
+                           "secret (never shown)."}}},
+        "ArticleFound": {"type": "object", "required": ["id", "snippet"], "properties": {
+            "id": _INT, "title": _NSTR, "source": _NSTR, "source_name": _NSTR,
+            "date": _NSTR, "page": _NSTR, "url": _NSTR, "snippet": snippet}},
+        "Article": {"type": "object", "required": ["id", "text", "hits"], "properties": {
+            "id": _INT, "title": _NSTR, "source": _NSTR, "source_name": _NSTR, "date": _NSTR,
+            "issue_date": _NSTR, "page": _NSTR, "url": _NSTR, "published": _NSTR,
+            "first_seen": _NSTR, "text": _STR,
+            "hits": {"type": "array", "items": {"type": "object", "properties": {
+                "rule_id": _STR, "rule_name": _NSTR, "count": _INT,
+                "hits": {"type": "array", "items": {"type": "object", "properties": {
+                    "keyword": _NSTR, "field": _NSTR, "snippet": snippet}}}}}}}},
+        "Hit": {"type": "object", "required": ["id", "article_id", "rule_id"], "properties": {
+            "id": _INT, "article_id": _INT, "rule_id": _STR, "rule_name": _NSTR,
+            "count": _INT, "matched_at": _STR,
+            "snippets": {"type": "array", "items": snippet},
+            "article": {"type": "object", "properties": {
+                "title": _NSTR, "source": _NSTR, "date": _NSTR, "url": _NSTR}}}},
+    }
+    rules_ok = _ok("The rules in the rules folder.", "Rule", "rules")
+    rules_ok["content"]["application/json"]["schema"]["properties"]["problems"] = {
+        "type": "array", "items": _STR,
+        "description": "Problems in the rules files (the rules listed are the sound ones)."}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "政策追踪 tracker API", "version": "1",
+                 "description": "Read-only access to the archive, rules and subscriptions. "
+                                "Every route except this document needs the bearer token."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/api/openapi.json": {"get": {
+                "operationId": "openapi", "summary": "This document.", "security": [],
+                "responses": {"200": {"description": "The OpenAPI document.",
+                                      "content": {"application/json": {
+                                          "schema": {"type": "object"}}}}}}},
+            "/api/rules": {"get": {
+                "operationId": "listRules", "summary": "The rules (themes) and their keywords.",
+                "responses": {"200": rules_ok, **_errors(*auth)}}},
+            "/api/subscriptions": {"get": {
+                "operationId": "listSubscriptions",
+                "summary": "Every subscription, without secrets.",
+                "responses": {"200": _ok("The subscriptions.", "Subscription",
+                                         "subscriptions"), **_errors(*auth)}}},
+            "/api/articles": {"get": {
+                "operationId": "searchArticles",
+                "summary": "Search the archive (the web page's search), newest first.",
+                "description": "Give q, rule or both. With rule only: the latest articles the "
+                               "rule fired in.",
+                "parameters": [
+                    _param("q", "Words to look for (Chinese, any length; 繁/简 alike).", _STR),
+                    _param("rule", "Only articles this rule (id) fired in.", _STR),
+                    _param("source", "Only articles of this source (id).", _STR),
+                    _param("since", "Only articles dated this day or later.", _DATE),
+                    _param("until", "Only articles dated this day or earlier.", _DATE),
+                    _LIMIT],
+                "responses": {"200": _ok("The articles found.", "ArticleFound", "articles"),
+                              **_errors(400, *auth)}}},
+            "/api/articles/{article_id}": {"get": {
+                "operationId": "getArticle", "summary": "One article, its text and its hits.",
+                "parameters": [_param("article_id", "The article's id.", _INT, where="path",
+                                      required=True)],
+                "responses": {"200": _ok("The article.", "Article", "article", many=False),
+                              **_errors(*auth, 404)}}},
+            "/api/hits": {"get": {
+                "operationId": "listHits", "summary": "Hits, the latest matched first.",
+                "parameters": [
+                    _param("rule", "Only hits of this rule (id).", _STR),
+                    _param("since", "Only hits matched on this day (UTC) or later.", _DATE),
+                    _LIMIT],
+                "responses": {"200": _ok("The hits.", "Hit", "hits"), **_errors(400, *auth)}}},
+        },
+        "components": {
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "The value of TRACKER_API_TOKEN."}},
+            "schemas": schemas,
+            "responses": {f"E{code}": {"description": text, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in (
+                (400, "A parameter is not valid."), (401, "No token, or a wrong one."),
+                (403, "The API is disabled (no TRACKER_API_TOKEN)."), (404, "Not found."))},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

@@ -1,5 +1,208 @@
-"""archive pages (being built)."""
+"""The archive pages: search the articles (/articles), read one (/articles/<id>), see how often
+each theme is in the papers (/trends).
 
-from flask import Blueprint
+Snippets carry their hit between 【 and 】 (as the store keeps them): they are escaped first and
+only then are the markers turned into <mark>, so no text from a newspaper is ever markup.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from tracker.rules import check_rules
+from tracker.store.articles import get_article
+from tracker.store.hits import hits_for_article
+from tracker.store.search import search
+from tracker.store.trends import weekly_counts
+from tracker.web.charts import line_chart, sparkline
+from tracker.web.db import get_db
 
 bp = Blueprint("archive", __name__)
+
+RESULTS = 50
+TREND_WEEKS = 12
+_MARKED = re.compile(r"【([^【】]*)】")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def mark(snippet: str | None) -> Markup:
+    """The snippet escaped, its 【hit】 markers (balanced, not nested) as <mark>hit</mark>."""
+    escaped = str(escape(snippet or ""))
+    return Markup(_MARKED.sub(r"<mark>\1</mark>", escaped))
+
+
+def marked_terms(snippet: str) -> list[str]:
+    return [t for t in _MARKED.findall(snippet or "") if t.strip()]
+
+
+def highlight(text: str, terms: list[str]) -> Markup:
+    """`text` escaped, each occurrence of any of `terms` in <mark>."""
+    terms = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not terms:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms))
+    out, at = [], 0
+    for m in pattern.finditer(text):
+        out.append(str(escape(text[at:m.start()])))
+        out.append(f"<mark>{escape(m.group())}</mark>")
+        at = m.end()
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
+def paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def parse_day(value: str | None) -> date | None:
+    """A YYYY-MM-DD date, or None when absent or not one."""
+    if not value or not _DAY.fullmatch(value.strip()):
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def rule_names() -> dict[str, str]:
+    """Rule id → name: the rules in the rules folder (the sound ones, even if another file is
+    broken), then rules only the archive remembers (removed since, with hits kept)."""
+    names: dict[str, str] = {}
+    rules, _problems = check_rules(current_app.config["RULES"])
+    for rule in rules:
+        names[rule.id] = rule.name
+    for rule_id, name in get_db().execute(
+            "SELECT rule_id, MAX(rule_name) FROM hits GROUP BY rule_id ORDER BY rule_id"):
+        names.setdefault(rule_id, name or rule_id)
+    return names
+
+
+def source_names() -> dict[str, str]:
+    """Source id → newspaper name, for every source the archive holds articles or a row for."""
+    db = get_db()
+    names = {sid: name or sid for sid, name in db.execute("SELECT id, name FROM sources")}
+    for (sid,) in db.execute("SELECT DISTINCT source_id FROM articles WHERE source_id IS NOT NULL"):
+        names.setdefault(sid, sid)
+    return dict(sorted(names.items(), key=lambda kv: kv[1]))
+
+
+def today() -> date:
+    """Today where the newspapers are (TIMEZONE, default Asia/Shanghai)."""
+    try:
+        zone = ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    return datetime.now(zone).date()
+
+
+@bp.get("/articles")
+def articles():
+    args = request.args
+    q = args.get("q", "").strip()[:200]
+    rule = args.get("rule", "").strip()
+    source = args.get("source", "").strip()
+    since_raw, until_raw = args.get("since", "").strip(), args.get("until", "").strip()
+    since, until = parse_day(since_raw), parse_day(until_raw)
+    problems = [f"日期“{raw}”看不懂，请用 年-月-日（如 2025-04-07）" for raw, day in
+                ((since_raw, since), (until_raw, until)) if raw and day is None]
+    rules, sources = rule_names(), source_names()
+    searched = bool(q or rule)
+    found = []
+    if searched:
+        found = search(get_db(), q, rule=rule or None, source=source or None,
+                       since=since.isoformat() if since else None,
+                       until=until.isoformat() if until else None, limit=RESULTS)
+    themes: dict[int, list[tuple[str, str]]] = {}
+    if found:
+        ids = [f.id for f in found]
+        rows = get_db().execute(
+            f"SELECT article_id, rule_id, rule_name FROM hits WHERE article_id IN "
+            f"({','.join('?' * len(ids))}) ORDER BY rule_id", ids).fetchall()
+        for article_id, rule_id, name in rows:
+            themes.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
+    return render_template(
+        "archive/articles.html", q=q, rule=rule, source=source,
+        since=since.isoformat() if since else since_raw,
+        until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
+        sources=sources, searched=searched, found=found, themes=themes, mark=mark,
+        limit=RESULTS)
+
+
+@bp.get("/articles/<int:article_id>")
+def article(article_id: int):
+    db = get_db()
+    row = get_article(db, article_id)
+    if row is None:
+        abort(404)
+    rules = rule_names()
+    hits = hits_for_article(db, article_id)
+    terms = [t for h in hits for one in h["hits"] for t in marked_terms(one.get("snippet", ""))]
+    for h in hits:
+        h["name"] = rules.get(h["rule_id"], h["rule_name"] or h["rule_id"])
+    date_ = row.get("issue_date") or (row.get("published") or "")[:10] or \
+        (row.get("first_seen") or "")[:10]
+    return render_template(
+        "archive/article.html", article=row, date=date_, hits=hits, mark=mark,
+        title_html=highlight(row.get("title") or "", terms),
+        body=[highlight(p, terms) for p in paragraphs(row.get("text") or "")],
+        source_name=source_names().get(row.get("source_id"), row.get("source_id")),
+        safe_url=_http_url(row.get("url")))
+
+
+def _http_url(url: str | None) -> str | None:
+    """The article's link, only if it is http(s): a javascript: URL never becomes an href."""
+    if url and re.match(r"https?://", url.strip(), re.I):
+        return url.strip()
+    return None
+
+
+def week_label(monday: date) -> str:
+    return f"{monday.month}/{monday.day}"
+
+
+def _chart(mondays: list[date], counts: dict[str, list[int]], rules: dict[str, str],
+           source: str | None) -> tuple[Markup, list[tuple[str, str, int, int, Markup]]]:
+    """The chart of `counts` (series named after the rules, biggest first) and a table row per
+    rule: (id, name, total, this week, sparkline)."""
+    order = sorted(counts, key=lambda r: (-sum(counts[r]), r))
+    names: dict[str, str] = {}
+    for rule_id in order:
+        name = rules.get(rule_id, rule_id)
+        names[rule_id] = name if name not in names.values() else f"{name}（{rule_id}）"
+    labels = [week_label(m) for m in mondays]
+    links = {}
+    for rule_id in order:
+        links[names[rule_id]] = [
+            url_for("archive.articles", rule=rule_id, since=m.isoformat(),
+                    until=(m + timedelta(days=6)).isoformat(),
+                    **({"source": source} if source else {}))
+            for m in mondays]
+    chart = line_chart({names[r]: counts[r] for r in order}, labels, links)
+    table = [(r, names[r], sum(counts[r]), counts[r][-1],
+              sparkline(counts[r], f"{names[r]}：近 {len(mondays)} 周每周 "
+                        + "、".join(map(str, counts[r])) + " 篇")) for r in order]
+    return chart, table
+
+
+@bp.get("/trends")
+def trends():
+    db, rules, sources = get_db(), rule_names(), source_names()
+    day = today()
+    mondays, counts = weekly_counts(db, TREND_WEEKS, day)
+    overall, table = _chart(mondays, counts, rules, None)
+    quiet = [(rid, name) for rid, name in rules.items() if rid not in counts]
+    by_source = []
+    for sid, name in sources.items():
+        _, per_source = weekly_counts(db, TREND_WEEKS, day, source=sid)
+        if per_source:
+            chart, rows = _chart(mondays, per_source, rules, sid)
+            by_source.append((sid, name, chart, sum(r[2] for r in rows)))
+    by_source.sort(key=lambda s: -s[3])
+    return render_template("archive/trends.html", overall=overall, table=table, quiet=quiet,
+                           by_source=by_source, first=mondays[0],
+                           last=mondays[-1] + timedelta(days=6), weeks=TREND_WEEKS)

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+from markupsafe import Markup
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError
@@ -225,7 +226,21 @@ def subscribe_page():
             if done is not None:
                 return done
     return page("subscribe.html", 400 if errors else 200, form=form, rules=rules,
-                chosen=set(form.rules.data or []), errors=errors)
+                chosen=set(form.rules.data or []), errors=errors, sparklines=_sparklines(rules))
+
+
+def _sparklines(rules: list[Rule]) -> dict[str, Markup]:
+    """Each rule's last 12 weeks as a small line: how often its theme appeared."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tracker.store.trends import weekly_counts
+    from tracker.web.charts import sparkline
+
+    today = datetime.now(ZoneInfo(str(current_app.config["TIMEZONE"]))).date()
+    _, counts = weekly_counts(get_db(), 12, today)
+    return {r.id: sparkline(counts.get(r.id, [0] * 12), f"{r.name}：近 12 周每周篇数")
+            for r in rules}
 
 
 def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):

@@ -1,0 +1,48 @@
+"""`tracker demo` (what `make run` does): a fresh instance gets demo data, and the web app and
+the worker come up together."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+
+from test_worker import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback only
+            return answer.status, answer.read().decode("utf-8")
+    except OSError:
+        return 0, ""
+
+
+def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path):
+    port = free_port()
+    env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance")}
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        env.pop(name, None)
+    demo = subprocess.Popen([sys.executable, "-m", "tracker", "demo", "--port", str(port)],
+                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)
+    reader.start()
+    try:
+        assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=90), lines
+        status, body = get(f"http://127.0.0.1:{port}/healthz")
+        assert '"status":"ok"' in body.replace(" ", "")
+        assert any("source demo: ok, 6 articles, 6 new" in line for line in lines), lines
+        assert (tmp_path / "instance" / "sources.yaml").exists()
+        assert wait_for(lambda: any("worker " in line and "started" in line for line in lines), 60)
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+    reader.join(timeout=10)

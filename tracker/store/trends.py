@@ -1,0 +1,47 @@
+"""How often each theme is in the papers: articles with a hit per rule, week by week.
+
+An article's date is the one search filters on (store.search.DATE: its issue date, else when it
+was published, else when it was first seen), so a week's count and the search behind its link
+(`/articles?rule=…&since=<Monday>&until=<Sunday>`) agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlite_utils import Database
+
+from tracker.store.search import DATE
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def weekly_counts(db: Database, weeks: int, today: date, source: str | None = None
+                  ) -> tuple[list[date], dict[str, list[int]]]:
+    """The Mondays of the last `weeks` weeks (the current one, however far it has got, last) and
+    for each rule with a hit in them, the number of articles it fired in, one count per week.
+    `source`: only articles of that source. Rules with no hit in the period are left out."""
+    if weeks < 1:
+        return [], {}
+    first = week_start(today) - timedelta(weeks=weeks - 1)
+    mondays = [first + timedelta(weeks=i) for i in range(weeks)]
+    last = mondays[-1] + timedelta(days=6)
+    where, params = [f"{DATE} BETWEEN ? AND ?"], [first.isoformat(), last.isoformat()]
+    if source:
+        where.append("a.source_id = ?")
+        params.append(source)
+    sql = (f"SELECT h.rule_id, {DATE} AS day, COUNT(DISTINCT a.id) FROM hits h "
+           "JOIN articles a ON a.id = h.article_id WHERE " + " AND ".join(where) +
+           " GROUP BY h.rule_id, day ORDER BY h.rule_id")
+    counts: dict[str, list[int]] = {}
+    for rule_id, day, n in db.execute(sql, params).fetchall():
+        try:
+            index = (date.fromisoformat(day) - first).days // 7
+        except (TypeError, ValueError):  # a malformed date string that sorted into the range
+            continue
+        if 0 <= index < weeks:
+            counts.setdefault(rule_id, [0] * weeks)[index] += n
+    return mondays, counts
