@@ -220,3 +220,25 @@ def test_subscribing_again_never_resets_a_confirmed_address(db, tmp_path):
     assert caught.value.field == "rules"
     dingtalk, _ = subscribe(db, config, "chat", "dingtalk://token123", ["zyz"], ["zyz"])
     assert dingtalk.state == "active"
+
+
+@pytest.mark.parametrize("channel,address,shown", [
+    ("email", "li.ming@example.org", "l***@example.org"),
+    ("webhook", "https://hooks.example.org/T0KEN/abc", "https://hooks.example.org/…"),
+    ("chat", "dingtalk://s3cr3tT0ken", "dingtalk://…"),
+])
+def test_addresses_are_masked_for_pages_and_logs(channel, address, shown):
+    from tracker.alerts.subscribe import mask_address
+
+    assert mask_address(channel, address) == shown
+
+
+def test_a_failed_delivery_is_logged_without_the_address_secret(db, tmp_path, caplog):
+    from tracker.alerts.deliver import deliver
+
+    sub(db, "json://127.0.0.1:1/s3cr3tT0ken", channel="chat")  # loopback, a closed port
+    article_id, hit_id = hit(db, "专业镇 机器人")
+    with transaction(db):
+        add_outbox(db, article_id, [(hit_id, "zyz")])
+    assert deliver(db, {"INSTANCE_PATH": str(tmp_path)}, now=T0) == {"failed": 1}
+    assert "delivery" in caplog.text and "s3cr3tT0ken" not in caplog.text

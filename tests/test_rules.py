@@ -126,3 +126,9 @@ def test_starter_rules_are_valid_and_described():
         jsonschema.validate(yaml.safe_load(Path(rule.file).read_text("utf-8")), SCHEMA)
     lvdian = next(r for r in rules if r.id == "lvdian")
     assert {"绿色电力", "绿证"} <= set(lvdian.keywords)
+
+
+def test_a_folded_description_has_no_stray_spaces_in_chinese():
+    text = "id: a\nname: A\nkeywords: [x]\ndescription: >-\n  先定好指标再出让土地，\n  常与承诺制一起出现。 Green\n  Power\n"
+    (rule,), _ = parse_rules_text(text)
+    assert rule.description == "先定好指标再出让土地，常与承诺制一起出现。Green Power"

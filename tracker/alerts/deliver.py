@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from tracker.alerts.links import MANAGE, UNSUBSCRIBE, link, unsubscribe_mailto
 from tracker.alerts.model import Alert, AlertItem, SendResult
+from tracker.alerts.subscribe import mask_address
 from tracker.store import transaction
 from tracker.store.deliveries import (Due, add_attempt, due_deliveries, form_deliveries, iso,
                                       mark_sending, recover_interrupted, update_delivery)
@@ -134,8 +135,8 @@ def deliver(db: Database, config: Mapping[str, Any], now: datetime | None = None
             status = record(db, d, result, now, delays, disable_after)
             outcome[status] += 1
             if not result.ok:
-                log.warning("delivery %d to %s %s: %s (%s)", d.id, d.channel, d.address,
-                            result.error, status)
+                log.warning("delivery %d to %s %s: %s (%s)", d.id, d.channel,
+                            mask_address(d.channel, d.address), result.error, status)
     log.info("deliveries: %s", ", ".join(f"{n} {k}" for k, n in sorted(outcome.items())))
     return outcome
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
@@ -85,3 +86,15 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
 def allow_private(config: Mapping[str, Any]) -> bool:
     """TRACKER_WEBHOOK_ALLOW_PRIVATE=1 lets webhooks reach private addresses (development)."""
     return str(config.get("WEBHOOK_ALLOW_PRIVATE", "")).lower() in ("1", "true", "yes")
+
+
+def mask_address(channel: str, address: str) -> str:
+    """The address without what would let a reader use it (a chat URL's token, a webhook's path,
+    most of an email's local part): for pages and logs."""
+    if channel == "email":
+        local, _, domain = address.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    if channel == "webhook":
+        parts = urlsplit(address)
+        return f"{parts.scheme}://{parts.hostname or ''}/…"
+    return f"{address.split('://', 1)[0]}://…"

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from tracker.rules.model import FIELDS, MATCH_MODES, Near, Rule
-from tracker.text.normalize import normalize_term
+from tracker.text.normalize import normalize_term, readable
 from tracker.yamlcheck import ID_PATTERN, NULL, NodeReader, Problem, line_of
 RULE_FIELDS = ("id", "name", "description", "keywords", "all", "exclude", "near", "fields",
                "sources", "match")
@@ -114,7 +114,9 @@ class _FileReader(NodeReader):
             values["id"] = rule_id
         for name in ("name", "description"):
             if name in fields:
-                values[name] = self.text(fields[name][1], name)
+                value = self.text(fields[name][1], name)
+                # YAML folds a line break into a space, which Chinese text does not have.
+                values[name] = readable(value) if value is not None else None
         for name in ("keywords", "all", "exclude", "sources"):
             if name in fields:
                 values[name] = self.terms(fields[name][1], name, required=name == "keywords")

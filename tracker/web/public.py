@@ -29,7 +29,6 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import yaml
 from markupsafe import Markup
@@ -39,7 +38,7 @@ from flask_wtf.csrf import CSRFError
 
 from tracker.alerts.chat import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
-from tracker.alerts.subscribe import (SubscribeError, check_frequency, check_rules,
+from tracker.alerts.subscribe import (SubscribeError, mask_address, check_frequency, check_rules,
                                       normalize_email, subscribe)
 from tracker.rules import Rule, RulesError, check_rules as check_rule_files, load_rules
 from tracker.rules import parse_rules_text
@@ -161,15 +160,7 @@ def describe(error: SubscribeError) -> str:
 
 
 def masked(subscription: Subscription) -> str:
-    """The address without what would let a reader use it (a chat URL's token, a webhook's path)."""
-    address = subscription.address
-    if subscription.channel == "email":
-        local, _, domain = address.rpartition("@")
-        return f"{local[:1]}***@{domain}"
-    if subscription.channel == "webhook":
-        parts = urlsplit(address)
-        return f"{parts.scheme}://{parts.hostname or ''}/…"
-    return f"{address.split('://', 1)[0]}://…"
+    return mask_address(subscription.channel, subscription.address)
 
 
 def page(template: str, status: int = 200, **context) -> tuple[str, int]:
