@@ -107,6 +107,13 @@ def test_subscribe_confirm_receive_an_alert_and_leave_with_one_click(page, live_
 
         assert get_db().execute("SELECT state FROM subscriptions").fetchone() == ("unsubscribed",)
 
+    page.goto(f"{live_server}/articles?rule=zhuanyezhen")
+    assert page.locator("mark").first.inner_text() == "专业镇"
+    shot(page, "articles")
+    page.goto(f"{live_server}/trends")
+    assert page.locator("svg").count() >= 1
+    shot(page, "trends")
+
 
 def test_admin_breaks_a_rule_sees_the_error_then_previews_and_saves(page, live_server, app):
     page.goto(f"{live_server}/admin")
