@@ -34,6 +34,14 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
+class ProblemsError(Exception):
+    """A file that cannot be used; `problems` lists each as `file:line: what is wrong`."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
 def line_of(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 

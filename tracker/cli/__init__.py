@@ -26,6 +26,15 @@ def main(ctx: click.Context) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def report(path: object, found: list, problems: list, noun: str) -> None:
+    """What `rules check` and `sources check` print: each problem on stderr and exit 2, or OK."""
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise SystemExit(EXIT_RULES)
+    click.echo(f"{path}: {len(found)} {noun} OK")
+
+
 from tracker.cli import alerts, archive, matching, web  # noqa: E402,F401 - commands register themselves
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import EXIT_INPUT, EXIT_RULES, main
+from tracker.cli import EXIT_INPUT, EXIT_RULES, main, report
 from tracker.config import instance_file
 
 
@@ -25,12 +25,7 @@ def sources_check(config: dict, path: Path | None) -> None:
     from tracker.sources.catalog import check_sources
 
     path = path or instance_file(config, "SOURCES")
-    found, problems = check_sources(path)
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    if problems:
-        raise SystemExit(EXIT_RULES)
-    click.echo(f"{path}: {len(found)} sources OK")
+    report(path, *check_sources(path), "sources")
 
 
 @main.command("worker")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import EXIT_INPUT, EXIT_RULES, main
+from tracker.cli import EXIT_INPUT, EXIT_RULES, main, report
 from tracker.documents import InputError
 from tracker.rules import RulesError, check_rules, load_rules
 
@@ -26,12 +26,7 @@ def rules() -> None:
 def rules_check(config: dict, path: Path | None) -> None:
     """Validate rule files (default: TRACKER_RULES); print `file:line: problem` for each."""
     path = path or Path(config["RULES"])
-    found, problems = check_rules(path)
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    if problems:
-        raise SystemExit(EXIT_RULES)
-    click.echo(f"{path}: {len(found)} rules OK")
+    report(path, *check_rules(path), "rules")
 
 
 @rules.command("schema")

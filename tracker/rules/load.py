@@ -11,19 +11,15 @@ import yaml
 
 from tracker.rules.model import FIELDS, MATCH_MODES, Near, Rule
 from tracker.text.normalize import normalize_term, readable
-from tracker.yamlcheck import ID_PATTERN, NULL, NodeReader, Problem, line_of
+from tracker.yamlcheck import ID_PATTERN, NULL, NodeReader, Problem, ProblemsError, line_of
 RULE_FIELDS = ("id", "name", "description", "keywords", "all", "exclude", "near", "fields",
                "sources", "match")
 NEAR_FIELDS = ("term", "with", "within")
 MAX_WITHIN = 1000
 
 
-class RulesError(Exception):
+class RulesError(ProblemsError):
     """Rules that cannot be used; `problems` lists each as `file:line: what is wrong`."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("\n".join(map(str, problems)))
-        self.problems = problems
 
 
 class _FileReader(NodeReader):

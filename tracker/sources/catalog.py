@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from tracker.yamlcheck import ID_PATTERN, NodeReader, Problem
+from tracker.yamlcheck import ID_PATTERN, NodeReader, Problem, ProblemsError
 
 TYPES = ("feed", "epaper", "folder")
 DEFAULT_SCHEDULE = "30 6 * * *"
@@ -63,12 +63,8 @@ class Source:
         return self.url or self.path or ""
 
 
-class SourcesError(Exception):
+class SourcesError(ProblemsError):
     """A sources file that cannot be used; `problems` lists each as `file:line: what`."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("\n".join(map(str, problems)))
-        self.problems = problems
 
 
 def infer_type(url: str | None, path: str | None) -> str | None:
