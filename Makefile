@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-alerts browser clean
+.PHONY: run test lint bench bench-alerts browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
@@ -34,6 +34,11 @@ bench: $(STAMP)
 
 bench-alerts: $(STAMP)
 	$(BIN)/python bench/alerts_bench.py
+
+# The README's pictures, made by the browser tests.
+screenshots: $(STAMP) browser
+	$(BIN)/python -m pytest -q tests/test_browser.py
+	cp tests/screenshots/subscribe.png tests/screenshots/alert-mail.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV)
