@@ -5,7 +5,6 @@ docstring (its help text); tests check that they all do."""
 
 from __future__ import annotations
 
-import logging
 import os
 
 import click
@@ -22,8 +21,9 @@ EXIT_RULES = 2  # the rules cannot be used
 def main(ctx: click.Context) -> None:
     """Watch Chinese newspapers for the policies you follow."""
     ctx.obj = load_config()
-    logging.basicConfig(level=os.environ.get("TRACKER_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from tracker.ops.logs import setup
+
+    setup(os.environ.get("TRACKER_LOG_LEVEL", "INFO"))  # TRACKER_LOG_JSON=1: JSON lines
 
 
 def report(path: object, found: list, problems: list, noun: str) -> None:
@@ -35,6 +35,6 @@ def report(path: object, found: list, problems: list, noun: str) -> None:
     click.echo(f"{path}: {len(found)} {noun} OK")
 
 
-from tracker.cli import alerts, archive, matching, web  # noqa: E402,F401 - commands register themselves
+from tracker.cli import alerts, archive, matching, ops, web  # noqa: E402,F401 - commands register themselves
 
 

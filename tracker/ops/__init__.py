@@ -1,0 +1,2 @@
+"""Running tracker in production: online backups (`backup`), logging (`logs`), Prometheus
+metrics read from the archive at scrape time (`metrics`, served at GET /metrics)."""
