@@ -242,3 +242,21 @@ def test_a_failed_delivery_is_logged_without_the_address_secret(db, tmp_path, ca
         add_outbox(db, article_id, [(hit_id, "zyz")])
     assert deliver(db, {"INSTANCE_PATH": str(tmp_path)}, now=T0) == {"failed": 1}
     assert "delivery" in caplog.text and "s3cr3tT0ken" not in caplog.text
+
+
+def test_a_new_subscriber_first_gets_the_recent_hits_of_its_rules(db, tmp_path):
+    from tracker.alerts.subscribe import subscribe as add
+
+    recent_article, recent_hit = hit(db, "专业镇 最近")
+    db.execute("UPDATE hits SET matched_at = ? WHERE id = ?",
+               [datetime.now(timezone.utc).isoformat(), recent_hit])
+    old_article, old_hit = hit(db, "专业镇 很久以前")
+    db.execute("UPDATE hits SET matched_at = '2020-01-01T00:00:00+00:00' WHERE id = ?", [old_hit])
+    config = {"INSTANCE_PATH": str(tmp_path)}
+    found, _ = add(db, config, "chat", "dingtalk://t", ["zyz"], ["zyz"])  # active at once
+    rows = db.execute("SELECT article_id FROM outbox WHERE subscription_id = ?", [found.id]).fetchall()
+    assert rows == [(recent_article,)]
+    pending, _ = add(db, config, "email", "new@example.org", ["zyz"], ["zyz"])  # not until confirmed
+    assert db.execute("SELECT count(*) FROM outbox WHERE subscription_id = ?", [pending.id]).fetchone() == (0,)
+    none, _ = add(db, {**config, "WELCOME_DAYS": 0}, "chat", "dingtalk://u", ["zyz"], ["zyz"])
+    assert db.execute("SELECT count(*) FROM outbox WHERE subscription_id = ?", [none.id]).fetchone() == (0,)

@@ -1,11 +1,15 @@
 """`tracker demo` (what `make run` does): a fresh instance gets demo data, and the web app and
 the worker come up together."""
 
+import email
 import os
+from email import policy
 import socket
 import subprocess
 import sys
+import re
 import threading
+import urllib.parse
 import urllib.request
 
 from test_worker import wait_for
@@ -42,6 +46,28 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         assert any("source demo: ok, 6 articles, 6 new" in line for line in lines), lines
         assert (tmp_path / "instance" / "sources.yaml").exists()
         assert wait_for(lambda: any("worker " in line and "started" in line for line in lines), 60)
+        assert get(f"http://127.0.0.1:{port}/subscribe")[0] == 200
+
+        # A newcomer: subscribe, find the confirmation in the mailbox, confirm, get the alert.
+        base = f"http://127.0.0.1:{port}"
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                          browser.open(f"{base}/subscribe").read().decode()).group(1)
+        form = urllib.parse.urlencode({"csrf_token": token, "channel": "email",
+                                       "email": "new@example.org", "rules": "zhuanyezhen",
+                                       "frequency": "instant"}).encode()
+        assert browser.open(f"{base}/subscribe", data=form).status == 200
+        mailbox = tmp_path / "instance" / "mailbox"
+        assert wait_for(lambda: list(mailbox.glob("*.eml")), timeout=30)
+        mail = email.message_from_bytes(next(mailbox.glob("*.eml")).read_bytes(), policy=policy.default)
+        link = re.search(r"/confirm/[\w.-]+", mail.get_body(("plain",)).get_content()).group(0)
+        page = browser.open(base + link).read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        browser.open(base + link, data=urllib.parse.urlencode({"csrf_token": token}).encode())
+        assert wait_for(lambda: len(list(mailbox.glob("*.eml"))) == 2, timeout=60), \
+            "the first alert came within a minute"
+        listing = browser.open(f"{base}/mailbox/").read().decode()
+        assert "专业镇" in listing  # the alert's subject, in the mailbox page
     finally:
         demo.terminate()
         demo.wait(timeout=30)

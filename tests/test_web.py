@@ -71,3 +71,11 @@ def test_rate_limit_counters_hold_across_processes(tmp_path):
     here.clear("k")
     assert here.get("k") == 0
     assert here.incr("short", -1) == 1 and here.incr("short", 60) == 1  # expired: a new window
+
+
+def test_one_apps_default_rate_limit_does_not_reach_the_next_app(tmp_path):
+    limited = create_app({"INSTANCE_PATH": str(tmp_path / "a"), "TESTING": True,
+                          "RATELIMIT_DEFAULT": "1 per minute"}).test_client()
+    assert [limited.get("/healthz").status_code for _ in range(2)] == [200, 429]
+    free = create_app({"INSTANCE_PATH": str(tmp_path / "b"), "TESTING": True}).test_client()
+    assert {free.get("/healthz").status_code for _ in range(3)} == {200}

@@ -183,10 +183,13 @@ def test_a_mail_that_cannot_be_sent_gives_the_same_page(app, client):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    reference = text(post_subscribe(client, email="down@example.com"))  # to the mailbox
+    def main(page: str) -> str:  # the answer itself (the navigation follows the mail setup)
+        return page[page.index("<main>"):page.index("</main>")]
+
+    reference = main(text(post_subscribe(client, email="down@example.com")))  # to the mailbox
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY="none", SMTP_TIMEOUT=2)
     response = post_subscribe(client, email="down@example.com")
-    assert response.status_code == 200 and text(response) == reference
+    assert response.status_code == 200 and main(text(response)) == reference
     assert find_subscription(db_of(app), "email", "down@example.com").state == "pending"
 
 

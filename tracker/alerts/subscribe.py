@@ -79,8 +79,25 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
     else:
         raise SubscribeError("channel", "channel is email, webhook or chat")
     with transaction(db):
-        return add_subscription(db, channel, address, chosen, frequency, active=active,
-                                secret=secret)
+        found, changed = add_subscription(db, channel, address, chosen, frequency,
+                                          active=active, secret=secret)
+        if changed and found.state == "active":
+            welcome(db, config, found.id)
+    return found, changed
+
+
+def welcome(db: Database, config: Mapping[str, Any], subscription_id: int) -> int:
+    """A subscription that just became active gets the hits of its rules from the last
+    TRACKER_WELCOME_DAYS days (default 7) in its first alert. In a transaction."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.store.outbox import add_recent
+
+    days = float(config.get("WELCOME_DAYS", 7))
+    if days <= 0:
+        return 0
+    since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="microseconds")
+    return add_recent(db, subscription_id, since)
 
 
 def allow_private(config: Mapping[str, Any]) -> bool:

@@ -57,7 +57,7 @@ def demo(config: dict, port: int) -> None:
                 shutil.copy(path, drop / page.name)
         sources.write_text(DEMO_SOURCES.format(path=drop), encoding="utf-8")
         click.echo(f"tracker demo: made {sources} with the demo pages in {drop}")
-    env = {"TRACKER_FOLDER_SETTLE_SECONDS": "0"}
+    env = {"TRACKER_FOLDER_SETTLE_SECONDS": "0", "TRACKER_DELIVERY_INTERVAL": "10"}  # a quick demo
     command = [sys.executable, "-m", "tracker", "worker"]
     subprocess.run(command + ["--once"], check=False, env={**os.environ, **env})
     worker = subprocess.Popen(command, env={**os.environ, **env})

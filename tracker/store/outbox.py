@@ -27,3 +27,14 @@ def pending_counts(db: Database) -> dict[int, int]:
     """Outbox rows not yet in a delivery, by subscription."""
     return dict(db.execute("SELECT subscription_id, count(*) FROM outbox "
                            "WHERE delivery_id IS NULL GROUP BY subscription_id"))
+
+
+def add_recent(db: Database, subscription_id: int, since: str) -> int:
+    """Outbox rows for hits of the subscription's rules recorded since `since` (ISO time): what
+    a new subscriber gets first. In a transaction."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, hit_id, created_at)"
+        " SELECT s.id, h.article_id, h.rule_id, h.id, ? FROM subscriptions s, json_each(s.rules) r"
+        " JOIN hits h ON h.rule_id = r.value WHERE s.id = ? AND s.state = 'active'"
+        " AND h.matched_at >= ?", [now(), subscription_id, since])
+    return cursor.rowcount

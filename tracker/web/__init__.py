@@ -49,8 +49,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     security.init_app(app)
     csrf.init_app(app)
+    # The blueprints' decorators share one limiter; Flask-Limiter takes default limits from the
+    # first app configured with them and keeps them for every later app in the process. Each
+    # app states its own (none, unless RATELIMIT_DEFAULT is configured).
+    limiter.limit_manager.set_default_limits([])
     limiter.init_app(app)
-    for name in ("public", "archive", "admin", "api"):
+    for name in ("public", "archive", "admin", "api", "metrics", "mailbox"):
         module = __import__(f"tracker.web.{name}", fromlist=["bp"])
         app.register_blueprint(module.bp)
 
@@ -63,6 +67,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def navigation():
         links = [("public.subscribe", "订阅"), ("archive.articles", "文章"),
                  ("archive.trends", "趋势"), ("admin.index", "管理")]
+        if not app.config.get("SMTP_HOST"):  # development: mail is kept in instance/mailbox
+            links.append(("mailbox.index", "邮箱"))
         return {"nav_links": lambda: [(e, label) for e, label in links if e in app.view_functions]}
 
     return app

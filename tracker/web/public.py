@@ -38,7 +38,7 @@ from flask_wtf.csrf import CSRFError
 
 from tracker.alerts.chat import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
-from tracker.alerts.subscribe import (SubscribeError, mask_address, check_frequency, check_rules,
+from tracker.alerts.subscribe import (SubscribeError, mask_address, welcome, check_frequency, check_rules,
                                       normalize_email, subscribe)
 from tracker.rules import Rule, RulesError, check_rules as check_rule_files, load_rules
 from tracker.rules import parse_rules_text
@@ -351,6 +351,7 @@ def confirm(token: str):
         db = get_db()
         with transaction(db):
             set_state(db, subscription.id, "active")
+            welcome(db, current_app.config, subscription.id)  # the recent hits come first
         subscription = get_subscription(db, subscription.id) or subscription
     if subscription.state == "active":
         return page("confirm.html", confirmed=True, address=subscription.address,

@@ -1,0 +1,49 @@
+"""The development mailbox page: mail written to instance/mailbox/ when no SMTP host is set."""
+
+from pathlib import Path
+
+import pytest
+
+from tracker.alerts.email import send_emails
+from tracker.alerts.model import Alert, AlertItem
+
+
+def alert(title: str) -> Alert:
+    item = AlertItem(1, "zhuanyezhen", "专业镇", title, "http://example.cn/a/1", "demo", "演示日报",
+                     "2025-04-09", "第1版 要闻", ("推动【专业镇】发展。",))
+    return Alert(1, 7, "instant", "2025-04-09T00:00:00+00:00", "<t.1@tracker.local>", "msg_1",
+                 (item,), "https://tracker.example.org/manage/tok",
+                 "https://tracker.example.org/unsubscribe/tok")
+
+
+@pytest.fixture
+def mailed(app) -> str:
+    (result,) = send_emails([(alert("<script>alert(1)</script>专业镇新闻"), "li@example.org")],
+                            app.config)
+    assert result.ok
+    return Path(result.extra["path"]).name
+
+
+def test_the_mailbox_lists_and_shows_mail_with_clickable_links(client, mailed):
+    listing = client.get("/mailbox/")
+    assert listing.status_code == 200
+    page = listing.get_data(as_text=True)
+    assert mailed in page and "li@example.org" in page
+    shown = client.get(f"/mailbox/{mailed}").get_data(as_text=True)
+    assert '<a href="https://tracker.example.org/manage/tok">' in shown
+    assert "<script>alert(1)</script>" not in shown and "&lt;script&gt;" in shown
+
+
+def test_the_mailbox_is_for_this_machine_only(client, mailed):
+    answer = client.get("/mailbox/", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert answer.status_code == 403
+
+
+def test_no_mailbox_when_a_mail_server_is_configured(app, client, mailed):
+    app.config["SMTP_HOST"] = "smtp.example.org"
+    assert client.get("/mailbox/").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["../secret_key", "nope.eml", "x.txt"])
+def test_only_mailbox_files_are_shown(client, mailed, name):
+    assert client.get(f"/mailbox/{name}").status_code == 404
