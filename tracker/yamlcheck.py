@@ -57,10 +57,14 @@ class NodeReader:
         self.problems.append(Problem(self.filename, line_of(node), message,
                                      node.start_mark.column + 1))
 
-    def compose(self, text: str) -> yaml.Node | None:
-        """The file's node tree, or None (with the problem recorded when the YAML is bad)."""
+    def compose(self, text: str, empty: str) -> yaml.Node | None:
+        """The file's node tree, or None with the problem recorded: bad YAML, or `empty` when
+        the file holds nothing."""
         try:
-            return yaml.compose(text, Loader=_Loader)
+            root = yaml.compose(text, Loader=_Loader)
+            if root is None:
+                self.problems.append(Problem(self.filename, 1, empty))
+            return root
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
             line = mark.line + 1 if mark else 1

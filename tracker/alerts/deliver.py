@@ -21,7 +21,8 @@ from tracker.alerts.links import MANAGE, UNSUBSCRIBE, link, unsubscribe_mailto
 from tracker.alerts.model import Alert, AlertItem, SendResult
 from tracker.alerts.subscribe import mask_address
 from tracker.store import transaction
-from tracker.store.deliveries import (Due, add_attempt, due_deliveries, form_deliveries, iso,
+from tracker.store.clock import iso
+from tracker.store.deliveries import (Due, add_attempt, due_deliveries, form_deliveries,
                                       mark_sending, recover_interrupted, update_delivery)
 from tracker.store.subscriptions import note_failure, set_state
 

@@ -26,10 +26,8 @@ class _FileReader(NodeReader):
     """Turns one file's node tree into rules, collecting problems instead of stopping."""
 
     def read(self, text: str) -> list[Rule]:
-        root = self.compose(text)
+        root = self.compose(text, empty="the file holds no rule")
         if root is None:
-            if not self.problems:
-                self.problems.append(Problem(self.filename, 1, "the file holds no rule"))
             return []
         if isinstance(root, yaml.MappingNode) and any(
                 isinstance(k, yaml.ScalarNode) and k.value == "rules" for k, _ in root.value):

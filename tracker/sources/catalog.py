@@ -83,10 +83,8 @@ def infer_type(url: str | None, path: str | None) -> str | None:
 
 class _SourcesReader(NodeReader):
     def read(self, text: str) -> list[Source]:
-        root = self.compose(text)
+        root = self.compose(text, empty="the file lists no source")
         if root is None:
-            if not self.problems:
-                self.problems.append(Problem(self.filename, 1, "the file lists no source"))
             return []
         fields = self.mapping(root, ("sources",), "the file")
         if fields is None:

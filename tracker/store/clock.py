@@ -3,5 +3,9 @@
 from datetime import datetime, timezone
 
 
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return iso(datetime.now(timezone.utc))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
+
+from tracker.store.clock import iso
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,6 @@ class Due:
     message_id: str
     webhook_id: str
     attempts: int
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def last_slot(frequency: str, now: datetime, hour: int, weekday: int, zone: ZoneInfo) -> datetime:
