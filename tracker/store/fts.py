@@ -1,0 +1,58 @@
+"""The full-text index: FTS5 with the trigram tokenizer over each article's match keys (title,
+body), contentless — it keeps no copy of any text, so the archive holds the text once (in
+`articles`) plus the index.
+
+Every field is indexed with PAD after it, so each character of a key starts at least one trigram.
+A query of three or more characters is a phrase MATCH; a shorter one (绿电) is a range over the
+index's own vocabulary (every trigram that starts with it), still answered from the index: no
+row is read and no text scanned.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlite_utils import Database
+
+from tracker.text.normalize import normalize
+
+PAD = "\x1f\x1f"  # the unit separator: never in a match key or a query
+
+
+def create_index(db: Database) -> None:
+    db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, content='', "
+               "tokenize='trigram')")
+    # One row per (trigram, article, column, position): what a short query ranges over.
+    db.execute("CREATE VIRTUAL TABLE articles_fts_terms USING fts5vocab(articles_fts, instance)")
+
+
+def index_keys(db: Database, rows: Iterable[tuple[int, str, str]]) -> None:
+    """Index (article id, title key, body key) rows. Call inside the transaction that keeps
+    the articles."""
+    db.conn.executemany("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
+                        [(i, title + PAD, body + PAD) for i, title, body in rows])
+
+
+def index_articles(db: Database, rows: Iterable[tuple[int, str | None, str]]) -> None:
+    """Index (article id, title, text) rows, making their match keys."""
+    index_keys(db, ((i, normalize(title or "").key, normalize(text or "").key)
+                    for i, title, text in rows))
+
+
+def matching_ids(key: str) -> tuple[str, list[str]] | None:
+    """SQL for the ids of articles whose title or body key holds `key` (a normalised query),
+    with its parameters; None for an empty key."""
+    key = key.replace(PAD[0], "")
+    if not key:
+        return None
+    if len(key) >= 3:
+        return ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
+                ['"' + key.replace('"', '""') + '"'])
+    low = key.lower()  # the tokenizer folds case as it indexes
+    upper = low[:-1] + chr(ord(low[-1]) + 1) if ord(low[-1]) < 0x10FFFF else None
+    sql = "SELECT doc FROM articles_fts_terms WHERE term >= ?"
+    params = [low]
+    if upper is not None:
+        sql += " AND term < ?"
+        params.append(upper)
+    return sql, params
