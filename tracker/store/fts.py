@@ -19,9 +19,15 @@ from tracker.text.normalize import normalize
 PAD = "\x1f\x1f"  # the unit separator: never in a match key or a query
 
 
+HASH_BYTES = 32 * 2**20  # index kept in memory before a segment is written (FTS5's default: 1 MB)
+
+
 def create_index(db: Database) -> None:
     db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, content='', "
                "tokenize='trigram')")
+    # A batch of pages makes a few MB of index: written as one segment, not a dozen to merge.
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('hashsize', ?)",
+               [HASH_BYTES])
     # One row per (trigram, article, column, position): what a short query ranges over.
     db.execute("CREATE VIRTUAL TABLE articles_fts_terms USING fts5vocab(articles_fts, instance)")
 
