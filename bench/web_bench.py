@@ -76,8 +76,12 @@ def load(port: int, path: str, seconds: float, clients: int) -> dict:
         t.join()
     elapsed = time.perf_counter() - start
     latencies.sort()
-    pick = (lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)
-            if latencies else None)
+
+    def pick(q: float) -> float | None:
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)
+
     return {"rps": round(len(latencies) / elapsed, 1), "p50_ms": pick(0.5), "p99_ms": pick(0.99),
             "errors": errors[0], "bytes": size[0]}
 
