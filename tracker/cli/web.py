@@ -67,7 +67,7 @@ def demo(config: dict, port: int) -> None:
 
         from tracker.web import create_app
 
-        run(create_app(), host="127.0.0.1", port=port, threads=8, ident="tracker")
+        run(create_app({"DEMO": True}), host="127.0.0.1", port=port, threads=8, ident="tracker")
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -2,16 +2,22 @@
 
 A rules folder that stops being valid (someone saved a broken file) does not stop the worker:
 it keeps the last good rules and says so loudly, once per change, until the files are fixed.
+
+Subscribers' own keywords come from the database (tracker.store.personal), not the folder: each
+active subscription's words are one rule `personal:<id>`, matched alongside the folder's and
+recorded for that subscription alone.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Mapping
 
 from tracker.matching import Matcher
-from tracker.rules import RulesError, load_rules
+from tracker.rules import Rule, RulesError, load_rules
 from tracker.rules.load import rule_files
+from tracker.store.personal import RULE_NAME, personal_rule_id
 
 log = logging.getLogger("tracker.rules")
 
@@ -20,6 +26,8 @@ class RuleBook:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._signature: tuple | None = None
+        self._personal: tuple = ()
+        self.rules: list[Rule] | None = None  # the folder's last good rules
         self.matcher: Matcher | None = None
         self.problems: list[str] = []
 
@@ -31,22 +39,38 @@ class RuleBook:
         except OSError as err:  # a file removed while we looked: look again next time
             return (("error", str(err)),)
 
-    def refresh(self) -> Matcher | None:
-        """The matcher for the current rules: rebuilt after a change, the last good one if the
-        rules are now broken, None if they never were good."""
+    def refresh(self, personal: Mapping[int, tuple[str, ...]] | None = None) -> Matcher | None:
+        """The matcher for the current rules and own keywords (`personal`, by subscription id):
+        rebuilt after a change, the last good folder rules if they are now broken, None if
+        there is nothing to match with."""
         signature = self.signature()
-        if signature == self._signature:
+        own = tuple(sorted((personal or {}).items()))
+        if signature == self._signature and own == self._personal:
             return self.matcher
-        self._signature = signature
+        reloaded = False
+        if signature != self._signature:
+            self._signature = signature
+            reloaded = self._load()
+        if not reloaded and own == self._personal and self.matcher is not None:
+            return self.matcher  # broken files: the last good matcher, unchanged
+        self._personal = own
+        rules = list(self.rules or []) + [
+            Rule(id=personal_rule_id(sid), name=RULE_NAME, keywords=words)
+            for sid, words in own]
+        self.matcher = Matcher(rules) if rules else None
+        return self.matcher
+
+    def _load(self) -> bool:
+        """Read the folder again; whether its rules were good (else the last good ones stay)."""
         try:
             rules = load_rules(self.path)
         except RulesError as err:
             self.problems = [str(p) for p in err.problems]
-            state = "keeping the last good rules" if self.matcher else "no rules to match with"
+            state = "keeping the last good rules" if self.rules else "no rules to match with"
             log.error("rules in %s are broken, %s:\n  %s", self.path, state,
                       "\n  ".join(self.problems))
-            return self.matcher
-        self.matcher = Matcher(rules)
+            return False
+        self.rules = rules
         self.problems = []
         log.info("rules loaded from %s: %d rules", self.path, len(rules))
-        return self.matcher
+        return True
