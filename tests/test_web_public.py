@@ -299,18 +299,19 @@ def test_chat_urls(app, client):
 # ---- own keywords -------------------------------------------------------------------------------
 
 def test_own_keywords_belong_to_the_subscription(app, client):
-    response = post_subscribe(client, email="own@example.com", keywords="光伏、储能, 氢能 光伏")
+    response = post_subscribe(client, email="own@example.com", keywords="光伏、储能, 买药加微信 光伏")
     assert response.status_code == 200
     sub = find_subscription(db_of(app), "email", "own@example.com")
     assert sub.rules == ("zhuanyezhen",)
-    assert keywords_of(db_of(app), sub.id) == ["光伏", "储能", "氢能"]
+    assert keywords_of(db_of(app), sub.id) == ["光伏", "储能", "买药加微信"]
     assert not list(Path(app.config["RULES"]).glob("personal*"))  # nothing in the rules folder
-    assert "氢能" not in text(client.get("/subscribe"))  # nobody else is offered them
+    for public in ("/subscribe", "/articles", "/trends"):  # nobody else sees them
+        assert "买药加微信" not in text(client.get(public))
 
     # the subscriber sees and edits them on the manage page
     token = make_token(app.config, MANAGE, sub.id)
     page = client.get(f"/manage/{token}")
-    assert "光伏、储能、氢能" in text(page) and page.headers["Cache-Control"] == "no-store"
+    assert "光伏、储能、买药加微信" in text(page) and page.headers["Cache-Control"] == "no-store"
     client.post(f"/manage/{token}", data={"csrf_token": csrf_token(client, f"/manage/{token}"),
                                           "action": "save", "rules": ["lvdian"],
                                           "frequency": "weekly", "keywords": "氢能 绿氨"})
