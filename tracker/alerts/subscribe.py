@@ -82,7 +82,7 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
             raise SubscribeError("webhook_url", str(err)) from None
         active, secret = True, new_secret()
     elif channel == "chat":
-        problem = check_chat_url(address, admin=admin)
+        problem = check_chat_url(address, admin=admin, allow_private=allow_private(config))
         if problem:
             raise SubscribeError("chat_url", problem)
         active = True

@@ -247,7 +247,9 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
 
 
 def _chat(address: str) -> None:
-    reason = check_chat_url(address, admin=False)
+    from tracker.alerts.subscribe import allow_private
+
+    reason = check_chat_url(address, admin=False, allow_private=allow_private(current_app.config))
     if reason:
         raise SubscribeError("chat_url", reason)
 
