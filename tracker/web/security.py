@@ -32,6 +32,9 @@ from tracker.store.clock import now
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # the rules editor posts whole files
+# waitress drops X-Forwarded-* by default; the app decides instead: ProxyFix believes them only
+# with TRACKER_TRUSTED_PROXIES, and their mere presence tells a relayed request from a local one.
+WAITRESS_OPTIONS = {"clear_untrusted_proxy_headers": False}
 
 
 def add_headers(response: Response) -> Response:
