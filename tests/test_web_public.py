@@ -19,7 +19,6 @@ from conftest import REPO_RULES, csrf_token
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, make_token
 from tracker.rules import load_rules
 from tracker.store import connect
-from tracker.store.personal import keywords_of
 from tracker.store.subscriptions import find_subscription, get_subscription, list_subscriptions
 
 PUBLIC_RULES = ["biaozhundi", "lvdian", "xinnengyuan", "yingshang-huanjing", "zhuanyezhen"]
@@ -40,6 +39,12 @@ def mail_app(app, smtp):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_SECURITY="none",
                       SMTP_TIMEOUT=5)
     return app
+
+
+def keywords_of(db, subscription_id):
+    from tracker.store.personal import keywords_of as read
+
+    return read(db, subscription_id)
 
 
 def db_of(app):
