@@ -22,6 +22,53 @@ from tracker.store.personal import RULE_NAME, personal_rule_id
 log = logging.getLogger("tracker.rules")
 
 
+def adopt_personal_files(db, folder: str | Path) -> int:
+    """Move own-keyword rule files of earlier versions (`<RULES>/personal-<id>.yaml`, public
+    and matched for everyone) into their subscription: the keywords to the database, the
+    matches to `personal_hits`, the file removed. How many files were adopted."""
+    import json
+
+    from tracker.store import transaction
+    from tracker.store.personal import PREFIX, RULE_NAME, keywords_of, set_keywords
+
+    root = Path(folder)
+    adopted = 0
+    for path in sorted(root.glob("personal-*.yaml")) if root.is_dir() else []:
+        number = path.stem.removeprefix("personal-")
+        if not number.isdigit():
+            continue
+        old, new, sid = path.stem, f"{PREFIX}{int(number)}", int(number)
+        try:
+            rules = load_rules(path)
+        except (RulesError, OSError) as err:
+            log.warning("cannot adopt %s: %s", path, err)
+            continue
+        words = [w for rule in rules for w in rule.keywords]
+        with transaction(db):
+            row = db.execute("SELECT rules FROM subscriptions WHERE id = ?", [sid]).fetchone()
+            if row is not None:
+                if not keywords_of(db, sid):
+                    set_keywords(db, sid, words)
+                kept = [r for r in json.loads(row[0]) if r != old]
+                db.execute("UPDATE subscriptions SET rules = ? WHERE id = ?", [json.dumps(kept), sid])
+                db.execute("INSERT OR IGNORE INTO personal_hits (article_id, subscription_id, "
+                           "rule_id, rule_name, count, hits, matched_at) SELECT article_id, ?, ?, "
+                           "?, count, hits, matched_at FROM hits WHERE rule_id = ?",
+                           [sid, new, RULE_NAME, old])
+                db.execute("UPDATE OR IGNORE outbox SET hit_id = NULL, rule_id = ? "
+                           "WHERE rule_id = ? AND subscription_id = ?", [new, old, sid])
+            db.execute("DELETE FROM outbox WHERE rule_id = ?", [old])
+            db.execute("DELETE FROM hits WHERE rule_id = ?", [old])
+        try:
+            path.unlink()
+        except OSError as err:
+            log.warning("adopted %s but cannot remove it: %s", path, err)
+        adopted += 1
+    if adopted:
+        log.info("own keywords of %d subscriptions moved from rule files to the database", adopted)
+    return adopted
+
+
 class RuleBook:
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -43,9 +43,11 @@ class Worker:
         """The current rules' matcher, active subscribers' own keywords included; with no good
         rules ever, articles are still archived."""
         from tracker.store.personal import active_keywords
+        from tracker.worker.rulebook import adopt_personal_files
 
         db = connect(self.db_path)
         try:
+            adopt_personal_files(db, self.rulebook.path)
             personal = active_keywords(db)
         finally:
             db.conn.close()
