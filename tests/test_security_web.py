@@ -385,3 +385,11 @@ def test_csrf_tokens_expire(app, client, monkeypatch):
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
     assert client.post(path, data={"csrf_token": token}).status_code == 400
     assert get_subscription(db_of(app), sub.id).state == "pending"
+
+
+def test_an_admin_session_ends_after_its_maximum_age(app):
+    client = app.test_client()
+    login(client)
+    assert client.get("/admin").status_code == 200
+    app.config["ADMIN_SESSION_MAX_AGE"] = 0.001  # every session started before now is too old
+    assert client.get("/admin").status_code == 302

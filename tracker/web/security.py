@@ -13,7 +13,8 @@ and nothing else in X-Forwarded-For is believed.
 Admin pages need a session login with TRACKER_ADMIN_PASSWORD (compared in constant time); with
 no password set, admin is closed. The session cookie holds a server-side session id (the
 `admin_sessions` table) and a tag derived from the password: logging out deletes the id, and a
-new password makes every old tag wrong, so a copied cookie stops working either way.
+new password makes every old tag wrong, so a copied cookie stops working either way. A session
+lasts at most TRACKER_ADMIN_SESSION_MAX_AGE seconds (7 days).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Callable
 from flask import (Flask, Response, current_app, redirect, render_template, request, session,
                    url_for)
 
-from tracker.store.clock import now
+from tracker.store.clock import iso, now
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -35,6 +36,7 @@ DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # the rules editor posts whole fil
 # waitress drops X-Forwarded-* by default; the app decides instead: ProxyFix believes them only
 # with TRACKER_TRUSTED_PROXIES, and their mere presence tells a relayed request from a local one.
 WAITRESS_OPTIONS = {"clear_untrusted_proxy_headers": False}
+DEFAULT_ADMIN_SESSION_MAX_AGE = 7 * 24 * 3600  # seconds; a login lasts at most this long
 
 
 def add_headers(response: Response) -> Response:
@@ -88,6 +90,7 @@ def start_admin_session() -> None:
     session_id = secrets.token_urlsafe(24)
     db = get_db()
     with transaction(db):
+        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [_oldest()])
         db["admin_sessions"].insert({"id": session_id, "created_at": now(),
                                      "remote_addr": request.remote_addr})
     session["admin"] = session_id
@@ -115,8 +118,16 @@ def is_admin() -> bool:
     if not current_app.config.get("ADMIN_PASSWORD") or not isinstance(session_id, str) \
             or not isinstance(tag, str) or not hmac.compare_digest(tag, _tag(session_id)):
         return False
-    return get_db().execute("SELECT 1 FROM admin_sessions WHERE id = ?",
-                            [session_id]).fetchone() is not None
+    return get_db().execute("SELECT 1 FROM admin_sessions WHERE id = ? AND created_at >= ?",
+                            [session_id, _oldest()]).fetchone() is not None
+
+
+def _oldest() -> str:
+    """The start time of the oldest admin session still valid (TRACKER_ADMIN_SESSION_MAX_AGE)."""
+    from datetime import datetime, timedelta, timezone
+
+    age = float(current_app.config.get("ADMIN_SESSION_MAX_AGE") or DEFAULT_ADMIN_SESSION_MAX_AGE)
+    return iso(datetime.now(timezone.utc) - timedelta(seconds=age))
 
 
 def admin_required(view: Callable) -> Callable:
