@@ -17,8 +17,6 @@ administrator's is checked at every send but not pinned.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from tracker.alerts.ssrf import Resolver, UnsafeURL, check_url
 
 PINNED_SERVICES = frozenset({"api.day.app"})  # Bark's own server
@@ -41,19 +39,21 @@ def names_host(url: str) -> bool:
 def vet_chat_url(url: str, *, allow_private: bool = False, public: bool = False,
                  resolve: Resolver | None = None) -> str:
     """The URL to give Apprise: `url` itself (no host of its own), or with its host checked
-    and, over plain http, replaced by the vetted address. UnsafeURL says why not."""
+    and, over plain http, replaced by the vetted address. UnsafeURL says why not.
+
+    The host is the one Apprise itself parsed from `url` (not our reading of it: the two
+    parsers differ on odd spellings like `bark://a.com\\@127.0.0.1/`), and the pinned URL is
+    Apprise's own rendering of the plugin with that host replaced."""
     plugin = _plugin(url)
     if plugin is None or not any("{host}" in t for t in getattr(plugin, "templates", ())):
         return url
     secure = bool(getattr(plugin, "secure", False))
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        raise UnsafeURL("the chat URL's port is not a number") from None
-    netloc_host = f"[{host}]" if ":" in host else host
-    probe = f"{'https' if secure else 'http'}://{netloc_host}{f':{port}' if port else ''}/"
+    host = str(getattr(plugin, "host", "") or "").strip("[]").rstrip(".").lower()
+    port = getattr(plugin, "port", None)
+    if not host:
+        raise UnsafeURL("the chat URL names no host")
+    literal_host = f"[{host}]" if ":" in host else host
+    probe = f"{'https' if secure else 'http'}://{literal_host}{f':{int(port)}' if port else ''}/"
     target = check_url(probe, allow_private=allow_private, resolve=resolve)
     if secure:
         if public and target.host not in PINNED_SERVICES:
@@ -61,7 +61,5 @@ def vet_chat_url(url: str, *, allow_private: bool = False, public: bool = False,
                             "subscriber's choosing); ask an administrator")
         return url
     address = target.addresses[0]
-    literal = f"[{address}]" if address.version == 6 else str(address)
-    userinfo, _, _ = parts.netloc.rpartition("@")
-    netloc = (f"{userinfo}@" if userinfo else "") + literal + (f":{port}" if port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    plugin.host = f"[{address}]" if address.version == 6 else str(address)
+    return plugin.url(privacy=False)
