@@ -393,3 +393,16 @@ def test_an_admin_session_ends_after_its_maximum_age(app):
     assert client.get("/admin").status_code == 200
     app.config["ADMIN_SESSION_MAX_AGE"] = 0.001  # every session started before now is too old
     assert client.get("/admin").status_code == 302
+
+
+def test_with_trusted_proxies_a_forged_header_from_outside_opens_nothing(tmp_path):
+    """TRACKER_TRUSTED_PROXIES=1, but a stranger connects directly and claims 127.0.0.1."""
+    client = proxied_app(tmp_path, TRUSTED_PROXIES=1).test_client()
+    forged = {"X-Forwarded-For": "127.0.0.1"}
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/metrics", headers=forged, environ_base=outside).status_code == 403
+    # the proxy on this machine relaying a request from this machine: allowed
+    assert client.get("/metrics", headers=forged).status_code == 200
+    # the proxy on this machine relaying a stranger: refused
+    relayed = {"X-Forwarded-For": "203.0.113.9"}
+    assert client.get("/metrics", headers=relayed).status_code == 403

@@ -59,15 +59,22 @@ FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-
 def from_this_machine() -> bool:
     """The client is on loopback and no proxy we were not told of stands between: a request
     relayed by a proxy on this host comes from 127.0.0.1 too, but carries forwarding headers."""
+    if int(current_app.config.get("TRUSTED_PROXIES") or 0) > 0:
+        # ProxyFix made remote_addr the client the proxies saw; the peer that connected (the
+        # proxy) must be on this machine too, or anyone could claim to be 127.0.0.1.
+        peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
+        return _loopback(request.remote_addr) and _loopback(peer or request.remote_addr)
+    return _loopback(request.remote_addr) and not any(
+        name in request.headers for name in FORWARDING_HEADERS)
+
+
+def _loopback(address: str | None) -> bool:
     from ipaddress import ip_address
 
     try:
-        local = ip_address(request.remote_addr or "").is_loopback
+        return ip_address(address or "").is_loopback
     except ValueError:
         return False
-    if int(current_app.config.get("TRUSTED_PROXIES") or 0) > 0:
-        return local  # ProxyFix already made remote_addr the client the proxies saw
-    return local and not any(name in request.headers for name in FORWARDING_HEADERS)
 
 
 def password_ok(given: str) -> bool:
