@@ -16,6 +16,7 @@ from tracker.store import transaction
 from tracker.store.articles import NewArticle, add_articles
 from tracker.store.hits import add_hits
 from tracker.store.outbox import add_outbox_for, rule_subscribers
+from tracker.store.personal import add_personal_hits, subscription_of
 from tracker.store.sources import save_file, save_validators
 
 BATCH_PAGES = 50  # pages matched, then stored in one transaction
@@ -75,9 +76,12 @@ def store_batch(db: Database, source_id: str, articles: list[Document],
         for (article_id, new), found in zip(stored, fired):
             if new:
                 counts.new += 1
-                hits = add_hits(db, article_id, found)
+                public = [m for m in found if subscription_of(m.rule.id) is None]
+                hits = add_hits(db, article_id, public)
                 counts.hits += len(hits)
                 counts.due += add_outbox_for(db, article_id, hits, subscribers)
+                if len(public) < len(found):  # own keywords: that subscriber's alone
+                    counts.due += add_personal_hits(db, article_id, found)
 
 
 def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher,
