@@ -3,9 +3,9 @@ body), contentless — it keeps no copy of any text, so the archive holds the te
 `articles`) plus the index.
 
 Every field is indexed with PAD after it, so each character of a key starts at least one trigram.
-A query of three or more characters is a phrase MATCH; a shorter one (绿电) is a range over the
-index's own vocabulary (every trigram that starts with it), still answered from the index: no
-row is read and no text scanned.
+A query of three or more characters is a phrase MATCH; a shorter one (绿电) is an OR of every
+trigram in the index's vocabulary that starts with it: still answered from the index, no row
+read and no text scanned.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ def create_index(db: Database) -> None:
     # A batch of pages makes a few MB of index: written as one segment, not a dozen to merge.
     db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('hashsize', ?)",
                [HASH_BYTES])
-    # One row per (trigram, article, column, position): what a short query ranges over.
+    # The trigrams, one row each, and one row per (trigram, article, column, position): what a
+    # short query ranges over.
+    db.execute("CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, row)")
     db.execute("CREATE VIRTUAL TABLE articles_fts_terms USING fts5vocab(articles_fts, instance)")
 
 
@@ -45,9 +47,12 @@ def index_articles(db: Database, rows: Iterable[tuple[int, str | None, str]]) ->
                     for i, title, text in rows))
 
 
-def matching_ids(key: str) -> tuple[str, list[str]] | None:
+MAX_OR_TERMS = 2000  # beyond: one row per occurrence is cheaper than so long an OR
+
+
+def matching_ids(db: Database, key: str) -> tuple[str, list[str]] | None:
     """SQL for the ids of articles whose title or body key holds `key` (a normalised query),
-    with its parameters; None for an empty key."""
+    with its parameters; None when no article can hold it."""
     key = key.replace(PAD[0], "")
     if not key:
         return None
@@ -55,10 +60,16 @@ def matching_ids(key: str) -> tuple[str, list[str]] | None:
         return ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
                 ['"' + key.replace('"', '""') + '"'])
     low = key.lower()  # the tokenizer folds case as it indexes
-    upper = low[:-1] + chr(ord(low[-1]) + 1) if ord(low[-1]) < 0x10FFFF else None
-    sql = "SELECT doc FROM articles_fts_terms WHERE term >= ?"
-    params = [low]
-    if upper is not None:
-        sql += " AND term < ?"
-        params.append(upper)
-    return sql, params
+    nxt = ord(low[-1]) + 1
+    nxt = 0xE000 if 0xD800 <= nxt < 0xE000 else nxt  # no surrogates in SQLite's text
+    bounds = "term >= ?" + (" AND term < ?" if nxt <= 0x10FFFF else "")
+    params = [low] + ([low[:-1] + chr(nxt)] if nxt <= 0x10FFFF else [])
+    # The trigrams that start with the query (the index's vocabulary, one row per trigram).
+    terms = [t for (t,) in db.execute(f"SELECT term FROM articles_fts_vocab WHERE {bounds}",
+                                      params)]
+    if not terms:
+        return None
+    if len(terms) <= MAX_OR_TERMS:
+        return ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
+                [" OR ".join('"' + t.replace('"', '""') + '"' for t in terms)])
+    return f"SELECT doc FROM articles_fts_terms WHERE {bounds}", params

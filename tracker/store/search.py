@@ -30,6 +30,7 @@ class Found:
     page: str | None = None
 
 
+FEW = 1000  # matches up to which search sorts them; beyond, it walks the date index
 DATE = "a.day"
 """An article's date everywhere (search filters, trends): its issue, else published, else seen
 (the generated, indexed column articles.day)."""
@@ -46,10 +47,13 @@ def search(db: Database, query: str, *, source: str | None = None, since: str | 
         return []
     where, params = [], []
     if key:
-        ids = matching_ids(key)
+        ids = matching_ids(db, key)
         if ids is None:
             return []
-        where.append(f"a.id IN ({ids[0]})")
+        # Few matches: fetch them and sort. Many: walk the date index newest first and stop at
+        # `limit` (unary + keeps SQLite from driving the query by the id list).
+        many = db.execute(f"SELECT count(*) FROM ({ids[0]} LIMIT {FEW})", ids[1]).fetchone()[0]
+        where.append(f"{'+' if many >= FEW else ''}a.id IN ({ids[0]})")
         params += ids[1]
     if rule:
         where.append("a.id IN (SELECT article_id FROM hits WHERE rule_id = ?)")
