@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from tracker.alerts.model import Alert, SendResult
 
@@ -56,23 +57,57 @@ def markdown(alert: Alert, title: str) -> str:
     return "\n".join(lines)
 
 
+class _OwnWarnings(logging.Handler):
+    """Apprise's warnings said on this thread only: with several messages sent at once, a
+    message's recorded error is its own, not another subscriber's (apprise's LogCapture hears
+    every thread)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.lines.append(record.getMessage())
+
+
 def send_one(alert: Alert, url: str, title: str) -> SendResult:
     import apprise
 
-    notifier = apprise.Apprise()
+    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))  # on this thread
     if not notifier.add(url):
         return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
-    with apprise.LogCapture(level=logging.WARNING) as captured:
+    logger = logging.getLogger("apprise")
+    captured = _OwnWarnings()
+    logger.addHandler(captured)
+    try:
+        if logger.getEffectiveLevel() > logging.WARNING:
+            logger.setLevel(logging.WARNING)
         ok = notifier.notify(title=title, body=markdown(alert, title),
                              body_format=apprise.NotifyFormat.MARKDOWN)
+    finally:
+        logger.removeHandler(captured)
     if ok:
         return SendResult(alert.delivery_id, True)
-    said = " ".join(captured.getvalue().split())[:300]
+    said = " ".join(" ".join(captured.lines).split())[:300]
     return SendResult(alert.delivery_id, False, said or "the chat service did not take the message")
 
 
-def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]) -> list[SendResult]:
-    """Send (alert, apprise url, title) messages, several at once."""
+def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
+               report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
+    """Send (alert, apprise url, title) messages, several at once; each result goes to `report`
+    as soon as it is known. A message whose send raises fails alone."""
+    def attempt(item: tuple[Alert, str, str]) -> SendResult:
+        try:
+            result = send_one(*item)
+        except Exception as err:  # noqa: BLE001 - a plugin's bug stays with its message
+            logging.getLogger(__name__).exception("chat delivery %s failed", item[0].delivery_id)
+            result = SendResult(item[0].delivery_id, False, f"{type(err).__name__}: {err}")
+        if report:
+            report(result)
+        return result
+
     workers = max(1, min(int(config.get("WEBHOOK_CONCURRENCY", 32)), len(batch)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat") as pool:
-        return list(pool.map(lambda b: send_one(*b), batch))
+        return list(pool.map(attempt, batch))

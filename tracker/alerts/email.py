@@ -1,5 +1,7 @@
-"""Email: alerts sent over SMTP, one connection for a whole batch, or written to the instance
-folder's development mailbox (`instance/mailbox/*.eml`) when no SMTP_HOST is configured.
+"""Email: alerts sent over SMTP, a small pool of connections (SMTP_CONNECTIONS, default 4) sharing
+a batch, or written to the instance folder's development mailbox (`instance/mailbox/*.eml`) when
+no SMTP_HOST is configured. Each message's result is reported as soon as the server answered it,
+so the caller can record it before the next one is known.
 
 Settings: MAIL_FROM (default "tracker <tracker@localhost>"); SMTP_HOST; SMTP_PORT (default 587,
 or 465 with SMTP_SECURITY "tls", 25 with "none"); SMTP_SECURITY "starttls" | "tls" | "none"
@@ -10,7 +12,8 @@ relay with a private certificate (default: the system's).
 How an attempt ends (SendResult): 2xx ok. A 5xx for this recipient or this message (RCPT, DATA)
 is permanent; 4xx is not, with its code. Anything about the connection or the configuration
 (cannot connect, 421 at the greeting, TLS or login refused, sender refused) fails the remaining
-messages, not permanently: the schedule retries them with the same Message-ID. A connection that
+messages, not permanently (once no other connection of the pool is left to send them): the
+schedule retries them with the same Message-ID. A connection that
 ends after it delivered at least one message (a per-connection limit) is opened again, and a
 message it refused before its data was sent goes again on the new one; a connection that ends
 while a message's data was in flight leaves that message "outcome unknown", not retried here.
@@ -24,8 +27,9 @@ import secrets
 import smtplib
 import ssl
 import tempfile
+import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -43,6 +47,7 @@ __all__ = ["compose", "subject", "header_text", "send_emails", "send_message", "
 log = logging.getLogger(__name__)
 
 SECURITY = ("starttls", "tls", "none")
+DEFAULT_CONNECTIONS = 4
 
 
 @dataclass
@@ -62,6 +67,7 @@ class _Settings:
     password: str
     timeout: float
     ca_file: str | None
+    connections: int = 1
 
 
 class _ConnectionEnded(Exception):
@@ -72,35 +78,45 @@ class _ConnectionEnded(Exception):
         self.error, self.status, self.sent = error, status, sent
 
 
-def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any]) -> list[SendResult]:
-    """Send each (alert, address); one SendResult per pair, in the batch's order."""
+def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any],
+                report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
+    """Send each (alert, address); one SendResult per pair, in the batch's order, and each to
+    `report` as soon as the server answered it (from the pool's threads)."""
     results: list[SendResult | None] = [None] * len(batch)
+
+    def done(index: int, result: SendResult) -> None:
+        results[index] = result
+        if report:
+            report(result)
+
     try:
         sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
         settings = _settings(config) if config.get("SMTP_HOST") else None
     except ValueError as exc:
-        return [SendResult(alert.delivery_id, ok=False, error=f"configuration: {exc}") for alert, _ in batch]
+        for index, (alert, _) in enumerate(batch):
+            done(index, SendResult(alert.delivery_id, ok=False, error=f"configuration: {exc}"))
+        return [r for r in results if r is not None]
     outgoing = []
     for index, (alert, address) in enumerate(batch):
         try:
             msg = compose(alert, address, config)
         except ValueError as exc:
-            results[index] = SendResult(alert.delivery_id, ok=False, permanent=True,
-                                        error=f"cannot make the email: {exc}")
+            done(index, SendResult(alert.delivery_id, ok=False, permanent=True,
+                                   error=f"cannot make the email: {exc}"))
             continue
         except Exception as exc:  # a bug, not this alert's fault for ever: retried later
             log.exception("composing the email for delivery %s failed", alert.delivery_id)
-            results[index] = SendResult(alert.delivery_id, ok=False,
-                                        error=f"cannot make the email: {type(exc).__name__}: {exc}")
+            done(index, SendResult(alert.delivery_id, ok=False,
+                                   error=f"cannot make the email: {type(exc).__name__}: {exc}"))
             continue
         outgoing.append(_Outgoing(index, alert.delivery_id, parse_address(address, "To").addr_spec,
                                   msg.as_bytes(policy=POLICY)))
     if settings is None:
         folder = mailbox_folder(config)
         for item in outgoing:
-            results[item.index] = _to_mailbox(folder, item)
+            done(item.index, _to_mailbox(folder, item))
     elif outgoing:
-        _send_smtp(settings, sender, outgoing, results)
+        _send_pool(settings, sender, outgoing, done)
     return [result or SendResult(alert.delivery_id, ok=False, error="not sent")
             for result, (alert, _) in zip(results, batch)]
 
@@ -120,7 +136,7 @@ def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
     if settings is None:
         return _to_mailbox(mailbox_folder(config), item)
     results: list[SendResult | None] = [None]
-    _send_smtp(settings, sender, [item], results)
+    _send_smtp(settings, sender, _Work([item]), results.__setitem__)
     return results[0] or SendResult(0, ok=False, error="not sent")
 
 
@@ -135,13 +151,16 @@ def _settings(config: Mapping[str, Any]) -> _Settings:
         port = int(port_setting) if port_setting not in (None, "") else {"tls": 465, "none": 25}.get(
             security or "", 587)
         timeout = float(config.get("SMTP_TIMEOUT") or 30)
+        connections = int(config.get("SMTP_CONNECTIONS") or DEFAULT_CONNECTIONS)
     except (TypeError, ValueError):
-        raise ValueError(f"SMTP_PORT {port_setting!r} or SMTP_TIMEOUT is not a number") from None
+        raise ValueError(f"SMTP_PORT {port_setting!r}, SMTP_TIMEOUT or SMTP_CONNECTIONS is not a "
+                         "number") from None
     return _Settings(host=str(config["SMTP_HOST"]), port=port,
                      security=security or {587: "starttls", 465: "tls"}.get(port, "none"),
                      username=str(config["SMTP_USERNAME"]) if config.get("SMTP_USERNAME") else None,
                      password=str(config.get("SMTP_PASSWORD") or ""), timeout=timeout,
-                     ca_file=str(config["SMTP_CA_FILE"]) if config.get("SMTP_CA_FILE") else None)
+                     ca_file=str(config["SMTP_CA_FILE"]) if config.get("SMTP_CA_FILE") else None,
+                     connections=max(1, connections))
 
 
 def _connect(settings: _Settings) -> smtplib.SMTP:
@@ -179,42 +198,86 @@ def _connect(settings: _Settings) -> smtplib.SMTP:
         raise
 
 
-def _send_smtp(settings: _Settings, sender: str, outgoing: list[_Outgoing],
-               results: list[SendResult | None]) -> None:
-    pending = deque(outgoing)
+class _Work:
+    """The messages not yet taken, shared by the pool's connections. A connection that ends
+    without progress leaves them to the others; the last one to go fails what is left."""
+
+    def __init__(self, outgoing: list[_Outgoing], connections: int = 1):
+        self.pending = deque(outgoing)
+        self.trying = connections
+        self.lock = threading.Lock()
+
+    def take(self) -> _Outgoing | None:
+        with self.lock:
+            return self.pending.popleft() if self.pending else None
+
+    def put_back(self, item: _Outgoing) -> None:
+        with self.lock:
+            self.pending.append(item)
+
+    def leave(self, ended: _ConnectionEnded, done: Callable[[int, SendResult], None]) -> None:
+        with self.lock:
+            self.trying -= 1
+            left = list(self.pending) if self.trying == 0 else []
+            if left:
+                self.pending.clear()
+        for item in left:
+            done(item.index, _failure(item, ended.error, ended.status))
+
+
+def _send_pool(settings: _Settings, sender: str, outgoing: list[_Outgoing],
+               done: Callable[[int, SendResult], None]) -> None:
+    """The messages over up to `settings.connections` connections at once, each its own thread;
+    returns when every message has its result."""
+    count = max(1, min(settings.connections, len(outgoing)))
+    work = _Work(outgoing, count)
+    if count == 1:
+        _send_smtp(settings, sender, work, done)
+        return
+    threads = [threading.Thread(target=_send_smtp, args=(settings, sender, work, done),
+                                name=f"smtp-{n}", daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _send_smtp(settings: _Settings, sender: str, work: _Work,
+               done: Callable[[int, SendResult], None]) -> None:
+    """One connection's share of `work`: messages taken one at a time until none is left."""
     smtp: smtplib.SMTP | None = None
     delivered = 0  # on the current connection
     try:
-        while pending:
+        while True:
             if smtp is None:
                 try:
                     smtp, delivered = _connect(settings), 0
                 except _ConnectionEnded as ended:
-                    for item in pending:
-                        results[item.index] = _failure(item, ended.error, ended.status)
+                    work.leave(ended, done)
                     return
-            item = pending.popleft()
+            item = work.take()
+            if item is None:
+                return
             try:
                 result = _transaction(smtp, sender, item)
             except _ConnectionEnded as ended:
                 smtp.close()
                 smtp = None
                 if ended.sent:
-                    results[item.index] = _failure(item, f"{ended.error}; the server may have accepted "
-                                                         "the message (a retry keeps its Message-ID)",
-                                                   ended.status)
+                    done(item.index, _failure(item, f"{ended.error}; the server may have accepted "
+                                                    "the message (a retry keeps its Message-ID)",
+                                              ended.status))
                 elif delivered:
-                    pending.append(item)  # refused only because the connection ended: once more
+                    work.put_back(item)  # refused only because the connection ended: once more
                 else:
-                    results[item.index] = _failure(item, ended.error, ended.status)
+                    done(item.index, _failure(item, ended.error, ended.status))
                 if not delivered:  # no progress on that connection: try again later, not now
-                    for rest in pending:
-                        results[rest.index] = _failure(rest, ended.error, ended.status)
+                    work.leave(ended, done)
                     return
                 log.info("SMTP connection ended after %d messages (%s); reconnecting", delivered, ended.error)
                 continue
             delivered += result.ok
-            results[item.index] = result
+            done(item.index, result)
     finally:
         if smtp is not None:
             try:
