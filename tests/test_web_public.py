@@ -69,7 +69,12 @@ def error_after(page: str, field: str, before: str) -> str:
     return match.group(1)
 
 
-def received(smtp) -> list[email.message.EmailMessage]:
+def received(smtp, count: int = 1) -> list[email.message.EmailMessage]:
+    """The mail the server got, once at least `count` arrived (the confirmation is sent apart
+    from the request, by a background sender): a bounded wait."""
+    deadline = time.monotonic() + 30
+    while len(smtp.recorder.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
     return [email.message_from_bytes(m.data, policy=policy.default) for m in smtp.recorder.messages]
 
 
@@ -171,6 +176,9 @@ def test_confirmation_goes_to_the_mailbox_without_smtp(app, client):
     from tracker.alerts.email import mailbox_messages
 
     post_subscribe(client, email="box@example.com")
+    deadline = time.monotonic() + 30  # sent apart from the request: a bounded wait
+    while not mailbox_messages(app.config["INSTANCE_PATH"]) and time.monotonic() < deadline:
+        time.sleep(0.02)
     [path] = mailbox_messages(app.config["INSTANCE_PATH"])
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     assert message["To"] == "box@example.com"
@@ -235,7 +243,7 @@ def test_resubmitting_a_pending_address_sends_a_fresh_confirmation(mail_app, cli
     app = mail_app
     post_subscribe(client, email="slow@example.com")
     post_subscribe(client, email="slow@example.com", rules=["lvdian"], frequency="instant")
-    assert len(smtp.recorder.messages) == 2
+    assert len(received(smtp, 2)) == 2
     sub = find_subscription(db_of(app), "email", "slow@example.com")
     assert sub.state == "pending" and sub.rules == ("lvdian",) and sub.frequency == "instant"
     path = confirm_link(received(smtp)[-1])

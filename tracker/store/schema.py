@@ -95,3 +95,17 @@ def m003_rule_revisions(db: Database) -> None:
     }, pk="id", not_null={"file", "action", "at", "who", "diff", "old_text", "new_text"})
     db["rule_revisions"].create_index(["file", "id"])
     db["rule_revisions"].create_index(["rule_id", "id"])
+
+
+@migrations()
+def m004_notices(db: Database) -> None:
+    """Mail that is not an alert (the double opt-in request), queued by the web request and sent
+    apart from it: one row per message, with its Message-ID (the same on a retry) and its fate."""
+    db["notices"].create({
+        "id": int, "kind": str, "subscription_id": int, "address": str, "message_id": str,
+        "created_at": str, "status": str, "attempts": int, "next_attempt_at": str,
+        "claimed_at": str, "last_error": str, "sent_at": str,
+    }, pk="id", not_null={"kind", "subscription_id", "address", "message_id", "created_at",
+                          "status"},
+        foreign_keys=[("subscription_id", "subscriptions", "id")])
+    db["notices"].create_index(["status", "next_attempt_at"])

@@ -270,10 +270,7 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
             subscription = _new_secret(subscription)
     if channel == "email":
         if changed and subscription.state == "pending":
-            result = _send_confirmation(subscription)
-            if not result.ok:
-                log.error("confirmation mail for subscription %s not sent: %s", subscription.id,
-                          result.error)
+            _send_confirmation(subscription)  # queued, sent apart: a slow relay holds no request
         # The same page whether the address was new, pending or already confirmed.
         return page("check_email.html", address=subscription.address,
                     days=max(1, _confirm_max_age() // 86400))
@@ -321,10 +318,11 @@ def _new_secret(subscription: Subscription) -> Subscription:
     return get_subscription(db, subscription.id) or subscription
 
 
-def _send_confirmation(subscription: Subscription):
-    from tracker.alerts.notices import send_confirmation
+def _send_confirmation(subscription: Subscription) -> None:
+    from tracker.alerts.notices import queue_confirmation, send_soon
 
-    return send_confirmation(current_app.config, subscription.id, subscription.address)
+    send_soon(current_app.config, queue_confirmation(get_db(), current_app.config,
+                                                     subscription.id, subscription.address))
 
 
 # ---- confirm ------------------------------------------------------------------------------------

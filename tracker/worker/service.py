@@ -61,11 +61,14 @@ class Worker:
         return reports
 
     def deliver(self) -> None:
+        """The alerts that are due, then the notices (confirmation mails) still waiting."""
         from tracker.alerts.deliver import deliver
+        from tracker.alerts.notices import send_notices
 
         db = connect(self.db_path)
         try:
             deliver(db, self.config)
+            send_notices(db, self.config)
         finally:
             db.conn.close()
 
