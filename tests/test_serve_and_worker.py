@@ -113,7 +113,8 @@ def test_serve_and_worker_side_by_side_from_sign_up_to_alert(tmp_path, instance)
                                          policy=policy.default)
         assert "专业镇" in str(alert["Subject"])
     finally:
-        worker_code, web_code = worker.stop(), web.stop()
+        worker_code = worker.stop()
+        web.stop()
         relay.stop()
     assert worker_code == 0, worker.lines
     assert "Traceback" not in "".join(worker.lines + web.lines)

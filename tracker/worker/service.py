@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from datetime import datetime, timezone
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
@@ -60,15 +61,17 @@ class Worker:
         self.deliver()
         return reports
 
-    def deliver(self) -> None:
-        """The alerts that are due, then the notices (confirmation mails) still waiting."""
+    def deliver(self) -> Counter:
+        """The alerts that are due, then the notices (confirmation mails) still waiting; the
+        alerts' outcomes."""
         from tracker.alerts.deliver import deliver
         from tracker.alerts.notices import send_notices
 
         db = connect(self.db_path)
         try:
-            deliver(db, self.config)
+            outcome = deliver(db, self.config)
             send_notices(db, self.config)
+            return outcome
         finally:
             db.conn.close()
 
