@@ -71,7 +71,7 @@ def test_headers_dripped_slower_than_the_total_limit_are_cut_at_it(dripping):
         fetch(f"http://127.0.0.1:{dripping}/feed.xml", config)
     took = time.monotonic() - started
     assert 1.4 <= took < 3.5, took
-    assert "timed out after 1.5 s (HTTP_TOTAL_TIMEOUT)" in str(caught.value)
+    assert str(caught.value).endswith("timed out after 1.5 s")
 
 
 def test_the_epaper_deadline_cuts_an_index_whose_headers_drip(dripping):

@@ -61,12 +61,14 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
                     return Fetched(b"", str(response.url), None, None, etag, last_modified, True)
                 _check_response(url, response, limit)
                 data = _read_body(url, response, limit, deadline, total)
+                if watchdog.expired.is_set():  # a body ended by the watchdog is not whole
+                    raise InputError(url, f"timed out after {total:g} s")
                 media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 return Fetched(data, str(response.url), media_type or None, response.charset_encoding,
                                response.headers.get("etag"), response.headers.get("last-modified"))
     except httpx.HTTPError as error:
         if watchdog.expired.is_set():
-            raise InputError(url, f"timed out after {total:g} s (HTTP_TOTAL_TIMEOUT)") from None
+            raise InputError(url, f"timed out after {total:g} s") from None
         raise InputError(url, _describe(error, connect, read)) from None
     except httpx.InvalidURL as error:
         raise InputError(url, f"is not a valid URL ({error})") from None
