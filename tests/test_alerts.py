@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -259,3 +260,54 @@ def test_a_chat_robot_gets_a_markdown_message_through_apprise(config, drop, site
     assert message["title"].startswith("【政策追踪】专业镇")
     assert "### 专业镇" in message["message"] and "**专业镇**" in message["message"]
     assert db_of(config).execute("SELECT status FROM deliveries").fetchall() == [("sent",)]
+
+
+def test_each_chat_message_records_its_own_error_when_several_fail_at_once(config, drop, site):
+    both_in = threading.Barrier(2, timeout=30)
+
+    def failing(status: int):
+        def handle(handler: BaseHTTPRequestHandler) -> None:
+            handler.rfile.read(int(handler.headers["Content-Length"]))
+            both_in.wait()  # the two sends are under way together
+            respond(b"{}", "application/json", status=status)(handler)
+        return handle
+
+    site.routes.update({"/teapot": failing(418), "/forbidden": failing(403)})
+    teapot = add(config, "chat", site.base.replace("http://", "json://") + "/teapot")
+    forbidden = add(config, "chat", site.base.replace("http://", "json://") + "/forbidden")
+    shutil.copy(PAGE, drop)
+    Worker(config).once()
+    errors = dict(db_of(config).execute(
+        "SELECT subscription_id, last_error FROM deliveries").fetchall())
+    assert "418" in errors[teapot.id] and "403" not in errors[teapot.id], errors
+    assert "403" in errors[forbidden.id] and "418" not in errors[forbidden.id], errors
+
+
+def test_a_sender_that_raises_after_some_messages_keeps_them_sent(config, drop, monkeypatch):
+    """A bug in a sender (the fault injected: a sender that raises after its first message) must
+    not mark the message already delivered as failed."""
+    from tracker.alerts import deliver as delivering
+    from tracker.alerts.email import send_emails
+
+    controller, recorder = start_smtp(config["SMTP_PORT"])
+    add(config, "email", "first@example.org")
+    add(config, "email", "second@example.org")
+    shutil.copy(PAGE, drop)
+    Worker({**config, "SMTP_PORT": free_port()}).once()  # stored; the first sends fail
+    db = db_of(config)
+    db.execute("UPDATE deliveries SET next_attempt_at = '2000-01-01'")
+
+    def buggy(batch, config, report):
+        send_emails([(a, d.address) for a, d in batch[:1]], config, report=report)
+        raise RuntimeError("a bug after the first message")
+
+    monkeypatch.setattr(delivering, "_senders", lambda: {"email": buggy})
+    try:
+        outcome = deliver(db, config)
+    finally:
+        controller.stop()
+    assert outcome == {"sent": 1, "failed": 1}
+    states = dict(db.execute("SELECT s.address, d.status || ' ' || coalesce(d.last_error, '') "
+                             "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id"))
+    assert states["first@example.org"] == "sent " and len(recorder.messages) == 1
+    assert states["second@example.org"].startswith("failed RuntimeError: a bug after")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
@@ -57,41 +56,29 @@ def markdown(alert: Alert, title: str) -> str:
     return "\n".join(lines)
 
 
-class _OwnWarnings(logging.Handler):
-    """Apprise's warnings said on this thread only: with several messages sent at once, a
-    message's recorded error is its own, not another subscriber's (apprise's LogCapture hears
-    every thread)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.lines.append(record.getMessage())
-
-
 def send_one(alert: Alert, url: str, title: str) -> SendResult:
+    """One message; on failure its error is what apprise said about this call only (its result's
+    own log: apprise's LogCapture hears every thread, so with several messages sent at once it
+    mixed other subscribers' errors in)."""
     import apprise
 
-    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))  # on this thread
+    notifier = apprise.Apprise()
     if not notifier.add(url):
         return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
-    logger = logging.getLogger("apprise")
-    captured = _OwnWarnings()
-    logger.addHandler(captured)
-    try:
-        if logger.getEffectiveLevel() > logging.WARNING:
-            logger.setLevel(logging.WARNING)
-        ok = notifier.notify(title=title, body=markdown(alert, title),
-                             body_format=apprise.NotifyFormat.MARKDOWN)
-    finally:
-        logger.removeHandler(captured)
-    if ok:
+    outcome = notifier.notify(title=title, body=markdown(alert, title),
+                              body_format=apprise.NotifyFormat.MARKDOWN)
+    if outcome:
         return SendResult(alert.delivery_id, True)
-    said = " ".join(" ".join(captured.lines).split())[:300]
+    said = " ".join(getattr(entry, "message", str(entry)) for entry in _logs(outcome)
+                    if getattr(entry, "level", "WARNING") in ("WARNING", "ERROR", "CRITICAL"))
+    said = " ".join(said.split())[:300]
     return SendResult(alert.delivery_id, False, said or "the chat service did not take the message")
+
+
+def _logs(outcome: Any) -> list:
+    """The log entries of this notify call (apprise 2.x results carry them; a bare bool not)."""
+    logs = getattr(outcome, "logs", None)
+    return list(logs()) if callable(logs) else []
 
 
 def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
