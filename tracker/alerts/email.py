@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,23 @@ class _Outgoing:
     index: int  # in the batch
     delivery_id: int
     recipient: str  # addr-spec for RCPT TO
-    data: bytes
+    data: bytes | None  # None: not made yet (`make` makes it, on the connection's thread)
+    make: Callable[[], tuple[str, bytes]] | None = None
+
+    def prepare(self) -> SendResult | None:
+        """Make the message if it is not made yet; the failure when it cannot be made."""
+        if self.data is not None or self.make is None:
+            return None
+        try:
+            self.recipient, self.data = self.make()
+        except ValueError as exc:
+            return SendResult(self.delivery_id, ok=False, permanent=True,
+                              error=f"cannot make the email: {exc}")
+        except Exception as exc:  # a bug, not this alert's fault for ever: retried later
+            log.exception("composing the email for delivery %s failed", self.delivery_id)
+            return SendResult(self.delivery_id, ok=False,
+                              error=f"cannot make the email: {type(exc).__name__}: {exc}")
+        return None
 
 
 @dataclass(frozen=True)
@@ -96,29 +113,24 @@ def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any],
         for index, (alert, _) in enumerate(batch):
             done(index, SendResult(alert.delivery_id, ok=False, error=f"configuration: {exc}"))
         return [r for r in results if r is not None]
-    outgoing = []
-    for index, (alert, address) in enumerate(batch):
-        try:
-            msg = compose(alert, address, config)
-        except ValueError as exc:
-            done(index, SendResult(alert.delivery_id, ok=False, permanent=True,
-                                   error=f"cannot make the email: {exc}"))
-            continue
-        except Exception as exc:  # a bug, not this alert's fault for ever: retried later
-            log.exception("composing the email for delivery %s failed", alert.delivery_id)
-            done(index, SendResult(alert.delivery_id, ok=False,
-                                   error=f"cannot make the email: {type(exc).__name__}: {exc}"))
-            continue
-        outgoing.append(_Outgoing(index, alert.delivery_id, parse_address(address, "To").addr_spec,
-                                  msg.as_bytes(policy=POLICY)))
+    # Each message is made when a connection takes it (a pool's threads make them while others
+    # wait on the relay; a large batch is never held whole in memory).
+    outgoing = [_Outgoing(index, alert.delivery_id, "", None,
+                          make=partial(_make, alert, address, config))
+                for index, (alert, address) in enumerate(batch)]
     if settings is None:
         folder = mailbox_folder(config)
         for item in outgoing:
-            done(item.index, _to_mailbox(folder, item))
+            done(item.index, item.prepare() or _to_mailbox(folder, item))
     elif outgoing:
         _send_pool(settings, sender, outgoing, done)
     return [result or SendResult(alert.delivery_id, ok=False, error="not sent")
             for result, (alert, _) in zip(results, batch)]
+
+
+def _make(alert: Alert, address: str, config: Mapping[str, Any]) -> tuple[str, bytes]:
+    msg = compose(alert, address, config)
+    return parse_address(address, "To").addr_spec, msg.as_bytes(policy=POLICY)
 
 
 def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
@@ -207,9 +219,17 @@ class _Work:
         self.trying = connections
         self.lock = threading.Lock()
 
-    def take(self) -> _Outgoing | None:
-        with self.lock:
-            return self.pending.popleft() if self.pending else None
+    def take(self, done: Callable[[int, SendResult], None]) -> _Outgoing | None:
+        """The next message, made; one that cannot be made is reported and skipped."""
+        while True:
+            with self.lock:
+                if not self.pending:
+                    return None
+                item = self.pending.popleft()
+            failure = item.prepare()
+            if failure is None:
+                return item
+            done(item.index, failure)
 
     def put_back(self, item: _Outgoing) -> None:
         with self.lock:
@@ -255,7 +275,7 @@ def _send_smtp(settings: _Settings, sender: str, work: _Work,
                 except _ConnectionEnded as ended:
                     work.leave(ended, done)
                     return
-            item = work.take()
+            item = work.take(done)
             if item is None:
                 return
             try:
