@@ -22,16 +22,12 @@ while a message's data was in flight leaves that message "outcome unknown", not 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import smtplib
 import ssl
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import partial
 from email.message import EmailMessage
 from pathlib import Path
@@ -40,7 +36,7 @@ from typing import Any
 from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, compose, header_text, parse_address,
                                           subject)
 from tracker.alerts.model import Alert, SendResult
-from tracker.config import instance_path as default_instance_path
+from tracker.alerts.mailbox import mailbox_folder, mailbox_messages, write_message
 
 __all__ = ["compose", "subject", "header_text", "send_emails", "send_message", "mailbox_messages",
            "mailbox_folder"]
@@ -358,41 +354,11 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-# ---- the development mailbox -------------------------------------------------------------------
-
-def mailbox_folder(config_or_instance: Mapping[str, Any] | str | os.PathLike) -> Path:
-    """`mailbox/` in the instance folder (from a config's INSTANCE_PATH, or the path itself)."""
-    if isinstance(config_or_instance, Mapping):
-        base = config_or_instance.get("INSTANCE_PATH") or default_instance_path()
-    else:
-        base = config_or_instance
-    return Path(base) / "mailbox"
-
-
-def mailbox_messages(instance_path: str | os.PathLike) -> list[Path]:
-    """The development mailbox's messages, newest first (names begin with their UTC time)."""
-    folder = mailbox_folder(instance_path)
-    if not folder.is_dir():
-        return []
-    return sorted((path for path in folder.glob("*.eml") if not path.name.startswith(".") and path.is_file()),
-                  key=lambda path: path.name, reverse=True)
-
+# ---- the development mailbox (tracker.alerts.mailbox) --------------------------------------------
 
 def _to_mailbox(folder: Path, item: _Outgoing) -> SendResult:
-    """One .eml file, written whole: a temporary file in the same folder, then renamed."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    path = folder / f"{stamp}-delivery-{int(item.delivery_id)}-{secrets.token_hex(3)}.eml"
-    draft = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, draft = tempfile.mkstemp(prefix=".", suffix=".eml.tmp", dir=folder)
-        with os.fdopen(handle, "wb") as file:
-            file.write(item.data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(draft, path)
+        path = write_message(folder, item.delivery_id, item.data or b"")
     except OSError as exc:
-        if draft is not None:
-            Path(draft).unlink(missing_ok=True)
         return _failure(item, f"cannot write to the mailbox {folder}: {exc}", None)
     return SendResult(item.delivery_id, ok=True, extra={"path": str(path)})
