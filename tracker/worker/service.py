@@ -200,6 +200,7 @@ def schedule(worker: Worker) -> int:
     fetched once at start, then on its schedule. On a stop, jobs under way get STOP_GRACE_SECONDS
     to finish before the lock is released."""
     from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.jobstores.base import JobLookupError
     from apscheduler.schedulers.base import SchedulerNotRunningError
 
     scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1,
@@ -210,8 +211,11 @@ def schedule(worker: Worker) -> int:
 
     def fetch(source: Source) -> None:
         report = worker.run_one(source)
-        if report.counts.hits:  # instant alerts go now, not at the next delivery interval
-            scheduler.modify_job("deliver", next_run_time=datetime.now(timezone.utc))
+        if report.counts.hits and scheduler.running:  # instant alerts now, not at the interval
+            try:
+                scheduler.modify_job("deliver", next_run_time=datetime.now(timezone.utc))
+            except JobLookupError:  # stopping: the job is gone
+                pass
 
     def plan() -> None:
         """(Re)schedule the sources when sources.yaml changed and is sound."""
