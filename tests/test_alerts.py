@@ -311,3 +311,40 @@ def test_a_sender_that_raises_after_some_messages_keeps_them_sent(config, drop, 
                              "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id"))
     assert states["first@example.org"] == "sent " and len(recorder.messages) == 1
     assert states["second@example.org"].startswith("failed RuntimeError: a bug after")
+
+
+def test_each_webhook_answer_is_recorded_while_another_is_still_waiting(config, drop, site):
+    answer_slow = threading.Event()
+
+    def quick(handler: BaseHTTPRequestHandler) -> None:
+        handler.rfile.read(int(handler.headers["Content-Length"]))
+        respond(b"ok", "text/plain")(handler)
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        handler.rfile.read(int(handler.headers["Content-Length"]))
+        answer_slow.wait(30)
+        respond(b"ok", "text/plain")(handler)
+
+    site.routes.update({"/a": quick, "/b": quick, "/slow": slow})
+    hooks = {name: add(config, "webhook", f"{site.base}/{name}") for name in ("a", "b", "slow")}
+    shutil.copy(PAGE, drop)
+    config = {**config, "WEBHOOK_TIMEOUT": 30}
+    from tracker.worker.cycle import run_cycle
+
+    worker = Worker(config)  # stored and matched; nothing sent yet
+    run_cycle(worker.db_path, config, worker.sources(), worker.matcher())
+    db = db_of(config)
+    sending = threading.Thread(target=deliver, args=(db_of(config), config))
+    sending.start()
+    try:
+        def status(name: str):
+            return db.execute("SELECT status FROM deliveries WHERE subscription_id = ?",
+                              [hooks[name].id]).fetchone()
+        assert wait_until(lambda: status("a") == status("b") == ("sent",)), \
+            "the quick answers were not recorded while the slow one waited"
+        assert status("slow") == ("sending",)
+    finally:
+        answer_slow.set()
+        sending.join(timeout=60)
+    assert db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall() \
+        == [("sent", 3)]
