@@ -120,6 +120,25 @@ def timed_delivery(folder: Path, channel: str, addresses: list[str], extra: dict
     return time.perf_counter() - start, dict(outcome)
 
 
+def time_transport(port: int, count: int, connections: int) -> float:
+    """The SMTP transport alone: `count` messages already made (one message's bytes, each to
+    its own recipient) over `connections` connections; the wall time."""
+    from tracker.alerts import email as mail
+
+    settings = mail._settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
+                               "SMTP_SECURITY": "none", "SMTP_CONNECTIONS": connections})
+    data = (b"From: bench@example.org\r\nTo: reader@example.org\r\nSubject: bench\r\n\r\n"
+            + ("推动专业镇发展。" * 8 + "\r\n").encode() * 25)
+    outgoing = [mail._Outgoing(i, i, f"reader{i}@example.org", data) for i in range(count)]
+    results: dict = {}
+    start = time.perf_counter()
+    mail._send_pool(settings, "bench@example.org", outgoing, results.__setitem__)
+    wall = time.perf_counter() - start
+    refused = [r.error for r in results.values() if not r.ok]
+    assert len(results) == count and not refused, refused[:1]
+    return wall
+
+
 def start_servers() -> tuple[list, str, int, object, int, object]:
     """The receiver, the SMTP server and the slow SMTP relay in their own processes: (processes,
     hook base URL, SMTP port, shared count of mails received, slow relay port, its count)."""
@@ -190,6 +209,12 @@ def main() -> int:
                                              {**slow, "SMTP_CONNECTIONS": args.smtp_connections})
             assert outcome == {"sent": args.mail_count}, outcome
             assert slow_received.value == 2 * args.mail_count, slow_received.value
+            transport = {n: time_transport(slow_port, args.mail_count, n)
+                         for n in (1, args.smtp_connections)}
+            figures.update(slow_transport_serial_s=round(transport[1], 2),
+                           slow_transport_pool_s=round(transport[args.smtp_connections], 2),
+                           slow_transport_speedup=round(
+                               transport[1] / transport[args.smtp_connections], 1))
             figures.update(slow_relay_latency_s=SMTP_LATENCY, slow_mail_count=args.mail_count,
                            slow_email_serial_s=round(serial, 2),
                            smtp_connections=args.smtp_connections,
@@ -208,7 +233,7 @@ def main() -> int:
     ok = figures["webhook_speedup"] >= 20
     print("goal (webhooks ≥20× faster than one at a time):", "met" if ok else "NOT met")
     mail_ok = figures["slow_email_speedup"] >= 4
-    print("goal (email over the pool ≥4× one connection, 20 ms relay):",
+    print("goal (email over the pool ≥4× one connection, 20 ms relay, whole path):",
           "met" if mail_ok else "NOT met")
     return 0 if ok and mail_ok else 1
 
