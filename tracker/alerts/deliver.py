@@ -34,7 +34,9 @@ RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 
 def retry_delays(config: Mapping[str, Any]) -> tuple[float, ...]:
-    """TRACKER_RETRY_DELAYS: a comma list of seconds (0: at the next cycle)."""
+    """TRACKER_RETRY_DELAYS: a comma list of seconds (0: at the next delivery run). One delay is
+    one retry: "60,600" tries a failed message again after 60 s, then after 600 s, then gives up
+    (dead)."""
     value = config.get("RETRY_DELAYS")
     if value in (None, ""):
         return RETRY_DELAYS
