@@ -687,3 +687,58 @@ def test_a_pool_whose_every_connection_fails_fails_each_message_once(tmp_path):
 def test_smtp_connections_must_be_a_number(smtp):
     [result] = send_emails([(alert(1), "a@example.com")], dict(smtp.config, SMTP_CONNECTIONS="x"))
     assert not result.ok and "SMTP_CONNECTIONS" in result.error
+
+
+def test_a_relay_that_takes_only_two_connections_still_gets_every_message():
+    """Relays limit connections per client (some to a few): the connections refused with 421
+    at the greeting leave their messages to the ones that got in."""
+    from smtp_loopback import CountingSMTP, LoopbackController, Recorder
+
+    class TwoAtOnce(CountingSMTP):
+        def connection_made(self, transport):
+            handler = self.event_handler
+            self.counted = handler.active < 2
+            if not self.counted:
+                handler.refused += 1
+                transport.write(b"421 4.7.0 Too many connections from your host\r\n")
+                transport.close()
+                return
+            handler.active += 1
+            super().connection_made(transport)
+
+        def connection_lost(self, exc):
+            if getattr(self, "counted", False):
+                self.event_handler.active -= 1
+                super().connection_lost(exc)
+
+    class Controller(LoopbackController):
+        def factory(self):
+            return TwoAtOnce(self.handler, **self.SMTP_kwargs)
+
+    recorder = Recorder()
+    recorder.active, recorder.refused = 0, 0
+    controller = Controller(recorder, hostname="127.0.0.1", port=0, ready_timeout=10)
+    controller.start()
+    try:
+        recorder.refused = 0
+        recorder.hold_data.update({"r0@example.com", "r1@example.com"})  # both slots busy…
+
+        def release_once_refused() -> None:  # …until the pool has met the limit
+            deadline = time.monotonic() + 30
+            while recorder.refused < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            recorder.release.set()
+
+        watcher = threading.Thread(target=release_once_refused)
+        watcher.start()
+        config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port, "SMTP_SECURITY": "none",
+                  "SMTP_TIMEOUT": 40, "SMTP_CONNECTIONS": 6}
+        results = send_emails([(alert(n), f"r{n}@example.com") for n in range(10)], config)
+        watcher.join(timeout=40)
+    finally:
+        recorder.release.set()
+        controller.stop()
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    assert recorder.refused >= 1  # the pool did meet the limit
+    assert sorted(m.rcpt_tos[0] for m in recorder.messages) == sorted(f"r{n}@example.com"
+                                                                      for n in range(10))
