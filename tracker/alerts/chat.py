@@ -25,9 +25,13 @@ def scheme(url: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def check_chat_url(url: str, *, admin: bool = False) -> str | None:
-    """Why `url` cannot be used (None when it can): not an Apprise URL, or not for the public."""
+def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False) -> str | None:
+    """Why `url` cannot be used (None when it can): not an Apprise URL, not for the public, or
+    a host it names is not a public address (tracker.alerts.chat_target)."""
     import apprise
+
+    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.ssrf import UnsafeURL
 
     name = scheme(url)
     if name is None or "\n" in url or "\r" in url:
@@ -36,6 +40,10 @@ def check_chat_url(url: str, *, admin: bool = False) -> str | None:
         return f"{name}:// is not open to subscribers; ask an administrator"
     if not apprise.Apprise().add(url):
         return f"{name}:// is not a URL Apprise understands"
+    try:
+        vet_chat_url(url, allow_private=allow_private, public=not admin)
+    except UnsafeURL as err:
+        return err.reason
     return None
 
 
@@ -56,12 +64,20 @@ def markdown(alert: Alert, title: str) -> str:
     return "\n".join(lines)
 
 
-def send_one(alert: Alert, url: str, title: str) -> SendResult:
+def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) -> SendResult:
     """One message; on failure its error is what apprise said about this call only (its result's
     own log: apprise's LogCapture hears every thread, so with several messages sent at once it
     mixed other subscribers' errors in)."""
     import apprise
 
+    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.ssrf import UnsafeURL
+
+    try:  # checked again at every send: DNS may have changed since the subscription
+        url = vet_chat_url(url, allow_private=allow_private)
+    except UnsafeURL as err:
+        return SendResult(alert.delivery_id, False, f"chat URL refused: {err.reason}",
+                          permanent=err.permanent)
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
@@ -85,9 +101,13 @@ def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
                report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     """Send (alert, apprise url, title) messages, several at once; each result goes to `report`
     as soon as it is known. A message whose send raises fails alone."""
+    from tracker.alerts.subscribe import allow_private
+
+    private = allow_private(config)
+
     def attempt(item: tuple[Alert, str, str]) -> SendResult:
         try:
-            result = send_one(*item)
+            result = send_one(*item, allow_private=private)
         except Exception as err:  # noqa: BLE001 - a plugin's bug stays with its message
             logging.getLogger(__name__).exception("chat delivery %s failed", item[0].delivery_id)
             result = SendResult(item[0].delivery_id, False, f"{type(err).__name__}: {err}")

@@ -1,6 +1,7 @@
-"""Mail that is not an alert: the double opt-in request sent to a new email subscriber.
+"""Mail that is not an alert: the double opt-in request sent to a new email subscriber, and the
+manage link sent to an address that subscribes again (tracker.alerts.reminder).
 
-The web request only queues it (`queue_confirmation`, a row in `notices`) and asks a background
+The web request only queues them (`queue_notice`, a row in `notices`) and asks a background
 thread to send it (`send_soon`); the worker sends whatever is still due at each delivery run
 (retries, or a web process that stopped). A slow relay never holds a web request.
 
@@ -31,7 +32,7 @@ from tracker.alerts.subscribe import mask_address
 from tracker.config import instance_file
 from tracker.store import connect, transaction
 from tracker.store.clock import iso
-from tracker.store.notices import add_notice, claim_notices, finish_notice
+from tracker.store.notices import Notice, add_notice, claim_notices, finish_notice
 
 log = logging.getLogger("tracker.alerts")
 STALE_CLAIM_SECONDS = 600  # a sender holding a notice longer than this died (SMTP_TIMEOUT ≪ this)
@@ -89,15 +90,43 @@ def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: 
     return send_message(msg, config)
 
 
+KINDS = ("confirm", "remind")  # the double opt-in request; the manage link to a known address
+
+
+def queue_notice(db: Database, config: Mapping[str, Any], kind: str, subscription_id: int,
+                 address: str) -> int:
+    """Queue a notice of `kind` (KINDS) for a subscription; the notice's id."""
+    from tracker.alerts.deliver import mail_domain
+
+    if kind not in KINDS:
+        raise ValueError(f"no notice of kind {kind!r}")
+    with transaction(db):
+        return add_notice(db, kind, subscription_id, address,
+                          make_msgid(kind, domain=mail_domain(config)),
+                          datetime.now(timezone.utc))
+
+
 def queue_confirmation(db: Database, config: Mapping[str, Any], subscription_id: int,
                        address: str) -> int:
     """Queue the confirmation request for a pending subscription; the notice's id."""
-    from tracker.alerts.deliver import mail_domain
+    return queue_notice(db, config, "confirm", subscription_id, address)
 
-    with transaction(db):
-        return add_notice(db, "confirm", subscription_id, address,
-                          make_msgid("confirm", domain=mail_domain(config)),
-                          datetime.now(timezone.utc))
+
+def _send(db: Database, config: Mapping[str, Any], notice: Notice) -> SendResult:
+    if notice.kind == "confirm":
+        return send_confirmation(config, notice.subscription_id, notice.address,
+                                 notice.message_id)
+    from tracker.alerts.reminder import reminder_message
+
+    row = db.execute("SELECT state FROM subscriptions WHERE id = ?",
+                     [notice.subscription_id]).fetchone()
+    try:
+        msg = reminder_message(config, notice.subscription_id, notice.address,
+                               row[0] if row else "unsubscribed")
+        msg.replace_header("Message-ID", notice.message_id)  # the same on a retry
+    except ValueError as exc:
+        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
+    return send_message(msg, config)
 
 
 def send_notices(db: Database, config: Mapping[str, Any], *, only: int | None = None,
@@ -111,8 +140,7 @@ def send_notices(db: Database, config: Mapping[str, Any], *, only: int | None = 
         claimed = claim_notices(db, now or datetime.now(timezone.utc), STALE_CLAIM_SECONDS, only)
     delays = retry_delays(config)
     for notice in claimed:
-        result = send_confirmation(config, notice.subscription_id, notice.address,
-                                   notice.message_id)
+        result = _send(db, config, notice)
         at = now or datetime.now(timezone.utc)
         attempts = notice.attempts + 1
         if result.ok:
@@ -126,7 +154,7 @@ def send_notices(db: Database, config: Mapping[str, Any], *, only: int | None = 
             finish_notice(db, notice.id, attempts=attempts, **values)
         outcome[values["status"]] += 1
         if not result.ok:
-            log.warning("confirmation mail for subscription %s to %s: %s (%s)",
+            log.warning("%s mail for subscription %s to %s: %s (%s)", notice.kind,
                         notice.subscription_id, mask_address("email", notice.address),
                         result.error, values["status"])
     return outcome
