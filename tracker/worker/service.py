@@ -1,5 +1,7 @@
 """The worker process: a lock in the database, then one cycle (`--once`) or APScheduler with each
-source on its own cron schedule until SIGTERM."""
+source on its own cron schedule until SIGTERM. The lock is kept by a heartbeat; a worker that
+loses it stops at once (two senders side by side would send alerts twice), and a stop lets the
+jobs under way finish within a grace time before the lock is released."""
 
 from __future__ import annotations
 
