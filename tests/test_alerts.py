@@ -348,3 +348,17 @@ def test_each_webhook_answer_is_recorded_while_another_is_still_waiting(config, 
         sending.join(timeout=60)
     assert db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall() \
         == [("sent", 3)]
+
+
+def test_a_delivery_left_sending_by_a_failed_run_goes_at_the_next_run(config, drop):
+    add(config, "email", "left@example.org")
+    shutil.copy(PAGE, drop)
+    Worker({**config, "SMTP_PORT": free_port()}).once()  # stored; the send failed (no server)
+    db = db_of(config)
+    db.execute("UPDATE deliveries SET status = 'sending'")  # a run that died half-way
+    controller, recorder = start_smtp(config["SMTP_PORT"])
+    try:
+        assert Worker(config).deliver() == {"sent": 1}
+    finally:
+        controller.stop()
+    assert len(recorder.received("left@example.org")) == 1

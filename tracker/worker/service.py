@@ -75,12 +75,15 @@ class Worker:
 
     def deliver(self) -> Counter:
         """The alerts that are due, then the notices (confirmation mails) still waiting; the
-        alerts' outcomes."""
-        from tracker.alerts.deliver import deliver
+        alerts' outcomes. Called holding the lock, one run at a time: a delivery still `sending`
+        now was left by a run that failed half-way, and is due again."""
+        from tracker.alerts.deliver import deliver, recover
         from tracker.alerts.notices import send_notices
 
         db = connect(self.db_path)
         try:
+            if count := recover(db):
+                log.warning("%d deliveries left half-sent by an earlier run: sending again", count)
             outcome = deliver(db, self.config)
             send_notices(db, self.config)
             return outcome
