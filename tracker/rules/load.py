@@ -78,6 +78,7 @@ class _FileReader(NodeReader):
 
     def global_file(self, root: yaml.Node) -> list[Rule]:
         """Global excludes (`global: true`, or the file `_global.yaml`), and `rules:` if any."""
+        before = len(self.problems)
         fields = self.mapping(root, GLOBAL_FIELDS, "a global-excludes file")
         if fields is None:
             return []
@@ -89,8 +90,9 @@ class _FileReader(NodeReader):
         else:
             node = fields["exclude"][1]
             found = self.terms(node, "exclude", required=True, names=False)
-            self.globals = GlobalExclude(found.words, found.regex,
-                                         (f"{self.filename}:{line_of(node)}",))
+            if len(self.problems) == before:  # like a rule: a broken file gives none
+                self.globals = GlobalExclude(found.words, found.regex,
+                                             (f"{self.filename}:{line_of(node)}",))
         return self.rule_list(fields["rules"][1]) if "rules" in fields else []
 
     def terms(self, node: yaml.Node, field: str, *, required: bool = False,
