@@ -107,6 +107,9 @@ def convert(text: str, source: str = "frequency_words.txt", prefix: str = "tr-")
                                      "ignores +, ! and @ there")
                 elif (found := term(number, line)) is not None:
                     global_terms.append(found)
+                    if found.regex:
+                        out.notes.append(f"{source}:{number}: `{line}` became a regex global "
+                                         "exclude (older TrendRadar read it as plain text)")
             continue
         if not block:
             continue
@@ -153,7 +156,7 @@ def convert(text: str, source: str = "frequency_words.txt", prefix: str = "tr-")
 def _rule(rule_id: str, group: Group) -> dict:
     """One group as a rule mapping: keywords (the `+` words when there are no plain ones)."""
     terms = group.normal + group.required
-    name = group.alias or " / ".join(t.name or t.text for t in terms)
+    name = group.alias or "、".join(t.name or t.text for t in terms)
     rule: dict = {"id": rule_id, "name": name}
     keywords = group.normal or group.required
     rule["keywords"] = [t.entry() for t in keywords]
