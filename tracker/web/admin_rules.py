@@ -241,6 +241,9 @@ def new_rule():
     text, action = form_text(), request.form.get("action")
     files = scan()
     edited = parse_file(text, "<new>")
+    if not edited.rules and not edited.globals:  # only `exclude:`? global excludes, then
+        as_global = parse_file(text, f"{GLOBAL_STEM}.yaml")
+        edited = as_global if as_global.globals and not as_global.problems else edited
     first = edited.rules[0].id if edited.rules else None
     # A file of only global excludes is saved as _global.yaml.
     first = first or (GLOBAL_STEM if edited.globals and not edited.problems else None)
