@@ -219,3 +219,19 @@ def test_rules_check_shows_the_global_excludes(tmp_path):
     assert f"global excludes ({rules / '_global.yaml'}:2), applied to every rule: 广告, " \
            "/招聘.?启事/" in done.stdout
     assert "1 rules OK" in done.stdout
+
+
+def test_patterns_whose_re2_set_cannot_be_built_still_match(monkeypatch):
+    """Each 32 patterns share an RE2 set (one pass finds which occur); a set RE2 cannot build in
+    its memory budget leaves its patterns to run one by one, with the same results."""
+    import tracker.matching.matcher as matcher_module
+
+    patterns = [f"词{i}[^，。]{{0,30}}语{i}" for i in range(40)]
+    rules, _ = parse_rules_text("id: r\nname: R\nregex: " + json.dumps(patterns) + "\n")
+    document = Document("t", "甲：词3有很多话语3。乙：词39与语39。", "article")
+    expected = [h.snippet.hit for m in Matcher(rules).match(document) for h in m.hits]
+    assert expected == ["词3有很多话语3", "词39与语39"]
+    monkeypatch.setattr(matcher_module, "REGEX_SET_MEMORY", 1 << 10)
+    small = Matcher(rules)
+    assert all(found is None for _, found in small._regex_sets)
+    assert [h.snippet.hit for m in small.match(document) for h in m.hits] == expected

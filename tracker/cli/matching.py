@@ -147,6 +147,9 @@ def _as_json(ref: str, entry: int, entries: int, found) -> dict:
         out["published"] = doc.published
     out["hits"] = [{"keyword": h.keyword, "field": h.field, "offset": h.start,
                     "snippet": h.snippet.marked()} for h in found.hits]
+    for hit in out["hits"]:
+        if name := found.rule.display_name(hit["keyword"]):
+            hit["name"] = name
     return out
 
 

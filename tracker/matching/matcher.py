@@ -22,6 +22,8 @@ from tracker.text.normalize import Normalized, Snippet, normalize, normalize_ter
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"
 MAX_REGEX_HITS = 1000  # occurrences of one pattern kept per document
+REGEX_SET_SIZE = 32  # patterns per RE2 set: a set's DFA never nears its memory budget on a page
+REGEX_SET_MEMORY = 64 << 20  # bytes an RE2 set may use (allocated only as its DFA grows)
 
 
 class Hit(NamedTuple):
@@ -94,7 +96,7 @@ class Matcher:
         self._word_term = [t in word_terms for t in terms] + [False] * len(self._regex_ids)
         self._automaton = ahocorasick_rs.AhoCorasick(terms) if terms else None
         self._regex = [compile_pattern(p) for p in self._regex_ids]
-        self._regex_set = _regex_set(self._regex_ids) if self._regex_ids else None
+        self._regex_sets = _regex_sets(self._regex)
         self._segmenter = WordSegmenter(sorted(word_terms)) if word_terms else None
         _settle()
 
@@ -131,24 +133,28 @@ class Matcher:
         pages before the next begins, so the automaton, the dictionary and the conversion tables
         each stay in the CPU cache while they work (page by page, each evicts the others: the
         automaton alone ran 3× slower)."""
-        if self._automaton is None and self._regex_set is None:
+        if self._automaton is None and not self._regex:
             return [[] for _ in documents]
         texts = [_text(d) for d in documents]
         norms = [normalize(text) for text in texts]
         found = [self._automaton.find_matches_as_indexes(n.key, overlapping=True)
                  if self._automaton else [] for n in norms]
         cuts = [self._cuts(n, f) for n, f in zip(norms, found)]
-        if self._regex_set is not None:
+        if self._regex:
             found = [f + self._regex_found(n.key) for n, f in zip(norms, found)]
         # Only a page where some term occurred is split into articles.
         return [self._rules_fired(d, text, _articles(d, text), n, f, c) if f else []
                 for d, text, n, f, c in zip(documents, texts, norms, found, cuts)]
 
     def _regex_found(self, key: str) -> list[tuple[int, int, int]]:
-        """(term id, start, end) of every regex occurrence in `key`: the RE2 set says in one
-        pass which patterns occur at all, and only those are run for their spans."""
+        """(term id, start, end) of every regex occurrence in `key`: RE2 sets say in one pass
+        each which patterns occur at all, and only those are run for their spans."""
         out = []
-        for j in self._regex_set.Match(key) or ():
+        occurring = [j for first, found in self._regex_sets
+                     for j in (range(first, first + REGEX_SET_SIZE) if found is None
+                               else (first + i for i in found.Match(key) or ()))
+                     if j < len(self._regex)]
+        for j in occurring:
             for n, m in enumerate(self._regex[j].finditer(key)):
                 if n == MAX_REGEX_HITS:
                     break
@@ -210,13 +216,22 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _regex_set(patterns: Iterable[str]):
-    """One RE2 set over every rule pattern (already checked when the rules were read)."""
-    found = re2.Set.SearchSet(options())
-    for pattern in patterns:
-        found.Add(compile_pattern(pattern).pattern)
-    found.Compile()
-    return found
+def _regex_sets(compiled: list) -> list[tuple[int, object | None]]:
+    """(first pattern index, RE2 set) per REGEX_SET_SIZE patterns. A set that RE2 cannot build
+    is None: its patterns are then each run on every page (slower, never wrong)."""
+    sets: list[tuple[int, object | None]] = []
+    opts = options()
+    opts.max_mem = REGEX_SET_MEMORY
+    for first in range(0, len(compiled), REGEX_SET_SIZE):
+        found = re2.Set.SearchSet(opts)
+        try:
+            for pattern in compiled[first:first + REGEX_SET_SIZE]:
+                found.Add(pattern.pattern)
+            found.Compile()
+        except re2.error:
+            found = None
+        sets.append((first, found))
+    return sets
 
 
 def _field_span(article: Article, field_: str, offset: int) -> tuple[int, int]:
