@@ -115,6 +115,9 @@ MATCHES = [
      "", "全省专业镇。", {"r": ["专业镇"]}),
     ("regex ignores case and width", {"r.yaml": "id: r\nname: R\nregex: ['ＤeepSeek']\n"},
      "", "deepseek发布新模型。", {"r": ["deepseek"]}),
+    ("a Miniflux keep rule (Go regexp is RE2)", {
+        "r.yaml": "id: r\nname: R\nregex: ['(?i)(?:\\bAI\\b|人工智能)']\n"},
+     "", "AI芯片与人工智能，fair trade。", {"r": ["AI", "人工智能"]}),
     ("a regex spells its own edges", {"r.yaml": "id: r\nname: R\nregex: ['标准地']\n"},
      "", "国家标准地方标准。", {"r": ["标准地"]}),
     ("the keyword in word mode does not", {"r.yaml": "id: r\nname: R\nkeywords: [标准地]\n"},
