@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import socket
 from email import policy
-from pathlib import Path
 
 from smtp_loopback import LoopbackController, Recorder
 from tracker.alerts.subscribe import subscribe
