@@ -238,3 +238,28 @@ def test_patterns_whose_re2_set_cannot_be_built_still_match(monkeypatch):
     small = Matcher(rules)
     assert all(found is None for _, found in small._regex_sets)
     assert [h.snippet.hit for m in small.match(document) for h in m.hits] == expected
+
+
+def test_the_worker_finishes_a_cycle_with_a_hostile_pattern_and_keeps_the_good_hits(tmp_path):
+    """`tracker worker --once`, as deployed: a page built to make backtracking engines explode
+    beside a page with a real hit; the cycle ends (bounded wait) and the real hit is kept."""
+    instance, drop, rules = tmp_path / "instance", tmp_path / "drop", tmp_path / "rules"
+    for folder in (instance, drop, rules):
+        folder.mkdir()
+    (instance / "sources.yaml").write_text(
+        f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n", encoding="utf-8")
+    (rules / "evil.yaml").write_text("id: evil\nname: 恶意\nregex: ['(a+)+$', '(.*a){25}x']\n")
+    (rules / "green.yaml").write_text("id: green\nname: 绿电\nregex: ['绿电(交易|直连)']\n",
+                                      encoding="utf-8")
+    (drop / "2025-04-09_p1.txt").write_text("a" * 100_000 + "b\n", encoding="utf-8")
+    (drop / "2025-04-09_p2.txt").write_text("本报讯 甲市绿电交易规模扩大。\n", encoding="utf-8")
+    env = {**os.environ, "TRACKER_INSTANCE": str(instance), "TRACKER_RULES": str(rules),
+           "TRACKER_FOLDER_SETTLE_SECONDS": "0"}
+    done = subprocess.run([sys.executable, "-m", "tracker", "worker", "--once"], env=env,
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    from tracker.store import connect
+
+    db = connect(instance / "tracker.db")
+    assert db.execute("SELECT rule_id, count FROM hits").fetchall() == [("green", 1)]
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= 2
