@@ -128,3 +128,20 @@ def test_dry_run_writes_nothing_and_existing_files_are_never_overwritten(tmp_pat
     assert done.returncode == 1 and "tr-deepseek.yaml" in done.stderr
     assert (out / "tr-deepseek.yaml").read_text() == "id: mine\nname: 我的\nkeywords: [x]\n"
     assert sorted(p.name for p in out.iterdir()) == ["tr-deepseek.yaml"]
+
+
+def test_a_gbk_file_is_read_and_an_empty_one_refused(tmp_path):
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("[新能源]\n光伏\n风电 => 风力发电\n".encode("gbk"))
+    done = tracker("rules", "import-trendradar", str(gbk), "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "name: 新能源" in done.stdout and "name: 风力发电" in done.stdout
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    done = tracker("rules", "import-trendradar", str(empty), cwd=tmp_path)
+    assert done.returncode == 1 and "empty.txt" in done.stderr and "is empty" in done.stderr
+    comments = tmp_path / "comments.txt"
+    comments.write_text("# 只有注释\n\n@5\n", encoding="utf-8")
+    done = tracker("rules", "import-trendradar", str(comments), cwd=tmp_path)
+    assert done.returncode == 1 and "no TrendRadar keyword group found" in done.stderr
+    assert "comments.txt:3" in done.stderr and not (tmp_path / "rules").exists()

@@ -46,12 +46,23 @@ def rules_import_trendradar(config: dict, file: Path, out: Path | None, prefix: 
     into a global-excludes file) and say what could not be carried over."""
     from tracker.rules.trendradar import convert
 
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
+    from tracker.text.encoding import decode
+
+    try:  # UTF-8 with or without BOM, or GBK/GB18030 as Windows editors save it
+        text, _ = decode(file.read_bytes(), str(file))
+    except OSError as err:
         click.echo(f"tracker: {file}: cannot read: {err}", err=True)
         raise SystemExit(EXIT_INPUT) from None
+    except InputError as err:
+        click.echo(f"tracker: {err}", err=True)
+        raise SystemExit(EXIT_INPUT) from None
     imported = convert(text, file.name, prefix)
+    if not imported.files:
+        for line in imported.dropped:
+            click.echo(f"not carried over: {line}", err=True)
+        click.echo(f"tracker: {file}: no TrendRadar keyword group found, nothing written",
+                   err=True)
+        raise SystemExit(EXIT_INPUT)
     folder = out or Path(config["RULES"])
     taken = [name for name in imported.files if (folder / name).exists()]
     if dry_run:
