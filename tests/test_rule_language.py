@@ -263,3 +263,15 @@ def test_the_worker_finishes_a_cycle_with_a_hostile_pattern_and_keeps_the_good_h
     db = connect(instance / "tracker.db")
     assert db.execute("SELECT rule_id, count FROM hits").fetchall() == [("green", 1)]
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= 2
+
+
+def test_global_excludes_hold_for_subscribers_own_keywords_too(tmp_path):
+    from tracker.store.personal import personal_rule_id
+    from tracker.worker.rulebook import RuleBook
+
+    (tmp_path / "a.yaml").write_text("id: a\nname: A\nkeywords: [光伏]\n", encoding="utf-8")
+    (tmp_path / "_global.yaml").write_text("exclude: [广告]\n", encoding="utf-8")
+    matcher = RuleBook(tmp_path).refresh({7: ("绿电",)})
+    fired = [m.rule.id for m in matcher.match(Document("t", "绿电交易，光伏装机。", "article"))]
+    assert sorted(fired) == sorted(["a", personal_rule_id(7)])
+    assert matcher.match(Document("t", "绿电交易，光伏装机。广告", "article")) == []
