@@ -43,6 +43,8 @@ id: new-rule                 # 文件名即 <id>.yaml；小写字母、数字、
 name: 新规则
 description: 这条规则关注什么
 keywords: [关键词一, 关键词二]  # 出现任意一个即命中
+# regex: ['绿电(交易|直连)']   # 正则（RE2 语法），匹配即命中
+# 关键词也可写成 {term: 绿电, name: 绿色电力}：name 是提醒和存档里显示的名称
 # all: [必须同时出现的词]
 # exclude: [出现即排除的词]
 # near:
