@@ -38,6 +38,7 @@ BAD = [
     ("r.yaml", "id: a\nname: A\nkeywords: [x]\nexclude:\n  - regex: '(a'\n", 5, "RE2 cannot compile"),
     ("r.yaml", "id: a\nname: A\nkeywords: [{regex: 'a{1000}{1000}'}]\n", 3, "RE2 cannot compile"),
     ("r.yaml", "id: a\nname: A\nregex: ['a*']\n", 3, "matches empty text"),
+    ("r.yaml", "id: a\nname: A\nregex: ['中\\C']\n", 3, "can split a Chinese character"),
     ("r.yaml", "id: a\nname: A\nregex: []\n", 3, "`regex` is empty"),
     ("r.yaml", "id: a\nname: A\nkeywords: [{term: x, regex: y}]\n", 3, "exactly one"),
     ("r.yaml", "id: a\nname: A\nkeywords: [{name: 绿色电力}]\n", 3, "exactly one"),
@@ -73,7 +74,7 @@ def test_bad_files_say_where_and_what(name, text, line, words):
 
 @pytest.mark.parametrize("name,text,line,words", [
     b for b in BAD if b[0] == "r.yaml" and not any(
-        w in b[3] for w in ("RE2", "empty text", "exactly one"))])
+        w in b[3] for w in ("RE2", "empty text", "exactly one", "split"))])
 def test_the_schema_rejects_what_the_checker_rejects(name, text, line, words):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(yaml.safe_load(text), SCHEMA)

@@ -159,7 +159,7 @@ class Matcher:
                 if n == MAX_REGEX_HITS:
                     break
                 start, end = m.span()
-                if end > start:
+                if start < end <= len(key):
                     out.append((-j - 1, start, end))
         return out
 

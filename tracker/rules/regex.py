@@ -19,6 +19,7 @@ import re2
 from tracker.text.normalize import simplified
 
 MAX_PATTERN = 500  # characters
+_ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")  # RE2's \C: one byte, half a character
 _IDEOGRAPHS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 
 
@@ -47,6 +48,8 @@ def pattern_problem(pattern: str) -> str | None:
         return "the regex is empty"
     if len(pattern) > MAX_PATTERN:
         return f"the regex is longer than {MAX_PATTERN} characters"
+    if _ANY_BYTE.search(pattern):
+        return f"the regex /{pattern}/ uses \\C (one byte), which can split a Chinese character"
     try:
         compiled = compile_pattern(pattern)
     except re2.error as err:
