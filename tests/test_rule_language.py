@@ -276,3 +276,13 @@ def test_global_excludes_hold_for_subscribers_own_keywords_too(tmp_path):
     fired = [m.rule.id for m in matcher.match(Document("t", "绿电交易，光伏装机。", "article"))]
     assert sorted(fired) == sorted(["a", personal_rule_id(7)])
     assert matcher.match(Document("t", "绿电交易，光伏装机。广告", "article")) == []
+
+
+def test_a_pattern_does_not_run_from_one_article_into_the_next():
+    rules, _ = parse_rules_text("id: r\nname: R\nregex: ['绿电.{0,40}交易']\n")
+    page = ("本报讯 甲市推进绿电园区建设，企业用能成本下降。\n\n"
+            "本报讯 乙县电力交易中心今天挂牌。\n")
+    matcher = Matcher(rules)
+    assert matcher.match(Document("p", page, "text")) == []
+    (found,) = matcher.match(Document("p", page.replace("园区建设", "交易"), "text"))
+    assert [h.snippet.hit for h in found.hits] == ["绿电交易"]

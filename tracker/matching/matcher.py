@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
@@ -163,6 +163,13 @@ class Matcher:
                     out.append((-j - 1, start, end))
         return out
 
+    def _within(self, term_id: int, norm: Normalized, start: int, end: int) -> int | None:
+        """The end of pattern `term_id`'s match at key offset `start` that stops before page
+        offset `end` (the article's end), or None: a match never runs into the next article."""
+        stop = bisect_left(range(len(norm.key)), end, key=norm.offset)
+        found = self._regex[-term_id - 1].match(norm.key, start, stop)
+        return found.end() if found and found.end() > start else None
+
     def _cuts(self, norm: Normalized, found: list[tuple[int, int, int]]) -> set[int]:
         """Word boundaries around the occurrences of terms that a word-mode rule uses."""
         at = [ks for t, ks, _ in found if self._word_term[t]]
@@ -179,6 +186,10 @@ class Matcher:
         for term_id, ks, ke in found:
             source = offset(ks)
             a = bisect_right(starts, source) - 1
+            if term_id < 0 and offset(ke - 1) >= articles[a].end:
+                ke = self._within(term_id, norm, ks, articles[a].end)
+                if ke is None:
+                    continue
             word = not word_term[term_id] or (ks in cuts and ke in cuts and (
                 key[ks] > "\x7f" and key[ke - 1] > "\x7f" or latin_edges_ok(key, ks, ke)))
             title_start, title_end = titles[a]
