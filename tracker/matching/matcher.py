@@ -13,7 +13,7 @@ import ahocorasick_rs
 from tracker.articles import Article, split_page
 from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
-from tracker.matching.words import WordSegmenter, latin_edges_ok
+from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import Rule
 from tracker.text.normalize import Normalized, Snippet, normalize, normalize_term, snippet
 
@@ -128,7 +128,7 @@ class Matcher:
 
     def _cuts(self, norm: Normalized, found: list[tuple[int, int, int]]) -> set[int]:
         """Word boundaries around the occurrences of terms that a word-mode rule uses."""
-        at = [ks for t, ks, _ in found if self._word_term[t]]
+        at = [k for t, ks, ke in found if self._word_term[t] for k in (ks, ke - 1)]
         return self._segmenter.boundaries_near(norm.key, at) if self._segmenter and at else set()
 
     def _rules_fired(self, document: Document, text: str, articles: list[Article],
@@ -142,8 +142,7 @@ class Matcher:
         for term_id, ks, ke in found:
             source = offset(ks)
             a = bisect_right(starts, source) - 1
-            word = not word_term[term_id] or (ks in cuts and ke in cuts and (
-                key[ks] > "\x7f" and key[ke - 1] > "\x7f" or latin_edges_ok(key, ks, ke)))
+            word = not word_term[term_id] or is_whole(key, ks, ke, cuts)
             title_start, title_end = titles[a]
             field_ = "title" if title_start <= source < title_end else "body"
             buckets[a][term_id].append(
