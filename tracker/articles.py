@@ -57,6 +57,8 @@ _FURN = re.compile(
     rf"|^[（(][^（）()]*(?:扫描|扫码|二维码|视频|下转|上接|转第|接第)[^（）()]*[)）]$"
     rf"|^[A-Z]?[{_CJK}]{{0,4}}(?:新闻|要闻|专版|专刊|周刊|评论|聚焦|观察|视点|时评|快讯)$"
     rf"|^[^|｜]{{1,8}}(?:[|｜][^|｜]{{1,8}})+$"  # a site's navigation: 首页|往期|第3版
+    rf"|^[<《【\[]?(?:查看|阅读|点击|浏览)(?:原文|全文|详情|更多)|^(?:原文链接|返回(?:目录|首页|顶部|列表|上页)"
+    rf"|上一篇|下一篇|上一版|下一版|打印本页|关闭窗口|分享到|收藏本页)"  # links of the page, not its text
     rf"|\d{{4}}年\d{{1,2}}月\d{{1,2}}日.{{0,12}}第[A-Z]?\d{{1,3}}版")  # masthead: date and page
 _PINYIN = re.compile(r"^[a-z]+(?:\s+[a-z]+)+$")
 _DATELINE = re.compile(
@@ -89,6 +91,9 @@ class Article:
     title_start: int | None = None  # the headline's lines in the page: text[title_start:title_end]
     title_end: int | None = None
     kind: str = "article"  # "article" | "ad" | "caption"
+    # Page furniture inside the span (masthead, navigation, links such as 查看原文, bylines):
+    # (start, end) of each such line. Never part of a title or a snippet; a hit there is no hit.
+    furniture: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(slots=True)
@@ -133,14 +138,18 @@ def split_page(text: str) -> list[Article]:
     _mark_captions(lines, _in_context(lines))
     starts = _assemble(_tokens(lines)) or [_Start(0)]
     out = []
+    furniture = [(x.start, x.end) for x in lines if x.label == FURN or (
+        x.label == BYLINE and _BYLINE.search("".join(x.text.split())))]  # not a lone name
     for k, s in enumerate(starts):
         begin = 0 if k == 0 else lines[s.line].start
         end = len(text) if k + 1 == len(starts) else lines[starts[k + 1].line].start
+        inside = tuple(span for span in furniture if begin <= span[0] < end)
         if s.title:
             title = " ".join(_clean(text[lines[i].start:lines[i].end]) for i in s.title)  # kicker, main
-            out.append(Article(begin, end, title, lines[s.title[0]].start, lines[s.title[-1]].end, s.kind))
+            out.append(Article(begin, end, title, lines[s.title[0]].start, lines[s.title[-1]].end,
+                               s.kind, inside))
         else:
-            out.append(Article(begin, end, None, kind=s.kind))
+            out.append(Article(begin, end, None, kind=s.kind, furniture=inside))
     return out
 
 
@@ -308,13 +317,16 @@ def _assemble(toks: list[_Tok]) -> list[_Start]:
     """Find the articles and hand each gap between two of them to its neighbours."""
     # Headlines follow bodies on this page if a dateline directly follows body text (or its byline).
     after = re.search(r"[BD]Y?D", "".join(t.kind for t in toks).replace("F", "")) is not None
+    # Without datelines on the page, nothing tells a subheading from the next article's headline:
+    # a headline line followed by body text starts an article (a bulletin, a transcript).
+    datelined = any(t.kind == "D" for t in toks)
     starts: list[_Start] = []
     core: _Start | None = None
     last, gap = -1, []
     for k, tok in enumerate(toks):
         if tok.kind in "HYFCA":
             gap.append(k)
-        elif tok.kind == "B" and core is not None and _continues(toks, core, toks[last], gap):
+        elif tok.kind == "B" and core is not None and _continues(toks, core, toks[last], gap, datelined):
             last, gap = k, []
         else:
             new = _Start(tok.lines[0], dateline=tok.kind == "D")
@@ -324,7 +336,7 @@ def _assemble(toks: list[_Tok]) -> list[_Start]:
     return starts
 
 
-def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int]) -> bool:
+def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int], datelined: bool) -> bool:
     """Does a body line after `gap` go on with the current article (past captions, a subheading)?"""
     kinds = "".join(toks[g].kind for g in gap)
     if last.closes or "Y" in kinds or "A" in kinds:
@@ -333,7 +345,7 @@ def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int]) -> bo
     if not heads:
         return True
     subheading = len(heads) == 1 and len(heads[0].units) == 1 and not heads[0].units[0][1]
-    return subheading and not (core.dateline and core.title is None)
+    return subheading and datelined and not (core.dateline and core.title is None)
 
 
 def _titled(units: _Units) -> list[int]:

@@ -142,6 +142,8 @@ class Matcher:
         for term_id, ks, ke in found:
             source = offset(ks)
             a = bisect_right(starts, source) - 1
+            if articles[a].furniture and _in_furniture(articles[a], source):
+                continue  # a masthead, a navigation line, a link, a byline: no hit
             word = not word_term[term_id] or is_whole(key, ks, ke, cuts)
             title_start, title_end = titles[a]
             field_ = "title" if title_start <= source < title_end else "body"
@@ -179,14 +181,27 @@ def _settle() -> None:
 
 
 def _field_span(article: Article, field_: str, offset: int) -> tuple[int, int]:
-    """The span of the field holding `offset`: the title, or the body on its side of the title."""
+    """The span of the field holding `offset`: the title, or the body on its side of the title,
+    between the furniture lines around `offset` (a snippet never shows them)."""
     if article.title_start is None or article.title_end is None:
-        return article.start, article.end
-    if field_ == "title":
+        lo, hi = article.start, article.end
+    elif field_ == "title":
         return article.title_start, article.title_end
-    if offset >= article.title_end:
-        return article.title_end, article.end
-    return article.start, article.title_start
+    elif offset >= article.title_end:
+        lo, hi = article.title_end, article.end
+    else:
+        lo, hi = article.start, article.title_start
+    for a, b in article.furniture:
+        if b <= offset:
+            lo = max(lo, b)
+        elif a > offset:
+            hi = min(hi, a)
+            break
+    return lo, hi
+
+
+def _in_furniture(article: Article, offset: int) -> bool:
+    return any(a <= offset < b for a, b in article.furniture)
 
 
 def _evaluate(compiled: _Compiled, by_term: dict[int, list[_Occurrence]],
