@@ -32,8 +32,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Sequence
 
+from tracker.text.html import Heading
 from tracker.text.normalize import simplified
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -125,8 +128,10 @@ class _Start:
     title: list[int] | None = None  # the headline's lines
 
 
-def split_page(text: str) -> list[Article]:
-    """The articles of one page in page order, as contiguous spans covering all of `text`."""
+def split_page(text: str, headings: Sequence[Heading] = ()) -> list[Article]:
+    """The articles of one page in page order, as contiguous spans covering all of `text`.
+    `headings` are what an HTML page marks up (see tracker.text.html.page_layout): where they
+    name articles, they decide; otherwise the text's own cues do."""
     if not text:
         return []
     # The cues are written in simplified characters: read a traditional page through its
@@ -134,12 +139,14 @@ def split_page(text: str) -> list[Article]:
     lines = _split_lines(simplified(text))
     for line in lines:
         _intrinsic(line)
+    marked = _by_headings(text, lines, headings)
+    if marked is not None:
+        return marked
     _mark_ads(lines)
     _mark_captions(lines, _in_context(lines))
     starts = _assemble(_tokens(lines)) or [_Start(0)]
     out = []
-    furniture = [(x.start, x.end) for x in lines if x.label == FURN or (
-        x.label == BYLINE and _BYLINE.search("".join(x.text.split())))]  # not a lone name
+    furniture = _furniture(lines)
     for k, s in enumerate(starts):
         begin = 0 if k == 0 else lines[s.line].start
         end = len(text) if k + 1 == len(starts) else lines[starts[k + 1].line].start
@@ -151,6 +158,69 @@ def split_page(text: str) -> list[Article]:
         else:
             out.append(Article(begin, end, None, kind=s.kind, furniture=inside))
     return out
+
+
+def _furniture(lines: list[_Line]) -> list[tuple[int, int]]:
+    """Spans of furniture lines and of bylines (a lone name could be a word broken off: kept)."""
+    return [(x.start, x.end) for x in lines if x.label == FURN or (
+        x.label == BYLINE and _BYLINE.search("".join(x.text.split())))]
+
+
+def _by_headings(text: str, lines: list[_Line], headings: Sequence[Heading]) -> list[Article] | None:
+    """Articles from an HTML page's headings: one per heading of the article level (the level
+    most headings have; on a tie the deeper), and one per <article> container without one.
+    Headings above that level are the page's (its name, a section): furniture. Below it they are
+    subheadings, part of the text. None when the page marks up no headings."""
+    counts = Counter(h.level for h in headings if 1 <= h.level <= 4)
+    if not counts and not any(h.level == 0 for h in headings):
+        return None
+    level = max(counts, key=lambda n: (counts[n], n)) if counts else 0
+    line_starts = [x.start for x in lines]
+    starts: list[tuple[int, Heading | None]] = []  # (line index, its heading)
+    for h in headings:
+        i = bisect_right(line_starts, h.start) - 1
+        if h.level == level or (h.level == 0 and level):
+            if h.level == 0 and starts and starts[-1][0] == i:
+                continue
+            if starts and starts[-1][1] is None and h.level == level and \
+                    all(not x.text for x in lines[starts[-1][0] + 1:i]):
+                starts.pop()  # an article container opening with its heading
+            starts.append((i, h if h.level == level else None))
+        elif 1 <= h.level < level:
+            for x in lines[i:bisect_right(line_starts, h.end - 1)]:
+                x.label = FURN
+        elif h.level > level:
+            for x in lines[i:bisect_right(line_starts, h.end - 1)]:
+                x.label = BODY if x.label in (HEADISH, SUB, BYLINE) else x.label
+    furniture = _furniture(lines)
+    if not starts or any(x.text and x.label != FURN for x in lines[:starts[0][0]]):
+        starts.insert(0, (0, None))
+    out = []
+    for k, (i, h) in enumerate(starts):
+        begin = 0 if k == 0 else lines[i].start
+        end = len(text) if k + 1 == len(starts) else lines[starts[k + 1][0]].start
+        inside = tuple(span for span in furniture if begin <= span[0] < end and
+                       not (h and h.start <= span[0] < h.end))
+        if h is None:
+            out.append(Article(begin, end, None, furniture=inside))
+        else:
+            title = " ".join(_clean(line) for line in text[h.start:h.end].split("\n"))
+            out.append(Article(begin, end, title or None, h.start if title else None,
+                               h.end if title else None, furniture=inside))
+    return out
+
+
+def article_body(text: str, article: Article) -> str:
+    """The text of an article without its title and its furniture lines (masthead, navigation,
+    links, bylines), stripped: what is stored and matched as its body."""
+    cuts = sorted([*article.furniture, *([(article.title_start, article.title_end)]
+                                          if article.title_start is not None else [])])
+    pieces, pos = [], article.start
+    for a, b in cuts:
+        pieces.append(text[pos:a].strip())
+        pos = max(pos, b)
+    pieces.append(text[pos:article.end].strip())
+    return "\n".join(p for p in pieces if p)
 
 
 def article_at(articles: list[Article], offset: int) -> Article | None:

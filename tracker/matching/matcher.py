@@ -249,4 +249,4 @@ def _articles(document: Document, text: str) -> list[Article]:
         return [Article(0, len(text), document.title, 0, len(document.title))]
     if document.is_article:
         return [Article(0, len(text), None)]
-    return split_page(text) or [Article(0, len(text), None)]
+    return split_page(text, document.meta.get("headings", ())) or [Article(0, len(text), None)]

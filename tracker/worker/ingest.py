@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from sqlite_utils import Database
 
-from tracker.articles import split_page
+from tracker.articles import article_body, split_page
 from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.sources.collect import Collected
@@ -31,14 +31,10 @@ def page_articles(document: Document) -> list[Document]:
         return [document]
     out = []
     text = document.text
-    for a in split_page(text):
+    for a in split_page(text, document.meta.get("headings", ())):
         if a.kind == "ad":
             continue
-        if a.title_start is not None and a.title_end is not None:
-            body = f"{text[a.start:a.title_start].strip()}\n{text[a.title_end:a.end].strip()}"
-        else:
-            body = text[a.start:a.end]
-        body = body.strip()
+        body = article_body(text, a)
         if body or a.title:
             out.append(replace(document, kind="article", title=a.title, text=body,
                                meta={**document.meta, "span": (a.start, a.end)}))
