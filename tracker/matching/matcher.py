@@ -6,7 +6,7 @@ import gc
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import ahocorasick_rs
 
@@ -28,13 +28,16 @@ class Hit(NamedTuple):
     field: str  # "title" | "body"
     start: int
     end: int
-    context: tuple[str, int, int]  # the text and its field's span there, for the snippet
+    # For the snippet: the text, its field's span there, the spans of the rule's hits in the
+    # article, and word boundaries within a span of the text (a segmenter's).
+    context: tuple[str, int, int, tuple[tuple[int, int], ...], Callable[[int, int], set[int]]]
 
     @property
     def snippet(self) -> Snippet:
-        """The readable passage around the hit, worked out when someone wants to read it."""
-        text, lo, hi = self.context
-        return snippet(text, self.start, self.end, lo=lo, hi=hi)
+        """The readable passage around the hit (its sentence, the other hits in it marked too),
+        worked out when someone wants to read it."""
+        text, lo, hi, others, words = self.context
+        return snippet(text, self.start, self.end, lo=lo, hi=hi, others=others, words=words)
 
     def __repr__(self) -> str:
         return f"Hit({self.keyword!r}, {self.field!r}, {self.start}, {self.end})"
@@ -88,6 +91,7 @@ class Matcher:
         self._word_term = [t in word_terms for t in terms]
         self._automaton = ahocorasick_rs.AhoCorasick(terms) if terms else None
         self._segmenter = WordSegmenter(sorted(word_terms)) if word_terms else None
+        self._snippet_segmenter: WordSegmenter | None = None  # made when a snippet needs one
         _settle()
 
     def _term(self, text: str) -> int:
@@ -126,6 +130,14 @@ class Matcher:
         return [self._rules_fired(d, text, _articles(d, text), n, f, c) if f else []
                 for d, text, n, f, c in zip(documents, texts, norms, found, cuts)]
 
+    def _words_of(self, text: str) -> Callable[[int, int], set[int]]:
+        """Word boundaries in text[a:b] (page offsets), for cutting snippets between words."""
+        def words(a: int, b: int) -> set[int]:
+            if self._snippet_segmenter is None:
+                self._snippet_segmenter = self._segmenter or WordSegmenter(())
+            return {a + c for c in self._snippet_segmenter.boundaries(text[a:b])}
+        return words
+
     def _cuts(self, norm: Normalized, found: list[tuple[int, int, int]]) -> set[int]:
         """Word boundaries around the occurrences of terms that a word-mode rule uses."""
         at = [k for t, ks, ke in found if self._word_term[t] for k in (ks, ke - 1)]
@@ -157,14 +169,16 @@ class Matcher:
     def _fire(self, document, text, article: Article,
               by_term: dict[int, list[_Occurrence]]) -> list[RuleMatch]:
         candidates = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
+        words = self._words_of(text)
         out = []
         for r in candidates:
             compiled = self._compiled[r]
             kept = _evaluate(compiled, by_term, document.source)
             if not kept:
                 continue
+            spans = tuple((o.source_start, o.source_end) for _, _, _, o in kept)
             hits = [Hit(keyword, o.field, o.source_start, o.source_end,
-                        (text, *_field_span(article, o.field, o.source_start)))
+                        (text, *_field_span(article, o.field, o.source_start), spans, words))
                     for _, _, keyword, o in kept]
             out.append(RuleMatch(compiled.rule, document, article.title, article.start,
                                  article.end, text, hits))
