@@ -69,3 +69,45 @@ def test_snippet_stays_inside_its_article_and_says_when_it_is_cut():
     assert (snip.before, snip.after) == ("甲" * 10, "乙" * 17)
     snip = snippet(text, s, s + 3, lo=0, hi=len(text), width=40)
     assert (snip.before, snip.after) == ("…" + "甲" * 40, "乙" * 40 + "…")
+
+
+def test_one_sentence_with_three_hits_reads_the_same_for_each():
+    text = "开头一句。光伏板、光伏电站和光伏扶贫项目同步推进。结尾一句。"
+    spans = [(m.start(), m.end()) for m in __import__("re").finditer("光伏", text)]
+    passages = {snippet(text, a, b, others=spans).marked() for a, b in spans}
+    assert passages == {"【光伏】板、【光伏】电站和【光伏】扶贫项目同步推进。"}
+
+
+def test_hits_in_two_sentences_give_two_passages():
+    text = "光伏板装上了屋顶。储能站也建成了。"
+    spans = [(0, 2), (9, 11)]
+    assert [snippet(text, a, b, others=spans).marked() for a, b in spans] == [
+        "【光伏】板装上了屋顶。", "【储能】站也建成了。"]
+
+
+def test_a_cut_falls_between_words_not_inside_one():
+    """The window would start inside 太原: the cut moves to the next word boundary."""
+    text = "本报太原4月8日讯" + "记者调查发现全省上下大力发展清洁能源建设了很多新的" + "储能电站"
+    start = text.index("储能")
+    words = {0, 2, 4, 5, 6, 7, 8, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 28, 29, 31, 33, 35}
+
+    def cutter(a: int, b: int) -> set[int]:
+        return {c for c in words if a <= c <= b}
+
+    snip = snippet(text, start, start + 2, width=31, words=cutter)
+    assert snip.before.startswith("…") and not snip.before.startswith("…原")
+    assert snip.before[1:] == text[4:start]
+
+
+def test_a_cut_prefers_clause_punctuation():
+    text = "甲" * 30 + "，我省大力发展光伏产业，" + "乙" * 50
+    start = text.index("光伏")
+    snip = snippet(text, start, start + 2, width=20)
+    assert snip.marked() == "…我省大力发展【光伏】产业…"
+
+
+def test_a_passage_never_leaves_its_span():
+    text = "第一篇的句子没有句号" + "光伏产业的第二篇文章。"
+    start = text.index("光伏")
+    snip = snippet(text, start, start + 2, lo=start, hi=len(text))
+    assert snip.marked() == "【光伏】产业的第二篇文章。"
