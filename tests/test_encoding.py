@@ -172,3 +172,47 @@ def test_a_meta_declaration_breaks_a_tie_for_short_big5():
     line = "經濟開發區"
     page = f'<meta charset="big5"><p>{line}</p>'.encode("big5")
     assert decode(page, "page.html") == (page.decode("big5"), "big5")
+
+
+# --- Feeds that are legal but unusual (like feedparser's tests/encoding/*-autodetect.xml: wide
+# encodings without a byte-order mark, named only in the XML prolog). Our own fixtures, made here.
+
+WIDE_FEED = ('<?xml version="1.0" encoding="{label}"?>\n<rss version="2.0"><channel><title>演示</title>'
+             "<item><title>专业镇建设提速</title><description>推动专业镇高质量发展。</description>"
+             "<link>https://example.org/a</link></item></channel></rss>")
+
+
+@pytest.mark.parametrize("codec,label", [("utf-16-le", "utf-16"), ("utf-16-be", "utf-16"),
+                                         ("utf-16-le", "UTF-16LE"), ("utf-16-be", "utf-16be"),
+                                         ("utf-32-le", "utf-32"), ("utf-32-be", "UTF-32BE")])
+def test_wide_feed_without_bom_is_read(codec, label):
+    from tracker.sources.reader import documents
+
+    data = WIDE_FEED.format(label=label).encode(codec)
+    assert not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
+                                codecs.BOM_UTF32_BE))
+    (entry,) = documents("feed.xml", data, suffix=".xml")
+    assert entry.title == "专业镇建设提速" and entry.text == "推动专业镇高质量发展。"
+
+
+def test_wide_text_that_is_not_what_it_looks_like_is_refused():
+    data = "<?xml version='1.0'?><rss/>".encode("utf-16-le") + b"\x00\xd8"  # a lone surrogate
+    with pytest.raises(InputError, match="utf-16-le"):
+        decode(data, "feed.xml")
+
+
+LATIN1_FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Revue</title><item>'
+               "<title>Le marché de Noël ouvre à Zürich</title><description>Crème brûlée, pâté, "
+               "façade : déjà vu, naïve, Größe.</description></item></channel></rss>")
+
+
+@pytest.mark.parametrize("text", [LATIN1_FEED, "naïve café résumé", "Müller fährt über die Brücke. Größe, Straße."])
+def test_undeclared_latin1_is_not_read_as_central_european(text):
+    decoded, encoding = decode(text.encode("latin-1"), "feed.xml")
+    assert decoded == text and encoding in ("cp1252", "iso8859-1")
+
+
+def test_declared_central_european_still_wins():
+    text = "Příliš žluťoučký kůň úpěl ďábelské ódy."
+    decoded, encoding = decode(text.encode("cp1250"), "page.html", declared="windows-1250")
+    assert decoded == text and encoding == "cp1250"

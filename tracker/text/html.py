@@ -95,14 +95,14 @@ def page_layout(html: str) -> tuple[str | None, str, list[Heading]]:
 
 
 def _title_line(text: str, title: str) -> list[Heading]:
-    """The first line that is the <title> or one of its parts (the rest names the site)."""
+    """The line that is the <title> or its longest part found (the rest names the site)."""
     parts = {p for p in TITLE_PARTS.split(title) if len(p) >= 4} | {title}
-    pos = 0
+    best, pos = None, 0
     for line in text.split("\n"):
-        if line and line in parts:
-            return [Heading(pos, pos + len(line), 1)]
+        if line in parts and (best is None or len(line) > best.end - best.start):
+            best = Heading(pos, pos + len(line), 1)
         pos += len(line) + 1
-    return []
+    return [best] if best else []
 
 
 def check_nesting(html: str) -> None:
