@@ -111,3 +111,30 @@ def test_a_passage_never_leaves_its_span():
     start = text.index("光伏")
     snip = snippet(text, start, start + 2, lo=start, hi=len(text))
     assert snip.marked() == "【光伏】产业的第二篇文章。"
+
+
+def test_a_page_is_converted_and_normalised_once_on_its_way_to_the_store(monkeypatch):
+    """Traditional page → articles → matcher: every character goes through t2s once (the page,
+    then each title on its own) and each article's text through the fold once; the keys the
+    store keeps are the ones the matcher made."""
+    import tracker.text.normalize as norm
+    from tracker.articles import page_articles
+    from tracker.documents import Document
+    from tracker.matching import Matcher
+    from tracker.rules import Rule
+
+    page = "\n\n".join(["山城推出十項便民新舉措", "近日，山城市推出十項便民舉措，專業鎮建設提速。",
+                        "河谷縣新建三座污水處理廠", "今年以來，河谷縣加快補齊環保短板，專業鎮發展迅速。"]) + "\n"
+    matcher = Matcher([Rule(id="r", name="r", keywords=("专业镇",))])
+    converted, folded = [], []
+    simplify, fold = norm._simplify, norm._fold_chars
+    monkeypatch.setattr(norm, "_simplify", lambda text: converted.append(text) or simplify(text))
+    monkeypatch.setattr(norm, "_fold_chars", lambda text: folded.append(text) or fold(text))
+    articles = page_articles(Document("page.txt", page, "text"))
+    fired = matcher.match_many(articles)
+    assert [m.title for found in fired for m in found] == ["山城推出十項便民新舉措", "河谷縣新建三座污水處理廠"]
+    assert sum(map(len, converted)) == len(page) + sum(len(a.title) for a in articles)
+    assert len(folded) == 2 * len(articles)  # each title once, each text once
+    for article in articles:  # again: nothing more is worked out
+        assert article.text_key() is article.text_key() and article.title_key() is article.title_key()
+    assert len(folded) == 2 * len(articles)

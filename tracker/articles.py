@@ -33,9 +33,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
+from tracker.documents import Document
 from tracker.text.html import Heading
 from tracker.text.normalize import simplified
 
@@ -128,15 +129,17 @@ class _Start:
     title: list[int] | None = None  # the headline's lines
 
 
-def split_page(text: str, headings: Sequence[Heading] = ()) -> list[Article]:
+def split_page(text: str, headings: Sequence[Heading] = (),
+               simplified_text: str | None = None) -> list[Article]:
     """The articles of one page in page order, as contiguous spans covering all of `text`.
     `headings` are what an HTML page marks up (see tracker.text.html.page_layout): where they
-    name articles, they decide; otherwise the text's own cues do."""
+    name articles, they decide; otherwise the text's own cues do. `simplified_text` is
+    `simplified(text)` when the caller has it (Document.simplified_text)."""
     if not text:
         return []
     # The cues are written in simplified characters: read a traditional page through its
     # simplified twin (same length, so every offset holds), cut titles from the page itself.
-    lines = _split_lines(simplified(text))
+    lines = _split_lines(simplified(text) if simplified_text is None else simplified_text)
     for line in lines:
         _intrinsic(line)
     marked = _by_headings(text, lines, headings)
@@ -207,6 +210,26 @@ def _by_headings(text: str, lines: list[_Line], headings: Sequence[Heading]) -> 
             title = " ".join(_clean(line) for line in text[h.start:h.end].split("\n"))
             out.append(Article(begin, end, title or None, h.start if title else None,
                                h.end if title else None, furniture=inside))
+    return out
+
+
+def page_articles(document: Document) -> list[Document]:
+    """A page split into its articles (kind "article"), each with its body's simplified twin
+    taken from the page's, so no text is converted twice; an article stays as it is. Ads go."""
+    if document.is_article:
+        return [document]
+    out = []
+    text, twin = document.text, document.simplified_text()
+    for a in split_page(text, document.meta.get("headings", ()), twin):
+        if a.kind == "ad":
+            continue
+        body = article_body(text, a)
+        if body or a.title:
+            meta = {k: v for k, v in document.meta.items() if k != "headings"}
+            article = replace(document, kind="article", title=a.title, text=body,
+                              meta={**meta, "span": (a.start, a.end)})
+            article.simplified = article_body(twin, a)
+            out.append(article)
     return out
 
 

@@ -15,7 +15,7 @@ from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import Rule
-from tracker.text.normalize import Normalized, Snippet, normalize, normalize_term, snippet
+from tracker.text.normalize import Normalized, Snippet, normalize_term, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"
@@ -123,7 +123,7 @@ class Matcher:
         if self._automaton is None:
             return [[] for _ in documents]
         texts = [_text(d) for d in documents]
-        norms = [normalize(text) for text in texts]
+        norms = [_key(d) for d in documents]
         found = [self._automaton.find_matches_as_indexes(n.key, overlapping=True) for n in norms]
         cuts = [self._cuts(n, f) for n, f in zip(norms, found)]
         # Only a page where some term occurred is split into articles.
@@ -252,6 +252,20 @@ def _evaluate(compiled: _Compiled, by_term: dict[int, list[_Occurrence]],
     return longest_first(h[:4] for h in hits)
 
 
+def _key(document: Document) -> Normalized:
+    """The match key of `_text(document)`, from the document's own keys (each worked out once,
+    and the store uses them again): the title's, the separator's 。, the text's."""
+    body = document.text_key()
+    if not document.title:
+        return body
+    title = document.title_key()
+    n, t = len(document.title), len(title.key)
+    skip = n + len(TITLE_SEPARATOR)
+    return Normalized(title.key + "。" + body.key,
+                      [*title.run_starts, t, *(t + 1 + k for k in body.run_starts)],
+                      [*title.run_sources, n + 1, *(skip + s for s in body.run_sources)])
+
+
 def _text(document: Document) -> str:
     """The text matched: a titled document's title, a sentence end, then its text."""
     return document.title + TITLE_SEPARATOR + document.text if document.title else document.text
@@ -263,4 +277,5 @@ def _articles(document: Document, text: str) -> list[Article]:
         return [Article(0, len(text), document.title, 0, len(document.title))]
     if document.is_article:
         return [Article(0, len(text), None)]
-    return split_page(text, document.meta.get("headings", ())) or [Article(0, len(text), None)]
+    return split_page(text, document.meta.get("headings", ()), document.simplified_text()) or \
+        [Article(0, len(text), None)]

@@ -2,13 +2,16 @@
 
 A page's text is kept as people read it. Matching runs over a *key* made from it:
 
-1. NFKC and lower case, character by character (full-width ＡＢＣ１２３ → abc123); invisible
-   format characters (zero-width space, soft hyphen) are dropped; punctuation stays as printed
-   where NFKC would spell it out or it is CJK punctuation (… ㈱ ，：（）);
-2. whitespace next to a CJK character is dropped — a line break, a blank line or spaces
+1. traditional → simplified with OpenCC's native `t2s` (專業鎮 → 专业镇), one character for
+   one character, so the simplified text has the page's offsets (the article splitter reads its
+   cues from it too: a page is converted once, see `Document.simplified_text`);
+2. NFKC and lower case, character by character (full-width ＡＢＣ１２３ → abc123; a
+   compatibility ideograph folds to its simplified form); invisible format characters (zero-width
+   space, soft hyphen) are dropped; punctuation stays as printed where NFKC would spell it out or
+   it is CJK punctuation (… ㈱ ，：（）);
+3. whitespace next to a CJK character is dropped — a line break, a blank line or spaces
    between two Chinese characters do not end a word (乡村振\\n兴 → 乡村振兴, 2024 年 → 2024年);
-   other runs of whitespace become one space;
-3. traditional → simplified with OpenCC's native `t2s` (專業鎮 → 专业镇).
+   other runs of whitespace become one space.
 
 `Normalized.offset(i)` is the index in the page text of the character `key[i]` came from, so a hit
 found in the key is shown to people from the page's own characters (see `snippet`).
@@ -81,6 +84,8 @@ class _FoldTable(dict):
         folded = "" if category == "Cf" else unicodedata.normalize("NFKC", ch).lower()
         if category[0] in "PS" and (len(folded) > 1 or _CJK_PUNCTUATION.match(ch)):
             folded = ch  # … → ... and ，→ , help no match: punctuation stays as printed
+        elif folded != ch and len(folded) == 1 and CJK_CHAR.match(folded):
+            folded = _simplify(folded)  # 﨑 → 崎: conversion ran before folding
         self[code] = folded
         if len(folded) != 1:
             self.odd.add(chr(code))
@@ -197,11 +202,12 @@ def _simplify(text: str) -> str:
     return "".join(c if len(c := convert(ch)) == 1 else ch for ch in text)
 
 
-def normalize(text: str) -> Normalized:
-    """The match key of `text` with its offset map (see the module docstring)."""
-    folded, fold_runs = _fold_chars(text)
+def normalize(text: str, simplified_text: str | None = None) -> Normalized:
+    """The match key of `text` with its offset map (see the module docstring).
+    `simplified_text` is `simplified(text)` when the caller has it already."""
+    folded, fold_runs = _fold_chars(_simplify(text) if simplified_text is None else simplified_text)
     joined, join_runs = _join_words(folded)
-    return Normalized(_simplify(joined), *_compose(join_runs, fold_runs, len(joined)))
+    return Normalized(joined, *_compose(join_runs, fold_runs, len(joined)))
 
 
 def normalize_term(term: str) -> str:
