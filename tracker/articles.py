@@ -72,6 +72,9 @@ _BYLINE = re.compile(
     rf"^(?:本报|新华社|人民日报|本刊|中新社)?(?:特约|实习|见习|首席)?(?:记者|通讯员|评论员|实习生)[{_CJK}·]{{0,16}}$"
     rf"|/(?:文|图)$|^(?:文|图|文图|图文)[/／]")
 _NAME = re.compile(rf"^[{_CJK}]{{2,3}}(?:\s+[{_CJK}]{{2,3}}){{0,2}}$")
+# A numbered or bulleted line (一、 （二） 3. ◆) is a subheading inside an article, never a headline.
+_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、是]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、．]"
+                       r"|[◆■●▲★☆◇□○])")
 _SUB = ("——", "—", "一一", "──", "--", "－－")
 _PAIRS = ("“”", "《》", "（）", "()", "【】", "「」")  # a headline closes what it opens
 _AD_CUES = {"company": re.compile(r"有限(?:责任)?公司|股份公司|集团公司"),
@@ -147,7 +150,7 @@ def split_page(text: str, headings: Sequence[Heading] = (),
         return marked
     _mark_ads(lines)
     _mark_captions(lines, _in_context(lines))
-    starts = _assemble(_tokens(lines)) or [_Start(0)]
+    starts = _assemble(_tokens(lines), lines) or [_Start(0)]
     out = []
     furniture = _furniture(lines)
     for k, s in enumerate(starts):
@@ -406,7 +409,7 @@ def _tokens(lines: list[_Line]) -> list[_Tok]:
     return toks
 
 
-def _assemble(toks: list[_Tok]) -> list[_Start]:
+def _assemble(toks: list[_Tok], lines: list[_Line]) -> list[_Start]:
     """Find the articles and hand each gap between two of them to its neighbours."""
     # Headlines follow bodies on this page if a dateline directly follows body text (or its byline).
     after = re.search(r"[BD]Y?D", "".join(t.kind for t in toks).replace("F", "")) is not None
@@ -419,7 +422,7 @@ def _assemble(toks: list[_Tok]) -> list[_Start]:
     for k, tok in enumerate(toks):
         if tok.kind in "HYFCA":
             gap.append(k)
-        elif tok.kind == "B" and core is not None and _continues(toks, core, toks[last], gap, datelined):
+        elif tok.kind == "B" and core is not None and _continues(toks, core, toks[last], gap, datelined, lines):
             last, gap = k, []
         else:
             new = _Start(tok.lines[0], dateline=tok.kind == "D")
@@ -429,7 +432,8 @@ def _assemble(toks: list[_Tok]) -> list[_Start]:
     return starts
 
 
-def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int], datelined: bool) -> bool:
+def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int], datelined: bool,
+               lines: list[_Line]) -> bool:
     """Does a body line after `gap` go on with the current article (past captions, a subheading)?"""
     kinds = "".join(toks[g].kind for g in gap)
     if last.closes or "Y" in kinds or "A" in kinds:
@@ -438,7 +442,8 @@ def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int], datel
     if not heads:
         return True
     subheading = len(heads) == 1 and len(heads[0].units) == 1 and not heads[0].units[0][1]
-    return subheading and datelined and not (core.dateline and core.title is None)
+    numbered = subheading and _NUMBERED.match(lines[heads[0].units[0][0][0]].text) is not None
+    return subheading and (datelined or numbered) and not (core.dateline and core.title is None)
 
 
 def _titled(units: _Units) -> list[int]:
