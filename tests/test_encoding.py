@@ -216,3 +216,15 @@ def test_declared_central_european_still_wins():
     text = "Příliš žluťoučký kůň úpěl ďábelské ódy."
     decoded, encoding = decode(text.encode("cp1250"), "page.html", declared="windows-1250")
     assert decoded == text and encoding == "cp1250"
+
+
+def test_text_in_an_inline_svg_title_of_a_feed_entry_is_kept():
+    from tracker.sources.reader import documents
+
+    feed = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            "<title>演示</title><entry><title>图表</title><content type='xhtml'>"
+            "<div xmlns='http://www.w3.org/1999/xhtml'><p>见图：</p>"
+            "<svg xmlns='http://www.w3.org/2000/svg'><title>专业镇产值增长</title><rect/></svg>"
+            "</div></content></entry></feed>")
+    (entry,) = documents("feed.atom", feed.encode("utf-8"), suffix=".atom")
+    assert entry.text == "见图：\n专业镇产值增长"
