@@ -167,3 +167,13 @@ def test_private_use_marks_in_the_page_do_not_confuse_the_headings():
 
     _, text, headings = page_layout("<p>a\ue003b\ue00fc</p><h2>标题</h2>")
     assert text == "abc\n标题" and [(h.start, h.end, h.level) for h in headings] == [(4, 6, 2)]
+
+
+def test_lists_of_links_are_marked_a_lone_link_in_a_sentence_is_not():
+    from tracker.text.html import LINKS, page_layout
+
+    markup = ("<nav><a>首页</a> | <a>往期</a></nav><ul><li><a>光伏板价格</a></li><li><a>储能站</a></li></ul>"
+              "<p>正文里有<a>一个链接</a>。</p><p><a>单独一行的链接</a></p><p>又一段正文。</p>")
+    _, text, headings = page_layout(markup)
+    assert text == "首页 | 往期\n光伏板价格\n储能站\n正文里有一个链接。\n单独一行的链接\n又一段正文。"
+    assert [text[h.start:h.end] for h in headings if h.level == LINKS] == ["首页 | 往期", "光伏板价格", "储能站"]

@@ -91,6 +91,12 @@ PAGES: dict[str, tuple[str, str, list[tuple[str, str | None]]]] = {
         "page.html", _html(f"{T2}_光伏日报", f"<div>{MASTHEAD}</div><div>{T2}</div>"
                                            f"<p>{P3}</p><p>{P4}</p>"),
         [e for e in EXPECTED if e[1] == T2]),
+    "html: one article under <h1>, <h3> lists of related links around it": (
+        "page.html", _html(f"{T2}_光伏日报", f"<nav>{NAV}</nav><h3>热点推荐</h3><ul><li><a>{T1}</a></li>"
+                           f"<li><a>{T3}</a></li></ul><h1>{T2}</h1><p>来源：光伏日报</p><p>{P3}</p>"
+                           f"<h4>下一步</h4><p>{P4}</p><h3>相关新闻</h3><ul><li><a>光伏板价格走势</a></li>"
+                           "<li><a>储能站建设提速</a></li></ul>"),
+        [e for e in EXPECTED if e[1] == T2]),
     "html: no heading markup at all: the text's own cues": (
         "page.html", _html("演示", "".join(f"<p>{x}</p>" for x in (T1, P1, P2, T2, P3, P4, T3, P5, P6))),
         EXPECTED),

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from tracker.documents import Document
-from tracker.text.html import Heading
+from tracker.text.html import LINKS, Heading
 from tracker.text.normalize import simplified
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -63,6 +63,8 @@ _FURN = re.compile(
     rf"|^[^|｜]{{1,8}}(?:[|｜][^|｜]{{1,8}})+$"  # a site's navigation: 首页|往期|第3版
     rf"|^[<《【\[]?(?:查看|阅读|点击|浏览)(?:原文|全文|详情|更多)|^(?:原文链接|返回(?:目录|首页|顶部|列表|上页)"
     rf"|上一篇|下一篇|上一版|下一版|打印本页|关闭窗口|分享到|收藏本页)"  # links of the page, not its text
+    rf"|^(?:来源|稿源|信息来源|发布时间|发布日期|时间|作者|字号|浏览次数|点击数|阅读量)[:：]"  # a web page's details
+    rf"|^【?字[号体][:：]?[【\[]?大[】\]]?\s*[【\[]?中"
     rf"|\d{{4}}年\d{{1,2}}月\d{{1,2}}日.{{0,12}}第[A-Z]?\d{{1,3}}版")  # masthead: date and page
 _PINYIN = re.compile(r"^[a-z]+(?:\s+[a-z]+)+$")
 _DATELINE = re.compile(
@@ -145,6 +147,8 @@ def split_page(text: str, headings: Sequence[Heading] = (),
     lines = _split_lines(simplified(text) if simplified_text is None else simplified_text)
     for line in lines:
         _intrinsic(line)
+    if headings:
+        _mark_link_lists(lines, headings)
     marked = _by_headings(text, lines, headings)
     if marked is not None:
         return marked
@@ -173,15 +177,18 @@ def _furniture(lines: list[_Line]) -> list[tuple[int, int]]:
 
 
 def _by_headings(text: str, lines: list[_Line], headings: Sequence[Heading]) -> list[Article] | None:
-    """Articles from an HTML page's headings: one per heading of the article level (the level
-    most headings have; on a tie the deeper), and one per <article> container without one.
-    Headings above that level are the page's (its name, a section): furniture. Below it they are
-    subheadings, part of the text. None when the page marks up no headings."""
+    """Articles from an HTML page's headings: one per heading of the article level, and one per
+    <article> container without one. The article level is the highest whose headings have text
+    of their own (sentences before the next heading: a page's name is followed by navigation or
+    straight by the first headline, a list of links has no sentences); with none, the level most
+    headings have. Headings above it are the page's (its name, a section): furniture. Below it
+    they are subheadings, part of the text. None when the page marks up no headings."""
     counts = Counter(h.level for h in headings if 1 <= h.level <= 4)
     if not counts and not any(h.level == 0 for h in headings):
         return None
-    level = max(counts, key=lambda n: (counts[n], n)) if counts else 0
     line_starts = [x.start for x in lines]
+    told = _with_text(lines, line_starts, [h for h in headings if 1 <= h.level <= 4])
+    level = min(told) if told else max(counts, key=lambda n: (counts[n], n)) if counts else 0
     starts: list[tuple[int, Heading | None]] = []  # (line index, its heading)
     for h in headings:
         i = bisect_right(line_starts, h.start) - 1
@@ -234,6 +241,29 @@ def page_articles(document: Document) -> list[Document]:
             article.simplified = article_body(twin, a)
             out.append(article)
     return out
+
+
+def _mark_link_lists(lines: list[_Line], headings: Sequence[Heading]) -> None:
+    """Lines of a list of links (navigation, related articles: see tracker.text.html) are
+    furniture."""
+    starts = {x.start: x for x in lines}
+    for h in headings:
+        if h.level == LINKS and h.start in starts:
+            starts[h.start].label = FURN
+
+
+def _with_text(lines: list[_Line], line_starts: list[int], headings: list[Heading]) -> set[int]:
+    """Levels of the headings followed by text of their own before the next heading: a body
+    line or a line ending a sentence, not furniture."""
+    firsts = [bisect_right(line_starts, h.start) - 1 for h in headings]
+    lasts = [bisect_right(line_starts, h.end - 1) for h in headings]
+    levels = set()
+    for k, h in enumerate(headings):
+        stop = firsts[k + 1] if k + 1 < len(headings) else len(lines)
+        if any(x.label in (BODY, DATELINE) or (x.text and x.label != FURN and _SENTENCE.search(x.text))
+               for x in lines[lasts[k]:stop]):
+            levels.add(h.level)
+    return levels
 
 
 def article_body(text: str, article: Article) -> str:

@@ -50,8 +50,13 @@ HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6, "founder-title
 CONTAINERS = frozenset({"article", "founder-content"})
 _OPEN = 0xE000  # + level: a heading starts (level 0: an article container starts)
 _CLOSE = "\ue00f"
-MARKS = re.compile("[\ue000-\ue00f]")
-LEAD_MARKS = re.compile("[\\s\ue000-\ue00f]*")
+_LINK, _UNLINK = "\ue010", "\ue011"  # around the text of an <a>
+HEAD_MARKS = re.compile("[\ue000-\ue00f]")
+MARKS = re.compile("[\ue000-\ue011]")
+LEAD_MARKS = re.compile("[\\s\ue000-\ue011]*")
+_LINKED = re.compile("\ue010[^\ue011]*\ue011")
+_SEPARATORS = re.compile(r"[\s|｜·/、,，<>«»\-–—\[\]【】]+")
+LINKS = -1  # Heading.level of a line in a list of links (navigation, related articles)
 # A <title> is the site name and the headline joined by one of these: 标题_报名, 报名 - 标题.
 TITLE_PARTS = re.compile(r"\s*[_|｜—–-]+\s*|\s+")
 
@@ -62,7 +67,7 @@ class Heading:
 
     start: int
     end: int
-    level: int  # 1–6 for h1–h6; 0 for an <article> container
+    level: int  # 1–6 for h1–h6; 0 for an <article> container; LINKS for a line of a link list
 
 
 class TooDeep(ValueError):
@@ -127,6 +132,9 @@ def _walk(root: LexborNode) -> list[str | None]:
     while stack:
         node, closing = stack.pop()
         tag = node.tag or ""
+        if closing and tag == "a":
+            parts.append(_UNLINK)
+            continue
         if closing:
             if tag in HEADINGS:
                 parts.append(_CLOSE)
@@ -143,6 +151,9 @@ def _walk(root: LexborNode) -> list[str | None]:
         if tag == "br":
             parts.append(BREAK)
             continue
+        if tag == "a":
+            parts.append(_LINK)
+            stack.append((node, True))
         level = HEADINGS.get(tag, 0 if tag in CONTAINERS else -1)
         if level >= 0:
             parts.append(SOFT)
@@ -195,6 +206,7 @@ def _marked_lines(raw: list[str]) -> tuple[str, list[Heading]]:
     """Trim the lines, keep at most one blank line in a row, and turn the marks into Headings
     (a heading's marks around its text: opening ones before it, closing ones after)."""
     lines: list[str] = []
+    linked: set[int] = set()  # lines made of links only
     found: list[list[int]] = []  # [first line, last line, level]
     pending: list[int] = []  # levels of headings opened with no text yet
     open_: list[int] = []  # indexes in `found` of headings not closed yet
@@ -212,13 +224,15 @@ def _marked_lines(raw: list[str]) -> tuple[str, list[Heading]]:
         lead, trail = (), ()
         if MARKS.search(line):
             head = LEAD_MARKS.match(line).end()
-            lead, trail = MARKS.findall(line[:head]), MARKS.findall(line[head:])
+            lead, trail = HEAD_MARKS.findall(line[:head]), HEAD_MARKS.findall(line[head:])
         for m in lead:
             mark(m)
         text = SPACES.sub(" ", MARKS.sub("", line)).strip()
         if text:
             lines.append(text)
             last_text = len(lines) - 1
+            if _LINK in line and not _SEPARATORS.sub("", MARKS.sub("", _LINKED.sub("", line))):
+                linked.add(last_text)
             for level in pending:
                 found.append([last_text, last_text, level])
                 if level:
@@ -236,7 +250,10 @@ def _marked_lines(raw: list[str]) -> tuple[str, list[Heading]]:
         pos += len(line) + 1
     headings = [Heading(starts[first], starts[last] + len(lines[last]), level)
                 for first, last, level in found if first <= last < len(lines)]
-    return "\n".join(lines), headings
+    # Two or more link lines in a row are a list of links, not the page's text.
+    lists = [i for i in sorted(linked) if i - 1 in linked or i + 1 in linked]
+    headings += [Heading(starts[i], starts[i] + len(lines[i]), LINKS) for i in lists]
+    return "\n".join(lines), sorted(headings, key=lambda h: (h.start, h.level))
 
 
 def _collapse(text: str) -> str:
