@@ -135,7 +135,11 @@ class Matcher:
         def words(a: int, b: int) -> set[int]:
             if self._snippet_segmenter is None:
                 self._snippet_segmenter = self._segmenter or WordSegmenter(())
-            return {a + c for c in self._snippet_segmenter.boundaries(text[a:b])}
+            # Layout whitespace (乡村振\n兴) is no word boundary: segment the text without it.
+            kept = [i for i in range(a, b) if not text[i].isspace()]
+            compact = "".join(text[i] for i in kept)
+            cuts = self._snippet_segmenter.boundaries(compact)
+            return {kept[c] if c < len(kept) else b for c in cuts}
         return words
 
     def _cuts(self, norm: Normalized, found: list[tuple[int, int, int]]) -> set[int]:

@@ -246,7 +246,7 @@ class Snippet(NamedTuple):
 
 Cutter = Callable[[int, int], set[int]]  # word boundaries (page offsets) within [a, b)
 # Where a passage may be cut inside a sentence: after clause punctuation or a space.
-_CLAUSE = re.compile(r"[，、：,:“”‘’「」『』（）()《》\s]")
+_CLAUSE = re.compile(f"[，、：,:“”‘’「」『』（）()《》]|(?<![{_CJK}])\\s+(?![{_CJK}])")
 
 
 def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = None,
