@@ -66,6 +66,11 @@ PAGES: dict[str, tuple[str, str, list[tuple[str, str | None]]]] = {
     "text: numbered subheadings stay inside their article": (
         "page.txt", _text(T1, P1, "一、便民出行", P2, T2, P3, "（二）下一步打算", P4, T3, P5, P6),
         EXPECTED + [("便民", T1)]),
+    "text: headlines with a comma inside, no datelines (a bulletin)": (
+        "page.txt", "\n".join(["便民举措出台，山城办事更方便", P1, P2, "", "光伏板产业链初具规模，河谷县再添新动能",
+                               P3, P4, "", T3, P5, P6]) + "\n",
+        [(k, {T1: "便民举措出台，山城办事更方便", T2: "光伏板产业链初具规模，河谷县再添新动能"}.get(t, t))
+            for k, t in EXPECTED]),
     "text: headlines printed after their bodies, datelines opening each": (
         "page.txt", _text("本报讯 " + P1, P2, T1, "本报河谷4月8日讯 " + P3, P4, T2,
                           "新华社青石5月6日电 " + P5, P6, T3), EXPECTED),

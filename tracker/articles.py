@@ -48,6 +48,7 @@ _CLOSERS = "”’」』）)】》\"'"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _ALL_IN_BRACKETS = re.compile(r"[（(][^（）()]*[)）]")
 _NOT_HEADLINE = re.compile(r"[，,]|[：:]$|^图为")
+_COMMA_ONLY = re.compile(r"[，,]")
 _TRAILER = re.compile(r"\s*[（(](?:下转|转第|上接|接第|续)[^（）()]*[)）]$")
 _INLINE_BYLINE = re.compile(
     rf"(?<=[。！？”])\s*(?:[（(][^（）()]{{2,12}}[)）]|\s[{_CJK}]{{2,3}}(?:\s[{_CJK}]{{2,3}})*)$")
@@ -152,6 +153,8 @@ def split_page(text: str, headings: Sequence[Heading] = (),
     marked = _by_headings(text, lines, headings)
     if marked is not None:
         return marked
+    if not any(x.label == DATELINE for x in lines):
+        _comma_headlines(lines)
     _mark_ads(lines)
     _mark_captions(lines, _in_context(lines))
     starts = _assemble(_tokens(lines), lines) or [_Start(0)]
@@ -331,6 +334,18 @@ def _intrinsic(line: _Line) -> None:
         line.label = HEADISH
     else:
         line.label = BODY
+
+
+def _comma_headlines(lines: list[_Line]) -> None:
+    """On a page without datelines (a bulletin, a transcript), a short line with a comma inside
+    but no punctuation at its end may be a headline too (稳中求进，开创新局): whether it is, the
+    context decides as for any headline-like line."""
+    for x in lines:
+        if x.label == BODY and not x.finished and 4 <= len(x.text) <= 30 and x.text[-1] not in "，,、：:" \
+                and not _SENTENCE.search(x.text) and len(_CJK_CHAR.findall(x.text)) >= 2 \
+                and _COMMA_ONLY.sub("", x.text) == _NOT_HEADLINE.sub("", x.text) \
+                and all(x.text.count(a) == x.text.count(b) for a, b in _PAIRS):
+            x.label = HEADISH
 
 
 def _mark_ads(lines: list[_Line]) -> None:
