@@ -133,12 +133,14 @@ def test_snippets_stay_in_their_article_and_off_the_furniture(name: str, matcher
     path.write_text(page, encoding="utf-8")
     (document,) = read(str(path), load_config({"INSTANCE_PATH": str(tmp_path)}, environ={}))
     paragraphs = {T1: (P1, P2), T2: (P3, P4), T3: (P5, P6)}
+    same = {"便民举措出台，山城办事更方便": T1, "光伏板产业链初具规模，河谷县再添新动能": T2}
     for found in matcher.match(document):
         for hit in found.hits:
             passage = simplified(hit.snippet.marked("", "").strip("…"))
             assert "日报" not in passage and "首页" not in passage and "查看原文" not in passage
             assert "记者" not in passage and "通讯员" not in passage
             for title, theirs in paragraphs.items():
-                if title != simplified(found.title or ""):  # nothing of another article
+                own = simplified(found.title or "")
+                if title != same.get(own, own):  # nothing of another article
                     text = "".join(theirs)
                     assert not any(text[i:i + 6] in passage for i in range(len(text) - 5)), passage
