@@ -134,3 +134,12 @@ def test_a_snippet_cut_does_not_fall_inside_a_word_broken_by_the_layout():
     (hit,) = found.hits
     before = hit.snippet.before
     assert before.startswith("…") and not before.startswith("…兴") and not before.startswith("…振")
+
+
+def test_furniture_inside_one_article_is_no_hit_and_no_snippet():
+    """A feed entry or e-paper article: its byline and its 查看原文 link are not its text."""
+    text = "本报记者 光伏\n今年全市新建光伏电站三座。\n阅读原文：光伏新闻网"
+    matcher = Matcher([Rule(id="r", name="r", keywords=("光伏",))])
+    (found,) = matcher.match(Document("d", text, "feed-entry", title="光伏电站建成"))
+    assert [(h.field, h.snippet.marked()) for h in found.hits] == [
+        ("title", "【光伏】电站建成"), ("body", "今年全市新建【光伏】电站三座。")]

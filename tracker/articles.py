@@ -246,6 +246,16 @@ def page_articles(document: Document) -> list[Document]:
     return out
 
 
+def furniture_lines(text: str, simplified_text: str | None = None) -> tuple[tuple[int, int], ...]:
+    """The furniture lines of one article's text (a byline, 查看原文, 来源：…), as in `split_page`."""
+    lines = _split_lines(simplified(text) if simplified_text is None else simplified_text)
+    for line in lines:
+        _intrinsic(line)
+        if line.label == FURN and _PINYIN.match(line.text):
+            line.label = BODY  # lower-case words: English text here, not a column's pinyin
+    return tuple(_furniture(lines))
+
+
 def _mark_link_lists(lines: list[_Line], headings: Sequence[Heading]) -> None:
     """Lines of a list of links (navigation, related articles: see tracker.text.html) are
     furniture."""

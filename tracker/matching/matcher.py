@@ -10,7 +10,7 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 
 import ahocorasick_rs
 
-from tracker.articles import Article, split_page
+from tracker.articles import Article, furniture_lines, split_page
 from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
@@ -277,9 +277,13 @@ def _text(document: Document) -> str:
 
 def _articles(document: Document, text: str) -> list[Article]:
     """A titled document or an article is one article; a page is split into its articles."""
-    if document.title:
-        return [Article(0, len(text), document.title, 0, len(document.title))]
-    if document.is_article:
-        return [Article(0, len(text), None)]
+    if document.title or document.is_article:
+        # One article: only its furniture lines (a byline, 查看原文) to find.
+        skip = len(text) - len(document.text)
+        furniture = tuple((a + skip, b + skip) for a, b in
+                          furniture_lines(document.text, document.simplified_text()))
+        if document.title:
+            return [Article(0, len(text), document.title, 0, len(document.title), furniture=furniture)]
+        return [Article(0, len(text), None, furniture=furniture)]
     return split_page(text, document.meta.get("headings", ()), document.simplified_text()) or \
         [Article(0, len(text), None)]
