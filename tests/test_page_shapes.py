@@ -102,6 +102,10 @@ PAGES: dict[str, tuple[str, str, list[tuple[str, str | None]]]] = {
                            f"<h4>下一步</h4><p>{P4}</p><h3>相关新闻</h3><ul><li><a>光伏板价格走势</a></li>"
                            "<li><a>储能站建设提速</a></li></ul>"),
         [e for e in EXPECTED if e[1] == T2]),
+    "html: <h1> and <h2> articles, each over its dateline": (
+        "page.html", _html("演示", f"<h1>{T1}</h1><p>本报讯 {P1}</p><p>{P2}</p><h2>{T2}</h2>"
+                                  f"<p>本报讯 {P3}</p><h3>下一步</h3><p>{P4}</p><h2>{T3}</h2><p>本报讯 {P5}</p><p>{P6}</p>"),
+        EXPECTED),
     "html: no heading markup at all: the text's own cues": (
         "page.html", _html("演示", "".join(f"<p>{x}</p>" for x in (T1, P1, P2, T2, P3, P4, T3, P5, P6))),
         EXPECTED),

@@ -195,13 +195,16 @@ def _by_headings(text: str, lines: list[_Line], headings: Sequence[Heading]) -> 
     starts: list[tuple[int, Heading | None]] = []  # (line index, its heading)
     for h in headings:
         i = bisect_right(line_starts, h.start) - 1
-        if h.level == level or (h.level == 0 and level):
-            if h.level == 0 and starts and starts[-1][0] == i:
+        # A lower heading over a dateline is an article of its own too.
+        titled = h.level == level or (0 < level < h.level <= 4 and _opens_with_dateline(
+            lines, bisect_right(line_starts, h.end - 1)))
+        if titled or (h.level == 0 and level):
+            if not titled and starts and starts[-1][0] == i:
                 continue
-            if starts and starts[-1][1] is None and h.level == level and \
+            if titled and starts and starts[-1][1] is None and \
                     all(not x.text for x in lines[starts[-1][0] + 1:i]):
                 starts.pop()  # an article container opening with its heading
-            starts.append((i, h if h.level == level else None))
+            starts.append((i, h if titled else None))
         elif 1 <= h.level < level:
             for x in lines[i:bisect_right(line_starts, h.end - 1)]:
                 x.label = FURN
@@ -263,6 +266,14 @@ def _mark_link_lists(lines: list[_Line], headings: Sequence[Heading]) -> None:
     for h in headings:
         if h.level == LINKS and h.start in starts:
             starts[h.start].label = FURN
+
+
+def _opens_with_dateline(lines: list[_Line], i: int) -> bool:
+    """Is the first line of text from line `i` on (past furniture and bylines) a dateline?"""
+    for x in lines[i:]:
+        if x.text and x.label not in (FURN, BYLINE):
+            return x.label == DATELINE
+    return False
 
 
 def _with_text(lines: list[_Line], line_starts: list[int], headings: list[Heading]) -> set[int]:
