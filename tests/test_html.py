@@ -154,12 +154,12 @@ def test_headings_are_found_in_the_text():
 
 
 def test_the_title_names_the_headline_line_when_no_heading_does():
-    from tracker.text.html import page_layout
+    from tracker.text.html import TITLE_LINE, page_layout
 
     markup = ("<html><head><title>山城推出十项便民新举措_演示日报</title></head><body>"
               "<div>演示日报</div><div>山城推出十项便民新举措</div><p>正文。</p></body></html>")
     _, text, headings = page_layout(markup)
-    assert [(text[h.start:h.end], h.level) for h in headings] == [("山城推出十项便民新举措", 1)]
+    assert [(text[h.start:h.end], h.level) for h in headings] == [("山城推出十项便民新举措", TITLE_LINE)]
 
 
 def test_private_use_marks_in_the_page_do_not_confuse_the_headings():

@@ -106,6 +106,9 @@ PAGES: dict[str, tuple[str, str, list[tuple[str, str | None]]]] = {
         "page.html", _html("演示", f"<h1>{T1}</h1><p>本报讯 {P1}</p><p>{P2}</p><h2>{T2}</h2>"
                                   f"<p>本报讯 {P3}</p><h3>下一步</h3><p>{P4}</p><h2>{T3}</h2><p>本报讯 {P5}</p><p>{P6}</p>"),
         EXPECTED),
+    "html: no heading markup, the <title> repeats the first headline": (
+        "page.html", _html(f"{T1}_光伏日报", "".join(f"<p>{x}</p>" for x in (T1, P1, P2, T2, P3, P4, T3, P5, P6))),
+        EXPECTED),
     "html: no heading markup at all: the text's own cues": (
         "page.html", _html("演示", "".join(f"<p>{x}</p>" for x in (T1, P1, P2, T2, P3, P4, T3, P5, P6))),
         EXPECTED),
@@ -148,3 +151,16 @@ def test_snippets_stay_in_their_article_and_off_the_furniture(name: str, matcher
                 if title != same.get(own, own):  # nothing of another article
                     text = "".join(theirs)
                     assert not any(text[i:i + 6] in passage for i in range(len(text) - 5)), passage
+
+
+def test_the_line_the_title_repeats_names_an_untitled_article():
+    """A headline the text's cues cannot see (a comma in it, on a page with datelines): the HTML
+    <title> repeats it, so that line names the article."""
+    from tracker.articles import split_page
+    from tracker.text.html import page_layout
+
+    headline = "河谷县光伏板产业链初具规模，储能站项目同步开工"
+    markup = _html(f"{headline}_光伏日报", f"<div>{headline}</div><p>本报讯 {P3}</p><p>{P4}</p>")
+    _, text, headings = page_layout(markup)
+    (article,) = split_page(text, headings)
+    assert article.title == headline and text[article.title_start:article.title_end] == headline

@@ -13,7 +13,7 @@ from tracker.articles.lines import (
     BODY, BYLINE, DATELINE, FURN, HEADISH, SUB, _SENTENCE, Article, _clean, _comma_headlines, _furniture,
     _intrinsic, _Line, _mark_ads, _Start, _split_lines)
 from tracker.documents import Document
-from tracker.text.html import LINKS, Heading
+from tracker.text.html import LINKS, TITLE_LINE, Heading
 from tracker.text.normalize import simplified
 
 
@@ -32,9 +32,19 @@ def split_page(text: str, headings: Sequence[Heading] = (),
         _intrinsic(line)
     if headings:
         _mark_link_lists(lines, headings)
-    marked = _by_headings(text, lines, headings)
+    marked = _by_headings(text, lines, [h for h in headings if h.level != TITLE_LINE])
     if marked is not None:
         return marked
+    out = _by_cues(text, lines)
+    for h in headings:  # the line the <title> repeats names its article if nothing else did
+        if h.level == TITLE_LINE and (a := article_at(out, h.start)) and a.title is None and a.kind == "article":
+            out[out.index(a)] = replace(a, title=_clean(text[h.start:h.end]), title_start=h.start,
+                                        title_end=h.end)
+    return out
+
+
+def _by_cues(text: str, lines: list[_Line]) -> list[Article]:
+    """Articles from the text's own cues (see tracker.articles, steps 2–6)."""
     if not any(x.label == DATELINE for x in lines):
         _comma_headlines(lines)
     _mark_ads(lines)

@@ -57,6 +57,7 @@ LEAD_MARKS = re.compile("[\\s\ue000-\ue011]*")
 _LINKED = re.compile("\ue010[^\ue011]*\ue011")
 _SEPARATORS = re.compile(r"[\s|｜·/、,，<>«»\-–—\[\]【】]+")
 LINKS = -1  # Heading.level of a line in a list of links (navigation, related articles)
+TITLE_LINE = 7  # Heading.level of the line the <title> repeats, on a page without h1–h4
 # A <title> is the site name and the headline joined by one of these: 标题_报名, 报名 - 标题.
 TITLE_PARTS = re.compile(r"\s*[_|｜—–-]+\s*|\s+")
 
@@ -67,7 +68,7 @@ class Heading:
 
     start: int
     end: int
-    level: int  # 1–6 for h1–h6; 0 for an <article> container; LINKS for a line of a link list
+    level: int  # 1–6 for h1–h6; 0 for an <article> container; LINKS, TITLE_LINE (see above)
 
 
 class TooDeep(ValueError):
@@ -105,7 +106,7 @@ def _title_line(text: str, title: str) -> list[Heading]:
     best, pos = None, 0
     for line in text.split("\n"):
         if line in parts and (best is None or len(line) > best.end - best.start):
-            best = Heading(pos, pos + len(line), 1)
+            best = Heading(pos, pos + len(line), TITLE_LINE)
         pos += len(line) + 1
     return [best] if best else []
 
