@@ -36,10 +36,27 @@ def split_page(text: str, headings: Sequence[Heading] = (),
     if marked is not None:
         return marked
     out = _by_cues(text, lines)
-    for h in headings:  # the line the <title> repeats names its article if nothing else did
-        if h.level == TITLE_LINE and (a := article_at(out, h.start)) and a.title is None and a.kind == "article":
-            out[out.index(a)] = replace(a, title=_clean(text[h.start:h.end]), title_start=h.start,
-                                        title_end=h.end)
+    for h in headings:
+        if h.level == TITLE_LINE:
+            out = _title_line_names(text, out, h)
+    return out
+
+
+def _title_line_names(text: str, out: list[Article], h: Heading) -> list[Article]:
+    """The line the <title> repeats names its article if nothing else did; standing alone as a
+    span of its own, it heads the untitled article after it."""
+    a = article_at(out, h.start)
+    if a is None or a.kind != "article" or (a.title is not None and a.title_start != h.start):
+        return out
+    k = out.index(a)
+    alone = not text[a.start:h.start].strip() and not text[h.end:a.end].strip()
+    if alone and k + 1 < len(out) and out[k + 1].title is None and out[k + 1].kind == "article":
+        nxt = out[k + 1]
+        a = replace(nxt, start=a.start, furniture=a.furniture + nxt.furniture)
+        out = out[:k] + [a] + out[k + 2:]
+    elif a.title is not None:
+        return out
+    out[k] = replace(a, title=_clean(text[h.start:h.end]), title_start=h.start, title_end=h.end)
     return out
 
 
