@@ -228,3 +228,17 @@ def test_text_in_an_inline_svg_title_of_a_feed_entry_is_kept():
             "</div></content></entry></feed>")
     (entry,) = documents("feed.atom", feed.encode("utf-8"), suffix=".atom")
     assert entry.text == "见图：\n专业镇产值增长"
+
+
+@pytest.mark.parametrize("label", ["cp1252", "windows-1252", "koi8-r", "cp1251", "cp437", "mac-roman",
+                                   "cp1250", "cp1253", "cp1255", "cp1257"])
+def test_a_declared_single_byte_feed_keeps_its_declaration(label):
+    """Like feedparser's tests/encoding/x80_*.xml (our own bytes): byte 0x80 and 0xE9 in a feed
+    whose prolog names the code page read as that code page says, not as windows-1252."""
+    from tracker.sources.reader import documents
+
+    feed = (f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>t</title>'
+            "<item><title>T</title><description>x</description></item></channel></rss>")
+    data = feed.encode("ascii").replace(b"<title>T</title>", b"<title>\x80\xe9</title>")
+    (entry,) = documents("feed.xml", data, suffix=".xml")
+    assert entry.title == b"\x80\xe9".decode(label)
