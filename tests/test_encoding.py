@@ -242,3 +242,13 @@ def test_a_declared_single_byte_feed_keeps_its_declaration(label):
     data = feed.encode("ascii").replace(b"<title>T</title>", b"<title>\x80\xe9</title>")
     (entry,) = documents("feed.xml", data, suffix=".xml")
     assert entry.title == b"\x80\xe9".decode(label)
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_whitespace_before_the_xml_declaration_is_tolerated(codec):
+    """kurtmckee/feedparser#508: a newline before <?xml broke the parse."""
+    from tracker.sources.reader import documents
+
+    data = ("\r\n  " + WIDE_FEED.format(label=codec.replace("-le", "").replace("-be", ""))).encode(codec)
+    (entry,) = documents("feed.xml", data, suffix=".xml")
+    assert entry.title == "专业镇建设提速"

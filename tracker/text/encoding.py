@@ -28,12 +28,13 @@ BOMS = (
 )
 
 # XML without a byte-order mark announces UTF-16/32 by how its first "<?" (or "<" and a name)
-# is spelled (XML 1.0, appendix F): these four byte patterns, then the prolog names the codec.
+# is spelled (XML 1.0, appendix F; newsboat/newsboat#2660): these four byte patterns, after any
+# whitespace a careless server put first (kurtmckee/feedparser#508); the prolog names the codec.
 XML_WIDE = (
-    (re.compile(rb"\A\x00\x00\x00<\x00\x00\x00[?!a-zA-Z]"), "utf-32-be"),
-    (re.compile(rb"\A<\x00\x00\x00[?!a-zA-Z]\x00\x00\x00"), "utf-32-le"),
-    (re.compile(rb"\A\x00<\x00[?!a-zA-Z]"), "utf-16-be"),
-    (re.compile(rb"\A<\x00[?!a-zA-Z]\x00"), "utf-16-le"),
+    (re.compile(rb"\A(?:\x00\x00\x00[\t\n\r ])*\x00\x00\x00<\x00\x00\x00[?!a-zA-Z]"), "utf-32-be"),
+    (re.compile(rb"\A(?:[\t\n\r ]\x00\x00\x00)*<\x00\x00\x00[?!a-zA-Z]\x00\x00\x00"), "utf-32-le"),
+    (re.compile(rb"\A(?:\x00[\t\n\r ])*\x00<\x00[?!a-zA-Z]"), "utf-16-be"),
+    (re.compile(rb"\A(?:[\t\n\r ]\x00)*<\x00[?!a-zA-Z]\x00"), "utf-16-le"),
 )
 
 # Signatures of common binary formats that can pass as text in a single-byte code page.
