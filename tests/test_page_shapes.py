@@ -71,6 +71,9 @@ PAGES: dict[str, tuple[str, str, list[tuple[str, str | None]]]] = {
                                P3, P4, "", T3, P5, P6]) + "\n",
         [(k, {T1: "便民举措出台，山城办事更方便", T2: "光伏板产业链初具规模，河谷县再添新动能"}.get(t, t))
             for k, t in EXPECTED]),
+    "text: a broadcast transcript, each item opening with 央视网消息（…）：": (
+        "page.txt", "\n".join([T1, "央视网消息（新闻联播）：" + P1, P2, "", T2, "央视网消息（新闻联播）：" + P3, P4,
+                               "", T3, "央视网消息：" + P5, P6]) + "\n", EXPECTED),
     "text: headlines printed after their bodies, datelines opening each": (
         "page.txt", _text("本报讯 " + P1, P2, T1, "本报河谷4月8日讯 " + P3, P4, T2,
                           "新华社青石5月6日电 " + P5, P6, T3), EXPECTED),
