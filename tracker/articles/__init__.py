@@ -5,7 +5,7 @@ page lands in exactly one article. The rules, in the order they apply:
 
 1. `_intrinsic` labels each line from its own text: CREDIT (…摄, …供图), FURN (masthead, dates,
    责任编辑, page numbers, column names, （扫描二维码…）), DATELINE (本报讯, 科学导报讯, 本报太原4月8日讯,
-   新华社北京2月17日电, （记者…）, 本报记者…报道), SUB (——…), BYLINE (本报记者 X, 通讯员 …, …/文),
+   新华社北京2月17日电, （记者…）, 本报记者…报道, 央视网消息（新闻联播）：), SUB (——…), BYLINE (本报记者 X, 通讯员 …, …/文),
    HEADISH (short, no 。！？；，, brackets balanced), else BODY. Furniture also covers links
    (查看原文, 上一篇) and a web page's details (来源：…, 字号). On a page without datelines a short
    line with a comma inside may be HEADISH too (`_comma_headlines`).
