@@ -138,3 +138,14 @@ def test_a_page_is_converted_and_normalised_once_on_its_way_to_the_store(monkeyp
     for article in articles:  # again: nothing more is worked out
         assert article.text_key() is article.text_key() and article.title_key() is article.title_key()
     assert len(folded) == 2 * len(articles)
+
+
+def test_the_end_cut_falls_between_words_too():
+    text = "光伏，" + "丙" * 38 + "太原市" + "丁" * 20
+    words = {0, 2, 3} | set(range(4, 42)) | {44, 45}
+
+    def cutter(a: int, b: int) -> set[int]:
+        return {c for c in words if a <= c <= b}
+
+    snip = snippet(text, 0, 2, width=40, words=cutter)
+    assert snip.after.endswith("…") and "太原" not in snip.after and not snip.after.endswith("太…")

@@ -326,9 +326,9 @@ def _cut_after(text: str, a: int, first: int, words: Cutter | None) -> int:
 
 def _cut_before(text: str, last: int, b: int, words: Cutter | None) -> int:
     """Move a passage's end `b` back to a clause or word end after `last`."""
-    clauses = [m.start() for m in _CLAUSE.finditer(text, last, b)]
+    clauses = [m.start() for m in _CLAUSE.finditer(text, last, b) if m.start() > last]
     if clauses:
-        return clauses[-1] if clauses[-1] > last else b
+        return clauses[-1]
     cuts = _boundaries(text, last, min(len(text), b + 8), words)
     earlier = [c for c in cuts if last <= c <= b]
     return max(earlier) if earlier else b
