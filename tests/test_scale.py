@@ -311,3 +311,14 @@ def test_requests_do_not_run_migrations(app):
     # Still missing: no request applied it (it would also fail: its tables exist).
     assert db.execute("SELECT count(*) FROM _sqlite_migrations WHERE name = 'm006_trend_counts'"
                       ).fetchone()[0] == 0
+
+
+def test_the_keys_the_matcher_made_hash_as_the_store_would(seed_texts):
+    from tracker.articles import page_articles
+    from tracker.store.articles import _hash, content_hash
+    from tracker.text.normalize import normalize
+
+    for name, text in seed_texts.items():
+        for a in page_articles(Document(name, text, "text")):
+            assert a.text_key().key == normalize(a.text).key
+            assert _hash(a.title_key().key, a.text_key().key) == content_hash(a.title, a.text)

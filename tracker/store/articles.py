@@ -64,16 +64,19 @@ _INSERT = (f"INSERT INTO articles ({', '.join(_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(_COLUMNS))})")
 
 
-def add_articles(db: Database, articles: list[NewArticle]) -> list[tuple[int, bool]]:
+def add_articles(db: Database, articles: list[NewArticle],
+                 keys: list[tuple[str, str]] | None = None) -> list[tuple[int, bool]]:
     """Keep each of `articles` unless it is already kept (also earlier in the same list): for
-    each, (its id, whether it is new). Each text is normalised once, for its hash and the
-    index. Call inside a transaction."""
+    each, (its id, whether it is new). `keys`: each article's (title, text) match keys where the
+    caller has them already (the matcher made them); else each text is normalised here, once,
+    for its hash and the index. Call inside a transaction."""
     out: list[tuple[int, bool]] = []
     indexed: list[tuple[int, str, str]] = []
     issues: set[tuple[str, str]] = set()
     stamp = now()
-    for article in articles:
-        title_key, text_key = normalize(article.title or "").key, normalize(article.text).key
+    for n, article in enumerate(articles):
+        title_key, text_key = keys[n] if keys is not None else (
+            normalize(article.title or "").key, normalize(article.text).key)
         digest = _hash(title_key, text_key)
         existing = find_article(db, article, digest)
         if existing is not None:
