@@ -76,8 +76,10 @@ def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) ->
         return SendResult(alert.delivery_id, False, f"chat URL refused: {err.reason}",
                           permanent=err.permanent)
     notifier = apprise.Apprise()
-    if not notifier.add(url):
+    if not notifier.add(url) or len(notifier) != 1:
         return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
+    for plugin in notifier:  # a redirect would lead past the address check (`?redirect=yes` too)
+        plugin.redirects = False
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = notifier.notify(title=title, body=markdown(alert, title),
                              body_format=apprise.NotifyFormat.MARKDOWN)

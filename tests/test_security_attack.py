@@ -1,0 +1,124 @@
+"""Issue 10, second round: variants of the eight attacks, tried against the fixed service (the
+real app, the real worker, servers on loopback that record every connection they get). Each
+test here got through before its fix."""
+
+from __future__ import annotations
+
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from conftest import csrf_token
+from loopback import serve
+from tracker.alerts.chat import check_chat_url
+from tracker.config import load_config
+from tracker.store import connect, transaction
+from tracker.store.subscriptions import add_subscription, list_subscriptions
+from tracker.worker.service import Worker
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = REPO / "tracker/demo/pages/2025-04-09_demo-daily_p1.txt"  # ours: 专业镇 and 标准地
+
+
+@pytest.fixture
+def inside():
+    """The host's own network: a server that records every request it gets."""
+    with serve() as state:
+        connections: list[str] = []
+
+        def record(handler: BaseHTTPRequestHandler) -> None:
+            connections.append(f"{handler.command} {handler.path}")
+            handler.send_response(200)
+            handler.send_header("Content-Length", "2")
+            handler.end_headers()
+            handler.wfile.write(b"{}")
+
+        for path in ("/", "/secret", "/push"):
+            state.routes[path] = record
+        state.connections = connections  # type: ignore[attr-defined]
+        yield state
+
+
+def worker_config(tmp_path: Path, **extra) -> dict:
+    instance = tmp_path / "instance"
+    drop = tmp_path / "drop"
+    drop.mkdir(parents=True)
+    instance.mkdir(parents=True)
+    (instance / "sources.yaml").write_text(
+        f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n", encoding="utf-8")
+    return load_config({"INSTANCE_PATH": str(instance), "RULES": str(REPO / "rules"),
+                        "FOLDER_SETTLE_SECONDS": 0, "RETRY_DELAYS": "0,0,0,0",
+                        "BASE_URL": "https://tracker.example.org", "WEBHOOK_TIMEOUT": 2,
+                        "HTTP_READ_TIMEOUT": 2, "HTTP_TOTAL_TIMEOUT": 5, **extra}, environ={})
+
+
+def run_with_chat(tmp_path: Path, url: str, **extra) -> dict:
+    """A worker cycle with one chat subscription to `url` (stored unchecked, as an older version
+    or an admin's typo would have) and a page that matches it."""
+    config = worker_config(tmp_path, **extra)
+    db = connect(Path(config["INSTANCE_PATH"]) / "tracker.db")
+    with transaction(db):
+        add_subscription(db, "chat", url, ["zhuanyezhen"], "instant", active=True)
+    (tmp_path / "drop" / PAGE.name).write_bytes(PAGE.read_bytes())
+    Worker(config).once()
+    return config
+
+
+# ---- chat robots: several URLs in one --------------------------------------------------------
+
+def several(inside) -> list[str]:
+    inner = inside.base.replace("http://", "json://") + "/secret"
+    return [f"dingtalk://abcdef0123456789abcdef, {inner}",
+            f"dingtalk://abcdef0123456789abcdef {inner}",
+            f"wecombot://abcdef0123456789;{inner}"]
+
+
+def test_a_chat_url_holding_several_urls_is_refused(inside):
+    """Apprise reads `dingtalk://t, json://127.0.0.1/` as two URLs and sends to both; only the
+    first was checked."""
+    for url in several(inside):
+        assert check_chat_url(url) is not None, url
+        assert check_chat_url(url, admin=True) is not None, url
+
+
+def test_the_public_form_takes_no_second_url_in_a_chat_address(client, inside):
+    for url in several(inside):
+        token = csrf_token(client, "/subscribe")
+        response = client.post("/subscribe", data={
+            "csrf_token": token, "channel": "chat", "chat_url": url, "rules": ["zhuanyezhen"],
+            "frequency": "instant"})
+        assert response.status_code == 400
+        assert "聊天机器人地址不能使用" in response.get_data(as_text=True)
+    db = connect(Path(client.application.config["INSTANCE_PATH"]) / "tracker.db")
+    assert list_subscriptions(db) == []
+
+
+def test_the_worker_sends_to_no_second_url_hidden_in_a_chat_address(tmp_path, inside):
+    run_with_chat(tmp_path, several(inside)[0])
+    assert inside.connections == []
+
+
+# ---- chat robots: redirects ------------------------------------------------------------------
+
+def test_a_chat_server_cannot_redirect_the_worker_inside(tmp_path, inside):
+    """A Bark server at an address that passed the check (here: loopback, allowed by
+    configuration) answers 307 to the host's own network: Apprise would follow it, past the
+    check. `?redirect=yes` in the URL must not turn following back on."""
+    with serve() as bark:
+        def bounce(handler: BaseHTTPRequestHandler) -> None:
+            bark.requested.append("bounced")
+            handler.send_response(307)
+            handler.send_header("Location", inside.base + "/secret")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+
+        bark.routes["/push"] = bounce
+        for query in ("", "?redirect=yes"):
+            inside.connections.clear()
+            bark.requested.clear()
+            run_with_chat(tmp_path / query.strip("?=") if query else tmp_path / "plain",
+                          bark.base.replace("http://", "bark://") + "/key" + query,
+                          WEBHOOK_ALLOW_PRIVATE=True)
+            assert "bounced" in bark.requested
+            assert inside.connections == []
