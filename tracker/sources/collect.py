@@ -154,10 +154,13 @@ def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState
 
 
 def _droppable(path: Path, root: Path) -> bool:
-    """A regular file with a readable suffix, not hidden, not a partial upload."""
+    """A regular file with a readable suffix, not hidden, not a partial upload, and inside the
+    folder once links are followed: whoever may drop files may drop a symbolic link to one of the
+    host's files, and that must not be read into the public archive."""
     parts = path.relative_to(root).parts
     return path.is_file() and path.suffix.lower() in FOLDER_SUFFIXES \
-        and not any(p.startswith(".") for p in parts)
+        and not any(p.startswith(".") for p in parts) \
+        and path.resolve().is_relative_to(root.resolve())
 
 
 def _sha256(path: Path) -> str:
