@@ -151,3 +151,21 @@ def test_a_symlink_inside_the_drop_folder_is_still_read(tmp_path):
     Worker(config).once()
     db = connect(Path(config["INSTANCE_PATH"]) / "tracker.db")
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= 1
+
+
+# ---- the per-address limit counts the address, not its spelling -------------------------------
+
+def test_the_per_address_limit_holds_for_every_spelling_of_an_address(app):
+    """Each submission of a known address mails its owner: spelling the domain in full-width
+    letters (the same address once normalised) must not open a fresh counter each time."""
+    app.config["SUBSCRIBE_LIMIT"] = "2 per hour"
+    spellings = ["target@example.com", "target@ｅｘａｍｐｌｅ.com", "Target@ＥＸＡＭＰＬＥ.ｃｏｍ"]
+    statuses = []
+    for n, address in enumerate(spellings):
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        token = csrf_token(other, "/subscribe")
+        statuses.append(other.post("/subscribe", data={
+            "csrf_token": token, "channel": "email", "email": address,
+            "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code)
+    assert statuses == [200, 200, 429]
