@@ -169,3 +169,23 @@ def test_the_per_address_limit_holds_for_every_spelling_of_an_address(app):
             "csrf_token": token, "channel": "email", "email": address,
             "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code)
     assert statuses == [200, 200, 429]
+
+
+# ---- a hostile source's title and link in a chat message --------------------------------------
+
+def test_a_chat_message_carries_no_script_link_and_no_forged_link_from_a_source():
+    """Chat windows render Markdown: an article link that is not http(s) is not made a link, and
+    brackets in a title cannot close its link early and open another."""
+    from tracker.alerts.chat import markdown
+    from tracker.alerts.model import Alert, AlertItem
+
+    items = (AlertItem(1, "zhuanyezhen", "专业镇", "坏链接", "javascript:alert(1)", "s", "源", None,
+                       None, ("【专业镇】",)),
+             AlertItem(2, "zhuanyezhen", "专业镇", "标题](https://phish.example/x) [点此", "https://news.example.org/a",
+                       "s", "源", None, None, ("【专业镇】",)))
+    alert = Alert(7, 3, "instant", "2025-04-09T00:00:00Z", "<m@x>", "msg_1", items,
+                  "https://tracker.example.org/manage/t", "https://tracker.example.org/unsubscribe/t")
+    text = markdown(alert, "政策追踪")
+    assert "javascript:" not in text
+    assert "](https://phish.example/x)" not in text
+    assert "(https://news.example.org/a)" in text

@@ -13,6 +13,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
+from tracker.alerts.email_compose import _web_link
 from tracker.alerts.model import Alert, SendResult
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
@@ -53,8 +54,9 @@ def markdown(alert: Alert, title: str) -> str:
     for rule_id, rule_name in alert.rules():
         lines.append(f"### {rule_name}")
         for item in (i for i in alert.items if i.rule_id == rule_id):
-            name = item.title or "（无标题）"
-            head = f"[{name}]({item.url})" if item.url else name
+            name = _plain(item.title or "（无标题）")
+            url = _web_link(item.url)  # a source's word: http(s) only, never javascript:
+            head = f"[{name}]({url})" if url else name
             where = " · ".join(x for x in (item.source_name, item.date, item.page) if x)
             lines.append(f"- {head}  \n  {where}")
             for snippet in item.snippets[:2]:
@@ -62,6 +64,11 @@ def markdown(alert: Alert, title: str) -> str:
         lines.append("")
     lines.append(f"[管理订阅]({alert.manage_url})")
     return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """A source's title as Markdown text: its brackets cannot close a link and open another."""
+    return text.replace("[", "［").replace("]", "］").replace("\n", " ")
 
 
 def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) -> SendResult:
