@@ -189,3 +189,75 @@ def test_a_chat_message_carries_no_script_link_and_no_forged_link_from_a_source(
     assert "javascript:" not in text
     assert "](https://phish.example/x)" not in text
     assert "(https://news.example.org/a)" in text
+
+
+# ---- request size: a chunked body through `tracker serve` --------------------------------------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chunked_upload(port: int, total: int) -> tuple[int, bytes]:
+    """POST a chunked body of up to `total` bytes to /subscribe; (bytes the server took before
+    it answered or hung up, the answer's first bytes)."""
+    import select
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+    chunk = b"a" * 65536
+    frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    sent = 0
+    try:
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:  # the server has answered: stop
+                break
+            sock.sendall(frame)
+            sent += len(chunk)
+        else:
+            sock.sendall(b"0\r\n\r\n")
+    except OSError:  # the server closed the connection on us
+        pass
+    answer = b""
+    try:
+        answer = sock.recv(200)
+    except OSError:
+        pass
+    sock.close()
+    return sent, answer
+
+
+def test_tracker_serve_stops_reading_a_huge_chunked_body(tmp_path):
+    """Without Content-Length the app cannot refuse a body before waitress has read all of it
+    (up to 1 GB by default, into a temporary file): the server stops near the app's limit."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port, limit = _free_port(), 64 * 1024
+    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(tmp_path / "instance"),
+           "TRACKER_RULES": str(REPO / "rules"), "TRACKER_MAX_CONTENT_LENGTH": str(limit)}
+    server = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+                time.sleep(0.1)
+        sent, answer = _chunked_upload(port, 64 * 1024 * 1024)
+        assert sent < 32 * 1024 * 1024, f"the server read {sent:,} bytes"  # socket buffers: MBs
+        assert answer.startswith(b"HTTP/1.1 413"), answer
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -39,6 +39,15 @@ WAITRESS_OPTIONS = {"clear_untrusted_proxy_headers": False}
 DEFAULT_ADMIN_SESSION_MAX_AGE = 7 * 24 * 3600  # seconds; a login lasts at most this long
 
 
+def waitress_options(app: Flask) -> dict:
+    """`tracker serve`'s waitress options. Waitress reads a whole request body (a chunked one,
+    with no Content-Length, too) into memory or a temporary file before the app can refuse it,
+    1 GB by default: it stops at a few times the app's own limit instead, so the app still
+    answers a merely large request with its own 413 page."""
+    limit = int(app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH)
+    return {**WAITRESS_OPTIONS, "max_request_body_size": 8 * limit}
+
+
 def add_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
