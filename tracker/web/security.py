@@ -1,9 +1,9 @@
 """What every response carries, what every request may not do, and the admin's door.
 
 Headers: a Content-Security-Policy with no inline script and no framing, nosniff, no referrer
-(alert links carry signed tokens in their path). A HEAD request is answered as its GET would be
-(views see "GET"; the server drops the body), so no view can mistake it for a POST: mail
-scanners send HEAD to every link. A request body over MAX_CONTENT_LENGTH is 413 with the site's
+to other sites (alert links carry signed tokens in their path). A HEAD request is answered as
+its GET would be (views see "GET"; the server drops the body), so no view can mistake it for a
+POST: mail scanners send HEAD to every link. A request body over MAX_CONTENT_LENGTH is 413 with the site's
 own page, and a 429 says when to come back (Retry-After).
 
 TRACKER_TRUSTED_PROXIES=N (the number of reverse proxies in front, default 0) makes the client
@@ -52,7 +52,9 @@ def add_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # Our paths carry tokens: never sent to another site. Same-site requests keep the Referer,
+    # which Flask-WTF demands of every POST over https (no-referrer broke every form there).
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
 
 
@@ -194,8 +196,10 @@ def init_app(app: Flask) -> None:
     if proxies > 0:  # the client is who the last `proxies` hops say it is, no one further out
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # Not X-Forwarded-Prefix: proxies seldom set it and pass a visitor's own on, and every
+        # link and redirect would start with it (`//evil.example/…`).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
-                                x_prefix=proxies)
+                                x_prefix=0)
     app.before_request(head_is_get)
     app.after_request(add_headers)
     app.register_error_handler(413, too_large)
