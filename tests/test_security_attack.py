@@ -312,3 +312,38 @@ def test_the_forms_work_over_https_behind_the_proxy(tmp_path):
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
     # and a page elsewhere still learns nothing of our paths (they carry tokens)
     assert policy != "unsafe-url" and policy != "no-referrer-when-downgrade"
+
+
+# ---- own keywords left by earlier versions, before the worker has moved them --------------------
+
+def test_own_keyword_files_and_hits_of_earlier_versions_never_show_in_the_archive(app, tmp_path):
+    """An upgrade leaves `personal-<id>.yaml` in the rules folder and its hits in the archive
+    until the worker's next cycle moves them (or for good, if the file was removed by hand):
+    the web app, a process of its own, must not list them meanwhile."""
+    import json
+    import shutil
+    from datetime import datetime, timezone
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    (rules / "personal-7.yaml").write_text(
+        "id: personal-7\nname: 自定义：私人词条乙\nkeywords: [买药加微信]\n", encoding="utf-8")
+    app.config["RULES"] = str(rules)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200  # the database is made
+    db = connect(Path(app.config["INSTANCE_PATH"]) / app.config["DATABASE"])
+    stamp = datetime.now(timezone.utc).isoformat()
+    day = stamp[:10]
+    with transaction(db):
+        article = db["articles"].insert({
+            "title": "某地专业镇买药加微信调查", "text": "专业镇发展。买药加微信的广告。",
+            "content_hash": "h1", "first_seen": stamp, "issue_date": day}).last_pk
+        for rule_id, name in (("personal-7", "自定义：私人词条乙"), ("zhuanyezhen", "专业镇")):
+            db["hits"].insert({"article_id": article, "rule_id": rule_id, "rule_name": name,
+                               "count": 1, "matched_at": stamp, "hits": json.dumps(
+                                   [{"keyword": "买药加微信", "field": "text", "offset": 0,
+                                     "snippet": "【买药加微信】"}], ensure_ascii=False)})
+    for url in ("/trends", "/articles", "/articles?q=专业镇", "/articles?rule=personal-7",
+                f"/articles/{article}", "/subscribe"):
+        page = client.get(url).get_data(as_text=True)
+        assert "私人词条乙" not in page and "personal-7" not in page, url
