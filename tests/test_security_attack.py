@@ -347,3 +347,18 @@ def test_own_keyword_files_and_hits_of_earlier_versions_never_show_in_the_archiv
                 f"/articles/{article}", "/subscribe"):
         page = client.get(url).get_data(as_text=True)
         assert "私人词条乙" not in page and "personal-7" not in page, url
+
+
+# ---- DNS rebinding against what only this machine may see --------------------------------------
+
+def test_pages_for_this_machine_refuse_a_foreign_host_name(app, client):
+    """A page on evil.example can rebind its name to 127.0.0.1: the browser of someone running
+    the demo then sends `Host: evil.example` from loopback, and may read the answer. The
+    mailbox (confirmation and manage links) and the metrics are not given to it."""
+    app.config["DEMO"] = True
+    app.config["SMTP_HOST"] = ""
+    for url in ("/mailbox/", "/metrics"):
+        assert client.get(url).status_code == 200, url  # Host: localhost
+        assert client.get(url, headers={"Host": "127.0.0.1:5000"}).status_code == 200, url
+        for host in ("evil.example", "evil.example:5000", "127.0.0.1.evil.example"):
+            assert client.get(url, headers={"Host": host}).status_code == 403, (url, host)

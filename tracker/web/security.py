@@ -69,7 +69,12 @@ FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-
 
 def from_this_machine() -> bool:
     """The client is on loopback and no proxy we were not told of stands between: a request
-    relayed by a proxy on this host comes from 127.0.0.1 too, but carries forwarding headers."""
+    relayed by a proxy on this host comes from 127.0.0.1 too, but carries forwarding headers.
+    And it asked for this machine by a local name: a page elsewhere can make a browser here
+    send requests to 127.0.0.1 under its own name (DNS rebinding: `evil.example` resolving to
+    127.0.0.1) and read the answers, since to the browser they are that page's own site."""
+    if not _local_name(request.host):
+        return False
     if int(current_app.config.get("TRUSTED_PROXIES") or 0) > 0:
         # ProxyFix made remote_addr the client the proxies saw; the peer that connected (the
         # proxy) must be on this machine too, or anyone could claim to be 127.0.0.1.
@@ -77,6 +82,20 @@ def from_this_machine() -> bool:
         return _loopback(request.remote_addr) and _loopback(peer or request.remote_addr)
     return _loopback(request.remote_addr) and not any(
         name in request.headers for name in FORWARDING_HEADERS)
+
+
+def _local_name(host: str) -> bool:
+    """`host` (a Host header, port and all) names this machine: localhost, a loopback address,
+    or the host of TRACKER_BASE_URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:
+        return False
+    name = name.rstrip(".")
+    base = urlsplit(str(current_app.config.get("BASE_URL") or "")).hostname
+    return name == "localhost" or name.endswith(".localhost") or _loopback(name) or name == base
 
 
 def _loopback(address: str | None) -> bool:
