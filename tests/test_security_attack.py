@@ -362,3 +362,26 @@ def test_pages_for_this_machine_refuse_a_foreign_host_name(app, client):
         assert client.get(url, headers={"Host": "127.0.0.1:5000"}).status_code == 200, url
         for host in ("evil.example", "evil.example:5000", "127.0.0.1.evil.example"):
             assert client.get(url, headers={"Host": host}).status_code == 403, (url, host)
+
+
+# ---- rate limits: one IPv6 visitor holds a whole /64 --------------------------------------------
+
+def test_an_ipv6_visitor_cannot_dodge_the_limit_by_changing_address_in_their_network(app):
+    """An IPv6 customer is given a /64 (2^64 addresses): the per-client limit counts the
+    network, not each address, or every submission could come from a fresh one."""
+    app.config["SUBSCRIBE_LIMIT"] = "2 per hour"
+    statuses = []
+    for n in range(3):
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{n + 1:x}"
+        token = csrf_token(other, "/subscribe")
+        statuses.append(other.post("/subscribe", data={
+            "csrf_token": token, "channel": "email", "email": f"v{n}@example.com",
+            "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code)
+    assert statuses == [200, 200, 429]
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"  # another customer's /64
+    token = csrf_token(neighbour, "/subscribe")
+    assert neighbour.post("/subscribe", data={
+        "csrf_token": token, "channel": "email", "email": "w@example.com",
+        "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code == 200
