@@ -385,3 +385,20 @@ def test_an_ipv6_visitor_cannot_dodge_the_limit_by_changing_address_in_their_net
     assert neighbour.post("/subscribe", data={
         "csrf_token": token, "channel": "email", "email": "w@example.com",
         "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code == 200
+
+
+def test_a_chat_url_of_a_megabyte_is_refused_not_stored(client):
+    """Apprise's parsers spend seconds on a long URL, and the form would store whatever it
+    accepted as the address: a chat URL is as short as a webhook's (2048 characters)."""
+    long_urls = ["dingtalk://" + "a" * 100_000, "slack://" + "/".join(["T1JJ3T3L2"] * 5000)]
+    for url in long_urls:
+        assert check_chat_url(url) is not None
+        assert check_chat_url(url, admin=True) is not None
+        token = csrf_token(client, "/subscribe")
+        answer = client.post("/subscribe", data={
+            "csrf_token": token, "channel": "chat", "chat_url": url, "rules": ["zhuanyezhen"],
+            "frequency": "instant"})
+        assert answer.status_code == 400
+    db = connect(Path(client.application.config["INSTANCE_PATH"]) / "tracker.db")
+    assert list_subscriptions(db) == []
+    assert check_chat_url("dingtalk://abcdef0123456789abcdef") is None  # a real one still is

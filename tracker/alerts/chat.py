@@ -18,6 +18,7 @@ from tracker.alerts.model import Alert, SendResult
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
                             "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
+MAX_URL_LENGTH = 2048  # as a webhook's (tracker.alerts.ssrf)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.I)
 
 
@@ -37,6 +38,8 @@ def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False
     name = scheme(url)
     if name is None or "\n" in url or "\r" in url:
         return "not a chat URL (e.g. dingtalk://token, wecombot://key, feishu://token)"
+    if len(url) > MAX_URL_LENGTH:  # Apprise's parsers take seconds over a long one; none is
+        return f"the URL is longer than {MAX_URL_LENGTH} characters"
     if not admin and name not in PUBLIC_SCHEMES:
         return f"{name}:// is not open to subscribers; ask an administrator"
     if not apprise.Apprise().add(url):
