@@ -43,7 +43,9 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=90), lines
         status, body = get(f"http://127.0.0.1:{port}/healthz")
         assert '"status":"ok"' in body.replace(" ", "")
-        assert any("source demo: ok, 6 articles, 6 new" in line for line in lines), lines
+        # The long-running worker (not --once) fetches the demo source at its start.
+        assert wait_for(lambda: any("source demo: ok, 6 articles, 6 new" in line
+                                    for line in lines), 90), lines
         assert (tmp_path / "instance" / "sources.yaml").exists()
         assert wait_for(lambda: any("worker " in line and "started" in line for line in lines), 60)
         assert get(f"http://127.0.0.1:{port}/subscribe")[0] == 200
@@ -69,6 +71,20 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         listing = browser.open(f"{base}/mailbox/").read().decode()
         assert "专业镇" in listing  # the alert's subject, in the mailbox page
     finally:
-        demo.terminate()
-        demo.wait(timeout=30)
+        demo.terminate()  # SIGTERM, as systemd or docker stop would
+        code = demo.wait(timeout=90)
     reader.join(timeout=10)
+    assert code == 0
+    # Its worker child stopped too (and released the lock): no process left behind.
+    (holder,) = {m.group(1) for m in map(re.compile(r"worker (\S+:\d+) started").search, lines) if m}
+    pid = int(holder.rsplit(":", 1)[1])
+    assert wait_for(lambda: not alive(pid), 30), f"worker {pid} still runs"
+    assert any("worker stopped" in line for line in lines)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
