@@ -62,6 +62,8 @@ def markdown(alert: Alert, title: str) -> str:
             head = f"[{name}]({url})" if url else name
             where = " · ".join(x for x in (item.source_name, item.date, item.page) if x)
             lines.append(f"- {head}  \n  {where}")
+            if item.names:
+                lines.append(f"  关键词：{'、'.join(item.names)}")
             for snippet in item.snippets[:2]:
                 lines.append("  > " + snippet.replace("【", "**").replace("】", "**"))
         lines.append("")

@@ -207,6 +207,11 @@ def _meta(item: AlertItem) -> str:
                       if one_line(part))
 
 
+def _names(item: AlertItem) -> str:
+    """The display names of the keywords that hit, as the rule's author named them."""
+    return "、".join(one_line(name) for name in item.names if one_line(name))
+
+
 def _title(item: AlertItem) -> str:
     return one_line(item.title) or "（无标题）"
 
@@ -230,6 +235,8 @@ def text_body(alert: Alert) -> str:
                 lines.append(f"    {_meta(item)}")
             if _web_link(item.url):
                 lines.append(f"    {_web_link(item.url)}")
+            if _names(item):
+                lines.append(f"    关键词：{_names(item)}")
             lines += [f"    · {one_line(snippet)}" for snippet in item.snippets if one_line(snippet)]
             lines.append("")
     lines += ["——", f"管理订阅：{one_line(alert.manage_url)}", f"退订：{one_line(alert.unsubscribe_url)}",
@@ -257,6 +264,7 @@ def _templates() -> Environment:
 
 def html_body(alert: Alert) -> str:
     groups = [{"name": name, "items": [{"title": _title(item), "link": _web_link(item.url), "meta": _meta(item),
+                                        "names": _names(item),
                                         "snippets": [s for s in item.snippets if one_line(s)]}
                                        for item in items]}
               for name, items in _groups(alert)]
