@@ -140,6 +140,8 @@ def test_a_symlink_in_a_drop_folder_does_not_read_files_outside_it(tmp_path):
     db = connect(Path(config["INSTANCE_PATH"]) / "tracker.db")
     texts = [t or "" for (t,) in db.execute("SELECT text FROM articles")]
     assert not any("内部机密" in t for t in texts)
+    errors = " ".join(e or "" for (e,) in db.execute("SELECT error FROM runs"))
+    assert "leak.txt: a link to a file outside the folder" in errors  # the admin is told
 
 
 def test_a_symlink_inside_the_drop_folder_is_still_read(tmp_path):

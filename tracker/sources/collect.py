@@ -131,7 +131,11 @@ def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState
         raise InputError(str(root), "is not a folder (or cannot be read)")
     settle = float(config.get("FOLDER_SETTLE_SECONDS", 5))
     out = Collected()
+    inside = root.resolve()
     for path in sorted(p for p in root.rglob("*") if _droppable(p, root)):
+        if not path.resolve().is_relative_to(inside):  # whoever drops files may drop a link
+            out.problems.append(f"{path}: a link to a file outside the folder; not read")
+            continue
         info = path.stat()
         if time.time() - info.st_mtime < settle:
             continue  # still being written: next cycle
@@ -154,13 +158,10 @@ def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState
 
 
 def _droppable(path: Path, root: Path) -> bool:
-    """A regular file with a readable suffix, not hidden, not a partial upload, and inside the
-    folder once links are followed: whoever may drop files may drop a symbolic link to one of the
-    host's files, and that must not be read into the public archive."""
+    """A regular file with a readable suffix, not hidden, not a partial upload."""
     parts = path.relative_to(root).parts
     return path.is_file() and path.suffix.lower() in FOLDER_SUFFIXES \
-        and not any(p.startswith(".") for p in parts) \
-        and path.resolve().is_relative_to(root.resolve())
+        and not any(p.startswith(".") for p in parts)
 
 
 def _sha256(path: Path) -> str:
