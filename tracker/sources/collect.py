@@ -144,7 +144,11 @@ def _folder_documents(source: Source, root: Path, config: Mapping[str, Any], sta
                       out: Collected) -> Iterator[Document]:
     """The documents of each new or changed file, one file read at a time."""
     settle = float(config.get("FOLDER_SETTLE_SECONDS", 5))
+    inside = root.resolve()
     for path in sorted(p for p in root.rglob("*") if _droppable(p, root)):
+        if not path.resolve().is_relative_to(inside):  # whoever drops files may drop a link
+            out.problems.append(f"{path}: a link to a file outside the folder; not read")
+            continue
         info = path.stat()
         if time.time() - info.st_mtime < settle:
             continue  # still being written: next cycle
