@@ -214,7 +214,7 @@ def normalize(text: str, simplified_text: str | None = None) -> Normalized:
 def normalize_term(term: str) -> str:
     """A rule's keyword folded the same way as page text, so the two compare equal. Cached:
     loading and compiling rules fold each keyword three times (100,000 rules: seconds)."""
-    return normalize(term.strip()).key
+    return _join_words(_fold_chars(_simplify(term.strip()))[0])[0]  # normalize(…).key, no runs
 
 
 def readable(text: str) -> str:
