@@ -296,6 +296,8 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
 
 def _assemble(before: str, hit: str, after: str) -> Snippet:
     """A Snippet from pieces that still hold the other hits' marks (\x03 … \x04)."""
+    if not any("\x03" in p or "\x04" in p for p in (before, hit, after)):
+        return Snippet(before, hit, after)  # no other hit in the passage: most snippets
     out: list[str] = []
     others: list[tuple[int, int]] = []
     opened = -1
