@@ -92,8 +92,8 @@ def test_every_data_route_is_covered_here(app):
 def test_no_or_wrong_token_is_401(client, ids, url, headers):
     response = client.get(url, headers=headers)
     assert response.status_code == 401
-    assert response.get_json() == {"error": "a valid token is required: "
-                                            "Authorization: Bearer <token>"}
+    assert response.get_json()["detail"] == "a valid token is required: Authorization: Bearer <token>"
+    assert response.mimetype == "application/problem+json"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert "东溪" not in response.get_data(as_text=True)
 
@@ -190,8 +190,23 @@ def test_one_article(client, ids):
 
 
 def test_missing_article_is_404_json(client, ids):
-    assert get(client, "/api/articles/999999", status=404) == {"error": "no article 999999"}
+    assert get(client, "/api/articles/999999", status=404) == {
+        "type": "about:blank", "title": "Not Found", "status": 404,
+        "detail": "no article 999999", "error": "no article 999999"}
     assert client.get("/api/articles/abc", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("method, url, status", [
+    ("GET", "/api", 404), ("GET", "/api/no/such/thing", 404), ("DELETE", "/api/rules", 405),
+    ("POST", "/api/articles", 405)])
+def test_api_errors_are_problem_details(client, method, url, status):
+    """RFC 9457: a program gets a problem document, never an HTML page."""
+    response = client.open(url, method=method, headers=AUTH)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    assert "<html" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("query,expected", [

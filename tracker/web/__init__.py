@@ -58,6 +58,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         module = __import__(f"tracker.web.{name}", fromlist=["bp"])
         app.register_blueprint(module.bp)
 
+    # Issue 13: Chinese error pages (problem+json under /api/), template filters, favicon.
+    from tracker.web import errors, messages
+
+    errors.init_app(app)
+    messages.init_app(app)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
+
     @app.get("/")
     def index():
         return redirect(url_for("public.subscribe") if "public.subscribe" in app.view_functions

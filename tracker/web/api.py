@@ -41,10 +41,10 @@ class BadRequest(Exception):
 
 
 def _error(status: int, message: str, **headers: str):
-    response = jsonify(error=message)
-    response.status_code = status
-    response.headers.update(headers)
-    return response
+    """An RFC 9457 problem document (application/problem+json); `error` repeats the detail."""
+    from tracker.web.errors import problem_response
+
+    return problem_response(status, message, headers=headers)
 
 
 @bp.before_request

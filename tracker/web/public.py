@@ -142,21 +142,9 @@ def remove_personal_rule(subscription_id: int) -> None:
 
 def describe(error: SubscribeError) -> str:
     """A SubscribeError in Chinese, for the field it names (the checks speak English)."""
-    detail = str(error)
-    if error.field == "rules":
-        return "请至少选择一个主题。" if detail.startswith("choose") else "所选主题不存在，请刷新页面后重选。"
-    if error.field == "frequency":
-        return "请选择提醒频率：即时、每日或每周。"
-    if error.field == "channel":
-        return "请选择接收方式：邮件、Webhook 或聊天机器人。"
-    if error.field == "email":
-        return f"请填写有效的邮箱地址（{detail}）"
-    if error.field == "webhook_url":
-        return f"这个 Webhook 地址不能使用：{detail}"
-    if error.field == "chat_url":
-        return ("这个聊天机器人地址不能使用（公开订阅只接受钉钉、企业微信、飞书、Telegram、Slack 等"
-                f"服务的地址）：{detail}")
-    return detail
+    from tracker.web.messages import describe as chinese
+
+    return chinese(error.field, str(error))
 
 
 def masked(subscription: Subscription) -> str:
