@@ -13,6 +13,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
+from tracker.alerts.email_compose import meta_line
 from tracker.alerts.model import Alert, SendResult
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
@@ -46,8 +47,11 @@ def markdown(alert: Alert, title: str) -> str:
         lines.append(f"### {rule_name}")
         for item in (i for i in alert.items if i.rule_id == rule_id):
             name = item.title or "（无标题）"
-            head = f"[{name}]({item.url})" if item.url else name
-            where = " · ".join(x for x in (item.source_name, item.date, item.page) if x)
+            link = item.archive_url or item.url
+            head = f"[{name}]({link})" if link else name
+            where = meta_line(item)
+            if item.archive_url and item.url:
+                where += f" · [原文]({item.url})"
             lines.append(f"- {head}  \n  {where}")
             for snippet in item.snippets[:2]:
                 lines.append("  > " + snippet.replace("【", "**").replace("】", "**"))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from tracker.alerts.links import MANAGE, UNSUBSCRIBE, link, unsubscribe_mailto
+from tracker.alerts.links import MANAGE, UNSUBSCRIBE, archive_link, link, unsubscribe_mailto
 from tracker.alerts.model import Alert, AlertItem, SendResult
 from tracker.alerts.subscribe import mask_address
 from tracker.store import transaction
@@ -52,7 +52,8 @@ def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
         "ORDER BY o.rule_id, a.issue_date DESC, a.id", [due.id]).fetchall()
     items = tuple(
         AlertItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,
-                  tuple(dict.fromkeys(h["snippet"] for h in json.loads(hits))))
+                  tuple(dict.fromkeys(h["snippet"] for h in json.loads(hits))),
+                  archive_link(config, article_id))
         for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page
         in rows)
     return Alert(due.id, due.subscription_id, due.frequency, due.created_at, due.message_id,

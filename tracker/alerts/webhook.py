@@ -23,7 +23,8 @@ and this body (UTF-8 JSON; `null` where a value is unknown):
           {
             "article_id": 1234,                 the same article under two rules appears twice
             "title": "……",
-            "url": "https://…",
+            "url": "https://…",                   the original, when there is one
+            "archive_url": "https://…/articles/7", our archive's page for it
             "source": "peoples-daily",
             "source_name": "人民日报",
             "date": "2025-04-10",               the issue date
@@ -144,6 +145,7 @@ def payload(alert: Alert) -> dict[str, Any]:
                     "article_id": item.article_id,
                     "title": item.title,
                     "url": item.url,
+                    "archive_url": item.archive_url,
                     "source": item.source_id,
                     "source_name": item.source_name,
                     "date": item.date,

@@ -85,9 +85,9 @@ def write_pages(folder: Path, today: date) -> list[Path]:
     for back, page in zip(range(len(pages) - 1, -1, -1), pages):
         day = today - timedelta(days=back)
         text = page.read_text(encoding="utf-8")
-        text = _LONG_DATE.sub(lambda m: chinese_date(day, weekday=bool(m.group(1))), text)
-        text = _DATELINE.sub(f"{(day - timedelta(days=1)).month}月{(day - timedelta(days=1)).day}日讯",
-                             text)
+        text = _LONG_DATE.sub(lambda m, d=day: chinese_date(d, weekday=bool(m.group(1))), text)
+        before = day - timedelta(days=1)
+        text = _DATELINE.sub(f"{before.month}月{before.day}日讯", text)
         path = folder / _NAME_DATE.sub(day.isoformat(), page.name)
         path.write_text(text, encoding="utf-8")
         written.append(path)
