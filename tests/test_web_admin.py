@@ -427,3 +427,16 @@ def test_a_symlink_out_of_the_rules_folder_is_not_written(admin, rules_dir, tmp_
     admin.post("/admin/rules/outside", data={"csrf_token": token, "action": "save",
                                              "yaml": "id: outside\nname: 改\nkeywords: [改]\n"})
     assert "外面" in outside.read_text(encoding="utf-8") and not revisions(db)
+
+
+def test_a_keyword_listed_twice_is_warned_about_not_refused(admin, app):
+    path = Path(app.config["RULES"]) / "lvdian.yaml"
+    token = form_token(admin, "/admin/rules/lvdian")
+    text = path.read_text(encoding="utf-8").replace("keywords: [绿电,", "keywords: [绿电, 綠電,")
+    response = admin.post("/admin/rules/lvdian", data={
+        "csrf_token": token, "yaml": text, "action": "preview",
+        "base": re.search(r'name="base" value="([^"]+)"',
+                          admin.get("/admin/rules/lvdian").get_data(as_text=True)).group(1)})
+    html = response.get_data(as_text=True)
+    assert "“綠電”写了两次" in html and "不影响保存" in html
+    assert "写了两次" not in admin.get("/admin/rules/zhuanyezhen").get_data(as_text=True)

@@ -35,7 +35,7 @@ def _translate(text: str, table: Table) -> str | None:
 # ---- email addresses (email-validator's texts) ---------------------------------------------------
 
 _EMAIL = _table([
-    (r"must have an @-sign|exactly one @-sign", "邮箱地址里要有一个 @，例如 name@example.com。"),
+    (r"must have an @-sign|exactly one @-sign", "邮箱地址里要有一个 @，请填写完整，例如 name@example.com。"),
     (r"something after the @-sign", "@ 后面缺少域名，请写完整，例如 name@example.com。"),
     (r"something before the @-sign", "@ 前面缺少用户名，请写完整，例如 name@example.com。"),
     (r"should have a period|not within a valid top-level domain",
@@ -47,7 +47,7 @@ _EMAIL = _table([
     (r"invalid characters? (?:before|in quotes)|not valid ASCII|Internationalized characters before",
      "@ 前面有不能用的字符（如空格、中文或全角符号），请改用字母、数字和 . _ -。"),
     (r"after the @-sign|domain name", "@ 后面的域名无效，请检查后重填。"),
-    (r"display name|angle bracket", "只填邮箱地址本身，不要带姓名或尖括号。"),
+    (r"display name|angle bracket", "请只填邮箱地址本身，不要带姓名或尖括号。"),
     (r"anything after the email address", "邮箱地址后面多了内容，请只填一个地址。"),
     (r"unsafe characters|invalid character|not an email address",
      "邮箱地址里有不能用的字符，请检查后重填。"),
@@ -77,7 +77,7 @@ _WEBHOOK = _table([
     (r"not an absolute http", "这不是网址：Webhook 地址要以 https:// 开头。如果想用邮件接收，请在“接收方式”里选择“邮件”。"),
     (r"longer than (\d+) characters", "地址太长（最多 {0} 个字符），请检查是否粘贴了多余内容。"),
     (r"space, a control character or a backslash", "地址里有空格、换行或反斜杠，请删掉后重填。"),
-    (r"only http and https URLs are accepted", "只接受以 http:// 或 https:// 开头的地址。"),
+    (r"only http and https URLs are accepted", "只接受以 http:// 或 https:// 开头的地址，请改用服务商给出的 https 地址。"),
     (r"user names and passwords", "地址里不能带用户名和密码，请改用服务提供的令牌地址。"),
     (r"port (\d+) is out of range", "端口 {0} 无效，请检查地址。"),
     (r"has no host|not a valid (?:URL|host name|international host name|IPv6)|zone identifiers"
@@ -183,6 +183,36 @@ def rule_problem(message: str) -> str:
     return f"{chinese}（{message}）" if chinese else f"规则有问题，请按提示修改（{message}）"
 
 
+def rule_warnings(text: str) -> list[str]:
+    """What is allowed but probably a slip, in Chinese: a word listed twice in one rule's
+    keywords, all or exclude (after the same normalising the matcher does: 專業鎮 = 专业镇)."""
+    import yaml
+
+    from tracker.text.normalize import normalize_term
+
+    try:
+        data = yaml.safe_load(text or "")
+    except yaml.YAMLError:
+        return []  # the problems say it
+    rules = data.get("rules") if isinstance(data, dict) and "rules" in data else [data]
+    out = []
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict):
+            continue
+        for field in ("keywords", "all", "exclude"):
+            words = rule.get(field)
+            words = words if isinstance(words, list) else [words] if words is not None else []
+            seen: dict[str, str] = {}
+            for word in words:
+                key = normalize_term(str(word))
+                if key in seen:
+                    out.append(f"规则 {rule.get('id', '')} 的 `{field}` 里“{word}”写了两次"
+                               f"（与“{seen[key]}”相同），保存时只算一次；可以删掉重复的一个。")
+                else:
+                    seen[key] = str(word)
+    return out
+
+
 # ---- the admin pages -------------------------------------------------------------------------
 
 STATUS = {
@@ -245,6 +275,7 @@ def init_app(app: Flask) -> None:
     """Register the filters the templates use."""
     filters: dict[str, Callable[..., str]] = {
         "zh_status": zh_status, "rule_problem": rule_problem, "delivery_error": delivery_error,
+        "rule_warnings": rule_warnings,
         "local_time": lambda value: local_time(value, zone(app.config)),
     }
     app.jinja_env.filters.update(filters)
