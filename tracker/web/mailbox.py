@@ -11,7 +11,7 @@ import re
 from email import policy
 from ipaddress import ip_address
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from tracker.alerts.email import mailbox_messages
@@ -59,15 +59,46 @@ def index():
     return render_template("mailbox/index.html", messages=messages)
 
 
-@bp.get("/<name>", endpoint="message")
-def message(name: str):
-    """One message: its headers and text, links clickable."""
+def _find(name: str) -> email.message.EmailMessage:
     paths = {p.name: p for p in mailbox_messages(current_app.config["INSTANCE_PATH"])}
     if not _NAME.match(name) or name not in paths:
         abort(404)
-    mail = _read(paths[name])
-    part = mail.get_body(("plain",))
-    text = part.get_content() if part is not None else ""
-    return render_template("mailbox/message.html", mail=mail, body=linked(text),
-                           headers=[(k, mail[k]) for k in ("From", "To", "Subject", "Date",
-                                                           "List-Unsubscribe") if mail[k]])
+    return _read(paths[name])
+
+
+@bp.get("/<name>", endpoint="message")
+def message(name: str):
+    """One message as a mail client shows it: the HTML part in a sandboxed frame (its own
+    route, no script, no same-origin access), the text part on the other tab, links clickable."""
+    mail = _find(name)
+    plain, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    part = request.args.get("part") or ("html" if html is not None else "text")
+    if part not in ("html", "text") or (part == "html" and html is None):
+        part = "text"
+    text = plain.get_content() if plain is not None else ""
+    return render_template("mailbox/message.html", mail=mail, body=linked(text), part=part,
+                           has_html=html is not None, name=name,
+                           headers=[(label, mail[k]) for k, label in HEADERS if mail[k]])
+
+
+HEADERS = (("From", "发件人"), ("To", "收件人"), ("Subject", "主题"), ("Date", "时间"),
+           ("List-Unsubscribe", "退订链接"))
+# The HTML part is someone else's markup: a sandbox (no script, an opaque origin), inline
+# styles only, no fetches but data: images, and only this site may frame it.
+MAIL_CSP = ("sandbox allow-popups allow-popups-to-escape-sandbox "
+            "allow-top-navigation-by-user-activation; default-src 'none'; "
+            "style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+
+
+@bp.get("/<name>/html", endpoint="html")
+def html_part(name: str):
+    """The message's HTML part, for the frame on the message page."""
+    part = _find(name).get_body(("html",))
+    if part is None:
+        abort(404)
+    body = part.get_content()
+    body = re.sub(r"(<head[^>]*>)", r'\1<base target="_blank">', body, count=1, flags=re.I)
+    response = Response(body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = MAIL_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
