@@ -15,7 +15,19 @@ EXIT_INPUT = 1  # some input could not be read (the others were processed)
 EXIT_RULES = 2  # the rules cannot be used
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """`tracker --help` lists each command's whole first sentence, wrapped, never cut short."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, command.get_short_help_str(limit=1000))
+                for name in self.list_commands(ctx)
+                if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tracker")
 @click.pass_context
 def main(ctx: click.Context) -> None:
