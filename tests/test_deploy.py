@@ -649,3 +649,13 @@ def test_the_worker_healthcheck_follows_the_lock_heartbeat(tmp_path):
                [datetime.now(timezone.utc).isoformat()])
     db.conn.commit()
     assert run_check(test, env=env) != 0, "healthy while another container holds the lock"
+
+
+def test_prod_keeps_the_rules_in_a_volume():
+    """The admin's editor writes the rules: in production they live in the named volume that
+    outlasts the container and the image, and TRACKER_RULES points there."""
+    merged = prod()
+    for name in ("web", "worker"):
+        service = merged["services"][name]
+        assert service["environment"]["TRACKER_RULES"] == "/data/rules"
+        assert mounts(service)["/data/rules"] == "rules" and "rules" in merged["volumes"]
