@@ -45,7 +45,7 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         assert '"status":"ok"' in body.replace(" ", "")
         counts = [re.search(r"source demo: ok, (\d+) articles, (\d+) new", line) for line in lines]
         (n, new), = [m.groups() for m in counts if m]
-        assert int(n) == int(new) >= 60, lines  # eight weeks of the demo paper
+        assert int(n) == int(new) >= 90, lines  # twelve weeks of the demo paper
         # Dated from today: the trends have this week and the ones before, the archive opens
         # with the latest articles.
         trends = get(f"http://127.0.0.1:{port}/trends")[1]

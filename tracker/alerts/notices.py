@@ -19,7 +19,7 @@ from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, 
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
 
-CONFIRM_SUBJECT = "【政策追踪】请确认订阅 Please confirm your subscription"
+CONFIRM_SUBJECT = "【政策追踪】请确认订阅"
 
 
 def confirmation_text(confirm_url: str, days: int) -> str:
@@ -34,9 +34,7 @@ def confirmation_text(confirm_url: str, days: int) -> str:
         f"链接 {days} 天内有效。如果不是您本人操作，请忽略这封邮件：不确认就不会收到任何提醒。",
         "",
         "——",
-        "Someone (hopefully you) subscribed this address to policy alerts from 政策追踪.",
-        "Open the link above and press the confirm button. If it was not you, ignore this",
-        "message: nothing will be sent without confirmation.",
+        "政策追踪 · 本邮件由系统自动发送，请勿直接回复。",
         "",
     ])
 

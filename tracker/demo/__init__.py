@@ -1,7 +1,7 @@
 """Demo data written by us: made-up newspaper pages in the messy shapes real ones have.
 
 `write_pages(folder, today)` lays out a demo paper dated relative to `today` (the day the demo
-instance is made, in the sources' zone): eight weeks of issues (Monday, Wednesday, Friday and
+instance is made, in the sources' zone): twelve weeks of issues (Monday, Wednesday, Friday and
 today), so /trends and the sparklines have a shape and the welcome alert has last week's hits,
 plus the hand-written pages in `pages/` (a plain-text page with an ad and a caption, an HTML
 page, a traditional-character page), moved to the last three days.
@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
-WEEKS = 8
+WEEKS = 12
 WEEKDAYS = "一二三四五六日"
 _NAME_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _LONG_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日(\s*星期[一二三四五六日天])?")

@@ -80,9 +80,9 @@ FILLER: list[tuple[str, list[str]]] = [
 
 # Articles per week for each theme, oldest week first: the shape /trends and the sparklines show.
 WEEKLY = {
-    "lvdian": [0, 1, 1, 2, 2, 3, 4, 5],
-    "zhuanyezhen": [2, 2, 3, 2, 4, 2, 3, 2],
-    "biaozhundi": [0, 1, 0, 4, 1, 0, 1, 1],
-    "xinnengyuan": [1, 1, 2, 1, 2, 2, 3, 3],
-    "yingshang-huanjing": [3, 2, 2, 2, 1, 2, 1, 2],
+    "lvdian": [0, 0, 1, 0, 0, 1, 1, 2, 2, 3, 4, 5],
+    "zhuanyezhen": [1, 2, 1, 2, 2, 2, 3, 2, 4, 2, 3, 2],
+    "biaozhundi": [1, 0, 0, 1, 0, 1, 0, 4, 1, 0, 1, 1],
+    "xinnengyuan": [1, 0, 1, 1, 1, 1, 2, 1, 2, 2, 3, 3],
+    "yingshang-huanjing": [2, 3, 3, 2, 3, 2, 2, 2, 1, 2, 1, 2],
 }

@@ -37,6 +37,16 @@ def _read(path) -> email.message.EmailMessage:
     return email.message_from_bytes(path.read_bytes(), policy=policy.default)
 
 
+def _iso(value: str | None) -> str:
+    """A Date header as ISO 8601 (the template shows it in the sources' zone)."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(value or "").isoformat()
+    except (TypeError, ValueError):
+        return value or ""
+
+
 def linked(text: str) -> Markup:
     """Plain text, escaped, with its web addresses as links."""
     out, pos = [], 0
@@ -55,7 +65,7 @@ def index():
     for path in mailbox_messages(current_app.config["INSTANCE_PATH"])[:200]:
         mail = _read(path)
         messages.append({"name": path.name, "subject": mail["Subject"], "to": mail["To"],
-                         "date": mail["Date"]})
+                         "date": _iso(mail["Date"])})
     return render_template("mailbox/index.html", messages=messages)
 
 
@@ -78,7 +88,13 @@ def message(name: str):
     text = plain.get_content() if plain is not None else ""
     return render_template("mailbox/message.html", mail=mail, body=linked(text), part=part,
                            has_html=html is not None, name=name,
-                           headers=[(label, mail[k]) for k, label in HEADERS if mail[k]])
+                           headers=[(label, _shown(k, mail[k])) for k, label in HEADERS if mail[k]])
+
+
+def _shown(name: str, value: str) -> str:
+    from tracker.web.messages import local_time, zone
+
+    return local_time(_iso(value), zone(current_app.config)) if name == "Date" else value
 
 
 HEADERS = (("From", "发件人"), ("To", "收件人"), ("Subject", "主题"), ("Date", "时间"),
