@@ -251,3 +251,19 @@ def test_admin_pages_fit_and_show_local_times_and_chinese_states(browser, demo, 
         shot(page, f"{name}-{width}")
     assert "来源状况" in page.goto(f"{base}/admin").text() and "每天" in page.inner_text("main")
     context.close()
+
+
+def test_after_unsubscribing_there_is_a_way_back(browser, demo):
+    """Last in this file: it unsubscribes the demo's subscriber."""
+    app, base = demo
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    page = context.new_page()
+    page.goto(links(app)["unsubscribe"])
+    page.click('form button[type="submit"]')
+    page.wait_for_load_state()
+    assert "已退订" in page.inner_text("main") and not english_sentences(page)
+    shot(page, "unsubscribed-phone")
+    page.click("text=重新订阅")
+    page.wait_for_load_state()
+    assert page.url.endswith("/subscribe")
+    context.close()
