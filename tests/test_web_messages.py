@@ -136,3 +136,13 @@ def test_status_words():
 ])
 def test_delivery_errors_in_a_word(raw, expected):
     assert messages.delivery_error(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("unsubscribe link", "订阅者点了退订链接"),
+    ("the endpoint answered 410 Gone", "对方地址已失效（HTTP 410），已停用"),
+    ("failing since 2025-04-01T08:00; last error: HTTP 500", "自 2025-04-01T08:00（UTC）起一直发送失败，已停用"),
+    (None, ""), ("an admin's note", "an admin's note"),
+])
+def test_state_reasons(raw, expected):
+    assert messages.state_reason(raw) == expected

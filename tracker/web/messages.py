@@ -244,6 +244,20 @@ _DELIVERY = _table([
 ])
 
 
+_REASON = _table([
+    (r"^unsubscribe link", "订阅者点了退订链接"),
+    (r"410 Gone", "对方地址已失效（HTTP 410），已停用"),
+    (r"^failing since (\S+)", "自 {0}（UTC）起一直发送失败，已停用"),
+])
+
+
+def state_reason(text: str | None) -> str:
+    """Why a subscription changed state, in Chinese; the recorded text is kept beside it."""
+    if not text:
+        return ""
+    return _translate(text, _REASON) or text
+
+
 def delivery_error(text: str | None) -> str:
     """A delivery's last error as a short Chinese summary (the raw text stays in the title)."""
     if not text:
@@ -275,7 +289,7 @@ def init_app(app: Flask) -> None:
     """Register the filters the templates use."""
     filters: dict[str, Callable[..., str]] = {
         "zh_status": zh_status, "rule_problem": rule_problem, "delivery_error": delivery_error,
-        "rule_warnings": rule_warnings,
+        "rule_warnings": rule_warnings, "state_reason": state_reason,
         "local_time": lambda value: local_time(value, zone(app.config)),
     }
     app.jinja_env.filters.update(filters)
