@@ -247,7 +247,7 @@ _DELIVERY = _table([
 _REASON = _table([
     (r"^unsubscribe link", "订阅者点了退订链接"),
     (r"410 Gone", "对方地址已失效（HTTP 410），已停用"),
-    (r"^failing since (\S+)", "自 {0}（UTC）起一直发送失败，已停用"),
+    (r"^failing since ([^;\s]+)", "自 {0}（UTC）起一直发送失败，已停用"),
 ])
 
 
