@@ -65,7 +65,7 @@ def demo(tmp_path_factory):
             "zhuanyezhen,lvdian", "--confirmed")
     tracker(instance, rules, "deliver")  # the welcome alert, into instance/mailbox
     tracker(instance, rules, "subscribe", "--email", "wang@example.org", "--rules", "lvdian")
-    app = create_app({"INSTANCE_PATH": str(instance), "RULES": str(rules), "SMTP_HOST": "",
+    app = create_app({"INSTANCE_PATH": str(instance), "RULES": str(rules), "SMTP_HOST": "", "DEMO": True,
                       "ADMIN_PASSWORD": "correct horse", "API_TOKEN": "t0ken",
                       "SUBSCRIBE_LIMIT": "1000 per hour"})
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -250,3 +250,42 @@ def test_public_reason_agrees_with_the_standard_library_where_that_is_settled():
         assert address.is_private or address.is_loopback or address.is_link_local or \
             address.is_multicast or address.is_unspecified or address.is_reserved
         assert public_reason(address) is not None, text
+
+
+# --- links found in a source (tracker.sources.http.route) ----------------------------------------
+
+HOME = "http://127.0.0.1:8080/feed.xml"
+
+
+@pytest.mark.parametrize("link", [
+    "http://127.0.0.1:8080/a.htm", "HTTP://127.0.0.1:8080/b", "http://127.0.0.1.:8080/c",
+])
+def test_a_link_to_the_sources_own_site_is_fetched_as_is(link):
+    from tracker.sources.http import route
+
+    assert route(link, HOME) == (link, {}, {})
+
+
+@pytest.mark.parametrize("link", [
+    "http://127.0.0.1:8081/", "https://127.0.0.1:8080/", "http://localhost:8080/",
+    "http://127.1:8080/", "http://[::1]:8080/", "http://0x7f000001:8080/",
+    "http://127.0.0.1:8080@127.0.0.1:8081/", "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.1/", "file:///etc/passwd", "gopher://127.0.0.1:8080/",
+])
+def test_any_other_link_must_reach_a_public_address(link):
+    from tracker.documents import InputError
+    from tracker.sources.http import route
+
+    with pytest.raises(InputError):
+        route(link, HOME)
+
+
+def test_a_public_link_is_pinned_to_the_address_that_was_checked(monkeypatch):
+    from tracker.alerts import ssrf
+    from tracker.sources.http import route
+
+    monkeypatch.setattr(ssrf, "system_resolve", lambda host, port: ["93.184.216.34"])
+    url, headers, extensions = route("https://news.example.cn/a/1.htm?x=1", HOME)
+    assert url == "https://93.184.216.34:443/a/1.htm?x=1"
+    assert headers == {"Host": "news.example.cn"}
+    assert extensions == {"sni_hostname": "news.example.cn"}

@@ -18,6 +18,7 @@ def alert(title: str) -> Alert:
 
 @pytest.fixture
 def mailed(app) -> str:
+    app.config["DEMO"] = True  # the mailbox exists in demo mode only
     (result,) = send_emails([(alert("<script>alert(1)</script>专业镇新闻"), "li@example.org")],
                             app.config)
     assert result.ok
@@ -66,3 +67,14 @@ def test_no_mailbox_when_a_mail_server_is_configured(app, client, mailed):
 @pytest.mark.parametrize("name", ["../secret_key", "nope.eml", "x.txt"])
 def test_only_mailbox_files_are_shown(client, mailed, name):
     assert client.get(f"/mailbox/{name}").status_code == 404
+
+
+def test_no_mailbox_outside_demo_mode(app, client, mailed):
+    app.config["DEMO"] = False
+    assert client.get("/mailbox/").status_code == 404
+    assert client.get(f"/mailbox/{mailed}").status_code == 404
+
+
+def test_a_request_relayed_by_a_proxy_is_not_from_this_machine(client, mailed):
+    relayed = client.get("/mailbox/", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert relayed.status_code == 403

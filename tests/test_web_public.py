@@ -41,6 +41,12 @@ def mail_app(app, smtp):
     return app
 
 
+def keywords_of(db, subscription_id):
+    from tracker.store.personal import keywords_of as read
+
+    return read(db, subscription_id)
+
+
 def db_of(app):
     return connect(Path(app.config["INSTANCE_PATH"]) / app.config["DATABASE"])
 
@@ -147,11 +153,11 @@ def test_email_double_opt_in(mail_app, client, smtp):
     app = mail_app
     response = post_subscribe(client, email="Reader@Example.com")
     assert response.status_code == 200 and "请查收确认邮件" in text(response)
-    sub = find_subscription(db_of(app), "email", "Reader@example.com")
+    sub = find_subscription(db_of(app), "email", "reader@example.com")  # one spelling
     assert sub.state == "pending" and sub.rules == ("zhuanyezhen",) and sub.frequency == "daily"
 
     [message] = received(smtp)
-    assert smtp.recorder.messages[0].rcpt_tos == ["Reader@example.com"]
+    assert smtp.recorder.messages[0].rcpt_tos == ["reader@example.com"]
     assert "请确认订阅" in message["Subject"]
     assert message.get_content().startswith("您好")
     path = confirm_link(message)
@@ -222,13 +228,16 @@ def test_resubmitting_a_confirmed_address_changes_nothing_and_says_the_same(mail
     before = find_subscription(db_of(app), "email", "same@example.com")
     assert before.state == "active"
 
-    again = post_subscribe(client, email="same@example.com", rules=["lvdian", "biaozhundi"],
+    again = post_subscribe(client, email="Same@Example.com", rules=["lvdian", "biaozhundi"],
                            frequency="weekly", keywords="光伏 储能")
     assert again.status_code == first.status_code == 200
     assert text(again) == text(first)
     assert find_subscription(db_of(app), "email", "same@example.com") == before
-    assert len(smtp.recorder.messages) == 1  # no mail to an address that already confirmed
-    assert not list(Path(app.config["RULES"]).glob("personal-*"))
+    assert len(list_subscriptions(db_of(app))) == 1
+    # the owner, not the visitor, is told where to manage it
+    reminder = received(smtp)[-1]
+    assert len(smtp.recorder.messages) == 2 and "管理链接" in reminder["Subject"]
+    assert f"/manage/{make_token(app.config, MANAGE, before.id)}" in reminder.get_content()
 
 
 def test_resubmitting_a_pending_address_sends_a_fresh_confirmation(mail_app, client, smtp):
@@ -237,7 +246,8 @@ def test_resubmitting_a_pending_address_sends_a_fresh_confirmation(mail_app, cli
     post_subscribe(client, email="slow@example.com", rules=["lvdian"], frequency="instant")
     assert len(smtp.recorder.messages) == 2
     sub = find_subscription(db_of(app), "email", "slow@example.com")
-    assert sub.state == "pending" and sub.rules == ("lvdian",) and sub.frequency == "instant"
+    # the first submission's choices stay: the second may have been anybody's
+    assert sub.state == "pending" and sub.rules == ("zhuanyezhen",) and sub.frequency == "daily"
     path = confirm_link(received(smtp)[-1])
     client.post(path, data={"csrf_token": csrf_token(client, path)})
     assert get_subscription(db_of(app), sub.id).state == "active"
@@ -268,13 +278,14 @@ def test_webhook_secret_is_shown_once(app, client):
         assert sub.secret not in text(later) and "whsec_" not in text(later)
     assert "已有订阅" in text(later)
 
-    # Subscribing again after leaving: a new secret, never the old one.
+    # After leaving, the form resets nothing: the state and the secret stay (a stranger who
+    # knows the URL learns no secret); the owner resumes on the manage page.
     client.post(f"/unsubscribe/{make_token(app.config, UNSUBSCRIBE, sub.id)}",
                 data={"List-Unsubscribe": "One-Click"})
     response = post_subscribe(client, channel="webhook", webhook_url=url)
-    renewed = get_subscription(db_of(app), sub.id)
-    assert renewed.state == "active" and renewed.secret != sub.secret
-    assert renewed.secret in text(response) and sub.secret not in text(response)
+    after = get_subscription(db_of(app), sub.id)
+    assert after.state == "unsubscribed" and after.secret == sub.secret
+    assert "whsec_" not in text(response)
 
 
 def test_chat_urls(app, client):
@@ -292,28 +303,25 @@ def test_chat_urls(app, client):
 
 # ---- own keywords -------------------------------------------------------------------------------
 
-def test_own_keywords_become_a_rule(app, client):
-    response = post_subscribe(client, email="own@example.com", keywords="光伏、储能, 氢能 光伏")
+def test_own_keywords_belong_to_the_subscription(app, client):
+    response = post_subscribe(client, email="own@example.com", keywords="光伏、储能, 买药加微信 光伏")
     assert response.status_code == 200
     sub = find_subscription(db_of(app), "email", "own@example.com")
-    rule_id = f"personal-{sub.id}"
-    assert sub.rules == ("zhuanyezhen", rule_id)
-    folder = Path(app.config["RULES"])
-    assert (folder / f"{rule_id}.yaml").is_file()
-    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left
-    rules = {rule.id: rule for rule in load_rules(folder)}
-    assert rules[rule_id].keywords == ("光伏", "储能", "氢能")
-    assert rules[rule_id].name.startswith("自定义：") and "光伏" in rules[rule_id].name
-    assert rule_id not in text(client.get("/subscribe"))  # nobody else is offered it
+    assert sub.rules == ("zhuanyezhen",)
+    assert keywords_of(db_of(app), sub.id) == ["光伏", "储能", "买药加微信"]
+    assert not list(Path(app.config["RULES"]).glob("personal*"))  # nothing in the rules folder
+    for public in ("/subscribe", "/articles", "/trends"):  # nobody else sees them
+        assert "买药加微信" not in text(client.get(public))
 
-    # the subscriber sees it on the manage page, and keeps it when saving
+    # the subscriber sees and edits them on the manage page
     token = make_token(app.config, MANAGE, sub.id)
-    page = text(client.get(f"/manage/{token}"))
-    assert f'value="{rule_id}" checked' in page
+    page = client.get(f"/manage/{token}")
+    assert "光伏、储能、买药加微信" in text(page) and page.headers["Cache-Control"] == "no-store"
     client.post(f"/manage/{token}", data={"csrf_token": csrf_token(client, f"/manage/{token}"),
-                                          "action": "save", "rules": ["lvdian", rule_id],
-                                          "frequency": "weekly"})
-    assert get_subscription(db_of(app), sub.id).rules == ("lvdian", rule_id)
+                                          "action": "save", "rules": ["lvdian"],
+                                          "frequency": "weekly", "keywords": "氢能 绿氨"})
+    assert get_subscription(db_of(app), sub.id).rules == ("lvdian",)
+    assert keywords_of(db_of(app), sub.id) == ["氢能", "绿氨"]
 
 
 @pytest.mark.parametrize("keywords, says", [

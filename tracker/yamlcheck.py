@@ -19,6 +19,7 @@ except AttributeError:  # pragma: no cover - pure-Python PyYAML
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 NULL = "tag:yaml.org,2002:null"
+MAX_ANCHOR_PROBLEMS = 5
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,11 @@ class NodeReader:
                                      node.start_mark.column + 1))
 
     def compose(self, text: str, empty: str) -> yaml.Node | None:
-        """The file's node tree, or None with the problem recorded: bad YAML, or `empty` when
-        the file holds nothing."""
+        """The file's node tree, or None with the problem recorded: bad YAML, an anchor or
+        alias, or `empty` when the file holds nothing."""
         try:
+            if ("&" in text or "*" in text) and self._anchors(text):
+                return None
             root = yaml.compose(text, Loader=_Loader)
             if root is None:
                 self.problems.append(Problem(self.filename, 1, empty))
@@ -77,6 +80,30 @@ class NodeReader:
         except yaml.YAMLError as err:
             self.problems.append(Problem(self.filename, 1, f"bad YAML: {err}"))
         return None
+
+    def _anchors(self, text: str) -> bool:
+        """Whether the file uses anchors (&a) or aliases (*a), each recorded as a problem: an
+        alias repeats a node, and nested ones grow a small file into millions of keywords (the
+        "billion laughs" of YAML). Read from the event stream, before any node is built."""
+        found = 0
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent):
+                what = f"alias *{event.anchor}"
+            elif getattr(event, "anchor", None):
+                what = f"anchor &{event.anchor}"
+            else:
+                continue
+            found += 1
+            if found > MAX_ANCHOR_PROBLEMS:
+                continue  # counted, not listed: a bomb holds thousands
+            self.problems.append(Problem(
+                self.filename, event.start_mark.line + 1,
+                f"{what}: YAML anchors and aliases are not accepted here; write the values out",
+                event.start_mark.column + 1))
+        if found > MAX_ANCHOR_PROBLEMS:
+            self.problems.append(Problem(self.filename, self.problems[-1].line,
+                                         f"… {found - MAX_ANCHOR_PROBLEMS} more anchors or aliases"))
+        return found > 0
 
     def mapping(self, node: yaml.Node, allowed: tuple[str, ...], what: str) -> dict | None:
         if not isinstance(node, yaml.MappingNode):

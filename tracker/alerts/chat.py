@@ -26,9 +26,13 @@ def scheme(url: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def check_chat_url(url: str, *, admin: bool = False) -> str | None:
-    """Why `url` cannot be used (None when it can): not an Apprise URL, or not for the public."""
+def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False) -> str | None:
+    """Why `url` cannot be used (None when it can): not an Apprise URL, not for the public, or
+    a host it names is not a public address (tracker.alerts.chat_target)."""
     import apprise
+
+    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.ssrf import UnsafeURL
 
     name = scheme(url)
     if name is None or "\n" in url or "\r" in url:
@@ -37,6 +41,10 @@ def check_chat_url(url: str, *, admin: bool = False) -> str | None:
         return f"{name}:// is not open to subscribers; ask an administrator"
     if not apprise.Apprise().add(url):
         return f"{name}:// is not a URL Apprise understands"
+    try:
+        vet_chat_url(url, allow_private=allow_private, public=not admin)
+    except UnsafeURL as err:
+        return err.reason
     return None
 
 
@@ -60,9 +68,17 @@ def markdown(alert: Alert, title: str) -> str:
     return "\n".join(lines)
 
 
-def send_one(alert: Alert, url: str, title: str) -> SendResult:
+def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) -> SendResult:
     import apprise
 
+    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.ssrf import UnsafeURL
+
+    try:  # checked again at every send: DNS may have changed since the subscription
+        url = vet_chat_url(url, allow_private=allow_private)
+    except UnsafeURL as err:
+        return SendResult(alert.delivery_id, False, f"chat URL refused: {err.reason}",
+                          permanent=err.permanent)
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
@@ -79,4 +95,7 @@ def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]) -
     """Send (alert, apprise url, title) messages, several at once."""
     workers = max(1, min(int(config.get("WEBHOOK_CONCURRENCY", 32)), len(batch)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat") as pool:
-        return list(pool.map(lambda b: send_one(*b), batch))
+        from tracker.alerts.subscribe import allow_private
+
+        private = allow_private(config)
+        return list(pool.map(lambda b: send_one(*b, allow_private=private), batch))

@@ -45,10 +45,14 @@ def retry_delays(config: Mapping[str, Any]) -> tuple[float, ...]:
 def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
     """The message for a delivery: its articles grouped by rule, with snippets and links."""
     rows = db.execute(
-        "SELECT o.article_id, o.rule_id, h.rule_name, h.hits, a.title, a.url, a.source_id, "
+        "SELECT o.article_id, o.rule_id, COALESCE(h.rule_name, p.rule_name), "
+        "COALESCE(h.hits, p.hits), a.title, a.url, a.source_id, "
         "COALESCE(s.name, a.source_id), a.issue_date, a.page FROM outbox o "
-        "JOIN hits h ON h.id = o.hit_id JOIN articles a ON a.id = o.article_id "
+        "LEFT JOIN hits h ON h.id = o.hit_id LEFT JOIN personal_hits p ON o.hit_id IS NULL "
+        "AND p.article_id = o.article_id AND p.rule_id = o.rule_id "
+        "JOIN articles a ON a.id = o.article_id "
         "LEFT JOIN sources s ON s.id = a.source_id WHERE o.delivery_id = ? "
+        "AND (h.id IS NOT NULL OR p.id IS NOT NULL) "
         "ORDER BY o.rule_id, a.issue_date DESC, a.id", [due.id]).fetchall()
     items = tuple(
         AlertItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,

@@ -1,5 +1,8 @@
 """Webhook targets that cannot reach this host's own network (server-side request forgery).
 
+The same check guards chat robots that name a host (tracker.alerts.chat_target) and every link
+found in a source, redirects included (tracker.sources.http.route).
+
 `check_url(url)` parses a subscriber's webhook URL, resolves its host and returns a `Target`: the
 parts of the URL and the vetted addresses. The sender connects to one of *those* addresses (the
 name is not resolved a second time by anybody), so a name that resolves to a public address when

@@ -36,16 +36,26 @@ def check_frequency(frequency: str) -> str:
     return frequency
 
 
+NON_ASCII_LOCAL = "non-ASCII local part"
+
+
 def normalize_email(address: str) -> str:
-    """A deliverable-looking address, normalised; never one that could carry a header."""
+    """A deliverable-looking address in one spelling: lower case throughout, so that
+    `Alice@Example.com` is the subscription of `alice@example.com` (mail providers do not tell
+    the two apart); never one that could carry a header. A local part that is not ASCII is
+    refused (NON_ASCII_LOCAL): our mail goes out without SMTPUTF8, so it could not be sent."""
     from email_validator import EmailNotValidError, validate_email
 
+    address = address.strip()
     if any(c in address for c in "\r\n\0") or len(address) > 254:
         raise SubscribeError("email", "not an email address")
+    if not address.rpartition("@")[0].isascii():
+        raise SubscribeError("email", f"{NON_ASCII_LOCAL}: it cannot be sent without SMTPUTF8")
     try:
-        return validate_email(address.strip(), check_deliverability=False).normalized
+        valid = validate_email(address, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as err:
         raise SubscribeError("email", str(err)) from None
+    return valid.normalized.lower()
 
 
 def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: str,
@@ -72,7 +82,7 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
             raise SubscribeError("webhook_url", str(err)) from None
         active, secret = True, new_secret()
     elif channel == "chat":
-        problem = check_chat_url(address, admin=admin)
+        problem = check_chat_url(address, admin=admin, allow_private=allow_private(config))
         if problem:
             raise SubscribeError("chat_url", problem)
         active = True

@@ -18,9 +18,10 @@ def serve(host: str, port: int, threads: int) -> None:
     from waitress import serve as run
 
     from tracker.web import create_app
+    from tracker.web.security import WAITRESS_OPTIONS
 
     click.echo(f"tracker web app on http://{host}:{port}/")
-    run(create_app(), host=host, port=port, threads=threads, ident="tracker")
+    run(create_app(), host=host, port=port, threads=threads, ident="tracker", **WAITRESS_OPTIONS)
 
 
 DEMO_SOURCES = """\
@@ -64,8 +65,10 @@ def demo(config: dict, port: int) -> None:
         from waitress import serve as run
 
         from tracker.web import create_app
+        from tracker.web.security import WAITRESS_OPTIONS
 
-        run(create_app(), host="127.0.0.1", port=port, threads=8, ident="tracker")
+        run(create_app({"DEMO": True}), host="127.0.0.1", port=port, threads=8, ident="tracker",
+            **WAITRESS_OPTIONS)
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -71,7 +71,7 @@ def collect(source: Source, config: Mapping[str, Any], state: SourceState,
 def collect_feed(source: Source, config: Mapping[str, Any], state: SourceState,
                  today: date) -> Collected:
     url = source.url or ""
-    fetched = fetch(url, config, etag=state.etag, last_modified=state.last_modified)
+    fetched = fetch(url, config, etag=state.etag, last_modified=state.last_modified, home=url)
     if fetched.not_modified:
         return Collected(etag=state.etag, last_modified=state.last_modified, not_modified=True)
     suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
@@ -82,7 +82,7 @@ def collect_feed(source: Source, config: Mapping[str, Any], state: SourceState,
     out = Collected(etag=fetched.etag, last_modified=fetched.last_modified)
     out.documents = [_entry(source, d, today) for d in _unique_ids(entries)]
     if source.fetch_full:
-        out.documents = [_full_text(d, config, out.problems) for d in out.documents]
+        out.documents = [_full_text(d, config, out.problems, url) for d in out.documents]
     return out
 
 
@@ -102,12 +102,22 @@ def _entry(source: Source, entry: Document, today: date) -> Document:
     return replace(entry, source=source.id, meta={**entry.meta, "issue_date": issue})
 
 
-def _full_text(entry: Document, config: Mapping[str, Any], problems: list[str]) -> Document:
-    """The linked page's text for a teaser entry; the teaser stays when the page fails."""
+def _full_text(entry: Document, config: Mapping[str, Any], problems: list[str],
+               home: str) -> Document:
+    """The linked page's text for a teaser entry; the teaser stays when the page fails. The
+    link is the feed's word, not the administrator's: an http(s) URL only, and only to public
+    addresses or the feed's own site (`home`), every redirect checked again."""
     if not entry.url or len(entry.text) >= TEASER_CHARS:
         return entry
+    if urlsplit(entry.url).scheme.lower() not in ("http", "https"):
+        problems.append(f"{entry.url}: not an http(s) link; not fetched")
+        return entry
     try:
-        pages = read(entry.url, config)
+        fetched = fetch(entry.url, config, home=home)
+        suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
+        pages = documents(entry.url, fetched.data, suffix=suffix,
+                          content_type=fetched.content_type, charset=fetched.charset,
+                          url=fetched.url)
     except InputError as err:
         problems.append(str(err))
         return entry

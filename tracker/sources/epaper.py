@@ -237,7 +237,8 @@ class _Reader:
         if left <= 0:
             raise _OutOfTime(url)
         total = min(setting(self.config, "HTTP_TOTAL_TIMEOUT"), left)
-        fetched = fetch(url, {**self.config, "HTTP_TOTAL_TIMEOUT": total})
+        fetched = fetch(url, {**self.config, "HTTP_TOTAL_TIMEOUT": total},
+                        home=self.index_url, same_host=True)  # checked at every hop
         if not _same_host(fetched.url, self.index_url):
             raise InputError(url, f"redirected off the e-paper's host to {fetched.url}; not read")
         return decode(fetched.data, url, fetched.charset)[0], fetched.url

@@ -1,10 +1,19 @@
-"""Fetching one http(s) URL into bytes, within a size limit and a total time limit."""
+"""Fetching one http(s) URL into bytes, within a size limit and a total time limit.
+
+A source is hostile until proven otherwise: with `home` (the URL the administrator configured
+for the source) every hop, the first and each redirect, may go to `home`'s own origin (scheme,
+host and port, exactly) or else only to public addresses, checked and pinned the way webhooks
+are (tracker.alerts.ssrf: the vetted address is the one connected to; Host and TLS name stay the
+URL's). So a feed entry's link or an e-paper's page link cannot make the worker read this host's
+own network and archive it. `same_host=True` (e-paper) also refuses a redirect off `home`'s host
+name before it is followed. Without `home` (a URL the operator typed) nothing is checked."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -33,11 +42,40 @@ def setting(config: Mapping[str, Any], key: str) -> float:
     return float(config.get(key, DEFAULTS[key]))
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in: what "the same site" is."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").rstrip("."), port
+
+
+def route(url: str, home: str | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(URL to request, extra headers, httpx extensions) for one hop; InputError if refused."""
+    if home is None or origin(url) == origin(home):
+        return url, {}, {}
+    from tracker.alerts.ssrf import UnsafeURL, check_url
+
+    try:
+        target = check_url(url)
+    except UnsafeURL as error:
+        raise InputError(url, f"not fetched: {error.reason} (a link in a source may only reach "
+                              "public addresses or the source's own site)") from None
+    address = target.addresses[0]
+    extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+    return target.url_for(address), {"Host": target.host_header}, extensions
+
+
 def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
-          last_modified: str | None = None) -> Fetched:
-    """GET `url`; every failure (status, size, timeout, network) is an InputError naming `url`.
-    With `etag`/`last_modified` from an earlier Fetched the GET is conditional: an unchanged
-    resource costs one 304 (Fetched.not_modified) and no body."""
+          last_modified: str | None = None, home: str | None = None,
+          same_host: bool = False) -> Fetched:
+    """GET `url`; every failure (status, size, timeout, network, a refused hop) is an InputError
+    naming `url`. With `etag`/`last_modified` from an earlier Fetched the GET is conditional: an
+    unchanged resource costs one 304 (Fetched.not_modified) and no body. `home`, `same_host`:
+    where the hops may go (see the module docstring)."""
     headers = {"User-Agent": USER_AGENT}
     if etag:
         headers["If-None-Match"] = etag
@@ -50,16 +88,25 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
     timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
     deadline = time.monotonic() + total
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS,
-                          headers=headers) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code == 304 and (etag or last_modified):
-                    return Fetched(b"", str(response.url), None, None, etag, last_modified, True)
-                _check_response(url, response, limit)
-                data = _read_body(url, response, limit, deadline, total)
-                media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                return Fetched(data, str(response.url), media_type or None, response.charset_encoding,
-                               response.headers.get("etag"), response.headers.get("last-modified"))
+        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
+            current = url
+            for _hop in range(MAX_REDIRECTS + 1):
+                if same_host and home and origin(current)[1] != origin(home)[1]:
+                    raise InputError(url, f"redirected off the site's host to {current}; not followed")
+                target, extra, extensions = route(current, home)
+                with client.stream("GET", target, headers=extra, extensions=extensions) as response:
+                    location = response.headers.get("location")
+                    if response.is_redirect and location:
+                        current = urljoin(current, location.strip())
+                        continue
+                    if response.status_code == 304 and (etag or last_modified):
+                        return Fetched(b"", current, None, None, etag, last_modified, True)
+                    _check_response(url, response, limit)
+                    data = _read_body(url, response, limit, deadline, total)
+                    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                    return Fetched(data, current, media_type or None, response.charset_encoding,
+                                   response.headers.get("etag"), response.headers.get("last-modified"))
+            raise httpx.TooManyRedirects("too many redirects")
     except httpx.ConnectTimeout:
         raise InputError(url, f"timed out after {connect:g} s (connecting)") from None
     except httpx.TimeoutException:

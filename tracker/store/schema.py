@@ -95,3 +95,25 @@ def m003_rule_revisions(db: Database) -> None:
     }, pk="id", not_null={"file", "action", "at", "who", "diff", "old_text", "new_text"})
     db["rule_revisions"].create_index(["file", "id"])
     db["rule_revisions"].create_index(["rule_id", "id"])
+
+
+@migrations()
+def m005_security(db: Database) -> None:
+    """Admin sessions kept on the server (logout ends them), own keywords' matches apart from the
+    public hits (never shown to anyone but their subscriber), and email addresses in one case
+    (`Alice@Example.com` is `alice@example.com`: an address that would clash is left as it is)."""
+    db["admin_sessions"].create({"id": str, "created_at": str, "remote_addr": str}, pk="id")
+    db["personal_hits"].create({
+        "id": int, "article_id": int, "subscription_id": int, "rule_id": str, "rule_name": str,
+        "count": int, "hits": str, "matched_at": str,
+    }, pk="id", foreign_keys=[("article_id", "articles", "id"),
+                              ("subscription_id", "subscriptions", "id")])
+    db["personal_hits"].create_index(["article_id", "rule_id"], unique=True)
+    db["personal_hits"].create_index(["subscription_id"])
+    rows = db.execute("SELECT id, address FROM subscriptions WHERE channel = 'email' "
+                      "ORDER BY id").fetchall()
+    taken = {address.lower() for _, address in rows if address == address.lower()}
+    for row_id, address in rows:
+        if address != address.lower() and address.lower() not in taken:
+            db.execute("UPDATE subscriptions SET address = ? WHERE id = ?", [address.lower(), row_id])
+            taken.add(address.lower())

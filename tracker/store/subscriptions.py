@@ -57,24 +57,19 @@ def list_subscriptions(db: Database) -> list[Subscription]:
 def add_subscription(db: Database, channel: str, address: str, rules: list[str],
                      frequency: str, *, active: bool, secret: str | None = None
                      ) -> tuple[Subscription, bool]:
-    """Subscribe `address`; (the subscription, whether it changed). In a transaction.
+    """Subscribe `address`; (the subscription, whether it was made now). In a transaction.
 
-    An active subscription is left exactly as it is: submitting the form again must not reset
-    anyone to pending (that would let a stranger unsubscribe them) nor change their rules. A
-    pending one takes the new rules and frequency; one that ended starts again."""
+    An existing subscription, in any state, is left exactly as it is: whoever submits the form
+    may be a stranger, who must not reset its owner to pending, change their rules, resume
+    what they paused or learn a new webhook secret. Its owner changes it on the manage page."""
     existing = find_subscription(db, channel, address)
-    stamp = now()
-    if existing and existing.state == "active":
+    if existing:
         return existing, False
+    stamp = now()
     state = "active" if active else "pending"
     values = {"rules": json.dumps(list(dict.fromkeys(rules))), "frequency": frequency,
               "state": state, "state_changed_at": stamp, "state_reason": None,
               "confirmed_at": stamp if active else None, "failing_since": None}
-    if existing:
-        if existing.secret:
-            values["secret"] = existing.secret
-        db["subscriptions"].update(existing.id, values)
-        return get_subscription(db, existing.id), True  # type: ignore[return-value]
     row_id = db["subscriptions"].insert({"channel": channel, "address": address, "secret": secret,
                                          "created_at": stamp, **values}).last_pk
     return get_subscription(db, row_id), True  # type: ignore[return-value]
@@ -87,6 +82,10 @@ def set_state(db: Database, subscription_id: int, state: str, reason: str | None
     if state == "active":
         values.update(confirmed_at=stamp, failing_since=None)
     db["subscriptions"].update(subscription_id, values)
+    if state == "unsubscribed":  # own keywords go with the subscription
+        from tracker.store.personal import forget
+
+        forget(db, subscription_id)
 
 
 def update_subscription(db: Database, subscription_id: int, rules: list[str],

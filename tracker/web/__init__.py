@@ -32,7 +32,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     app.config.from_mapping(DEFAULTS, INSTANCE_PATH=str(instance), SUBSCRIBE_LIMIT="20 per hour",
                             SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
-                            WTF_CSRF_TIME_LIMIT=None, ADMIN_PASSWORD="", API_TOKEN="")
+                            WTF_CSRF_TIME_LIMIT=12 * 3600, ADMIN_PASSWORD="", API_TOKEN="",
+                            TRUSTED_PROXIES=0, DEMO=False)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
     if test_config:
@@ -74,7 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def navigation():
         links = [("public.subscribe", "订阅"), ("archive.articles", "文章"),
                  ("archive.trends", "趋势"), ("admin.index", "管理")]
-        if not app.config.get("SMTP_HOST"):  # development: mail is kept in instance/mailbox
+        if app.config.get("DEMO") and not app.config.get("SMTP_HOST"):  # the demo's mailbox
             links.append(("mailbox.index", "邮箱"))
         return {"nav_links": lambda: [(e, label) for e, label in links if e in app.view_functions]}
 

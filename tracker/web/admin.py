@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, \
-    url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from tracker.store import transaction
 from tracker.store.clock import now
 from tracker.web import limiter
 from tracker.web.db import get_db
 from tracker.web.messages import zh_status
-from tracker.web.security import admin_required, password_ok
+from tracker.web.security import (admin_required, end_admin_session, password_ok,
+                                   start_admin_session)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,8 +51,7 @@ def login():
         return render_template("admin/login.html", closed=True, next_path=next_path), 403
     if request.method == "POST":
         if password_ok(request.form.get("password", "")):
-            session.clear()  # nothing from before the login carries over
-            session["admin"] = True
+            start_admin_session()
             return redirect(next_path)
         return render_template("admin/login.html", wrong=True, next_path=next_path), 401
     return render_template("admin/login.html", next_path=next_path)
@@ -60,7 +59,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.pop("admin", None)
+    end_admin_session()
     flash("已退出管理。")
     return redirect(url_for("admin.login"))
 

@@ -47,6 +47,7 @@ class SubscribeForm(FlaskForm):
 class ManageForm(FlaskForm):
     rules = SelectMultipleField("主题", choices=[], validate_choice=False)
     frequency = RadioField("提醒频率", choices=FREQUENCIES, validate_choice=False)
+    keywords = StringField("自定义关键词", filters=[_strip])
 
 
 class ButtonForm(FlaskForm):

@@ -1,20 +1,21 @@
 """The development mailbox: with no SMTP host configured, mail is written to instance/mailbox/
 and shown here, so the demo's confirmation and alerts can be read in the browser.
 
-It shows every message, confirmation links included, so it exists only while no SMTP host is
-configured and answers only requests from this machine (loopback)."""
+It shows every message, confirmation links included, so it exists only in demo mode
+(`tracker demo`, TRACKER_DEMO=1) while no SMTP host is configured, and answers only requests
+from this machine (loopback, not relayed by a proxy)."""
 
 from __future__ import annotations
 
 import email
 import re
 from email import policy
-from ipaddress import ip_address
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from tracker.alerts.email import mailbox_messages
+from tracker.web.security import from_this_machine
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
 _URL = re.compile(r"https?://[^\s<>\"'，。）)]+")
@@ -23,13 +24,9 @@ _NAME = re.compile(r"^[\w.-]+\.eml$")
 
 @bp.before_request
 def only_in_development_and_only_from_here():
-    if current_app.config.get("SMTP_HOST"):
+    if not current_app.config.get("DEMO") or current_app.config.get("SMTP_HOST"):
         abort(404)
-    try:
-        local = ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        local = False
-    if not local:
+    if not from_this_machine():
         abort(403)
 
 

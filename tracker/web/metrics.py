@@ -2,9 +2,10 @@
 
 Who may read them: with TRACKER_METRICS_TOKEN set, anyone who sends it
 (`Authorization: Bearer <token>`, compared in constant time; none or a wrong one is 401);
-with it unset, only clients on loopback (127.0.0.0/8, ::1; others get 403). Behind a reverse
-proxy on the same machine every request comes from loopback: set the token there (or do not
-route /metrics through the proxy). Prometheus:
+with it unset, only clients on this machine (127.0.0.0/8, ::1, and no proxy in between: a
+request carrying X-Forwarded-For or Forwarded came through one, unless TRACKER_TRUSTED_PROXIES
+says how many to believe; others get 403). Behind a reverse proxy, set the token (or do not
+route /metrics through the proxy and scrape the app's own port). Prometheus:
 
     scrape_configs:
       - job_name: tracker
@@ -17,23 +18,16 @@ GET only, no cookie: exempt from CSRF and from rate limits (a scraper polls ever
 from __future__ import annotations
 
 import hmac
-from ipaddress import ip_address
 
 from flask import Blueprint, Response, current_app, request
 
 from tracker.web import csrf, limiter
 from tracker.web.db import get_db
+from tracker.web.security import from_this_machine
 
 bp = Blueprint("metrics", __name__)
 csrf.exempt(bp)
 limiter.exempt(bp)
-
-
-def _from_loopback() -> bool:
-    try:
-        return ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        return False
 
 
 def _text(status: int, message: str, **headers: str) -> Response:
@@ -49,7 +43,7 @@ def metrics() -> Response:
                                                                  expected.encode()):
             return _text(401, "a valid token is required: Authorization: Bearer <token>",
                          **{"WWW-Authenticate": 'Bearer realm="tracker-metrics"'})
-    elif not _from_loopback():
+    elif not from_this_machine():
         return _text(403, "metrics are served to loopback only; set TRACKER_METRICS_TOKEN "
                           "to let others in with the token")
     from tracker.ops.metrics import CONTENT_TYPE, render

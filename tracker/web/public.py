@@ -12,23 +12,24 @@ sent by mail providers with no page and no cookie): the unsubscribe view is exem
 app-wide check and checks the token itself for every other POST. A token in the URL is the
 subscriber's proof: signed (itsdangerous), never made from anything a visitor can choose.
 
-What the form tells a visitor about an email address is the same whether or not it already
-subscribes: an active address is left as it is and gets no mail; a new, pending or former one
-gets a (fresh) confirmation request. A webhook's signing secret is shown once, in the answer to
+A webhook's signing secret is shown once, in the answer to
 the POST that made it (never stored in a page one could visit again; `Cache-Control: no-store`).
 
-Own keywords become a rule of the subscriber's: `<RULES>/personal-<id>.yaml`, written whole
-(temporary file, then os.replace), its id added to the subscription's rules. The form never
-offers `personal-*` rules, and a submission naming one is refused like any unknown rule.
+What the form tells a visitor is the same whether or not the address already subscribes, and an
+existing subscription, in any state, is left exactly as it is (its state, rules, keywords,
+secret): a pending one's owner gets a fresh confirmation request, any other's a mail with their
+manage link (tracker.alerts.reminder). A webhook that exists is told apart (its page cannot show
+a secret), but nothing about it changes.
+
+Own keywords belong to the subscription (tracker.store.personal: in the database, matched only
+once it is active, shown to its owner on the manage page and to nobody else, gone when it
+unsubscribes). Rule files named `personal-*` (written by earlier versions) are never offered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
-from pathlib import Path
 
 import yaml
 from markupsafe import Markup
@@ -38,13 +39,14 @@ from flask_wtf.csrf import CSRFError
 
 from tracker.alerts.chat import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
-from tracker.alerts.subscribe import (SubscribeError, mask_address, welcome, check_frequency, check_rules,
+from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_rules,
                                       normalize_email, subscribe)
 from tracker.rules import Rule, RulesError, check_rules as check_rule_files, load_rules
 from tracker.rules import parse_rules_text
 from tracker.store import transaction
-from tracker.store.subscriptions import (Subscription, find_subscription, get_subscription, set_secret,
-                                         set_state, update_subscription)
+from tracker.store.personal import keywords_of, set_keywords
+from tracker.store.subscriptions import (Subscription, get_subscription, set_state,
+                                         update_subscription)
 from tracker.web import csrf, limiter
 from tracker.web.db import get_db
 from tracker.web.forms import (MAX_KEYWORD_LENGTH, MAX_KEYWORDS, MAX_KEYWORDS_TEXT, ButtonForm,
@@ -73,32 +75,14 @@ def public_rules(rules: list[Rule]) -> list[Rule]:
     return [rule for rule in rules if not rule.id.startswith(PERSONAL)]
 
 
-def personal_id(subscription_id: int) -> str:
-    return f"{PERSONAL}{int(subscription_id)}"
-
-
-def rules_folder() -> Path | None:
-    folder = Path(current_app.config["RULES"])
-    return folder if folder.is_dir() else None
-
-
-def personal_rule_text(rule_id: str, keywords: list[str]) -> str:
-    names = "、".join(keywords)
-    name = "自定义：" + (names if len(names) <= 40 else names[:39] + "…")
-    return ("# Written by the subscribe form: one subscriber's own keywords.\n"
-            + yaml.safe_dump({"id": rule_id, "name": name, "description": "订阅者自己填写的关键词",
-                              "keywords": keywords}, allow_unicode=True, sort_keys=False))
-
-
 def check_keywords(text: str) -> list[str]:
-    """Own keywords from the form, checked; SubscribeError on `keywords`."""
+    """Own keywords from a form, checked (count, length, usable as a rule); SubscribeError on
+    `keywords`."""
     if len(text) > MAX_KEYWORDS_TEXT:
         raise SubscribeError("keywords", f"关键词太长：最多 {MAX_KEYWORDS_TEXT} 个字符。")
     keywords = split_keywords(text)
     if not keywords:
         return []
-    if rules_folder() is None:
-        raise SubscribeError("keywords", "本站暂不支持自定义关键词。")
     if len(keywords) > MAX_KEYWORDS:
         raise SubscribeError("keywords", f"最多 {MAX_KEYWORDS} 个关键词。")
     for word in keywords:
@@ -107,35 +91,12 @@ def check_keywords(text: str) -> list[str]:
         if not 2 <= len(word) <= MAX_KEYWORD_LENGTH:
             raise SubscribeError("keywords", f"每个关键词 2 到 {MAX_KEYWORD_LENGTH} 个字："
                                              f"“{word}”不符合。")
-    _, problems = parse_rules_text(personal_rule_text(personal_id(0), keywords))
+    text = yaml.safe_dump({"id": "own", "name": "own", "keywords": keywords}, allow_unicode=True)
+    _, problems = parse_rules_text(text)
     if problems:
         raise SubscribeError("keywords", "这些关键词不能用作规则：" + "；".join(
             p.message for p in problems))
     return keywords
-
-
-def write_personal_rule(subscription_id: int, keywords: list[str]) -> str:
-    """`<RULES>/personal-<id>.yaml`, atomically; its rule id."""
-    folder = rules_folder()
-    assert folder is not None  # check_keywords made sure
-    rule_id = personal_id(subscription_id)
-    handle, draft = tempfile.mkstemp(prefix=f".{rule_id}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(personal_rule_text(rule_id, keywords))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(draft, folder / f"{rule_id}.yaml")
-    except BaseException:
-        Path(draft).unlink(missing_ok=True)
-        raise
-    return rule_id
-
-
-def remove_personal_rule(subscription_id: int) -> None:
-    folder = rules_folder()
-    if folder is not None:
-        (folder / f"{personal_id(subscription_id)}.yaml").unlink(missing_ok=True)
 
 
 # ---- messages -----------------------------------------------------------------------------------
@@ -144,6 +105,9 @@ def describe(error: SubscribeError) -> str:
     """A SubscribeError in Chinese, for the field it names (the checks speak English)."""
     from tracker.web.messages import describe as chinese
 
+    if error.field == "email" and str(error).startswith(NON_ASCII_LOCAL):
+        return ("邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
+                "请换一个只含英文字母、数字和常用符号的地址。")
     return chinese(error.field, str(error))
 
 
@@ -162,11 +126,6 @@ def problem(title: str, text: str, status: int) -> tuple[str, int]:
 @bp.errorhandler(CSRFError)
 def csrf_failed(_error: CSRFError):
     return problem("表单已失效", "页面上的安全校验（CSRF）缺失或已过期。请返回上一页、刷新后重新提交。", 400)
-
-
-@bp.errorhandler(429)
-def too_many(_error):
-    return problem("提交太频繁", "同一网络或同一地址在短时间内提交了太多次。请过一段时间再试。", 429)
 
 
 # ---- subscribe ----------------------------------------------------------------------------------
@@ -249,20 +208,19 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
         return None
 
     db = get_db()
-    existed = find_subscription(db, channel, address) if channel == "webhook" else None
     subscription, changed = subscribe(db, config, channel, address, form.rules.data or [], known,
                                       form.frequency.data or "")
-    if changed:
-        _personal_rule(subscription, keywords)
-        if existed is not None and subscription.secret:
-            subscription = _new_secret(subscription)
+    if changed and keywords:
+        with transaction(db):
+            set_keywords(db, subscription.id, keywords)
     if channel == "email":
-        if changed and subscription.state == "pending":
+        # The same page whether the address was new or not; only its owner hears which.
+        if subscription.state == "pending":
             result = _send_confirmation(subscription)
-            if not result.ok:
-                log.error("confirmation mail for subscription %s not sent: %s", subscription.id,
-                          result.error)
-        # The same page whether the address was new, pending or already confirmed.
+        else:
+            result = _send_reminder(subscription)
+        if not result.ok:
+            log.error("mail for subscription %s not sent: %s", subscription.id, result.error)
         return page("check_email.html", address=subscription.address,
                     days=max(1, _confirm_max_age() // 86400))
     if channel == "webhook":
@@ -277,36 +235,18 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
 
 
 def _chat(address: str) -> None:
-    reason = check_chat_url(address, admin=False)
+    from tracker.alerts.subscribe import allow_private
+
+    reason = check_chat_url(address, admin=False, allow_private=allow_private(current_app.config))
     if reason:
         raise SubscribeError("chat_url", reason)
 
 
-def _personal_rule(subscription: Subscription, keywords: list[str]) -> None:
-    """The subscriber's own rule after a change: written and added, or (none given) removed."""
-    try:
-        if not keywords:
-            remove_personal_rule(subscription.id)
-            return
-        rule_id = write_personal_rule(subscription.id, keywords)
-    except OSError:
-        log.exception("cannot write the own-keywords rule of subscription %s", subscription.id)
-        return
-    db = get_db()
-    with transaction(db):
-        update_subscription(db, subscription.id, [*subscription.rules, rule_id],
-                            subscription.frequency)
+def _send_reminder(subscription: Subscription):
+    from tracker.alerts.reminder import send_reminder
 
-
-def _new_secret(subscription: Subscription) -> Subscription:
-    """A webhook subscribing again gets a new secret: whoever typed its URL this time must not
-    learn the one its owner used before."""
-    from tracker.alerts.webhook import new_secret
-
-    db = get_db()
-    with transaction(db):
-        set_secret(db, subscription.id, new_secret())
-    return get_subscription(db, subscription.id) or subscription
+    return send_reminder(current_app.config, subscription.id, subscription.address,
+                         subscription.state)
 
 
 def _send_confirmation(subscription: Subscription):
@@ -359,9 +299,8 @@ def manage(token: str):
     if subscription is None:
         abort(404)
     rules = all_rules()
-    own = [rule for rule in rules if rule.id.startswith(PERSONAL)
-           and rule.id == personal_id(subscription.id)]
-    offered = public_rules(rules) + own
+    legacy = [rule for rule in rules if rule.id == f"{PERSONAL}{subscription.id}"]  # old file
+    offered = public_rules(rules) + legacy
     form = ManageForm()
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -372,12 +311,16 @@ def manage(token: str):
             flash(done)
             return redirect(url_for("public.manage", token=token))
         chosen = set(form.rules.data or [])
-        frequency = form.frequency.data
+        frequency, keywords = form.frequency.data, form.keywords.data or ""
     else:
         chosen, frequency = set(subscription.rules), subscription.frequency
-    return page("manage.html", 400 if errors else 200, form=form, subscription=subscription,
-                address=masked(subscription), rules=offered, chosen=chosen, frequency=frequency,
-                errors=errors)
+        keywords = "、".join(keywords_of(get_db(), subscription.id))
+    response = current_app.make_response(page(
+        "manage.html", 400 if errors else 200, form=form, subscription=subscription,
+        address=masked(subscription), rules=offered, chosen=chosen, frequency=frequency,
+        keywords=keywords, errors=errors))
+    response.headers["Cache-Control"] = "no-store"  # own keywords: the owner's eyes only
+    return response
 
 
 def _manage(subscription: Subscription, form: ManageForm, known: list[str],
@@ -389,11 +332,13 @@ def _manage(subscription: Subscription, form: ManageForm, known: list[str],
         try:
             chosen = check_rules(form.rules.data or [], known)
             frequency = check_frequency(form.frequency.data or "")
+            keywords = check_keywords(form.keywords.data or "")
         except SubscribeError as err:
-            errors[err.field] = describe(err)
+            errors[err.field] = describe(err) if err.field != "keywords" else str(err)
             return None
         with transaction(db):
             update_subscription(db, subscription.id, chosen, frequency)
+            set_keywords(db, subscription.id, keywords)
         return "设置已保存。"
     if action == "pause":
         if subscription.state != "active":
@@ -426,7 +371,7 @@ def unsubscribe(token: str):
     subscription = _from_token(UNSUBSCRIBE, token)
     if subscription is None:
         abort(404)
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD (mail scanners) only look
         return page("unsubscribe.html", done=subscription.state == "unsubscribed",
                     address=masked(subscription), form=ButtonForm())
     if request.form.get("List-Unsubscribe") != "One-Click":

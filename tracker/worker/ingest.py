@@ -14,6 +14,7 @@ from tracker.store import transaction
 from tracker.store.articles import NewArticle, add_article
 from tracker.store.hits import add_hits
 from tracker.store.outbox import add_outbox
+from tracker.store.personal import add_personal_hits, subscription_of
 from tracker.store.sources import save_file, save_validators
 
 
@@ -69,9 +70,12 @@ def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher)
             article_id, new = add_article(db, as_new_article(article, source_id))
             if new:
                 counts.new += 1
-                hits = add_hits(db, article_id, fired)
+                public = [m for m in fired if subscription_of(m.rule.id) is None]
+                hits = add_hits(db, article_id, public)
                 counts.hits += len(hits)
                 counts.due += add_outbox(db, article_id, hits)
+                if len(public) < len(fired):  # own keywords: that subscriber's alone
+                    counts.due += add_personal_hits(db, article_id, fired)
     with transaction(db):
         for seen in collected.files:
             save_file(db, source_id, seen)

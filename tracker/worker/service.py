@@ -40,8 +40,18 @@ class Worker:
         return load_sources(self.sources_path)
 
     def matcher(self) -> Matcher:
-        """The current rules' matcher; with no good rules ever, articles are still archived."""
-        return self.rulebook.refresh() or Matcher([])
+        """The current rules' matcher, active subscribers' own keywords included; with no good
+        rules ever, articles are still archived."""
+        from tracker.store.personal import active_keywords
+        from tracker.worker.rulebook import adopt_personal_files
+
+        db = connect(self.db_path)
+        try:
+            adopt_personal_files(db, self.rulebook.path)
+            personal = active_keywords(db)
+        finally:
+            db.conn.close()
+        return self.rulebook.refresh(personal) or Matcher([])
 
     def once(self, on_done: Callable[[SourceReport], None] | None = None) -> list[SourceReport]:
         """One cycle: every source, then the alerts that became due."""
@@ -156,7 +166,7 @@ def schedule(worker: Worker) -> int:
     scheduler.add_job(worker.deliver, "interval",
                       seconds=float(worker.config.get("DELIVERY_INTERVAL", 60)), id="deliver",
                       name="send due alerts")
-    scheduler.add_job(worker.rulebook.refresh, "interval", seconds=60, id="rules",
+    scheduler.add_job(worker.matcher, "interval", seconds=60, id="rules",
                       name="re-read the rules")
 
     def stop(signum: int, _frame: Any) -> None:
