@@ -59,11 +59,16 @@ def test_search_takes_a_good_date(tmp_path):
     assert tracker(tmp_path, "search", "绿电", "--since", "2025-04-09").returncode == 0
 
 
-def test_help_shows_every_description_whole(tmp_path):
+@pytest.mark.parametrize("group", [(), ("rules",), ("sources",)])
+def test_help_shows_every_description_whole(tmp_path, group):
+    import click
+
     from tracker.cli import main
 
-    shown = " ".join(tracker(tmp_path, "--help").stdout.split("Commands:")[1].split())
+    shown = " ".join(tracker(tmp_path, *group, "--help").stdout.split("Commands:")[1].split())
     assert "..." not in shown
-    for name, command in main.commands.items():
+    listed = main.commands[group[0]] if group else main
+    assert isinstance(listed, click.Group)
+    for name, command in listed.commands.items():
         first = " ".join(command.get_short_help_str(limit=1000).split())
         assert f"{name} {first}" in shown, name

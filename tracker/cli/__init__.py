@@ -16,7 +16,10 @@ EXIT_RULES = 2  # the rules cannot be used
 
 
 class _Commands(click.Group):
-    """`tracker --help` lists each command's whole first sentence, wrapped, never cut short."""
+    """`tracker --help` lists each command's whole first sentence, wrapped, never cut short (and
+    so do its groups: `tracker rules --help`)."""
+
+    group_class = type  # subgroups made with @main.group are _Commands too
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, command.get_short_help_str(limit=1000))
