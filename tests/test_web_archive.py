@@ -162,7 +162,7 @@ def test_results_show_paper_date_page_snippet_and_themes(client, ids):
     html = page(client, "/articles?q=专业镇")
     (item,) = re.findall(r"<article>.*?</article>", html, re.S)
     assert f'href="/articles/{ids["a1"]}"' in item
-    assert "东溪日报 · 2025-04-14 · 第 2 版" in item
+    assert "东溪日报 · 2025-04-14 · 第2版" in item
     assert "东溪镇今年推动<mark>专业镇</mark>转型升级。" in item
     assert '<a href="/articles?rule=lvdian">绿电</a>' in item
     assert '<a href="/articles?rule=zhuanyezhen">专业镇</a>' in item
@@ -205,7 +205,7 @@ def test_newspaper_text_is_never_markup(client, ids):
 def test_article_page(client, ids):
     html = page(client, f"/articles/{ids['a1']}")
     assert "<h1>东溪镇<mark>专业镇</mark>建设再提速</h1>" in html
-    assert "东溪日报 · 2025-04-14 · 第 2 版" in html
+    assert "东溪日报 · 2025-04-14 · 第2版" in html
     assert ('<a href="https://dxrb.example.cn/2025-04-14/2/a1.html" rel="noopener noreferrer"'
             in html)
     # Hits under the rules' names (from the rules folder), with their snippets marked.
@@ -480,3 +480,17 @@ def test_line_chart_thins_week_labels(n, shown):
 def test_line_chart_with_nothing():
     svg = str(line_chart({}, ["4/7", "4/14"], {}))
     assert "这段时间还没有命中" in svg and "<a " not in svg
+
+
+def test_the_page_is_said_as_a_reader_says_it(client, ids, app):
+    """A page number becomes 第2版; an e-paper's own name (第1版 要闻) is kept as it is."""
+    html = page(client, f"/articles/{ids['a1']}")
+    assert "第2版" in html and "第 2 版" not in html
+    with app.app_context():
+        from tracker.web.db import get_db
+
+        get_db().execute("UPDATE articles SET page = '第01版：要闻' WHERE id = ?", [ids["a1"]])
+        get_db().commit()
+    html = page(client, f"/articles/{ids['a1']}")
+    assert "第01版：要闻" in html and "第 第01版" not in html
+    assert "第01版：要闻" in page(client, "/articles?q=专业镇")

@@ -287,9 +287,10 @@ def local_time(value: Any, tz: ZoneInfo) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the filters the templates use."""
+    from tracker.alerts.email_compose import page_label
     filters: dict[str, Callable[..., str]] = {
         "zh_status": zh_status, "rule_problem": rule_problem, "delivery_error": delivery_error,
-        "rule_warnings": rule_warnings, "state_reason": state_reason,
+        "rule_warnings": rule_warnings, "state_reason": state_reason, "page_label": page_label,
         "local_time": lambda value: local_time(value, zone(app.config)),
     }
     app.jinja_env.filters.update(filters)
