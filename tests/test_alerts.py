@@ -10,6 +10,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from email import policy
 from http.server import BaseHTTPRequestHandler
@@ -193,6 +195,16 @@ def test_a_webhook_into_the_hosts_own_network_is_refused_at_subscription(config,
     assert caught.value.field == "webhook_url"
 
 
+def wait_until(condition, timeout: float = 60) -> bool:
+    """Poll `condition` until it holds or `timeout` passes (a bounded loop)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def tracker(config: dict, *args: str) -> subprocess.Popen:
     env = {**os.environ, "TRACKER_INSTANCE": config["INSTANCE_PATH"],
            "TRACKER_RULES": config["RULES"], "TRACKER_SMTP_HOST": "127.0.0.1",
@@ -202,7 +214,7 @@ def tracker(config: dict, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_a_worker_killed_after_the_servers_250_resends_once_with_the_same_message_id(config, drop):
+def test_a_worker_killed_mid_batch_resends_only_the_message_in_flight(config, drop):
     add(config, "email", "first@example.org")
     add(config, "email", "second@example.org")
     shutil.copy(PAGE, drop)
@@ -211,11 +223,12 @@ def test_a_worker_killed_after_the_servers_250_resends_once_with_the_same_messag
     db.execute("UPDATE deliveries SET next_attempt_at = '2000-01-01'")  # due now
     controller, recorder = start_smtp(config["SMTP_PORT"])
     try:
-        recorder.hold_data.add("second@example.org")  # one connection: first, then second
+        recorder.hold_data.add("second@example.org")
         sending = tracker(config, "deliver")
         assert recorder.holding.wait(60), "the second message never reached DATA"
-        assert len(recorder.received("first@example.org")) == 1  # 250 given for the first
-        sending.kill()  # before any result was written
+        assert wait_until(lambda: db.execute("SELECT status FROM deliveries WHERE id = 1")
+                          .fetchone() == ("sent",)), "the first's 250 was not recorded at once"
+        sending.kill()  # while the second is in flight
         sending.communicate(timeout=30)
         recorder.hold_data.clear()
         recorder.release.set()
@@ -226,8 +239,8 @@ def test_a_worker_killed_after_the_servers_250_resends_once_with_the_same_messag
         controller.stop()
     first = messages(recorder, "first@example.org")
     second = messages(recorder, "second@example.org")
-    assert len(first) == 2 and first[0]["Message-ID"] == first[1]["Message-ID"]  # once more, same id
-    assert len(second) == 1
+    assert len(first) == 1  # recorded right after its 250: not sent again
+    assert len(second) == 1  # in flight when killed (the server dropped it): sent again
     assert db.execute("SELECT status FROM deliveries").fetchall() == [("sent",), ("sent",)]
 
 
@@ -247,3 +260,105 @@ def test_a_chat_robot_gets_a_markdown_message_through_apprise(config, drop, site
     assert message["title"].startswith("【政策追踪】专业镇")
     assert "### 专业镇" in message["message"] and "**专业镇**" in message["message"]
     assert db_of(config).execute("SELECT status FROM deliveries").fetchall() == [("sent",)]
+
+
+def test_each_chat_message_records_its_own_error_when_several_fail_at_once(config, drop, site):
+    both_in = threading.Barrier(2, timeout=30)
+
+    def failing(status: int):
+        def handle(handler: BaseHTTPRequestHandler) -> None:
+            handler.rfile.read(int(handler.headers["Content-Length"]))
+            both_in.wait()  # the two sends are under way together
+            respond(b"{}", "application/json", status=status)(handler)
+        return handle
+
+    site.routes.update({"/teapot": failing(418), "/forbidden": failing(403)})
+    teapot = add(config, "chat", site.base.replace("http://", "json://") + "/teapot")
+    forbidden = add(config, "chat", site.base.replace("http://", "json://") + "/forbidden")
+    shutil.copy(PAGE, drop)
+    Worker(config).once()
+    errors = dict(db_of(config).execute(
+        "SELECT subscription_id, last_error FROM deliveries").fetchall())
+    assert "418" in errors[teapot.id] and "403" not in errors[teapot.id], errors
+    assert "403" in errors[forbidden.id] and "418" not in errors[forbidden.id], errors
+
+
+def test_a_sender_that_raises_after_some_messages_keeps_them_sent(config, drop, monkeypatch):
+    """A bug in a sender (the fault injected: a sender that raises after its first message) must
+    not mark the message already delivered as failed."""
+    from tracker.alerts import deliver as delivering
+    from tracker.alerts.email import send_emails
+
+    controller, recorder = start_smtp(config["SMTP_PORT"])
+    add(config, "email", "first@example.org")
+    add(config, "email", "second@example.org")
+    shutil.copy(PAGE, drop)
+    Worker({**config, "SMTP_PORT": free_port()}).once()  # stored; the first sends fail
+    db = db_of(config)
+    db.execute("UPDATE deliveries SET next_attempt_at = '2000-01-01'")
+
+    def buggy(batch, config, report):
+        send_emails([(a, d.address) for a, d in batch[:1]], config, report=report)
+        raise RuntimeError("a bug after the first message")
+
+    monkeypatch.setattr(delivering, "_senders", lambda: {"email": buggy})
+    try:
+        outcome = deliver(db, config)
+    finally:
+        controller.stop()
+    assert outcome == {"sent": 1, "failed": 1}
+    states = dict(db.execute("SELECT s.address, d.status || ' ' || coalesce(d.last_error, '') "
+                             "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id"))
+    assert states["first@example.org"] == "sent " and len(recorder.messages) == 1
+    assert states["second@example.org"].startswith("failed RuntimeError: a bug after")
+
+
+def test_each_webhook_answer_is_recorded_while_another_is_still_waiting(config, drop, site):
+    answer_slow = threading.Event()
+
+    def quick(handler: BaseHTTPRequestHandler) -> None:
+        handler.rfile.read(int(handler.headers["Content-Length"]))
+        respond(b"ok", "text/plain")(handler)
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        handler.rfile.read(int(handler.headers["Content-Length"]))
+        answer_slow.wait(30)
+        respond(b"ok", "text/plain")(handler)
+
+    site.routes.update({"/a": quick, "/b": quick, "/slow": slow})
+    hooks = {name: add(config, "webhook", f"{site.base}/{name}") for name in ("a", "b", "slow")}
+    shutil.copy(PAGE, drop)
+    config = {**config, "WEBHOOK_TIMEOUT": 30}
+    from tracker.worker.cycle import run_cycle
+
+    worker = Worker(config)  # stored and matched; nothing sent yet
+    run_cycle(worker.db_path, config, worker.sources(), worker.matcher())
+    db = db_of(config)
+    sending = threading.Thread(target=deliver, args=(db_of(config), config))
+    sending.start()
+    try:
+        def status(name: str):
+            return db.execute("SELECT status FROM deliveries WHERE subscription_id = ?",
+                              [hooks[name].id]).fetchone()
+        assert wait_until(lambda: status("a") == status("b") == ("sent",)), \
+            "the quick answers were not recorded while the slow one waited"
+        assert status("slow") == ("sending",)
+    finally:
+        answer_slow.set()
+        sending.join(timeout=60)
+    assert db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall() \
+        == [("sent", 3)]
+
+
+def test_a_delivery_left_sending_by_a_failed_run_goes_at_the_next_run(config, drop):
+    add(config, "email", "left@example.org")
+    shutil.copy(PAGE, drop)
+    Worker({**config, "SMTP_PORT": free_port()}).once()  # stored; the send failed (no server)
+    db = db_of(config)
+    db.execute("UPDATE deliveries SET status = 'sending'")  # a run that died half-way
+    controller, recorder = start_smtp(config["SMTP_PORT"])
+    try:
+        assert Worker(config).deliver() == {"sent": 1}
+    finally:
+        controller.stop()
+    assert len(recorder.received("left@example.org")) == 1

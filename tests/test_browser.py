@@ -6,6 +6,7 @@ git; the README's pictures come from here)."""
 from __future__ import annotations
 
 import email
+import time
 import re
 import shutil
 from email import policy
@@ -49,6 +50,11 @@ def shot(page, name: str) -> None:
 
 
 def mails(smtp, address: str) -> list[email.message.EmailMessage]:
+    """The mail `address` got, once some arrived (the confirmation is sent apart from the
+    request): a bounded wait."""
+    deadline = time.monotonic() + 30
+    while not smtp.recorder.received(address) and time.monotonic() < deadline:
+        time.sleep(0.05)
     return [email.message_from_bytes(m.data, policy=policy.default)
             for m in smtp.recorder.received(address)]
 

@@ -43,9 +43,13 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=90), lines
         status, body = get(f"http://127.0.0.1:{port}/healthz")
         assert '"status":"ok"' in body.replace(" ", "")
-        counts = [re.search(r"source demo: ok, (\d+) articles, (\d+) new", line) for line in lines]
-        (n, new), = [m.groups() for m in counts if m]
-        assert int(n) == int(new) >= 90, lines  # twelve weeks of the demo paper
+        # The long-running worker (not --once) fetches the demo source at its start: twelve weeks
+        # of the demo paper.
+        assert wait_for(lambda: any(re.search(r"source demo: ok, (\d+) articles, \1 new", line)
+                                    for line in lines), 90), lines
+        (n,) = [m.group(1) for line in lines
+                if (m := re.search(r"source demo: ok, (\d+) articles, \1 new", line))]
+        assert int(n) >= 90, lines
         # Dated from today: the trends have this week and the ones before, the archive opens
         # with the latest articles.
         trends = get(f"http://127.0.0.1:{port}/trends")[1]
@@ -77,6 +81,20 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         listing = browser.open(f"{base}/mailbox/").read().decode()
         assert "专业镇" in listing  # the alert's subject, in the mailbox page
     finally:
-        demo.terminate()
-        demo.wait(timeout=30)
+        demo.terminate()  # SIGTERM, as systemd or docker stop would
+        code = demo.wait(timeout=90)
     reader.join(timeout=10)
+    assert code == 0
+    # Its worker child stopped too (and released the lock): no process left behind.
+    (holder,) = {m.group(1) for m in map(re.compile(r"worker (\S+:\d+) started").search, lines) if m}
+    pid = int(holder.rsplit(":", 1)[1])
+    assert wait_for(lambda: not alive(pid), 30), f"worker {pid} still runs"
+    assert any("worker stopped" in line for line in lines)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

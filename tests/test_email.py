@@ -107,6 +107,17 @@ class RawServer:
 
 
 @pytest.fixture
+def smtp_server(smtp_server):
+    """Most tests here are about one connection's life (reconnecting, 421, a lost connection):
+    a pool of one. The pool's own tests ask for more."""
+    def start(**kwargs):
+        server = smtp_server(**kwargs)
+        server.config["SMTP_CONNECTIONS"] = 1
+        return server
+    return start
+
+
+@pytest.fixture
 def raw_server() -> Iterator[Callable[..., RawServer]]:
     servers = []
 
@@ -523,7 +534,8 @@ def test_server_down_fails_every_message_not_permanently(tmp_path):
 
 def test_421_at_the_greeting_fails_every_message_not_permanently(raw_server):
     server = raw_server(b"421 4.3.2 Too many connections, try later\r\n")
-    config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port, "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 5}
+    config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port, "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 5,
+              "SMTP_CONNECTIONS": 1}
     results = send_emails([(alert(1), "a@example.com"), (alert(2), "b@example.com")], config)
     assert [(r.ok, r.permanent, r.status) for r in results] == [(False, False, 421)] * 2
     assert "Too many connections" in results[0].error
@@ -650,3 +662,96 @@ def test_an_alert_that_cannot_be_composed_is_permanent_and_the_rest_still_go(tmp
     assert [(r.delivery_id, r.ok, r.permanent) for r in results] == \
         [(1, False, True), (2, True, False), (3, False, True), (4, False, True)]
     assert len(mailbox_messages(tmp_path)) == 1
+
+
+def test_a_pool_of_connections_sends_each_message_once_and_reports_each_as_it_comes(smtp_server):
+    server = smtp_server(auth_require_tls=False)
+    config = dict(server.config, SMTP_CONNECTIONS=4)
+    server.recorder.hold_data.add("r0@example.com")  # one message held until the others are in
+    reported: list[int] = []
+
+    def report(result) -> None:
+        reported.append(result.delivery_id)
+        if len(reported) == 11:
+            server.recorder.release.set()
+
+    batch = [(alert(n), f"r{n}@example.com") for n in range(12)]
+    results = send_emails(batch, config, report=report)
+    assert all(r.ok for r in results) and [r.delivery_id for r in results] == list(range(12))
+    assert sorted(reported) == list(range(12)) and reported[-1] == 0  # the held one last
+    assert 2 <= server.recorder.connections <= 4
+    ids = [parse(m.data)["Message-ID"] for m in server.recorder.messages]
+    assert len(ids) == 12 and len(set(ids)) == 12
+    assert sorted(m.rcpt_tos[0] for m in server.recorder.messages) == sorted(a for _, a in batch)
+
+
+def test_a_pool_whose_every_connection_fails_fails_each_message_once(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
+              "SMTP_TIMEOUT": 5, "SMTP_CONNECTIONS": 3}
+    reported: list[int] = []
+    results = send_emails([(alert(n), f"r{n}@example.com") for n in range(7)], config,
+                          report=lambda r: reported.append(r.delivery_id))
+    assert sorted(reported) == list(range(7))
+    assert all(not r.ok and not r.permanent and "cannot connect" in r.error for r in results)
+
+
+def test_smtp_connections_must_be_a_number(smtp):
+    [result] = send_emails([(alert(1), "a@example.com")], dict(smtp.config, SMTP_CONNECTIONS="x"))
+    assert not result.ok and "SMTP_CONNECTIONS" in result.error
+
+
+def test_a_relay_that_takes_only_two_connections_still_gets_every_message():
+    """Relays limit connections per client (some to a few): the connections refused with 421
+    at the greeting leave their messages to the ones that got in."""
+    from smtp_loopback import CountingSMTP, LoopbackController, Recorder
+
+    class TwoAtOnce(CountingSMTP):
+        def connection_made(self, transport):
+            handler = self.event_handler
+            self.counted = handler.active < 2
+            if not self.counted:
+                handler.refused += 1
+                transport.write(b"421 4.7.0 Too many connections from your host\r\n")
+                transport.close()
+                return
+            handler.active += 1
+            super().connection_made(transport)
+
+        def connection_lost(self, exc):
+            if getattr(self, "counted", False):
+                self.event_handler.active -= 1
+                super().connection_lost(exc)
+
+    class Controller(LoopbackController):
+        def factory(self):
+            return TwoAtOnce(self.handler, **self.SMTP_kwargs)
+
+    recorder = Recorder()
+    recorder.active, recorder.refused = 0, 0
+    controller = Controller(recorder, hostname="127.0.0.1", port=0, ready_timeout=10)
+    controller.start()
+    try:
+        recorder.refused = 0
+        recorder.hold_data.update({"r0@example.com", "r1@example.com"})  # both slots busy…
+
+        def release_once_refused() -> None:  # …until the pool has met the limit
+            deadline = time.monotonic() + 30
+            while recorder.refused < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            recorder.release.set()
+
+        watcher = threading.Thread(target=release_once_refused)
+        watcher.start()
+        config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port, "SMTP_SECURITY": "none",
+                  "SMTP_TIMEOUT": 40, "SMTP_CONNECTIONS": 6}
+        results = send_emails([(alert(n), f"r{n}@example.com") for n in range(10)], config)
+        watcher.join(timeout=40)
+    finally:
+        recorder.release.set()
+        controller.stop()
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    assert recorder.refused >= 1  # the pool did meet the limit
+    assert sorted(m.rcpt_tos[0] for m in recorder.messages) == sorted(f"r{n}@example.com"
+                                                                      for n in range(10))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from tracker.alerts.email_compose import meta_line
 from tracker.alerts.model import Alert, SendResult
@@ -69,6 +69,9 @@ def markdown(alert: Alert, title: str) -> str:
 
 
 def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) -> SendResult:
+    """One message; on failure its error is what apprise said about this call only (its result's
+    own log: apprise's LogCapture hears every thread, so with several messages sent at once it
+    mixed other subscribers' errors in)."""
     import apprise
 
     from tracker.alerts.chat_target import vet_chat_url
@@ -82,20 +85,40 @@ def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) ->
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = notifier.notify(title=title, body=markdown(alert, title),
-                             body_format=apprise.NotifyFormat.MARKDOWN)
-    if ok:
+    outcome = notifier.notify(title=title, body=markdown(alert, title),
+                              body_format=apprise.NotifyFormat.MARKDOWN)
+    if outcome:
         return SendResult(alert.delivery_id, True)
-    said = " ".join(captured.getvalue().split())[:300]
+    said = " ".join(getattr(entry, "message", str(entry)) for entry in _logs(outcome)
+                    if getattr(entry, "level", "WARNING") in ("WARNING", "ERROR", "CRITICAL"))
+    said = " ".join(said.split())[:300]
     return SendResult(alert.delivery_id, False, said or "the chat service did not take the message")
 
 
-def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]) -> list[SendResult]:
-    """Send (alert, apprise url, title) messages, several at once."""
+def _logs(outcome: Any) -> list:
+    """The log entries of this notify call (apprise 2.x results carry them; a bare bool not)."""
+    logs = getattr(outcome, "logs", None)
+    return list(logs()) if callable(logs) else []
+
+
+def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
+               report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
+    """Send (alert, apprise url, title) messages, several at once; each result goes to `report`
+    as soon as it is known. A message whose send raises fails alone."""
+    from tracker.alerts.subscribe import allow_private
+
+    private = allow_private(config)
+
+    def attempt(item: tuple[Alert, str, str]) -> SendResult:
+        try:
+            result = send_one(*item, allow_private=private)
+        except Exception as err:  # noqa: BLE001 - a plugin's bug stays with its message
+            logging.getLogger(__name__).exception("chat delivery %s failed", item[0].delivery_id)
+            result = SendResult(item[0].delivery_id, False, f"{type(err).__name__}: {err}")
+        if report:
+            report(result)
+        return result
+
     workers = max(1, min(int(config.get("WEBHOOK_CONCURRENCY", 32)), len(batch)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat") as pool:
-        from tracker.alerts.subscribe import allow_private
-
-        private = allow_private(config)
-        return list(pool.map(lambda b: send_one(*b, allow_private=private), batch))
+        return list(pool.map(attempt, batch))

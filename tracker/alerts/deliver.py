@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
@@ -32,7 +34,9 @@ RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 
 def retry_delays(config: Mapping[str, Any]) -> tuple[float, ...]:
-    """TRACKER_RETRY_DELAYS: a comma list of seconds (0: at the next cycle)."""
+    """TRACKER_RETRY_DELAYS: a comma list of seconds (0: at the next delivery run). One delay is
+    one retry: "60,600" tries a failed message again after 60 s, then after 600 s, then gives up
+    (dead)."""
     value = config.get("RETRY_DELAYS")
     if value in (None, ""):
         return RETRY_DELAYS
@@ -95,54 +99,99 @@ def record(db: Database, due: Due, result: SendResult, now: datetime,
 
 
 def _senders() -> dict[str, Callable]:
+    """Per channel: send(batch, config, report) — each result to `report` as soon as known."""
     from tracker.alerts import chat, email, webhook
 
     return {
-        "email": lambda batch, config: email.send_emails([(a, d.address) for a, d in batch], config),
-        "webhook": lambda batch, config: webhook.send_webhooks(
-            [(a, d.address, d.secret or "") for a, d in batch], config),
-        "chat": lambda batch, config: chat.send_chats(
-            [(a, d.address, email.subject(a)) for a, d in batch], config),
+        "email": lambda batch, config, report: email.send_emails(
+            [(a, d.address) for a, d in batch], config, report=report),
+        "webhook": lambda batch, config, report: webhook.send_webhooks(
+            [(a, d.address, d.secret or "") for a, d in batch], config, report=report),
+        "chat": lambda batch, config, report: chat.send_chats(
+            [(a, d.address, email.subject(a)) for a, d in batch], config, report=report),
     }
 
 
+def _run_sender(channel: str, send: Callable, batch: list, config: Mapping[str, Any],
+                results: queue.Queue) -> None:
+    """One channel's sender on its own thread: results into `results` as they come, then the
+    channel's name. A sender that raises fails only the messages it had not reported."""
+    reported: set[int] = set()
+
+    def report(result: SendResult) -> None:
+        reported.add(result.delivery_id)
+        results.put(result)
+
+    try:
+        returned = send(batch, config, report) or []
+        for result in returned:  # a sender that forgot to report one
+            if result.delivery_id not in reported:
+                report(result)
+        error = "the sender gave no result"
+    except Exception as err:  # noqa: BLE001 - one channel's bug must not stop the others
+        log.exception("%s sender failed", channel)
+        error = f"{type(err).__name__}: {err}"
+    for alert, _ in batch:
+        if alert.delivery_id not in reported:
+            report(SendResult(alert.delivery_id, False, error))
+    results.put(channel)
+
+
 def deliver(db: Database, config: Mapping[str, Any], now: datetime | None = None) -> Counter:
-    """Form what is due, send it, record how it went; a count of outcomes ("sent", "failed"…)."""
-    now = now or datetime.now(timezone.utc)
+    """Form what is due, send it, record how it went; a count of outcomes ("sent", "failed"…).
+
+    Each message's result is committed as soon as its receiver answered (SMTP 250, HTTP 2xx),
+    while the others are still being sent: a worker killed mid-batch sends again (same
+    Message-ID, same webhook-id) only the messages that were in flight."""
     with transaction(db):
-        form_deliveries(db, now, zone=ZoneInfo(str(config.get("TIMEZONE", "Asia/Shanghai"))),
+        formed_at = now or datetime.now(timezone.utc)
+        form_deliveries(db, formed_at, zone=ZoneInfo(str(config.get("TIMEZONE", "Asia/Shanghai"))),
                         digest_hour=int(config.get("DIGEST_HOUR", 8)),
                         digest_weekday=int(config.get("DIGEST_WEEKDAY", 0)),
                         domain=mail_domain(config))
-        due = due_deliveries(db, now)
+        due = due_deliveries(db, formed_at)
         mark_sending(db, [d.id for d in due])
     outcome: Counter = Counter()
     if not due:
         return outcome
-    results: dict[int, SendResult] = {}
+    waiting = {d.id: d for d in due}
+    results: queue.Queue = queue.Queue()
+    senders = []
     for channel, send in _senders().items():
         batch = [(build_alert(db, config, d), d) for d in due if d.channel == channel]
-        if not batch:
-            continue
-        try:
-            for result in send(batch, config):
-                results[result.delivery_id] = result
-        except Exception as err:  # noqa: BLE001 - one channel's bug must not stop the others
-            log.exception("%s sender failed", channel)
-            for alert, _ in batch:
-                results[alert.delivery_id] = SendResult(alert.delivery_id, False,
-                                                        f"{type(err).__name__}: {err}")
+        if batch:
+            senders.append(threading.Thread(target=_run_sender, name=f"send-{channel}",
+                                            args=(channel, send, batch, config, results)))
+    for thread in senders:
+        thread.start()
     delays = retry_delays(config)
     disable_after = timedelta(days=float(config.get("WEBHOOK_DISABLE_AFTER_DAYS", 5)))
+    running = len(senders)
+    while running:
+        arrived = [results.get()]
+        while not results.empty():  # what came in meanwhile goes in the same commit
+            arrived.append(results.get())
+        with transaction(db):
+            for result in arrived:
+                if isinstance(result, str):
+                    running -= 1
+                    continue
+                d = waiting.pop(result.delivery_id, None)
+                if d is None:
+                    continue
+                status = record(db, d, result, now or datetime.now(timezone.utc), delays,
+                                disable_after)
+                outcome[status] += 1
+                if not result.ok:
+                    log.warning("delivery %d to %s %s: %s (%s)", d.id, d.channel,
+                                mask_address(d.channel, d.address), result.error, status)
     with transaction(db):
-        for d in due:
-            result = results.get(d.id) or SendResult(d.id, False, f"no sender for {d.channel}",
-                                                     permanent=True)
-            status = record(db, d, result, now, delays, disable_after)
-            outcome[status] += 1
-            if not result.ok:
-                log.warning("delivery %d to %s %s: %s (%s)", d.id, d.channel,
-                            mask_address(d.channel, d.address), result.error, status)
+        for d in waiting.values():  # a channel without a sender
+            outcome[record(db, d, SendResult(d.id, False, f"no sender for {d.channel}",
+                                             permanent=True), formed_at, delays,
+                           disable_after)] += 1
+    for thread in senders:
+        thread.join()
     log.info("deliveries: %s", ", ".join(f"{n} {k}" for k, n in sorted(outcome.items())))
     return outcome
 

@@ -1,5 +1,7 @@
-"""Email: alerts sent over SMTP, one connection for a whole batch, or written to the instance
-folder's development mailbox (`instance/mailbox/*.eml`) when no SMTP_HOST is configured.
+"""Email: alerts sent over SMTP, a small pool of connections (SMTP_CONNECTIONS, default 4) sharing
+a batch, or written to the instance folder's development mailbox (`instance/mailbox/*.eml`) when
+no SMTP_HOST is configured. Each message's result is reported as soon as the server answered it,
+so the caller can record it before the next one is known.
 
 Settings: MAIL_FROM (default "tracker <tracker@localhost>"); SMTP_HOST; SMTP_PORT (default 587,
 or 465 with SMTP_SECURITY "tls", 25 with "none"); SMTP_SECURITY "starttls" | "tls" | "none"
@@ -10,7 +12,8 @@ relay with a private certificate (default: the system's).
 How an attempt ends (SendResult): 2xx ok. A 5xx for this recipient or this message (RCPT, DATA)
 is permanent; 4xx is not, with its code. Anything about the connection or the configuration
 (cannot connect, 421 at the greeting, TLS or login refused, sender refused) fails the remaining
-messages, not permanently: the schedule retries them with the same Message-ID. A connection that
+messages, not permanently (once no other connection of the pool is left to send them): the
+schedule retries them with the same Message-ID. A connection that
 ends after it delivered at least one message (a per-connection limit) is opened again, and a
 message it refused before its data was sent goes again on the new one; a connection that ends
 while a message's data was in flight leaves that message "outcome unknown", not retried here.
@@ -19,15 +22,13 @@ while a message's data was in flight leaves that message "outcome unknown", not 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import smtplib
 import ssl
-import tempfile
+import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from functools import partial
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from typing import Any
 from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, compose, header_text, parse_address,
                                           subject)
 from tracker.alerts.model import Alert, SendResult
-from tracker.config import instance_path as default_instance_path
+from tracker.alerts.mailbox import mailbox_folder, mailbox_messages, write_message
 
 __all__ = ["compose", "subject", "header_text", "send_emails", "send_message", "mailbox_messages",
            "mailbox_folder"]
@@ -43,6 +44,7 @@ __all__ = ["compose", "subject", "header_text", "send_emails", "send_message", "
 log = logging.getLogger(__name__)
 
 SECURITY = ("starttls", "tls", "none")
+DEFAULT_CONNECTIONS = 4
 
 
 @dataclass
@@ -50,7 +52,23 @@ class _Outgoing:
     index: int  # in the batch
     delivery_id: int
     recipient: str  # addr-spec for RCPT TO
-    data: bytes
+    data: bytes | None  # None: not made yet (`make` makes it, on the connection's thread)
+    make: Callable[[], tuple[str, bytes]] | None = None
+
+    def prepare(self) -> SendResult | None:
+        """Make the message if it is not made yet; the failure when it cannot be made."""
+        if self.data is not None or self.make is None:
+            return None
+        try:
+            self.recipient, self.data = self.make()
+        except ValueError as exc:
+            return SendResult(self.delivery_id, ok=False, permanent=True,
+                              error=f"cannot make the email: {exc}")
+        except Exception as exc:  # a bug, not this alert's fault for ever: retried later
+            log.exception("composing the email for delivery %s failed", self.delivery_id)
+            return SendResult(self.delivery_id, ok=False,
+                              error=f"cannot make the email: {type(exc).__name__}: {exc}")
+        return None
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,7 @@ class _Settings:
     password: str
     timeout: float
     ca_file: str | None
+    connections: int = 1
 
 
 class _ConnectionEnded(Exception):
@@ -72,37 +91,42 @@ class _ConnectionEnded(Exception):
         self.error, self.status, self.sent = error, status, sent
 
 
-def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any]) -> list[SendResult]:
-    """Send each (alert, address); one SendResult per pair, in the batch's order."""
+def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any],
+                report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
+    """Send each (alert, address); one SendResult per pair, in the batch's order, and each to
+    `report` as soon as the server answered it (from the pool's threads)."""
     results: list[SendResult | None] = [None] * len(batch)
+
+    def done(index: int, result: SendResult) -> None:
+        results[index] = result
+        if report:
+            report(result)
+
     try:
         sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
         settings = _settings(config) if config.get("SMTP_HOST") else None
     except ValueError as exc:
-        return [SendResult(alert.delivery_id, ok=False, error=f"configuration: {exc}") for alert, _ in batch]
-    outgoing = []
-    for index, (alert, address) in enumerate(batch):
-        try:
-            msg = compose(alert, address, config)
-        except ValueError as exc:
-            results[index] = SendResult(alert.delivery_id, ok=False, permanent=True,
-                                        error=f"cannot make the email: {exc}")
-            continue
-        except Exception as exc:  # a bug, not this alert's fault for ever: retried later
-            log.exception("composing the email for delivery %s failed", alert.delivery_id)
-            results[index] = SendResult(alert.delivery_id, ok=False,
-                                        error=f"cannot make the email: {type(exc).__name__}: {exc}")
-            continue
-        outgoing.append(_Outgoing(index, alert.delivery_id, parse_address(address, "To").addr_spec,
-                                  msg.as_bytes(policy=POLICY)))
+        for index, (alert, _) in enumerate(batch):
+            done(index, SendResult(alert.delivery_id, ok=False, error=f"configuration: {exc}"))
+        return [r for r in results if r is not None]
+    # Each message is made when a connection takes it (a pool's threads make them while others
+    # wait on the relay; a large batch is never held whole in memory).
+    outgoing = [_Outgoing(index, alert.delivery_id, "", None,
+                          make=partial(_make, alert, address, config))
+                for index, (alert, address) in enumerate(batch)]
     if settings is None:
         folder = mailbox_folder(config)
         for item in outgoing:
-            results[item.index] = _to_mailbox(folder, item)
+            done(item.index, item.prepare() or _to_mailbox(folder, item))
     elif outgoing:
-        _send_smtp(settings, sender, outgoing, results)
+        _send_pool(settings, sender, outgoing, done)
     return [result or SendResult(alert.delivery_id, ok=False, error="not sent")
             for result, (alert, _) in zip(results, batch)]
+
+
+def _make(alert: Alert, address: str, config: Mapping[str, Any]) -> tuple[str, bytes]:
+    msg = compose(alert, address, config)
+    return parse_address(address, "To").addr_spec, msg.as_bytes(policy=POLICY)
 
 
 def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
@@ -120,7 +144,7 @@ def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
     if settings is None:
         return _to_mailbox(mailbox_folder(config), item)
     results: list[SendResult | None] = [None]
-    _send_smtp(settings, sender, [item], results)
+    _send_smtp(settings, sender, _Work([item]), results.__setitem__)
     return results[0] or SendResult(0, ok=False, error="not sent")
 
 
@@ -135,13 +159,16 @@ def _settings(config: Mapping[str, Any]) -> _Settings:
         port = int(port_setting) if port_setting not in (None, "") else {"tls": 465, "none": 25}.get(
             security or "", 587)
         timeout = float(config.get("SMTP_TIMEOUT") or 30)
+        connections = int(config.get("SMTP_CONNECTIONS") or DEFAULT_CONNECTIONS)
     except (TypeError, ValueError):
-        raise ValueError(f"SMTP_PORT {port_setting!r} or SMTP_TIMEOUT is not a number") from None
+        raise ValueError(f"SMTP_PORT {port_setting!r}, SMTP_TIMEOUT or SMTP_CONNECTIONS is not a "
+                         "number") from None
     return _Settings(host=str(config["SMTP_HOST"]), port=port,
                      security=security or {587: "starttls", 465: "tls"}.get(port, "none"),
                      username=str(config["SMTP_USERNAME"]) if config.get("SMTP_USERNAME") else None,
                      password=str(config.get("SMTP_PASSWORD") or ""), timeout=timeout,
-                     ca_file=str(config["SMTP_CA_FILE"]) if config.get("SMTP_CA_FILE") else None)
+                     ca_file=str(config["SMTP_CA_FILE"]) if config.get("SMTP_CA_FILE") else None,
+                     connections=max(1, connections))
 
 
 def _connect(settings: _Settings) -> smtplib.SMTP:
@@ -179,42 +206,94 @@ def _connect(settings: _Settings) -> smtplib.SMTP:
         raise
 
 
-def _send_smtp(settings: _Settings, sender: str, outgoing: list[_Outgoing],
-               results: list[SendResult | None]) -> None:
-    pending = deque(outgoing)
+class _Work:
+    """The messages not yet taken, shared by the pool's connections. A connection that ends
+    without progress leaves them to the others; the last one to go fails what is left."""
+
+    def __init__(self, outgoing: list[_Outgoing], connections: int = 1):
+        self.pending = deque(outgoing)
+        self.trying = connections
+        self.lock = threading.Lock()
+
+    def take(self, done: Callable[[int, SendResult], None]) -> _Outgoing | None:
+        """The next message, made; one that cannot be made is reported and skipped."""
+        while True:
+            with self.lock:
+                if not self.pending:
+                    return None
+                item = self.pending.popleft()
+            failure = item.prepare()
+            if failure is None:
+                return item
+            done(item.index, failure)
+
+    def put_back(self, item: _Outgoing) -> None:
+        with self.lock:
+            self.pending.append(item)
+
+    def leave(self, ended: _ConnectionEnded, done: Callable[[int, SendResult], None]) -> None:
+        with self.lock:
+            self.trying -= 1
+            left = list(self.pending) if self.trying == 0 else []
+            if left:
+                self.pending.clear()
+        for item in left:
+            done(item.index, _failure(item, ended.error, ended.status))
+
+
+def _send_pool(settings: _Settings, sender: str, outgoing: list[_Outgoing],
+               done: Callable[[int, SendResult], None]) -> None:
+    """The messages over up to `settings.connections` connections at once, each its own thread;
+    returns when every message has its result."""
+    count = max(1, min(settings.connections, len(outgoing)))
+    work = _Work(outgoing, count)
+    if count == 1:
+        _send_smtp(settings, sender, work, done)
+        return
+    threads = [threading.Thread(target=_send_smtp, args=(settings, sender, work, done),
+                                name=f"smtp-{n}", daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _send_smtp(settings: _Settings, sender: str, work: _Work,
+               done: Callable[[int, SendResult], None]) -> None:
+    """One connection's share of `work`: messages taken one at a time until none is left."""
     smtp: smtplib.SMTP | None = None
     delivered = 0  # on the current connection
     try:
-        while pending:
+        while True:
             if smtp is None:
                 try:
                     smtp, delivered = _connect(settings), 0
                 except _ConnectionEnded as ended:
-                    for item in pending:
-                        results[item.index] = _failure(item, ended.error, ended.status)
+                    work.leave(ended, done)
                     return
-            item = pending.popleft()
+            item = work.take(done)
+            if item is None:
+                return
             try:
                 result = _transaction(smtp, sender, item)
             except _ConnectionEnded as ended:
                 smtp.close()
                 smtp = None
                 if ended.sent:
-                    results[item.index] = _failure(item, f"{ended.error}; the server may have accepted "
-                                                         "the message (a retry keeps its Message-ID)",
-                                                   ended.status)
+                    done(item.index, _failure(item, f"{ended.error}; the server may have accepted "
+                                                    "the message (a retry keeps its Message-ID)",
+                                              ended.status))
                 elif delivered:
-                    pending.append(item)  # refused only because the connection ended: once more
+                    work.put_back(item)  # refused only because the connection ended: once more
                 else:
-                    results[item.index] = _failure(item, ended.error, ended.status)
+                    done(item.index, _failure(item, ended.error, ended.status))
                 if not delivered:  # no progress on that connection: try again later, not now
-                    for rest in pending:
-                        results[rest.index] = _failure(rest, ended.error, ended.status)
+                    work.leave(ended, done)
                     return
                 log.info("SMTP connection ended after %d messages (%s); reconnecting", delivered, ended.error)
                 continue
             delivered += result.ok
-            results[item.index] = result
+            done(item.index, result)
     finally:
         if smtp is not None:
             try:
@@ -275,41 +354,11 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-# ---- the development mailbox -------------------------------------------------------------------
-
-def mailbox_folder(config_or_instance: Mapping[str, Any] | str | os.PathLike) -> Path:
-    """`mailbox/` in the instance folder (from a config's INSTANCE_PATH, or the path itself)."""
-    if isinstance(config_or_instance, Mapping):
-        base = config_or_instance.get("INSTANCE_PATH") or default_instance_path()
-    else:
-        base = config_or_instance
-    return Path(base) / "mailbox"
-
-
-def mailbox_messages(instance_path: str | os.PathLike) -> list[Path]:
-    """The development mailbox's messages, newest first (names begin with their UTC time)."""
-    folder = mailbox_folder(instance_path)
-    if not folder.is_dir():
-        return []
-    return sorted((path for path in folder.glob("*.eml") if not path.name.startswith(".") and path.is_file()),
-                  key=lambda path: path.name, reverse=True)
-
+# ---- the development mailbox (tracker.alerts.mailbox) --------------------------------------------
 
 def _to_mailbox(folder: Path, item: _Outgoing) -> SendResult:
-    """One .eml file, written whole: a temporary file in the same folder, then renamed."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    path = folder / f"{stamp}-delivery-{int(item.delivery_id)}-{secrets.token_hex(3)}.eml"
-    draft = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, draft = tempfile.mkstemp(prefix=".", suffix=".eml.tmp", dir=folder)
-        with os.fdopen(handle, "wb") as file:
-            file.write(item.data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(draft, path)
+        path = write_message(folder, item.delivery_id, item.data or b"")
     except OSError as exc:
-        if draft is not None:
-            Path(draft).unlink(missing_ok=True)
         return _failure(item, f"cannot write to the mailbox {folder}: {exc}", None)
     return SendResult(item.delivery_id, ok=True, extra={"path": str(path)})

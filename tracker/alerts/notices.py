@@ -1,4 +1,9 @@
-"""Mail that is not an alert: the double opt-in request sent to a new email subscriber.
+"""Mail that is not an alert: the double opt-in request sent to a new email subscriber, and the
+manage link sent to an address that subscribes again (tracker.alerts.reminder).
+
+The web request only queues them (`queue_notice`, a row in `notices`) and asks a background
+thread to send it (`send_soon`); the worker sends whatever is still due at each delivery run
+(retries, or a web process that stopped). A slow relay never holds a web request.
 
 Short, plain text, Chinese first. Headers are made the same way as alerts' (email_compose: the
 Subject as whole-character encoded words, addresses parsed, no header from data with a line
@@ -7,17 +12,30 @@ break), and the message goes through the alerts' transport (SMTP, or the develop
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
+
+from sqlite_utils import Database
 
 from tracker.alerts.email import send_message
 from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
                                           parse_address)
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
+from tracker.alerts.subscribe import mask_address
+from tracker.config import instance_file
+from tracker.store import connect, transaction
+from tracker.store.clock import iso
+from tracker.store.notices import Notice, add_notice, claim_notices, finish_notice
+
+log = logging.getLogger("tracker.alerts")
+STALE_CLAIM_SECONDS = 600  # a sender holding a notice longer than this died (SMTP_TIMEOUT ≪ this)
 
 CONFIRM_SUBJECT = "【政策追踪】请确认订阅"
 
@@ -40,7 +58,8 @@ def confirmation_text(confirm_url: str, days: int) -> str:
 
 
 def confirmation_message(config: Mapping[str, Any], subscription_id: int, address: str, *,
-                         now: datetime | None = None) -> EmailMessage:
+                         now: datetime | None = None,
+                         message_id: str | None = None) -> EmailMessage:
     """The confirmation request for subscription `subscription_id` (pending) at `address`."""
     sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
     max_age = int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600))
@@ -50,7 +69,7 @@ def confirmation_message(config: Mapping[str, Any], subscription_id: int, addres
     msg["To"] = parse_address(address, "To")
     msg["Subject"] = CONFIRM_SUBJECT
     msg["Date"] = _date(config, now or datetime.now(timezone.utc))
-    msg["Message-ID"] = make_msgid("confirm", domain=sender.domain or "localhost")
+    msg["Message-ID"] = message_id or make_msgid("confirm", domain=sender.domain or "localhost")
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(confirmation_text(url, max(1, max_age // 86400)), subtype="plain",
                     charset="utf-8", cte="base64")
@@ -59,10 +78,98 @@ def confirmation_message(config: Mapping[str, Any], subscription_id: int, addres
     return msg
 
 
-def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: str) -> SendResult:
+def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: str,
+                      message_id: str | None = None) -> SendResult:
     """Compose and send the confirmation request; a failure is returned, never raised."""
     try:
-        msg = confirmation_message(config, subscription_id, address)
+        msg = confirmation_message(config, subscription_id, address, message_id=message_id)
     except ValueError as exc:
         return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
     return send_message(msg, config)
+
+
+KINDS = ("confirm", "remind")  # the double opt-in request; the manage link to a known address
+
+
+def queue_notice(db: Database, config: Mapping[str, Any], kind: str, subscription_id: int,
+                 address: str) -> int:
+    """Queue a notice of `kind` (KINDS) for a subscription; the notice's id."""
+    from tracker.alerts.deliver import mail_domain
+
+    if kind not in KINDS:
+        raise ValueError(f"no notice of kind {kind!r}")
+    with transaction(db):
+        return add_notice(db, kind, subscription_id, address,
+                          make_msgid(kind, domain=mail_domain(config)),
+                          datetime.now(timezone.utc))
+
+
+def queue_confirmation(db: Database, config: Mapping[str, Any], subscription_id: int,
+                       address: str) -> int:
+    """Queue the confirmation request for a pending subscription; the notice's id."""
+    return queue_notice(db, config, "confirm", subscription_id, address)
+
+
+def _send(db: Database, config: Mapping[str, Any], notice: Notice) -> SendResult:
+    if notice.kind == "confirm":
+        return send_confirmation(config, notice.subscription_id, notice.address,
+                                 notice.message_id)
+    from tracker.alerts.reminder import reminder_message
+
+    row = db.execute("SELECT state FROM subscriptions WHERE id = ?",
+                     [notice.subscription_id]).fetchone()
+    try:
+        msg = reminder_message(config, notice.subscription_id, notice.address,
+                               row[0] if row else "unsubscribed")
+        msg.replace_header("Message-ID", notice.message_id)  # the same on a retry
+    except ValueError as exc:
+        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
+    return send_message(msg, config)
+
+
+def send_notices(db: Database, config: Mapping[str, Any], *, only: int | None = None,
+                 now: datetime | None = None) -> Counter:
+    """Send the notices that are due (or just notice `only`), each result committed as soon as
+    it is known; failures retried on RETRY_DELAYS like alerts. A count of outcomes."""
+    from tracker.alerts.deliver import retry_delays
+
+    outcome: Counter = Counter()
+    with transaction(db):
+        claimed = claim_notices(db, now or datetime.now(timezone.utc), STALE_CLAIM_SECONDS, only)
+    delays = retry_delays(config)
+    for notice in claimed:
+        result = _send(db, config, notice)
+        at = now or datetime.now(timezone.utc)
+        attempts = notice.attempts + 1
+        if result.ok:
+            values = {"status": "sent", "sent_at": iso(at), "last_error": None}
+        elif result.permanent or attempts > len(delays):
+            values = {"status": "dead", "last_error": result.error}
+        else:
+            values = {"status": "failed", "last_error": result.error,
+                      "next_attempt_at": iso(at + timedelta(seconds=delays[attempts - 1]))}
+        with transaction(db):
+            finish_notice(db, notice.id, attempts=attempts, **values)
+        outcome[values["status"]] += 1
+        if not result.ok:
+            log.warning("%s mail for subscription %s to %s: %s (%s)", notice.kind,
+                        notice.subscription_id, mask_address("email", notice.address),
+                        result.error, values["status"])
+    return outcome
+
+
+def send_soon(config: Mapping[str, Any], notice_id: int) -> threading.Thread:
+    """Send notice `notice_id` on a thread of its own (its own database connection), so that
+    the web request that queued it answers at once."""
+    def run() -> None:
+        db = connect(instance_file(config, "DATABASE"), migrate=False)
+        try:
+            send_notices(db, config, only=notice_id)
+        except Exception:  # noqa: BLE001 - the worker sends it later; say why it did not go now
+            log.exception("sending notice %s failed", notice_id)
+        finally:
+            db.conn.close()
+
+    thread = threading.Thread(target=run, name=f"notice-{notice_id}", daemon=True)
+    thread.start()
+    return thread

@@ -84,7 +84,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache, partial
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import aiohttp
 import httpx  # its certifi-based TLS context only
@@ -223,13 +223,16 @@ def _default_ssl_context() -> ssl.SSLContext:
 
 def send_webhooks(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any], *,
                   resolve: Resolver | None = None,
-                  ssl_context: ssl.SSLContext | None = None) -> list[SendResult]:
+                  ssl_context: ssl.SSLContext | None = None,
+                  report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     """Deliver each (alert, url, secret) at once, up to WEBHOOK_CONCURRENCY in flight; one
-    SendResult per item, in order. Never raises for a delivery's failure. `resolve` replaces the
-    system resolver and `ssl_context` the certificate check (both for tests)."""
+    SendResult per item, in order, and each to `report` as soon as its answer is in. Never
+    raises for a delivery's failure. `resolve` replaces the system resolver and `ssl_context`
+    the certificate check (both for tests)."""
     if not batch:
         return []
-    work = _send_all(list(batch), _Settings.of(config), resolve, ssl_context or _default_ssl_context())
+    work = _send_all(list(batch), _Settings.of(config), resolve, ssl_context or _default_ssl_context(),
+                     report)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -240,7 +243,8 @@ def send_webhooks(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]
 
 
 async def _send_all(batch: list[tuple[Alert, str, str]], settings: _Settings,
-                    resolve: Resolver | None, context: ssl.SSLContext) -> list[SendResult]:
+                    resolve: Resolver | None, context: ssl.SSLContext,
+                    report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     gate = asyncio.Semaphore(settings.concurrency)
     # Our own threads for getaddrinfo: a hung lookup is abandoned at the deadline, and
     # asyncio.run does not wait for it on the way out (as it would for the default executor).
@@ -255,9 +259,15 @@ async def _send_all(batch: list[tuple[Alert, str, str]], settings: _Settings,
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False,
                                          auto_decompress=False) as session:
-            return list(await asyncio.gather(*(
-                _deliver(gate, lookups, session, alert, url, secret, settings, resolve)
-                for alert, url, secret in batch)))
+            async def one(alert: Alert, url: str, secret: str) -> SendResult:
+                result = await _deliver(gate, lookups, session, alert, url, secret, settings,
+                                        resolve)
+                if report:
+                    report(result)
+                return result
+
+            return list(await asyncio.gather(*(one(alert, url, secret)
+                                               for alert, url, secret in batch)))
     finally:
         lookups.shutdown(wait=False, cancel_futures=True)
 

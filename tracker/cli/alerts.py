@@ -106,8 +106,21 @@ def subscriptions(config: dict) -> None:
 @main.command("deliver")
 @click.pass_obj
 def deliver(config: dict) -> None:
-    """Send the alerts that are due now (what the worker does every minute), then exit."""
-    from tracker.alerts.deliver import deliver as run
+    """Send the alerts that are due now (what the worker does every minute), then exit. Holds
+    the worker lock meanwhile: refused (exit 3, naming the holder) while a worker runs."""
+    from tracker.worker.service import EXIT_LOCKED, Worker, locked
 
-    outcome = run(_db(config), config)
+    service = Worker(config)
+    outcome: dict = {}
+
+    def send() -> int:
+        outcome.update(service.deliver())
+        return 0
+
+    code = locked(service, send)
+    if code == EXIT_LOCKED and not outcome:
+        click.echo("tracker: a worker is sending alerts now (see above); not sending beside it",
+                   err=True)
+        raise SystemExit(code)
     click.echo(", ".join(f"{n} {k}" for k, n in sorted(outcome.items())) or "nothing due")
+    raise SystemExit(code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import click
 
@@ -38,7 +39,8 @@ sources:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.pass_obj
 def demo(config: dict, port: int) -> None:
-    """Set up the instance with demo pages, then run the worker and the web app together."""
+    """Set up the instance with demo pages, then run the worker and the web app together
+    (SIGTERM or Ctrl-C stops both)."""
     import subprocess
     import sys
     from datetime import datetime
@@ -56,10 +58,17 @@ def demo(config: dict, port: int) -> None:
         write_pages(drop, datetime.now(zone(config)).date())  # dated from today: a live demo
         sources.write_text(DEMO_SOURCES.format(path=drop), encoding="utf-8")
         click.echo(f"tracker demo: made {sources} with the demo pages in {drop}")
-    env = {"TRACKER_FOLDER_SETTLE_SECONDS": "0", "TRACKER_DELIVERY_INTERVAL": "10"}  # a quick demo
-    command = [sys.executable, "-m", "tracker", "worker"]
-    subprocess.run(command + ["--once"], check=False, env={**os.environ, **env})
-    worker = subprocess.Popen(command, env={**os.environ, **env})
+    # A quick demo: files read at once, the first fetch at start, alerts every 10 s.
+    env = {"TRACKER_FOLDER_SETTLE_SECONDS": "0", "TRACKER_DELIVERY_INTERVAL": "10",
+           "TRACKER_FETCH_AT_START": "1"}
+    worker = subprocess.Popen([sys.executable, "-m", "tracker", "worker"],
+                              env={**os.environ, **env})
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(0)  # out of waitress, through `finally`: the worker stops too
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     try:
         click.echo(f"tracker demo: open http://127.0.0.1:{port}/ (mail goes to {instance / 'mailbox'})")
         from waitress import serve as run
@@ -70,5 +79,9 @@ def demo(config: dict, port: int) -> None:
         run(create_app({"DEMO": True}), host="127.0.0.1", port=port, threads=8, ident="tracker",
             **WAITRESS_OPTIONS)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        worker.terminate()  # SIGTERM: it finishes what it is doing and releases its lock
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)

@@ -5,7 +5,7 @@
     {"time": "2025-04-09T06:30:01.123+00:00", "level": "INFO", "logger": "tracker.worker",
      "message": "…", "exception": "Traceback …"}     # exception only when there is one
 
-TRACKER_LOG_LEVEL sets the level (default INFO). Readable lines carry the machine's local time;
+TRACKER_LOG_LEVEL sets the level (default INFO; APScheduler's own chatter only from WARNING). Readable lines carry the machine's local time;
 JSON carries UTC in ISO 8601. Non-ASCII text (Chinese titles) is written as is, not escaped.
 
 No secrets in logs: every line goes through `SecretFilter`, which masks webhook secrets
@@ -119,6 +119,9 @@ def setup(level: str | int | None = None, *, json_lines: bool | None = None,
         json_lines = _truthy(os.environ.get("TRACKER_LOG_JSON"))
     root = logging.getLogger()
     root.setLevel(level)
+    # APScheduler says "Running job …" and "… executed successfully" at INFO for every run of
+    # every job (half the lines of a day's log); the worker logs one line per source run itself.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     for old in [h for h in root.handlers if getattr(h, "_tracker", False)]:
         root.removeHandler(old)
     if handler is None and root.handlers:

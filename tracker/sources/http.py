@@ -1,4 +1,5 @@
-"""Fetching one http(s) URL into bytes, within a size limit and a total time limit.
+"""Fetching one http(s) URL into bytes, within a size limit and a total time limit that covers
+the whole request (connecting, the headers, the body: see _Watchdog).
 
 A source is hostile until proven otherwise: with `home` (the URL the administrator configured
 for the source) every hop, the first and each redirect, may go to `home`'s own origin (scheme,
@@ -10,6 +11,8 @@ name before it is followed. Without `home` (a URL the operator typed) nothing is
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -87,13 +90,16 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
     read = min(setting(config, "HTTP_READ_TIMEOUT"), total)
     timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
     deadline = time.monotonic() + total
+    watchdog = _Watchdog(total)
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
+        with watchdog, httpx.Client(timeout=timeout, follow_redirects=False,
+                                    headers=headers) as client:
             current = url
             for _hop in range(MAX_REDIRECTS + 1):
                 if same_host and home and origin(current)[1] != origin(home)[1]:
                     raise InputError(url, f"redirected off the site's host to {current}; not followed")
                 target, extra, extensions = route(current, home)
+                extensions = {**extensions, "trace": watchdog.trace}
                 with client.stream("GET", target, headers=extra, extensions=extensions) as response:
                     location = response.headers.get("location")
                     if response.is_redirect and location:
@@ -103,26 +109,74 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
                         return Fetched(b"", current, None, None, etag, last_modified, True)
                     _check_response(url, response, limit)
                     data = _read_body(url, response, limit, deadline, total)
+                    if watchdog.expired.is_set():  # a body ended by the watchdog is not whole
+                        raise InputError(url, f"timed out after {total:g} s")
                     media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                     return Fetched(data, current, media_type or None, response.charset_encoding,
                                    response.headers.get("etag"), response.headers.get("last-modified"))
             raise httpx.TooManyRedirects("too many redirects")
-    except httpx.ConnectTimeout:
-        raise InputError(url, f"timed out after {connect:g} s (connecting)") from None
-    except httpx.TimeoutException:
-        raise InputError(url, f"timed out after {read:g} s") from None
-    except httpx.ConnectError as error:
-        raise InputError(url, f"cannot connect ({error})") from None
-    except httpx.TooManyRedirects:
-        raise InputError(url, f"more than {MAX_REDIRECTS} redirects") from None
-    except httpx.UnsupportedProtocol as error:
-        raise InputError(url, f"unsupported URL ({error})") from None
-    except httpx.DecodingError:
-        raise InputError(url, "the compressed body cannot be decompressed") from None
     except httpx.HTTPError as error:
-        raise InputError(url, f"HTTP request failed ({type(error).__name__}: {error})") from None
+        if watchdog.expired.is_set():
+            raise InputError(url, f"timed out after {total:g} s") from None
+        raise InputError(url, _describe(error, connect, read)) from None
     except httpx.InvalidURL as error:
         raise InputError(url, f"is not a valid URL ({error})") from None
+
+
+class _Watchdog:
+    """The total time limit over the whole request, the wait for headers included (httpx's own
+    limits are per operation: a server dripping one header byte a second never trips them).
+    When time is up it shuts the request's sockets down, which ends any blocked read at once."""
+
+    def __init__(self, seconds: float):
+        self.expired = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+
+    def __enter__(self) -> "_Watchdog":
+        self.timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.timer.cancel()
+
+    def trace(self, event: str, info: dict) -> None:
+        """httpx's trace extension: remember each connection's socket as it is made."""
+        if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                with self.lock:
+                    self.sockets.append(sock)
+                if self.expired.is_set():
+                    self.expire()
+
+    def expire(self) -> None:
+        self.expired.set()
+        with self.lock:
+            sockets = list(self.sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _describe(error: httpx.HTTPError, connect: float, read: float) -> str:
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"timed out after {connect:g} s (connecting)"
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out after {read:g} s"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect ({error})"
+    if isinstance(error, httpx.TooManyRedirects):
+        return f"more than {MAX_REDIRECTS} redirects"
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return f"unsupported URL ({error})"
+    if isinstance(error, httpx.DecodingError):
+        return "the compressed body cannot be decompressed"
+    return f"HTTP request failed ({type(error).__name__}: {error})"
 
 
 def _check_response(url: str, response: httpx.Response, limit: int) -> None:

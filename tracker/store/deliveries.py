@@ -2,9 +2,10 @@
 attempt to send it.
 
 A delivery's life: pending → sending → sent; or → failed (retried on a schedule) → … → dead.
-It is marked `sending` (committed) before the attempt: a worker killed after the receiver took
-the message but before `sent` was written finds it `sending` when it starts again and sends it
-once more, with the same Message-ID and webhook-id, so the receiver can tell it is the same.
+It is marked `sending` (committed) before the attempt, and its result is committed as soon as
+the receiver answered it: a worker killed mid-batch finds `sending` only the messages that were
+in flight (the receiver may have taken one without our seeing its answer), and sends those once
+more, with the same Message-ID and webhook-id, so the receiver can tell it is the same.
 """
 
 from __future__ import annotations

@@ -117,3 +117,17 @@ def m005_security(db: Database) -> None:
         if address != address.lower() and address.lower() not in taken:
             db.execute("UPDATE subscriptions SET address = ? WHERE id = ?", [address.lower(), row_id])
             taken.add(address.lower())
+
+
+@migrations()
+def m004_notices(db: Database) -> None:
+    """Mail that is not an alert (the double opt-in request), queued by the web request and sent
+    apart from it: one row per message, with its Message-ID (the same on a retry) and its fate."""
+    db["notices"].create({
+        "id": int, "kind": str, "subscription_id": int, "address": str, "message_id": str,
+        "created_at": str, "status": str, "attempts": int, "next_attempt_at": str,
+        "claimed_at": str, "last_error": str, "sent_at": str,
+    }, pk="id", not_null={"kind", "subscription_id", "address", "message_id", "created_at",
+                          "status"},
+        foreign_keys=[("subscription_id", "subscriptions", "id")])
+    db["notices"].create_index(["status", "next_attempt_at"])

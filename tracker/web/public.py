@@ -214,13 +214,9 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
         with transaction(db):
             set_keywords(db, subscription.id, keywords)
     if channel == "email":
-        # The same page whether the address was new or not; only its owner hears which.
-        if subscription.state == "pending":
-            result = _send_confirmation(subscription)
-        else:
-            result = _send_reminder(subscription)
-        if not result.ok:
-            log.error("mail for subscription %s not sent: %s", subscription.id, result.error)
+        # The same page whether the address was new or not; only its owner hears which. Queued
+        # and sent apart: neither a slow relay nor the time a send takes reaches the visitor.
+        _queue_mail(subscription, "confirm" if subscription.state == "pending" else "remind")
         return page("check_email.html", address=subscription.address,
                     days=max(1, _confirm_max_age() // 86400))
     if channel == "webhook":
@@ -242,17 +238,11 @@ def _chat(address: str) -> None:
         raise SubscribeError("chat_url", reason)
 
 
-def _send_reminder(subscription: Subscription):
-    from tracker.alerts.reminder import send_reminder
+def _queue_mail(subscription: Subscription, kind: str) -> None:
+    from tracker.alerts.notices import queue_notice, send_soon
 
-    return send_reminder(current_app.config, subscription.id, subscription.address,
-                         subscription.state)
-
-
-def _send_confirmation(subscription: Subscription):
-    from tracker.alerts.notices import send_confirmation
-
-    return send_confirmation(current_app.config, subscription.id, subscription.address)
+    send_soon(current_app.config, queue_notice(get_db(), current_app.config, kind,
+                                               subscription.id, subscription.address))
 
 
 # ---- confirm ------------------------------------------------------------------------------------

@@ -64,15 +64,23 @@ def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher
     return report
 
 
+def register(db_path: Path, sources: Sequence[Source]) -> None:
+    """The sources' rows (name, type, location) before anything of theirs is stored: articles,
+    issues and files refer to them."""
+    db = connect(db_path)
+    try:
+        with transaction(db):
+            upsert_sources(db, sources)
+    finally:
+        db.conn.close()
+
+
 def run_cycle(db_path: Path, config: Mapping[str, Any], sources: Sequence[Source],
               matcher: Matcher, today: date | None = None,
               on_done: Callable[[SourceReport], None] | None = None) -> list[SourceReport]:
     """Every enabled source once, several at a time; the reports in the order they finished."""
     enabled = [s for s in sources if s.enabled]
-    db = connect(db_path)
-    with transaction(db):
-        upsert_sources(db, sources)
-    db.conn.close()
+    register(db_path, sources)
     reports = []
     if not enabled:
         log.warning("no enabled source to fetch")

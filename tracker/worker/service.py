@@ -1,5 +1,7 @@
 """The worker process: a lock in the database, then one cycle (`--once`) or APScheduler with each
-source on its own cron schedule until SIGTERM."""
+source on its own cron schedule until SIGTERM. The lock is kept by a heartbeat; a worker that
+loses it stops at once (two senders side by side would send alerts twice), and a stop lets the
+jobs under way finish within a grace time before the lock is released."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import threading
+import time
+from datetime import datetime, timezone
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
@@ -16,8 +22,8 @@ from tracker.config import instance_file
 from tracker.matching import Matcher
 from tracker.sources.catalog import Source, SourcesError, load_sources
 from tracker.store import connect
-from tracker.store.locks import acquire, heartbeat, release
-from tracker.worker.cycle import SourceReport, run_cycle, run_source
+from tracker.store.locks import STALE_SECONDS, acquire, heartbeat, release
+from tracker.worker.cycle import SourceReport, register, run_cycle, run_source
 from tracker.worker.rulebook import RuleBook
 
 log = logging.getLogger("tracker.worker")
@@ -35,6 +41,13 @@ class Worker:
         self.sources_path = instance_file(config, "SOURCES")
         self.rulebook = RuleBook(config["RULES"])
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self.lost = threading.Event()  # the lock is no longer ours: stop at once
+        self.on_lost: Callable[[], None] = lambda: None
+        self.abandoned = 0  # jobs still running when the worker gave up waiting for them
+
+    def lose_lock(self) -> None:
+        self.lost.set()
+        self.on_lost()
 
     def sources(self) -> list[Source]:
         return load_sources(self.sources_path)
@@ -60,12 +73,20 @@ class Worker:
         self.deliver()
         return reports
 
-    def deliver(self) -> None:
-        from tracker.alerts.deliver import deliver
+    def deliver(self) -> Counter:
+        """The alerts that are due, then the notices (confirmation mails) still waiting; the
+        alerts' outcomes. Called holding the lock, one run at a time: a delivery still `sending`
+        now was left by a run that failed half-way, and is due again."""
+        from tracker.alerts.deliver import deliver, recover
+        from tracker.alerts.notices import send_notices
 
         db = connect(self.db_path)
         try:
-            deliver(db, self.config)
+            if count := recover(db):
+                log.warning("%d deliveries left half-sent by an earlier run: sending again", count)
+            outcome = deliver(db, self.config)
+            send_notices(db, self.config)
+            return outcome
         finally:
             db.conn.close()
 
@@ -81,8 +102,11 @@ class Worker:
         finally:
             db.conn.close()
 
-    def run_one(self, source: Source) -> None:
-        run_source(self.db_path, source, self.config, self.matcher())
+    def run_one(self, source: Source) -> SourceReport:
+        """The scheduled job of one source: registered in the database first (a source added to
+        sources.yaml while the worker runs has no row yet), then fetched, matched and stored."""
+        register(self.db_path, [source])
+        return run_source(self.db_path, source, self.config, self.matcher())
 
 
 def holder_gone(holder: str) -> bool:
@@ -102,7 +126,9 @@ def holder_gone(holder: str) -> bool:
 
 def locked(worker: Worker, body: Callable[[], int]) -> int:
     """Run `body` holding the worker lock (kept alive by a heartbeat thread); refuse with
-    EXIT_LOCKED while another worker holds it."""
+    EXIT_LOCKED while another process holds it. A heartbeat that finds the lock no longer ours
+    (or cannot be written for so long that the lock may look stale) stops the worker at once:
+    two senders side by side would send alerts twice."""
     db = connect(worker.db_path)
     taken = acquire(db, LOCK, worker.holder, gone=holder_gone)
     if taken:
@@ -110,33 +136,101 @@ def locked(worker: Worker, body: Callable[[], int]) -> int:
         db.conn.close()
         return EXIT_LOCKED
     stop = threading.Event()
+    every = float(worker.config.get("LOCK_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
 
     def beat() -> None:
-        beat_db = connect(worker.db_path)
-        while not stop.wait(HEARTBEAT_SECONDS):
-            if not heartbeat(beat_db, LOCK, worker.holder):
-                log.error("the worker lock was taken over by another worker")
+        beat_db = connect(worker.db_path, migrate=False)
+        last_ok = time.monotonic()
+        while not stop.wait(every):
+            try:
+                ours = heartbeat(beat_db, LOCK, worker.holder)
+            except sqlite3.Error as err:
+                if time.monotonic() - last_ok < STALE_SECONDS - 2 * every:
+                    log.warning("the worker lock heartbeat failed (%s); trying again", err)
+                    continue
+                ours, why = False, f"the heartbeat could not be written since {every:g} s ({err})"
+            else:
+                why = "another process holds it now"
+            if ours:
+                last_ok = time.monotonic()
+                continue
+            log.error("lost the worker lock (%s): stopping now, not running beside another "
+                      "worker", why)
+            worker.lose_lock()
+            break
         beat_db.conn.close()
 
     beating = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
     beating.start()
     try:
         worker.recover()
-        return body()
+        code = body()
     finally:
         stop.set()
         beating.join(timeout=10)
         release(db, LOCK, worker.holder)
         db.conn.close()
+    if worker.lost.is_set():
+        code = EXIT_LOCKED
+    if worker.abandoned:  # jobs past the grace time: their threads would hold the exit
+        log.error("%d jobs still running after the grace time; exiting without them",
+                  worker.abandoned)
+        logging.shutdown()
+        os._exit(code)
+    return code
+
+
+class Jobs:
+    """The jobs under way, so that a stop can wait for them (within a bound)."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.changed = threading.Condition()
+
+    def wrap(self, name: str, job: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            with self.changed:
+                self.running += 1
+            try:
+                return job(*args)
+            except Exception:  # noqa: BLE001 - logged with its name; the schedule goes on
+                log.exception("%s failed", name)
+                return None
+            finally:
+                with self.changed:
+                    self.running -= 1
+                    self.changed.notify_all()
+        return run
+
+    def wait(self, timeout: float) -> int:
+        """Wait until no job runs or `timeout` passes; how many still run."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.running == 0, timeout=timeout)
+            return self.running
 
 
 def schedule(worker: Worker) -> int:
-    """Every source on its own schedule until SIGTERM or SIGINT; sources.yaml re-read on change."""
+    """Every source on its own schedule until SIGTERM or SIGINT (or the lock is lost);
+    sources.yaml re-read on change (SOURCES_RELOAD_SECONDS). With FETCH_AT_START every source is
+    fetched once at start, then on its schedule. On a stop, jobs under way get STOP_GRACE_SECONDS
+    to finish before the lock is released."""
     from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.jobstores.base import JobLookupError
+    from apscheduler.schedulers.base import SchedulerNotRunningError
 
     scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 3600})
-    state = {"sources": None}
+    jobs = Jobs()
+    state: dict[str, Any] = {"sources": None, "started": False}
+    at_start = _truthy(worker.config.get("FETCH_AT_START"))
+
+    def fetch(source: Source) -> None:
+        report = worker.run_one(source)
+        if report.counts.hits and scheduler.running:  # instant alerts now, not at the interval
+            try:
+                scheduler.modify_job("deliver", next_run_time=datetime.now(timezone.utc))
+            except JobLookupError:  # stopping: the job is gone
+                pass
 
     def plan() -> None:
         """(Re)schedule the sources when sources.yaml changed and is sound."""
@@ -149,36 +243,57 @@ def schedule(worker: Worker) -> int:
             log.error("sources file %s cannot be used, keeping the schedule: %s",
                       worker.sources_path, err)
             return
+        register(worker.db_path, sources)
         state["sources"] = stamp
         for job in scheduler.get_jobs():
             if job.id.startswith("source:"):
                 job.remove()
+        first = {"next_run_time": datetime.now(timezone.utc)} if at_start and \
+            not state["started"] else {}
         for source in sources:
             if source.enabled:
                 trigger = _cron(source.schedule, source.timezone)
-                scheduler.add_job(worker.run_one, trigger, args=[source],
-                                  id=f"source:{source.id}", name=f"fetch {source.id}")
+                scheduler.add_job(jobs.wrap(f"source {source.id}", fetch), trigger,
+                                  args=[source], id=f"source:{source.id}",
+                                  name=f"fetch {source.id}", **first)
+        state["started"] = True
         log.info("scheduled %d sources from %s", sum(s.enabled for s in sources),
                  worker.sources_path)
 
     plan()
-    scheduler.add_job(plan, "interval", seconds=60, id="plan", name="re-read sources.yaml")
-    scheduler.add_job(worker.deliver, "interval",
+    scheduler.add_job(jobs.wrap("re-reading sources.yaml", plan), "interval",
+                      seconds=float(worker.config.get("SOURCES_RELOAD_SECONDS", 60)), id="plan",
+                      name="re-read sources.yaml")
+    scheduler.add_job(jobs.wrap("sending alerts", worker.deliver), "interval",
                       seconds=float(worker.config.get("DELIVERY_INTERVAL", 60)), id="deliver",
                       name="send due alerts")
-    scheduler.add_job(worker.matcher, "interval", seconds=60, id="rules",
-                      name="re-read the rules")
+    scheduler.add_job(jobs.wrap("re-reading the rules", worker.matcher), "interval",
+                      seconds=60, id="rules", name="re-read the rules")
+
+    def halt() -> None:
+        try:
+            scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass
 
     def stop(signum: int, _frame: Any) -> None:
         log.info("signal %d: stopping after the jobs under way", signum)
-        scheduler.shutdown(wait=False)
+        halt()
 
+    worker.on_lost = halt
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("worker %s started", worker.holder)
-    scheduler.start()
+    if not worker.lost.is_set():
+        scheduler.start()
+    grace = 0.0 if worker.lost.is_set() else float(worker.config.get("STOP_GRACE_SECONDS", 60))
+    worker.abandoned = jobs.wait(grace)
     log.info("worker stopped")
-    return 0
+    return EXIT_LOCKED if worker.lost.is_set() else 0
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _cron(expression: str, zone: str):

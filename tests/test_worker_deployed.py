@@ -1,0 +1,133 @@
+"""`tracker worker` as production runs it: the long-running command (not --once) started as a
+process on a fresh instance, with an aiosmtpd relay on loopback. The first run is fired by
+APScheduler itself (TRACKER_FETCH_AT_START gives each source job a first run time of now); a
+source added to sources.yaml while the worker runs waits for its own cron schedule."""
+
+from __future__ import annotations
+
+import email
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from smtp_loopback import LoopbackController, Recorder
+from test_worker import REPO, rows, source, wait_for, write_sources
+
+PAGES = REPO / "tracker/demo/pages"
+
+
+def environment(instance: Path, smtp_port: int, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "TRACKER_INSTANCE": str(instance), "TRACKER_RULES": str(REPO / "rules"),
+           "TRACKER_FOLDER_SETTLE_SECONDS": "0", "TRACKER_SMTP_HOST": "127.0.0.1",
+           "TRACKER_SMTP_PORT": str(smtp_port), "TRACKER_SMTP_SECURITY": "none",
+           "TRACKER_FETCH_AT_START": "1", "TRACKER_DELIVERY_INTERVAL": "2",
+           "TRACKER_SOURCES_RELOAD_SECONDS": "1", **extra}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        env.pop(name, None)
+    return env
+
+
+class Process:
+    """A `tracker` command running apart, its log lines collected as they come."""
+
+    def __init__(self, env: dict[str, str], *args: str):
+        self.proc = subprocess.Popen([sys.executable, "-m", "tracker", *args], env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout),
+                                       daemon=True)
+        self.reader.start()
+
+    def saw(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=60)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        return code
+
+
+@pytest.fixture
+def relay():
+    recorder = Recorder()
+    controller = LoopbackController(recorder, hostname="127.0.0.1", port=0, ready_timeout=10,
+                                    auth_require_tls=False)
+    controller.start()
+    yield controller.port, recorder
+    controller.stop()
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    return folder
+
+
+def config_of(instance: Path) -> dict:
+    return {"INSTANCE_PATH": str(instance)}
+
+
+def subscribe(env: dict[str, str], address: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "tracker", "subscribe", "--email", address,
+                           "--rules", "zhuanyezhen", "--confirmed"], env=env, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def drop_folder(base: Path, name: str, page: str) -> Path:
+    folder = base / name
+    folder.mkdir()
+    shutil.copy(PAGES / page, folder)
+    return folder
+
+
+def test_the_long_running_worker_stores_alerts_and_picks_up_a_new_source(tmp_path, instance,
+                                                                         relay):
+    port, recorder = relay
+    env = environment(instance, port)
+    first = drop_folder(tmp_path, "first", "2025-04-09_demo-daily_p1.txt")
+    write_sources(instance, [source("first", path=str(first), schedule='"0 3 * * *"')])
+    subscribe(env, "reader@example.org")  # a fresh instance: the CLI made the database
+    worker = Process(env, "worker")
+    try:
+        assert wait_for(lambda: rows(config_of(instance), "SELECT count(*) FROM articles "
+                                     "WHERE source_id = 'first'")[0][0] > 0, 90), worker.lines
+        assert wait_for(lambda: recorder.received("reader@example.org"), 90), worker.lines
+        alert = email.message_from_bytes(recorder.received("reader@example.org")[0].data,
+                                         policy=policy.default)
+        assert "专业镇" in str(alert["Subject"])
+
+        # A source added while the worker runs: registered and fetched on its own schedule
+        # (every minute), not only by --once.
+        second = drop_folder(tmp_path, "second", "2025-04-11_demo-review_p2.txt")
+        write_sources(instance, [source("first", path=str(first), schedule='"0 3 * * *"'),
+                                 source("second", path=str(second), schedule='"* * * * *"')])
+        assert wait_for(lambda: rows(config_of(instance), "SELECT count(*) FROM articles "
+                                     "WHERE source_id = 'second'")[0][0] > 0, 90), worker.lines
+    finally:
+        code = worker.stop()
+    assert code == 0, worker.lines
+    text = "".join(worker.lines)
+    assert "FOREIGN KEY" not in text and "Traceback" not in text, text
+    assert "executed successfully" not in text and "Running job" not in text  # quiet logs
+    assert worker.saw("source first: ok") and worker.saw("source second: ok")
+    assert worker.saw("deliveries: 1 sent")
+    sent = rows(config_of(instance), "SELECT message_id FROM deliveries WHERE status = 'sent'")
+    got = [email.message_from_bytes(m.data, policy=policy.default)["Message-ID"]
+           for m in recorder.received("reader@example.org")]
+    assert sorted(got) == sorted(m for m, in sent) and len(set(got)) == len(got)  # each once
