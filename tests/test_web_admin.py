@@ -440,3 +440,54 @@ def test_a_keyword_listed_twice_is_warned_about_not_refused(admin, app):
     html = response.get_data(as_text=True)
     assert "“綠電”写了两次" in html and "不影响保存" in html
     assert "写了两次" not in admin.get("/admin/rules/zhuanyezhen").get_data(as_text=True)
+
+
+# The rule language in the editor: regex terms, global excludes.
+
+def lists(html: str) -> tuple[str, str]:
+    return tuple((m.group(1) if (m := re.search(rf'<ul class="{c}">(.*?)</ul>', html, re.S))
+                  else "") for c in ("would-match", "would-stop"))
+
+
+def test_preview_of_a_regex_rule_shows_what_it_gains_and_loses(admin, rules_dir, db):
+    seed_articles(db)
+    form = editor_form(admin, "/admin/rules/lvdian")
+    form.update(action="preview", yaml="id: lvdian\nname: 绿电\nregex: ['氢能(产业园|重卡)']\n")
+    response = admin.post("/admin/rules/lvdian", data=form)
+    assert response.status_code == 200
+    would, stop = lists(response.get_data(as_text=True))
+    assert "乙县氢能产业园开工" in would and "甲市绿电交易规模扩大" in stop
+    form.update(yaml="id: lvdian\nname: 绿电\nregex: ['(?<=甲市)绿电']\n")
+    response = admin.post("/admin/rules/lvdian", data=form)
+    assert response.status_code == 422 and "RE2 cannot compile" in text_of(response)
+
+
+def test_global_excludes_are_created_shown_and_previewed_for_every_rule(admin, rules_dir, db):
+    seed_articles(db)
+    assert "还没有全局排除词" in text_of(admin.get("/admin/rules"))
+    form = editor_form(admin, "/admin/rules/new")
+    form.update(action="preview", yaml="exclude: [规模]\n")
+    response = admin.post("/admin/rules/new", data=form)
+    html = text_of(response)
+    assert response.status_code == 200 and "全局排除词将从" in html
+    would, stop = lists(response.get_data(as_text=True))
+    assert "甲市绿电交易规模扩大" in stop and not would
+    assert not (rules_dir / "_global.yaml").exists()
+    form.update(action="save")
+    response = admin.post("/admin/rules/new", data=form)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/rules/_global")
+    assert (rules_dir / "_global.yaml").read_text(encoding="utf-8") == "exclude: [规模]\n"
+    listing = text_of(admin.get("/admin/rules"))
+    assert "<code>规模</code>" in listing and "/admin/rules/_global" in listing
+    editor = text_of(admin.get("/admin/rules/lvdian"))
+    assert "全局排除词（对每条规则生效）：<code>规模</code>" in editor
+    # Editing a rule previews it with the global excludes in force.
+    form = editor_form(admin, "/admin/rules/lvdian")
+    form.update(action="preview", yaml="id: lvdian\nname: 绿电\nkeywords: [绿电, 氢能]\n")
+    would, stop = lists(admin.post("/admin/rules/lvdian", data=form).get_data(as_text=True))
+    assert "乙县氢能产业园开工" in would and "甲市" not in would + stop
+    # Editing the global excludes previews every rule they change.
+    form = editor_form(admin, "/admin/rules/_global")
+    form.update(action="preview", yaml="exclude: [氢能]\n")
+    would, stop = lists(admin.post("/admin/rules/_global", data=form).get_data(as_text=True))
+    assert "甲市绿电交易规模扩大" in would and "乙县氢能产业园开工" in stop  # 新能源 loses it

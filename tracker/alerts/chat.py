@@ -61,6 +61,8 @@ def markdown(alert: Alert, title: str) -> str:
             if item.archive_url and item.url:
                 where += f" · [原文]({item.url})"
             lines.append(f"- {head}  \n  {where}")
+            if item.names:
+                lines.append(f"  关键词：{'、'.join(item.names)}")
             for snippet in item.snippets[:2]:
                 lines.append("  > " + snippet.replace("【", "**").replace("】", "**"))
         lines.append("")

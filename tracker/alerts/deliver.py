@@ -60,10 +60,11 @@ def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
         "ORDER BY o.rule_id, a.issue_date DESC, a.id", [due.id]).fetchall()
     items = tuple(
         AlertItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,
-                  tuple(dict.fromkeys(h["snippet"] for h in json.loads(hits))),
+                  tuple(dict.fromkeys(h["snippet"] for h in found)),
+                  tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))),
                   archive_link(config, article_id))
         for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page
-        in rows)
+        in rows for found in [json.loads(hits)])
     return Alert(due.id, due.subscription_id, due.frequency, due.created_at, due.message_id,
                  due.webhook_id, items, link(config, MANAGE, due.subscription_id),
                  link(config, UNSUBSCRIBE, due.subscription_id),

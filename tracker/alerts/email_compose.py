@@ -224,6 +224,11 @@ def page_label(page: str | None) -> str:
     return page
 
 
+def _names(item: AlertItem) -> str:
+    """The display names of the keywords that hit, as the rule's author named them."""
+    return "、".join(one_line(name) for name in item.names if one_line(name))
+
+
 def _title(item: AlertItem) -> str:
     return one_line(item.title) or "（无标题）"
 
@@ -249,6 +254,8 @@ def text_body(alert: Alert) -> str:
                 lines.append(f"    存档：{_web_link(item.archive_url)}")
             if _web_link(item.url):
                 lines.append(f"    原文：{_web_link(item.url)}")
+            if _names(item):
+                lines.append(f"    关键词：{_names(item)}")
             lines += [f"    · {one_line(snippet)}" for snippet in item.snippets if one_line(snippet)]
             lines.append("")
     lines += ["——", f"管理订阅：{one_line(alert.manage_url)}", f"退订：{one_line(alert.unsubscribe_url)}",
@@ -277,7 +284,7 @@ def _templates() -> Environment:
 def html_body(alert: Alert) -> str:
     groups = [{"name": name, "items": [{"title": _title(item), "link": _web_link(item.archive_url) or _web_link(item.url),
                                         "archive": _web_link(item.archive_url), "original": _web_link(item.url),
-                                        "meta": meta_line(item),
+                                        "meta": meta_line(item), "names": _names(item),
                                         "snippets": [s for s in item.snippets if one_line(s)]}
                                        for item in items]}
               for name, items in _groups(alert)]

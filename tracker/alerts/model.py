@@ -19,6 +19,7 @@ class AlertItem:
     date: str | None  # issue date, YYYY-MM-DD
     page: str | None  # 第1版 要闻
     snippets: tuple[str, ...]
+    names: tuple[str, ...] = ()  # display names of the keywords that hit (where rules give them)
     archive_url: str | None = None  # the article's page in our archive (/articles/<id>)
 
 

@@ -12,7 +12,7 @@ import click
 
 from tracker.cli import EXIT_INPUT, EXIT_RULES, main, report
 from tracker.documents import InputError
-from tracker.rules import RulesError, check_rules, load_rules
+from tracker.rules import RulesError, load_rules, read_rule_set
 
 
 @main.group()
@@ -26,7 +26,68 @@ def rules() -> None:
 def rules_check(config: dict, path: Path | None) -> None:
     """Validate rule files (default: TRACKER_RULES); print `file:line: problem` for each."""
     path = path or Path(config["RULES"])
-    report(path, *check_rules(path), "rules")
+    found = read_rule_set(path)
+    if found.globals:
+        click.echo(f"global excludes ({', '.join(found.globals.files)}), applied to every rule: "
+                   + ", ".join(found.globals.shown()))
+    report(path, found.rules, found.problems, "rules")
+
+
+@rules.command("import-trendradar")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the rule files to (default: TRACKER_RULES).")
+@click.option("--prefix", default="tr-", show_default=True, help="Start of every rule id.")
+@click.option("--dry-run", is_flag=True, help="Print the files instead of writing them.")
+@click.pass_obj
+def rules_import_trendradar(config: dict, file: Path, out: Path | None, prefix: str,
+                            dry_run: bool) -> None:
+    """Convert a TrendRadar frequency_words.txt into rule files (one per group; [GLOBAL_FILTER]
+    into a global-excludes file) and say what could not be carried over."""
+    from tracker.rules.trendradar import convert
+
+    from tracker.text.encoding import decode
+
+    try:  # UTF-8 with or without BOM, or GBK/GB18030 as Windows editors save it
+        text, _ = decode(file.read_bytes(), str(file))
+    except OSError as err:
+        click.echo(f"tracker: {file}: cannot read: {err}", err=True)
+        raise SystemExit(EXIT_INPUT) from None
+    except InputError as err:
+        click.echo(f"tracker: {err}", err=True)
+        raise SystemExit(EXIT_INPUT) from None
+    imported = convert(text, file.name, prefix)
+    if not imported.files:
+        for line in imported.dropped:
+            click.echo(f"not carried over: {line}", err=True)
+        click.echo(f"tracker: {file}: no TrendRadar keyword group found, nothing written",
+                   err=True)
+        raise SystemExit(EXIT_INPUT)
+    folder = out or Path(config["RULES"])
+    taken = [name for name in imported.files if (folder / name).exists()]
+    if dry_run:
+        for name, body in imported.files.items():
+            click.echo(f"--- {folder / name}\n{body}")
+    elif taken:
+        click.echo(f"tracker: not written, these files exist already in {folder}: "
+                   + ", ".join(taken) + " (use --out or --prefix)", err=True)
+        raise SystemExit(EXIT_INPUT)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, body in imported.files.items():
+            (folder / name).write_text(body, encoding="utf-8")
+    for line in imported.dropped:
+        click.echo(f"not carried over: {line}", err=True)
+    for line in imported.notes:
+        click.echo(f"note: {line}", err=True)
+    click.echo(f"{len(imported.files)} rule files {'would be ' if dry_run else ''}written to "
+               f"{folder}; {len(imported.dropped)} lines not carried over")
+    if not dry_run and imported.files:
+        problems = read_rule_set(folder).problems
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if problems:
+            raise SystemExit(EXIT_RULES)
 
 
 @rules.command("schema")
@@ -97,6 +158,9 @@ def _as_json(ref: str, entry: int, entries: int, found) -> dict:
         out["published"] = doc.published
     out["hits"] = [{"keyword": h.keyword, "field": h.field, "offset": h.start,
                     "snippet": h.snippet.marked()} for h in found.hits]
+    for hit in out["hits"]:
+        if name := found.rule.display_name(hit["keyword"]):
+            hit["name"] = name
     return out
 
 

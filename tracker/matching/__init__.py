@@ -8,7 +8,9 @@ boolean logic only for the rules that have a candidate in an article.
 The cost of matching a page does not grow with the number of rules: the Aho–Corasick automaton
 (Rust, `ahocorasick-rs`) finds every term in one pass, the segmenter (jieba's dictionary, Rust
 `rjieba`) runs once per page and only when a word-mode term occurred, and a rule is evaluated
-only for articles where one of its keywords occurred. The rule language is in `tracker.rules`.
+only for articles where one of its keywords occurred. `regex:` terms run on RE2 beside the
+automaton: sets of patterns say in one pass which occur, and only those are run for their spans.
+The rule language is in `tracker.rules`.
 """
 
 from tracker.matching.matcher import Hit, Matcher, RuleMatch

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import gc
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
 
 import ahocorasick_rs
+import re2
 
 from tracker.articles import Article, split_page
 from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, latin_edges_ok
 from tracker.rules.model import Rule
+from tracker.rules.regex import compile_pattern, options
 from tracker.text.normalize import Normalized, Snippet, normalize, normalize_term, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"
+MAX_REGEX_HITS = 1000  # occurrences of one pattern kept per document
+REGEX_SET_SIZE = 32  # patterns per RE2 set: a set's DFA never nears its memory budget on a page
+REGEX_SET_MEMORY = 64 << 20  # bytes an RE2 set may use (allocated only as its DFA grows)
 
 
 class Hit(NamedTuple):
@@ -81,31 +86,43 @@ class Matcher:
     def __init__(self, rules: Iterable[Rule]):
         self.rules = list(rules)
         self._term_ids: dict[str, int] = {}
+        self._regex_ids: dict[str, int] = {}  # pattern → -1, -2, …: RE2 terms
         self._by_keyword: dict[int, list[int]] = defaultdict(list)
         word_terms: set[str] = set()
         self._compiled = [self._compile(i, rule, word_terms) for i, rule in enumerate(self.rules)]
         terms = list(self._term_ids)
-        self._word_term = [t in word_terms for t in terms]
+        # Regex term -(j+1) reads _word_term[-(j+1)]: one False per pattern at the end, so a
+        # regex occurrence is never word-checked (a pattern spells out its own edges).
+        self._word_term = [t in word_terms for t in terms] + [False] * len(self._regex_ids)
         self._automaton = ahocorasick_rs.AhoCorasick(terms) if terms else None
+        self._regex = [compile_pattern(p) for p in self._regex_ids]
+        self._regex_sets = _regex_sets(self._regex)
         self._segmenter = WordSegmenter(sorted(word_terms)) if word_terms else None
         _settle()
 
     def _term(self, text: str) -> int:
         return self._term_ids.setdefault(normalize_term(text), len(self._term_ids))
 
+    def _pattern(self, pattern: str) -> int:
+        return self._regex_ids.setdefault(pattern, -len(self._regex_ids) - 1)
+
     def _compile(self, index: int, rule: Rule, word_terms: set[str]) -> _Compiled:
         if rule.match == "word":
-            word_terms.update(normalize_term(t) for t in rule.terms())
-        keywords = tuple((self._term(k), k) for k in rule.keywords)
+            word_terms.update(normalize_term(t) for t in rule.terms() | set(rule.globals.terms))
+        keywords = tuple((self._term(k), k) for k in rule.keywords) + \
+            tuple((self._pattern(p), f"/{p}/") for p in rule.regex)
         for term_id in dict.fromkeys(t for t, _ in keywords):
             self._by_keyword[term_id].append(index)
         near = tuple((frozenset(map(self._term, n.terms)), tuple(map(self._term, n.with_)),
                       n.within) for n in rule.near)
-        plain = not (rule.all or rule.exclude or rule.near or rule.sources) and \
-            set(rule.fields) == {"title", "body"}
+        plain = not (rule.all or rule.exclude or rule.near or rule.sources or rule.all_regex
+                     or rule.exclude_regex) and set(rule.fields) == {"title", "body"}
+        # A plain rule's `exclude` holds only the global excludes (checked on the fast path).
+        exclude = (*map(self._term, rule.exclude), *map(self._pattern, rule.exclude_regex),
+                   *map(self._term, rule.globals.terms), *map(self._pattern, rule.globals.regex))
         return _Compiled(rule, keywords, frozenset(t for t, _ in keywords),
-                         tuple(map(self._term, rule.all)),
-                         tuple(map(self._term, rule.exclude)), near, plain)
+                         (*map(self._term, rule.all), *map(self._pattern, rule.all_regex)),
+                         tuple(dict.fromkeys(exclude)), near, plain)
 
     def match(self, document: Document) -> list[RuleMatch]:
         """Every (rule, article) of `document` where a rule fires, in page order."""
@@ -116,15 +133,42 @@ class Matcher:
         pages before the next begins, so the automaton, the dictionary and the conversion tables
         each stay in the CPU cache while they work (page by page, each evicts the others: the
         automaton alone ran 3× slower)."""
-        if self._automaton is None:
+        if self._automaton is None and not self._regex:
             return [[] for _ in documents]
         texts = [_text(d) for d in documents]
         norms = [normalize(text) for text in texts]
-        found = [self._automaton.find_matches_as_indexes(n.key, overlapping=True) for n in norms]
+        found = [self._automaton.find_matches_as_indexes(n.key, overlapping=True)
+                 if self._automaton else [] for n in norms]
         cuts = [self._cuts(n, f) for n, f in zip(norms, found)]
+        if self._regex:
+            found = [f + self._regex_found(n.key) for n, f in zip(norms, found)]
         # Only a page where some term occurred is split into articles.
         return [self._rules_fired(d, text, _articles(d, text), n, f, c) if f else []
                 for d, text, n, f, c in zip(documents, texts, norms, found, cuts)]
+
+    def _regex_found(self, key: str) -> list[tuple[int, int, int]]:
+        """(term id, start, end) of every regex occurrence in `key`: RE2 sets say in one pass
+        each which patterns occur at all, and only those are run for their spans."""
+        out = []
+        occurring = [j for first, found in self._regex_sets
+                     for j in (range(first, first + REGEX_SET_SIZE) if found is None
+                               else (first + i for i in found.Match(key) or ()))
+                     if j < len(self._regex)]
+        for j in occurring:
+            for n, m in enumerate(self._regex[j].finditer(key)):
+                if n == MAX_REGEX_HITS:
+                    break
+                start, end = m.span()
+                if start < end <= len(key):
+                    out.append((-j - 1, start, end))
+        return out
+
+    def _within(self, term_id: int, norm: Normalized, start: int, end: int) -> int | None:
+        """The end of pattern `term_id`'s match at key offset `start` that stops before page
+        offset `end` (the article's end), or None: a match never runs into the next article."""
+        stop = bisect_left(range(len(norm.key)), end, key=norm.offset)
+        found = self._regex[-term_id - 1].match(norm.key, start, stop)
+        return found.end() if found and found.end() > start else None
 
     def _cuts(self, norm: Normalized, found: list[tuple[int, int, int]]) -> set[int]:
         """Word boundaries around the occurrences of terms that a word-mode rule uses."""
@@ -142,6 +186,10 @@ class Matcher:
         for term_id, ks, ke in found:
             source = offset(ks)
             a = bisect_right(starts, source) - 1
+            if term_id < 0 and offset(ke - 1) >= articles[a].end:
+                ke = self._within(term_id, norm, ks, articles[a].end)
+                if ke is None:
+                    continue
             word = not word_term[term_id] or (ks in cuts and ke in cuts and (
                 key[ks] > "\x7f" and key[ke - 1] > "\x7f" or latin_edges_ok(key, ks, ke)))
             title_start, title_end = titles[a]
@@ -179,6 +227,24 @@ def _settle() -> None:
     gc.freeze()
 
 
+def _regex_sets(compiled: list) -> list[tuple[int, object | None]]:
+    """(first pattern index, RE2 set) per REGEX_SET_SIZE patterns. A set that RE2 cannot build
+    is None: its patterns are then each run on every page (slower, never wrong)."""
+    sets: list[tuple[int, object | None]] = []
+    opts = options()
+    opts.max_mem = REGEX_SET_MEMORY
+    for first in range(0, len(compiled), REGEX_SET_SIZE):
+        found = re2.Set.SearchSet(opts)
+        try:
+            for pattern in compiled[first:first + REGEX_SET_SIZE]:
+                found.Add(pattern.pattern)
+            found.Compile()
+        except re2.error:
+            found = None
+        sets.append((first, found))
+    return sets
+
+
 def _field_span(article: Article, field_: str, offset: int) -> tuple[int, int]:
     """The span of the field holding `offset`: the title, or the body on its side of the title."""
     if article.title_start is None or article.title_end is None:
@@ -199,6 +265,9 @@ def _evaluate(compiled: _Compiled, by_term: dict[int, list[_Occurrence]],
     if compiled.plain:
         found = [(o.start, o.end, kw, o) for t, kw in compiled.keywords
                  for o in by_term.get(t, ()) if o.word or not word_mode]
+        if found and compiled.exclude and any(
+                o.word or not word_mode for t in compiled.exclude for o in by_term.get(t, ())):
+            return []
         return longest_first(found) if len(found) > 1 else found
     if rule.sources and source not in rule.sources:
         return []

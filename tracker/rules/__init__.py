@@ -5,7 +5,8 @@ A file holds one rule (a mapping) or many (`rules:` followed by a list of mappin
     id: biaozhundi              # stable slug: a-z 0-9 _ -, used by subscriptions
     name: 标准地                 # what people see
     description: 工业用地"标准地"出让与改革
-    keywords: [标准地]           # any of them fires (required, at least one)
+    keywords: [标准地]           # any of them fires (required, at least one, unless `regex`)
+    regex: ['标准地\\d+宗']       # keywords as RE2 patterns (optional; see tracker.rules.regex)
     all: [出让]                  # each must also appear in the article
     exclude: [国家标准]          # none may appear in the article
     near:                        # the term must have one of `with` within N characters
@@ -13,6 +14,17 @@ A file holds one rule (a mapping) or many (`rules:` followed by a list of mappin
     fields: [title, body]        # where to look (default both)
     sources: [sxrb]              # only articles from these source ids (default all)
     match: word                  # word (default: Chinese-word aware) or substring
+
+An entry of `keywords`, `all` or `exclude` is a word, or a mapping: `{term: 绿电, name: 绿色电力}`
+(a keyword with the name alerts and the archive show) or `{regex: '绿电(交易|直连)'}` (an RE2
+pattern, also with an optional `name` among keywords). Patterns are matched against the
+normalised text and are never word-checked; one RE2 cannot compile is a file:line problem.
+
+Global excludes: `rules/_global.yaml` (or any file with `global: true`) holds `exclude:`
+terms that join every rule's `exclude` (in that rule's fields and match mode):
+
+    global: true                 # optional in _global.yaml
+    exclude: [广告, {regex: '招聘.{0,4}启事'}]
 
 How a rule is evaluated against one article, in this order:
 1. `sources`: an article from another source is skipped;
@@ -26,10 +38,11 @@ How a rule is evaluated against one article, in this order:
 The rule fires when hits remain; each remaining hit is reported with a snippet.
 """
 
-from tracker.rules.load import Problem, RulesError, check_rules, load_rules, parse_rules_text
-from tracker.rules.model import FIELDS, MATCH_MODES, Near, Rule
+from tracker.rules.load import (Problem, RulesError, RuleSet, check_rules, load_rules,
+                                parse_file, parse_rules_text, read_rule_set)
+from tracker.rules.model import FIELDS, MATCH_MODES, GlobalExclude, Near, Rule
 
 __all__ = [
-    "FIELDS", "MATCH_MODES", "Near", "Problem", "Rule", "RulesError",
-    "check_rules", "load_rules", "parse_rules_text",
+    "FIELDS", "MATCH_MODES", "GlobalExclude", "Near", "Problem", "Rule", "RuleSet", "RulesError",
+    "check_rules", "load_rules", "parse_file", "parse_rules_text", "read_rule_set",
 ]

@@ -1,21 +1,46 @@
 """Reading rule files: YAML nodes are checked one by one so every problem has a file and line.
 
 `rules/rule.schema.json` describes the same format for editors; tests keep the two in step.
+A file is one rule, `rules:` with a list, or global excludes (`_global.yaml`, or `global: true`
+beside `exclude:` and optionally `rules:`); global excludes join every rule of the set.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
-from tracker.rules.model import FIELDS, MATCH_MODES, Near, Rule
+from tracker.rules.model import FIELDS, MATCH_MODES, NO_GLOBALS, GlobalExclude, Near, Rule
+from tracker.rules.regex import pattern_problem
 from tracker.text.normalize import normalize_term, readable
 from tracker.yamlcheck import ID_PATTERN, NULL, NodeReader, Problem, ProblemsError, line_of
-RULE_FIELDS = ("id", "name", "description", "keywords", "all", "exclude", "near", "fields",
-               "sources", "match")
+RULE_FIELDS = ("id", "name", "description", "keywords", "regex", "all", "exclude", "near",
+               "fields", "sources", "match")
 NEAR_FIELDS = ("term", "with", "within")
+TERM_FIELDS = ("term", "regex", "name")
+GLOBAL_FIELDS = ("global", "exclude", "description", "rules")
+GLOBAL_STEM = "_global"  # rules/_global.yaml holds the global excludes
 MAX_WITHIN = 1000
+
+
+@dataclass
+class Terms:
+    """The entries of one term list: words, RE2 patterns, and display names given to them."""
+
+    words: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    names: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    """One file's sound rules, its problems, and the global excludes it declares."""
+
+    rules: list[Rule]
+    problems: list[Problem]
+    globals: GlobalExclude = NO_GLOBALS
 
 
 class RulesError(ProblemsError):
@@ -25,39 +50,107 @@ class RulesError(ProblemsError):
 class _FileReader(NodeReader):
     """Turns one file's node tree into rules, collecting problems instead of stopping."""
 
+    globals: GlobalExclude = NO_GLOBALS
+
     def read(self, text: str) -> list[Rule]:
         root = self.compose(text, empty="the file holds no rule")
         if root is None:
             return []
-        if isinstance(root, yaml.MappingNode) and any(
-                isinstance(k, yaml.ScalarNode) and k.value == "rules" for k, _ in root.value):
+        keys = {k.value for k, _ in root.value if isinstance(k, yaml.ScalarNode)} \
+            if isinstance(root, yaml.MappingNode) else set()
+        if "global" in keys or Path(self.filename).stem == GLOBAL_STEM:
+            return self.global_file(root)
+        if "rules" in keys:
             if len(root.value) > 1:
-                self.problem(root, "a file with `rules:` holds nothing else beside that list")
-            items = next(v for k, v in root.value if k.value == "rules")
-            if not isinstance(items, yaml.SequenceNode):
-                self.problem(items, "`rules:` must be followed by a list of rules")
-                return []
-            if not items.value:
-                self.problem(items, "`rules:` is an empty list")
-            return [r for node in items.value if (r := self.rule(node)) is not None]
+                self.problem(root, "a file with `rules:` holds nothing else beside that list "
+                             "(a top-level `exclude:` for every rule needs `global: true`)")
+            return self.rule_list(next(v for k, v in root.value if k.value == "rules"))
         rule = self.rule(root)
         return [rule] if rule else []
 
-    def terms(self, node: yaml.Node, field: str, *, required: bool = False) -> tuple[str, ...]:
-        """A term or a list of terms; numbers are taken as text, empty ones are problems."""
+    def rule_list(self, items: yaml.Node) -> list[Rule]:
+        if not isinstance(items, yaml.SequenceNode):
+            self.problem(items, "`rules:` must be followed by a list of rules")
+            return []
+        if not items.value:
+            self.problem(items, "`rules:` is an empty list")
+        return [r for node in items.value if (r := self.rule(node)) is not None]
+
+    def global_file(self, root: yaml.Node) -> list[Rule]:
+        """Global excludes (`global: true`, or the file `_global.yaml`), and `rules:` if any."""
+        before = len(self.problems)
+        fields = self.mapping(root, GLOBAL_FIELDS, "a global-excludes file")
+        if fields is None:
+            return []
+        if "global" in fields and fields["global"][1].value not in ("true", "True", "yes"):
+            self.problem(fields["global"][1], "`global:` can only be `true` (this file's "
+                         "`exclude:` applies to every rule); leave it out otherwise")
+        if "exclude" not in fields:
+            self.problem(root, "global excludes need `exclude:` with at least one term")
+        else:
+            node = fields["exclude"][1]
+            found = self.terms(node, "exclude", required=True, names=False)
+            if len(self.problems) == before:  # like a rule: a broken file gives none
+                self.globals = GlobalExclude(found.words, found.regex,
+                                             (f"{self.filename}:{line_of(node)}",))
+        return self.rule_list(fields["rules"][1]) if "rules" in fields else []
+
+    def terms(self, node: yaml.Node, field: str, *, required: bool = False,
+              regex: bool = True, names: bool = False, patterns: bool = False) -> Terms:
+        """A term or a list of terms. An entry is a word (numbers are taken as text), or a
+        mapping `{term: word}` / `{regex: pattern}` with an optional display `name` (where
+        `names`). With `patterns`, a plain entry is a pattern. Empty ones are problems."""
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
         before = len(self.problems)
-        out: list[str] = []
+        words: list[str] = []
+        found: list[str] = []
+        out = Terms()
         for item in items:
-            if not isinstance(item, yaml.ScalarNode) or item.tag == NULL:
-                self.problem(item, f"each entry of `{field}` must be a word or phrase")
-            elif not normalize_term(item.value):
-                self.problem(item, f"`{field}` has an empty entry")
+            kind, value, name = ("regex" if patterns else "term"), item, None
+            if isinstance(item, yaml.MappingNode) and (regex or names):
+                entry = self.mapping(item, TERM_FIELDS, f"each entry of `{field}`")
+                if entry is None:
+                    continue
+                given = [k for k in ("term", "regex") if k in entry]
+                if len(given) != 1:
+                    self.problem(item, f"an entry of `{field}` has `term:` (a word) or `regex:` "
+                                 "(a pattern), exactly one of them")
+                    continue
+                kind, value = given[0], entry[given[0]][1]
+                if kind == "regex" and not regex:
+                    self.problem(item, f"`{field}` takes words only, not `regex:`")
+                    continue
+                if "name" in entry:
+                    if not names:
+                        self.problem(entry["name"][0], f"`name` is for keywords; an entry of "
+                                     f"`{field}` is never shown")
+                        continue
+                    name = self.text(entry["name"][1], "name")
+                    if not name:
+                        self.problem(entry["name"][1], "`name` is empty")
+                        continue
+            if not isinstance(value, yaml.ScalarNode) or value.tag == NULL:
+                self.problem(value, f"each entry of `{field}` must be a word or phrase" +
+                             (", or a mapping with `term:` or `regex:`" if regex else ""))
+            elif kind == "regex":
+                pattern = value.value.strip()
+                problem = pattern_problem(pattern)
+                if problem:
+                    self.problem(value, problem)
+                else:
+                    found.append(pattern)
+                    if name:
+                        out.names.append((f"/{pattern}/", readable(name)))
+            elif not normalize_term(value.value):
+                self.problem(value, f"`{field}` has an empty entry")
             else:
-                out.append(item.value.strip())
-        if required and not out and len(self.problems) == before:
+                words.append(value.value.strip())
+                if name:
+                    out.names.append((words[-1], readable(name)))
+        if required and not words and not found and len(self.problems) == before:
             self.problem(node, f"`{field}` is empty: give at least one word")
-        return tuple(dict.fromkeys(out))
+        out.words, out.regex = tuple(dict.fromkeys(words)), tuple(dict.fromkeys(found))
+        return out
 
     def near(self, node: yaml.Node) -> tuple[Near, ...]:
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
@@ -78,14 +171,14 @@ class _FileReader(NodeReader):
             if not 1 <= within <= MAX_WITHIN:
                 self.problem(within_node, f"`within` must be a whole number from 1 to {MAX_WITHIN}")
                 continue
-            terms = self.terms(fields["term"][1], "term", required=True)
-            with_ = self.terms(fields["with"][1], "with", required=True)
+            terms = self.terms(fields["term"][1], "term", required=True, regex=False).words
+            with_ = self.terms(fields["with"][1], "with", required=True, regex=False).words
             if terms and with_:
                 out.append(Near(terms, with_, within))
         return tuple(out)
 
     def choice(self, node: yaml.Node, field: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-        values = self.terms(node, field, required=True)
+        values = self.terms(node, field, required=True, regex=False).words
         bad = [v for v in values if v not in allowed]
         if bad:
             self.problem(node, f"`{field}` takes {', '.join(allowed)}, not {', '.join(bad)}")
@@ -97,7 +190,7 @@ class _FileReader(NodeReader):
         if fields is None:
             return None
         for required in ("id", "name", "keywords"):
-            if required not in fields:
+            if required not in fields and not (required == "keywords" and "regex" in fields):
                 self.problem(node, f"the rule lacks `{required}`")
         values: dict = {}
         if "id" in fields:
@@ -111,9 +204,26 @@ class _FileReader(NodeReader):
                 value = self.text(fields[name][1], name)
                 # YAML folds a line break into a space, which Chinese text does not have.
                 values[name] = readable(value) if value is not None else None
-        for name in ("keywords", "all", "exclude", "sources"):
+        names: list[tuple[str, str]] = []
+        regex: list[str] = []
+        if "keywords" in fields:
+            found = self.terms(fields["keywords"][1], "keywords", required="regex" not in fields,
+                               names=True)
+            values["keywords"], names, regex = found.words, found.names, list(found.regex)
+        else:
+            values["keywords"] = ()
+        if "regex" in fields:
+            found = self.terms(fields["regex"][1], "regex", required=True, names=True,
+                               patterns=True)
+            names += found.names
+            regex += found.regex
+        for name in ("all", "exclude"):
             if name in fields:
-                values[name] = self.terms(fields[name][1], name, required=name == "keywords")
+                found = self.terms(fields[name][1], name)
+                values[name], values[f"{name}_regex"] = found.words, found.regex
+        if "sources" in fields:
+            values["sources"] = self.terms(fields["sources"][1], "sources", regex=False).words
+        values["regex"], values["names"] = tuple(dict.fromkeys(regex)), tuple(names)
         if "near" in fields:
             values["near"] = self.near(fields["near"][1])
         if "fields" in fields:
@@ -128,11 +238,30 @@ class _FileReader(NodeReader):
         return Rule(**values, file=self.filename, line=line_of(node))
 
 
-def parse_rules_text(text: str, filename: str = "<rules>") -> tuple[list[Rule], list[Problem]]:
-    """The rules in one file's text and the problems found (the admin editor checks with this)."""
+def parse_file(text: str, filename: str = "<rules>") -> ParsedFile:
+    """One file's rules, problems and global excludes (the admin editor checks with this)."""
     reader = _FileReader(filename)
     rules = reader.read(text)
-    return rules, sorted(reader.problems, key=lambda p: (p.line, p.column or 0))
+    return ParsedFile(rules, sorted(reader.problems, key=lambda p: (p.line, p.column or 0)),
+                      reader.globals)
+
+
+def parse_rules_text(text: str, filename: str = "<rules>") -> tuple[list[Rule], list[Problem]]:
+    """The rules in one file's text and the problems found."""
+    parsed = parse_file(text, filename)
+    return parsed.rules, parsed.problems
+
+
+def merge_globals(parts: list[GlobalExclude]) -> GlobalExclude:
+    """The global excludes of several files as one."""
+    return GlobalExclude(tuple(dict.fromkeys(t for g in parts for t in g.terms)),
+                         tuple(dict.fromkeys(p for g in parts for p in g.regex)),
+                         tuple(f for g in parts for f in g.files))
+
+
+def with_globals(rules: list[Rule], globals_: GlobalExclude) -> list[Rule]:
+    """The rules, each carrying the rule set's global excludes."""
+    return [replace(rule, globals=globals_) for rule in rules] if globals_ else rules
 
 
 def rule_files(path: Path) -> list[Path]:
@@ -142,22 +271,40 @@ def rule_files(path: Path) -> list[Path]:
     return [path]
 
 
+@dataclass
+class RuleSet:
+    """Every sound rule under a path (each carrying `globals`), and every problem found."""
+
+    rules: list[Rule]
+    problems: list[Problem]
+    globals: GlobalExclude = NO_GLOBALS
+
+
 def check_rules(path: str | Path) -> tuple[list[Rule], list[Problem]]:
     """Every rule under `path` that is sound, and every problem (including duplicate ids)."""
+    found = read_rule_set(path)
+    return found.rules, found.problems
+
+
+def read_rule_set(path: str | Path) -> RuleSet:
+    """`check_rules`, with the global excludes the rules were given."""
     path = Path(path)
     if not path.exists():
-        return [], [Problem(str(path), 1, "no such file or folder")]
+        return RuleSet([], [Problem(str(path), 1, "no such file or folder")])
     rules: list[Rule] = []
     problems: list[Problem] = []
+    globals_: list[GlobalExclude] = []
     for file in rule_files(path):
         try:
             text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as err:
             problems.append(Problem(str(file), 1, f"cannot read: {err}"))
             continue
-        found, file_problems = parse_rules_text(text, str(file))
-        rules.extend(found)
-        problems.extend(file_problems)
+        parsed = parse_file(text, str(file))
+        rules.extend(parsed.rules)
+        problems.extend(parsed.problems)
+        if parsed.globals:
+            globals_.append(parsed.globals)
     first: dict[str, Rule] = {}
     unique: list[Rule] = []
     for rule in rules:
@@ -170,7 +317,8 @@ def check_rules(path: str | Path) -> tuple[list[Rule], list[Problem]]:
             unique.append(rule)
     if path.is_dir() and not rule_files(path):
         problems.append(Problem(str(path), 1, "the folder holds no .yaml rule file"))
-    return unique, problems
+    merged = merge_globals(globals_)
+    return RuleSet(with_globals(unique, merged), problems, merged)
 
 
 def load_rules(path: str | Path) -> list[Rule]:

@@ -17,6 +17,9 @@ def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[tupl
     for match in found:
         hits = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
                  "snippet": h.snippet.marked()} for h in match.hits]
+        for hit in hits:  # the keyword's display name, when the rule gives one
+            if name := match.rule.display_name(hit["keyword"]):
+                hit["name"] = name
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, rule_id, rule_name, count, hits, matched_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",

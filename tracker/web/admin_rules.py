@@ -8,7 +8,7 @@ would change in the archive, save it (checked, atomic, recorded), read and undo 
     /admin/rules/<id>/history/<n>/restore   POST: put the text before change n back
 
 Ids are slugs (`tracker.yamlcheck.ID_PATTERN`) and files are only ever resolved inside the
-rules folder. A save is checked with `parse_rules_text` plus the ids of every other file; with
+rules folder. A save is checked with `parse_file` plus the ids of every other file; with
 any problem the file is not touched. A save writes a temporary file in the same folder and
 `os.replace`s it over the old one, inside the database transaction that records the revision
 (BEGIN IMMEDIATE: two admins saving at once are serialized, and the text each one started
@@ -21,26 +21,22 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from tracker.documents import Document
-from tracker.matching import Matcher
-from tracker.rules import Problem, Rule, parse_rules_text
-from tracker.rules.load import rule_files
+from tracker.rules import GlobalExclude, Problem, Rule, parse_file
+from tracker.rules.load import GLOBAL_STEM, ParsedFile, merge_globals, rule_files
+from tracker.rules.model import NO_GLOBALS
 from tracker.store import transaction
 from tracker.store.revisions import add_revision, get_revision, list_revisions, unified_diff
 from tracker.web.admin import bp
 from tracker.web.db import get_db
+from tracker.web.rules_preview import preview_edit
 from tracker.web.security import admin_required
 from tracker.web.messages import rule_problem
 from tracker.yamlcheck import ID_PATTERN
 
-PREVIEW_DAYS = 30
-PREVIEW_CAP = 2000  # articles matched by a preview, the newest first
-PREVIEW_SHOWN = 100  # titles listed per rule and side
 MAX_TEXT = 1_000_000  # characters of YAML accepted from the form
 
 NEW_RULE_TEMPLATE = """\
@@ -48,6 +44,8 @@ id: new-rule                 # 文件名即 <id>.yaml；小写字母、数字、
 name: 新规则
 description: 这条规则关注什么
 keywords: [关键词一, 关键词二]  # 出现任意一个即命中
+# regex: ['绿电(交易|直连)']   # 正则（RE2 语法），匹配即命中
+# 关键词也可写成 {term: 绿电, name: 绿色电力}：name 是提醒和存档里显示的名称
 # all: [必须同时出现的词]
 # exclude: [出现即排除的词]
 # near:
@@ -64,10 +62,21 @@ class RuleFile:
     text: str | None  # None: unreadable
     rules: list[Rule] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    globals: GlobalExclude = NO_GLOBALS  # the global excludes this file declares
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def key(self) -> str:
+        """What the editor's URLs call the file: a rule id, or the stem of a global file."""
+        return self.rules[0].id if self.rules else self.path.stem
+
+
+def folder_globals(files: list[RuleFile]) -> GlobalExclude:
+    """The global excludes every rule of the folder gets."""
+    return merge_globals([f.globals for f in files])
 
 
 def rules_root() -> Path:
@@ -101,8 +110,8 @@ def scan() -> list[RuleFile]:
         except (OSError, UnicodeDecodeError) as err:
             files.append(RuleFile(path, None, [], [Problem(path.name, 1, f"无法读取：{err}")]))
             continue
-        rules, problems = parse_rules_text(text, path.name)
-        files.append(RuleFile(path, text, rules, problems))
+        parsed = parse_file(text, path.name)
+        files.append(RuleFile(path, text, parsed.rules, parsed.problems, parsed.globals))
     return files
 
 
@@ -119,7 +128,7 @@ def find_file(rule_id: str, files: list[RuleFile]) -> RuleFile | None:
 
 
 def checked_id(rule_id: str) -> str:
-    if not ID_PATTERN.match(rule_id):
+    if not ID_PATTERN.match(rule_id) and rule_id != GLOBAL_STEM:
         abort(404)
     return rule_id
 
@@ -136,10 +145,12 @@ def form_text() -> str:
 
 
 def check(text: str, filename: str, files: list[RuleFile], *, replacing: bool = True
-          ) -> tuple[list[Rule], list[Problem]]:
-    """The rules of `text` (to be file `filename`) and its problems, including ids that another
-    file (any file, when not `replacing` the file of that name) or the text itself uses."""
-    rules, problems = parse_rules_text(text, filename)
+          ) -> ParsedFile:
+    """The rules of `text` (to be file `filename`), its global excludes, and its problems,
+    including ids that another file (any file, when not `replacing` the file of that name) or
+    the text itself uses."""
+    parsed = parse_file(text, filename)
+    rules, problems = parsed.rules, parsed.problems
     others = {rule.id: f"{file.name}:{rule.line}" for file in files
               if not (replacing and file.name == filename) for rule in file.rules}
     seen: dict[str, int | None] = {}
@@ -151,9 +162,18 @@ def check(text: str, filename: str, files: list[RuleFile], *, replacing: bool = 
             problems.append(Problem(filename, rule.line or 1,
                                     f"id `{rule.id}` 在本文件中重复（第 {seen[rule.id]} 行已有）", 1))
         seen.setdefault(rule.id, rule.line)
-    if not rules and not problems:
+    if not rules and not problems and not parsed.globals:
         problems.append(Problem(filename, 1, "文件里没有规则"))
-    return rules, sorted(problems, key=lambda p: (p.line, p.column or 0))
+    return ParsedFile(rules, sorted(problems, key=lambda p: (p.line, p.column or 0)),
+                      parsed.globals)
+
+
+def compare(file: RuleFile | None, edited: ParsedFile, files: list[RuleFile]):
+    """The preview of saving `edited` as `file` (None: a new file)."""
+    others = [f for f in files if f is not file]
+    return preview_edit(file.rules if file else [], edited.rules,
+                        [r for f in others for r in f.rules], [f.globals for f in others],
+                        file.globals if file else NO_GLOBALS, edited.globals)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -194,67 +214,6 @@ def save(path: Path, text: str, *, base: str | None, action: str, rule_id: str |
     return None
 
 
-# The preview: what the edited rules would match in the archive, against the saved ones.
-
-@dataclass
-class RuleChange:
-    rule_id: str
-    name: str
-    before: int
-    after: int
-    gained: list[dict]
-    lost: list[dict]
-    gained_count: int
-    lost_count: int
-    status: str  # "new", "removed", "changed"
-
-
-@dataclass
-class Preview:
-    articles: int
-    capped: bool
-    since: str
-    changes: list[RuleChange]
-
-
-def preview(old_rules: list[Rule], new_rules: list[Rule]) -> Preview:
-    since = (date.today() - timedelta(days=PREVIEW_DAYS)).isoformat()
-    rows = get_db().execute(
-        "SELECT id, title, text, source_id, COALESCE(issue_date, substr(first_seen, 1, 10)) "
-        "FROM articles WHERE COALESCE(issue_date, substr(first_seen, 1, 10)) >= ? "
-        "ORDER BY id DESC LIMIT ?", [since, PREVIEW_CAP + 1]).fetchall()
-    capped = len(rows) > PREVIEW_CAP
-    rows = rows[:PREVIEW_CAP]
-    documents = [Document(f"article:{i}", text or "", "article", title=title or None,
-                          source=source, meta={"article_id": i})
-                 for i, title, text, source, _ in rows]
-
-    def fired(rules: list[Rule]) -> dict[str, set[int]]:
-        out: dict[str, set[int]] = {rule.id: set() for rule in rules}
-        if rules and documents:
-            for index, matches in enumerate(Matcher(rules).match_many(documents)):
-                for found in matches:
-                    out[found.rule.id].add(index)
-        return out
-
-    before, after = fired(old_rules), fired(new_rules)
-    names = {rule.id: rule.name for rule in old_rules} | {rule.id: rule.name for rule in new_rules}
-
-    def listed(indexes: set[int]) -> list[dict]:
-        return [{"id": rows[i][0], "title": rows[i][1] or "（无标题）", "source": rows[i][3],
-                 "date": rows[i][4]} for i in sorted(indexes)[:PREVIEW_SHOWN]]
-
-    changes = []
-    for rule_id in dict.fromkeys([*after, *before]):
-        old, new = before.get(rule_id, set()), after.get(rule_id, set())
-        status = "new" if rule_id not in before else "removed" if rule_id not in after \
-            else "changed"
-        changes.append(RuleChange(rule_id, names[rule_id], len(old), len(new),
-                                  listed(new - old), listed(old - new), len(new - old),
-                                  len(old - new), status))
-    return Preview(len(rows), capped, since, changes)
-
-
 # The pages.
 
 @bp.get("/rules")
@@ -262,13 +221,15 @@ def preview(old_rules: list[Rule], new_rules: list[Rule]) -> Preview:
 def rules():
     files = scan()
     return render_template("admin/rules.html", files=files, folder=rules_root(),
-                           can_create=rules_root().is_dir(), id_pattern=ID_PATTERN)
+                           can_create=rules_root().is_dir(), id_pattern=ID_PATTERN,
+                           globals=folder_globals(files), global_stem=GLOBAL_STEM)
 
 
 def _editor(status: int = 200, **context):
     context.setdefault("problems", [])
     context.setdefault("preview", None)
     context.setdefault("message", None)
+    context.setdefault("globals", None)
     return render_template("admin/edit.html", **context), status
 
 
@@ -282,18 +243,26 @@ def new_rule():
         return _editor(text=NEW_RULE_TEMPLATE, new=True, file=None, base=None)
     text, action = form_text(), request.form.get("action")
     files = scan()
-    rules_, problems = parse_rules_text(text, "<new>")
-    first = rules_[0].id if rules_ else None
+    edited = parse_file(text, "<new>")
+    if not edited.rules and not edited.globals:  # only `exclude:`? global excludes, then
+        as_global = parse_file(text, f"{GLOBAL_STEM}.yaml")
+        edited = as_global if as_global.globals and not as_global.problems else edited
+    first = edited.rules[0].id if edited.rules else None
+    # A file of only global excludes is saved as _global.yaml.
+    first = first or (GLOBAL_STEM if edited.globals and not edited.problems else None)
     filename = f"{first}.yaml" if first else "<new>"
+    problems = edited.problems
     if first:
-        rules_, problems = check(text, filename, files, replacing=False)
+        edited = check(text, filename, files, replacing=False)
+        problems = edited.problems
     elif not problems:
         problems = [Problem(filename, 1, "文件里没有规则")]
-    context = {"text": text, "new": True, "file": None, "base": None}
+    context = {"text": text, "new": True, "file": None, "base": None,
+               "globals": folder_globals(files)}
     if problems:
         return _editor(422, problems=problems, **context)
     if action == "preview":
-        return _editor(preview=preview([], rules_), **context)
+        return _editor(preview=compare(None, edited, files), **context)
     if action != "save":
         abort(400)
     path = rules_root() / filename
@@ -319,18 +288,22 @@ def edit_rule(rule_id: str):
         return redirect(url_for("admin.rules"))
     if request.method == "GET":
         return _editor(text=file.text, new=False, file=file, base=digest(file.text),
-                       rule_id=rule_id, problems=file.problems, on_disk=True)
+                       rule_id=rule_id, problems=file.problems, on_disk=True,
+                       globals=folder_globals(files))
     text, action, base = form_text(), request.form.get("action"), request.form.get("base")
-    context = {"text": text, "new": False, "file": file, "base": base, "rule_id": rule_id}
-    new_rules, problems = check(text, file.name, files)
+    context = {"text": text, "new": False, "file": file, "base": base, "rule_id": rule_id,
+               "globals": folder_globals(files)}
+    edited = check(text, file.name, files)
+    new_rules, problems = edited.rules, edited.problems
     if problems:
         return _editor(422, problems=problems, **context)
     if action == "preview":
-        return _editor(preview=preview(file.rules, new_rules),
+        return _editor(preview=compare(file, edited, files),
                        diff=unified_diff(file.text, text, file.name), **context)
     if action != "save":
         abort(400)
-    kept = rule_id if any(r.id == rule_id for r in new_rules) else new_rules[0].id
+    kept = rule_id if any(r.id == rule_id for r in new_rules) or not new_rules \
+        else new_rules[0].id
     refused = save(file.path, text, base=base, action="edit", rule_id=kept)
     if refused:
         return _editor(409, message=refused, **context)
@@ -366,7 +339,8 @@ def restore_revision(rule_id: str, revision_id: int):
     if not text:
         flash(f"修改 #{revision_id} 之前 {name} 不存在，没有可恢复的内容。", "error")
         return back
-    restored, problems = check(text, name, scan())
+    checked = check(text, name, scan())
+    restored, problems = checked.rules, checked.problems
     if problems:
         flash(f"无法恢复修改 #{revision_id} 之前的内容：" +
               "；".join(f"第 {p.line} 行：{rule_problem(p.message)}" for p in problems[:5]), "error")
@@ -377,6 +351,7 @@ def restore_revision(rule_id: str, revision_id: int):
         flash(refused, "error")
         return back
     flash(f"已将 {name} 恢复到修改 #{revision_id} 之前的内容。")
-    target = rule_id if any(r.id == rule_id for r in restored) else restored[0].id
+    target = rule_id if any(r.id == rule_id for r in restored) or not restored \
+        else restored[0].id
     return redirect(url_for("admin.rule_history", rule_id=target))
 

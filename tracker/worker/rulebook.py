@@ -17,6 +17,7 @@ from typing import Mapping
 from tracker.matching import Matcher
 from tracker.rules import Rule, RulesError, load_rules
 from tracker.rules.load import rule_files
+from tracker.rules.model import NO_GLOBALS
 from tracker.store.personal import RULE_NAME, personal_rule_id
 
 log = logging.getLogger("tracker.rules")
@@ -101,8 +102,10 @@ class RuleBook:
         if not reloaded and own == self._personal and self.matcher is not None:
             return self.matcher  # broken files: the last good matcher, unchanged
         self._personal = own
+        # The folder's global excludes (every folder rule carries them) hold for own keywords too.
+        globals_ = self.rules[0].globals if self.rules else NO_GLOBALS
         rules = list(self.rules or []) + [
-            Rule(id=personal_rule_id(sid), name=RULE_NAME, keywords=words)
+            Rule(id=personal_rule_id(sid), name=RULE_NAME, keywords=words, globals=globals_)
             for sid, words in own]
         self.matcher = Matcher(rules) if rules else None
         return self.matcher

@@ -1,0 +1,147 @@
+"""`tracker rules import-trendradar`: a TrendRadar frequency_words.txt (the shape of TrendRadar's
+config/frequency_words.txt and its parser, trendradar/core/frequency.py; this file is ours) turned
+into rule files that load, match as TrendRadar would, and a report of what did not carry over."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracker.documents import Document
+from tracker.matching import Matcher
+from tracker.rules import read_rule_set
+from tracker.rules.trendradar import convert
+
+# Ours, written in TrendRadar's format: sections, a group alias, + ! @ /regex/ and =>.
+WORDS = """\
+# 我们关注的主题（示例）
+[GLOBAL_FILTER]
+广告
+招聘
+/抽奖.{0,3}活动/
++不支持
+
+[WORD_GROUPS]
+[新能源]
+光伏
+风电 => 风力发电
+/储能(电站|项目)/ => 储能
+!二手
+@8
+
++绿电
++交易
+
+DeepSeek
+大模型
+!/(?<=假)消息/
+@3
+
+专业镇
++省级
+
+!标题党
+"""
+
+# (headline, names of the rules that fire) as TrendRadar's rules read them: any plain word, all
+# `+` words, no `!` word of the group, nothing from [GLOBAL_FILTER] or an only-`!` group.
+HEADLINES = [
+    ("甲省光伏装机创新高", ["新能源"]),
+    ("二手光伏板回收乱象", []),
+    ("乙县储能电站并网", ["新能源"]),
+    ("海上风电招聘工程师", []),
+    ("绿电交易首单落地", ["绿电、交易"]),
+    ("绿电价格下降", []),
+    ("deepseek发布新版本", ["DeepSeek、大模型"]),
+    ("大模型抽奖赢好礼活动", []),
+    ("省级专业镇名单公布", ["专业镇、省级"]),
+    ("专业镇建设提速", []),
+    ("标题党：大模型要取代光伏", []),
+]
+
+
+def tracker(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TRACKER_INSTANCE": str(cwd / "instance"), "TRACKER_RULES": str(cwd / "rules")}
+    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def words(tmp_path) -> Path:
+    path = tmp_path / "frequency_words.txt"
+    path.write_text(WORDS, encoding="utf-8")
+    return path
+
+
+def test_import_writes_rules_that_load_and_reports_what_it_could_not_carry(tmp_path, words):
+    out = tmp_path / "imported"
+    done = tracker("rules", "import-trendradar", str(words), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "5 rule files written" in done.stdout and "4 lines not carried over" in done.stdout
+    dropped = [line for line in done.stderr.splitlines() if line.startswith("not carried over")]
+    assert [line.split(": ", 2)[1] for line in dropped] == [
+        "frequency_words.txt:6", "frequency_words.txt:14", "frequency_words.txt:21",
+        "frequency_words.txt:22"]
+    assert "`@8`" in dropped[1] and "RE2 cannot compile" in dropped[2]
+    found = read_rule_set(out)
+    assert found.problems == []
+    assert sorted(r.name for r in found.rules) == [
+        "DeepSeek、大模型", "专业镇、省级", "新能源", "绿电、交易"]
+    assert found.globals.shown() == ["广告", "招聘", "标题党", "/抽奖.{0,3}活动/"]
+    energy = next(r for r in found.rules if r.name == "新能源")
+    assert energy.keywords == ("光伏", "风电") and energy.regex == ("储能(电站|项目)",)
+    assert energy.exclude == ("二手",)
+    assert energy.display_name("风电") == "风力发电" and energy.display_name("/储能(电站|项目)/") == "储能"
+    green = next(r for r in found.rules if r.name == "绿电、交易")
+    assert set(green.all) == {"绿电", "交易"}
+    check = tracker("rules", "check", str(out), cwd=tmp_path)
+    assert check.returncode == 0 and "广告, 招聘, 标题党, /抽奖.{0,3}活动/" in check.stdout
+
+
+@pytest.mark.parametrize("headline,names", HEADLINES, ids=[h[0] for h in HEADLINES])
+def test_the_imported_rules_match_as_trendradar_would(tmp_path, headline, names):
+    for name, text in convert(WORDS).files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    found = read_rule_set(tmp_path)
+    matcher = Matcher(found.rules)
+    fired = [m.rule.name for m in matcher.match(Document("t", "", "article", title=headline))]
+    assert sorted(fired) == sorted(names)
+
+
+def test_crlf_a_bom_and_no_sections_are_read_alike():
+    plain = convert("光伏\n风电\n\n绿电\n")
+    odd = convert("\ufeff光伏\r\n风电\r\n  \r\n绿电\r\n".lstrip("\ufeff"))
+    assert plain.files == odd.files and len(plain.files) == 2 and not plain.dropped
+
+
+def test_dry_run_writes_nothing_and_existing_files_are_never_overwritten(tmp_path, words):
+    out = tmp_path / "rules"
+    done = tracker("rules", "import-trendradar", str(words), "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0 and "id: tr-deepseek" in done.stdout and not out.exists()
+    out.mkdir()
+    (out / "tr-deepseek.yaml").write_text("id: mine\nname: 我的\nkeywords: [x]\n")
+    done = tracker("rules", "import-trendradar", str(words), cwd=tmp_path)
+    assert done.returncode == 1 and "tr-deepseek.yaml" in done.stderr
+    assert (out / "tr-deepseek.yaml").read_text() == "id: mine\nname: 我的\nkeywords: [x]\n"
+    assert sorted(p.name for p in out.iterdir()) == ["tr-deepseek.yaml"]
+
+
+def test_a_gbk_file_is_read_and_an_empty_one_refused(tmp_path):
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("[新能源]\n光伏\n风电 => 风力发电\n".encode("gbk"))
+    done = tracker("rules", "import-trendradar", str(gbk), "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "name: 新能源" in done.stdout and "name: 风力发电" in done.stdout
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    done = tracker("rules", "import-trendradar", str(empty), cwd=tmp_path)
+    assert done.returncode == 1 and "empty.txt" in done.stderr and "is empty" in done.stderr
+    comments = tmp_path / "comments.txt"
+    comments.write_text("# 只有注释\n\n@5\n", encoding="utf-8")
+    done = tracker("rules", "import-trendradar", str(comments), cwd=tmp_path)
+    assert done.returncode == 1 and "no TrendRadar keyword group found" in done.stderr
+    assert "comments.txt:3" in done.stderr and not (tmp_path / "rules").exists()

@@ -1,0 +1,180 @@
+"""Converting a TrendRadar `frequency_words.txt` into rule files.
+
+TrendRadar's format: groups of lines separated by blank lines; `#` starts a comment; a
+`[GLOBAL_FILTER]` line starts global excludes, `[WORD_GROUPS]` the groups again; a group may open
+with `[its display name]`. In a group a plain line is a keyword (any fires), `+word` must also
+appear, `!word` excludes, `@N` caps how many items the group shows; any word may be `/regex/`
+and may end in `=> display name`.
+
+Each group becomes one rule file, `[GLOBAL_FILTER]` a file with `global: true`. What has no
+equivalent here (`@N`, patterns RE2 cannot compile, groups left without a keyword) is reported
+as a note with the source line, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from tracker.rules.regex import pattern_problem
+
+SECTIONS = ("GLOBAL_FILTER", "WORD_GROUPS")
+_REGEX = re.compile(r"^/(.+)/[a-z]*$")
+_NAME = re.compile(r"\s*=>\s*")
+HEADER = "# Imported from TrendRadar {source} (group at line {line}) by tracker rules import-trendradar.\n"
+
+
+@dataclass
+class Term:
+    text: str
+    regex: bool
+    name: str | None
+    line: int
+
+    def entry(self, *, named: bool = True) -> str | dict:
+        out: str | dict = {"regex": self.text} if self.regex else self.text
+        if named and self.name:
+            out = {**out, "name": self.name} if isinstance(out, dict) else \
+                {"term": self.text, "name": self.name}
+        return out
+
+
+@dataclass
+class Group:
+    line: int
+    alias: str | None = None
+    normal: list[Term] = field(default_factory=list)
+    required: list[Term] = field(default_factory=list)
+    excluded: list[Term] = field(default_factory=list)
+
+
+@dataclass
+class Imported:
+    """The rule files (name → YAML text), what could not be carried over, and differences."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _blocks(text: str) -> list[list[tuple[int, str]]]:
+    """(line number, stripped line) of each group: blank lines separate, comments vanish."""
+    blocks: list[list[tuple[int, str]]] = [[]]
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            if blocks[-1]:
+                blocks.append([])
+        elif not line.startswith("#"):
+            blocks[-1].append((number, line))
+    return [b for b in blocks if b]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+
+
+def convert(text: str, source: str = "frequency_words.txt", prefix: str = "tr-") -> Imported:
+    """The rule files for a TrendRadar keyword file's text (see the module docstring)."""
+    out = Imported()
+
+    def term(number: int, raw: str) -> Term | None:
+        parts = _NAME.split(raw, maxsplit=1)
+        word, name = parts[0].strip(), (parts[1].strip() or None) if len(parts) > 1 else None
+        found = _REGEX.match(word)
+        if found:
+            problem = pattern_problem(found.group(1))
+            if problem:
+                out.dropped.append(f"{source}:{number}: `{raw}`: {problem}")
+                return None
+            return Term(found.group(1), True, name, number)
+        if not word:
+            out.dropped.append(f"{source}:{number}: `{raw}` has no word")
+            return None
+        return Term(word, False, name, number)
+
+    section, groups, global_terms = "WORD_GROUPS", [], []
+    for block in _blocks(text):
+        first = block[0][1]
+        if first.startswith("[") and first.endswith("]") and first[1:-1].upper() in SECTIONS:
+            section, block = first[1:-1].upper(), block[1:]
+        if section == "GLOBAL_FILTER":
+            for number, line in block:
+                if line.startswith(("!", "+", "@")):
+                    out.dropped.append(f"{source}:{number}: `{line}` in [GLOBAL_FILTER]: TrendRadar "
+                                     "ignores +, ! and @ there")
+                elif (found := term(number, line)) is not None:
+                    global_terms.append(found)
+                    if found.regex:
+                        out.notes.append(f"{source}:{number}: `{line}` became a regex global "
+                                         "exclude (older TrendRadar read it as plain text)")
+            continue
+        if not block:
+            continue
+        group = Group(block[0][0])
+        if block[0][1].startswith("[") and block[0][1].endswith("]"):
+            group.alias, block = block[0][1][1:-1].strip() or None, block[1:]
+        for number, line in block:
+            if line.startswith("@"):
+                out.dropped.append(f"{source}:{number}: `{line}` (show at most {line[1:]} items of "
+                                 "the group) has no equivalent: every matching article is reported")
+            elif line.startswith(("!", "+")):
+                found = term(number, line[1:])
+                if found:
+                    (group.excluded if line[0] == "!" else group.required).append(found)
+            elif (found := term(number, line)) is not None:
+                group.normal.append(found)
+        if group.normal or group.required:
+            groups.append(group)
+        elif group.excluded:  # TrendRadar applies every `!` word to every headline
+            global_terms.extend(group.excluded)
+            out.notes.append(f"{source}:{group.line}: a group of only `!` words: they became "
+                             "global excludes (TrendRadar drops such headlines everywhere)")
+    used: set[str] = set()
+    for index, group in enumerate(groups, start=1):
+        rule_id = _unique(prefix + (_slug(group.normal[0].text if group.normal else
+                                          group.required[0].text) or f"group-{index:02d}"), used)
+        out.files[f"{rule_id}.yaml"] = HEADER.format(source=source, line=group.line) + \
+            _dump(_rule(rule_id, group))
+    if global_terms:
+        name = _unique(f"{prefix}global", used)
+        out.files[f"{name}.yaml"] = HEADER.format(source=source, line=global_terms[0].line) + \
+            _dump({"global": True, "exclude": [t.entry(named=False) for t in global_terms]})
+    if any(g.excluded for g in groups):
+        out.notes.append(f"{source}: a `!` word excludes within its own group's rule here "
+                         "(TrendRadar drops a headline with any `!` word from every group); "
+                         "words every rule should drop belong in the global file")
+    if groups:
+        out.notes.append(f"{source}: TrendRadar matched headlines as substrings; these rules look "
+                         "at title and body, by whole word (add `fields: [title]` or "
+                         "`match: substring` to a rule to narrow or widen it)")
+    return out
+
+
+def _rule(rule_id: str, group: Group) -> dict:
+    """One group as a rule mapping: keywords (the `+` words when there are no plain ones)."""
+    terms = group.normal + group.required
+    name = group.alias or "、".join(t.name or t.text for t in terms)
+    rule: dict = {"id": rule_id, "name": name}
+    keywords = group.normal or group.required
+    rule["keywords"] = [t.entry() for t in keywords]
+    if group.required:
+        rule["all"] = [t.entry(named=False) for t in group.required]
+    if group.excluded:
+        rule["exclude"] = [t.entry(named=False) for t in group.excluded]
+    return rule
+
+
+def _unique(rule_id: str, used: set[str]) -> str:
+    rule_id = rule_id[:64].rstrip("-_") or "tr"
+    candidate, n = rule_id, 2
+    while candidate in used:
+        candidate, n = f"{rule_id[:60]}-{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def _dump(data: dict) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
