@@ -169,6 +169,12 @@ _RULE = _table([
     (r"^`near` entry lacks", "`near` 的每一项都要有 term、with 和 within。"),
     (r"^`match` is word or substring", "`match` 只能是 word 或 substring。"),
     (r"^`(\w+)` takes", "`{0}` 的取值不在允许范围内。"),
+    (r"^RE2 cannot compile the regex (/.*/):", "正则表达式 {0} 无法使用（本站用 RE2：不支持 (?<=…) 回看、反向引用等），请改写。"),
+    (r"^unknown field `(\w+)`", "不认识的字段 `{0}`，请检查拼写（可用的字段见提示）。"),
+    (r"^field `(\w+)` is given twice", "字段 `{0}` 写了两次，请删掉一个。"),
+    (r"global excludes need `exclude:`", "全局排除词文件要有 `exclude:`，并至少写一个词。"),
+    (r"must be a mapping of fields", "这里要写成“字段: 值”的形式。"),
+    (r"^`(\w+)` must be text", "`{0}` 要写文字。"),
     (r"holds no rule|no \.yaml rule file", "文件里没有规则。"),
     (r"^cannot read", "文件无法读取。"),
 ])
