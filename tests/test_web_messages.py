@@ -90,7 +90,7 @@ def test_chat_refusals_come_out_chinese(url):
     ("id: lvdian\nname: 绿电\nkeywords: []\n", "空的"),
     ("id: lvdian\nname: 绿电\nkeywords: [绿电]\nmatch: fuzzy\n", "word 或 substring"),
     ("id: lvdian\nname: 绿电\nregex: ['(?<=甲市)绿电']\n", "正则表达式 /(?<=甲市)绿电/ 无法使用"),
-    ("id: lvdian\nname: 绿电\nkeyword: [绿电]\n", "不认识的字段 `keyword`"),
+    ("id: lvdian\nname: 绿电\nkeywords: [绿电]\nkeyword: [绿]\n", "不认识的字段 `keyword`"),
 ])
 def test_rule_problems_are_chinese_first_with_the_english_after(text, expected):
     _, problems = parse_rules_text(text, "x.yaml")
