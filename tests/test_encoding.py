@@ -172,3 +172,83 @@ def test_a_meta_declaration_breaks_a_tie_for_short_big5():
     line = "經濟開發區"
     page = f'<meta charset="big5"><p>{line}</p>'.encode("big5")
     assert decode(page, "page.html") == (page.decode("big5"), "big5")
+
+
+# --- Feeds that are legal but unusual (like feedparser's tests/encoding/*-autodetect.xml: wide
+# encodings without a byte-order mark, named only in the XML prolog). Our own fixtures, made here.
+
+WIDE_FEED = ('<?xml version="1.0" encoding="{label}"?>\n<rss version="2.0"><channel><title>演示</title>'
+             "<item><title>专业镇建设提速</title><description>推动专业镇高质量发展。</description>"
+             "<link>https://example.org/a</link></item></channel></rss>")
+
+
+@pytest.mark.parametrize("codec,label", [("utf-16-le", "utf-16"), ("utf-16-be", "utf-16"),
+                                         ("utf-16-le", "UTF-16LE"), ("utf-16-be", "utf-16be"),
+                                         ("utf-32-le", "utf-32"), ("utf-32-be", "UTF-32BE")])
+def test_wide_feed_without_bom_is_read(codec, label):
+    from tracker.sources.reader import documents
+
+    data = WIDE_FEED.format(label=label).encode(codec)
+    assert not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
+                                codecs.BOM_UTF32_BE))
+    (entry,) = documents("feed.xml", data, suffix=".xml")
+    assert entry.title == "专业镇建设提速" and entry.text == "推动专业镇高质量发展。"
+
+
+def test_wide_text_that_is_not_what_it_looks_like_is_refused():
+    data = "<?xml version='1.0'?><rss/>".encode("utf-16-le") + b"\x00\xd8"  # a lone surrogate
+    with pytest.raises(InputError, match="utf-16-le"):
+        decode(data, "feed.xml")
+
+
+LATIN1_FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Revue</title><item>'
+               "<title>Le marché de Noël ouvre à Zürich</title><description>Crème brûlée, pâté, "
+               "façade : déjà vu, naïve, Größe.</description></item></channel></rss>")
+
+
+@pytest.mark.parametrize("text", [LATIN1_FEED, "naïve café résumé", "Müller fährt über die Brücke. Größe, Straße."])
+def test_undeclared_latin1_is_not_read_as_central_european(text):
+    decoded, encoding = decode(text.encode("latin-1"), "feed.xml")
+    assert decoded == text and encoding in ("cp1252", "iso8859-1")
+
+
+def test_declared_central_european_still_wins():
+    text = "Příliš žluťoučký kůň úpěl ďábelské ódy."
+    decoded, encoding = decode(text.encode("cp1250"), "page.html", declared="windows-1250")
+    assert decoded == text and encoding == "cp1250"
+
+
+def test_text_in_an_inline_svg_title_of_a_feed_entry_is_kept():
+    from tracker.sources.reader import documents
+
+    feed = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            "<title>演示</title><entry><title>图表</title><content type='xhtml'>"
+            "<div xmlns='http://www.w3.org/1999/xhtml'><p>见图：</p>"
+            "<svg xmlns='http://www.w3.org/2000/svg'><title>专业镇产值增长</title><rect/></svg>"
+            "</div></content></entry></feed>")
+    (entry,) = documents("feed.atom", feed.encode("utf-8"), suffix=".atom")
+    assert entry.text == "见图：\n专业镇产值增长"
+
+
+@pytest.mark.parametrize("label", ["cp1252", "windows-1252", "koi8-r", "cp1251", "cp437", "mac-roman",
+                                   "cp1250", "cp1253", "cp1255", "cp1257"])
+def test_a_declared_single_byte_feed_keeps_its_declaration(label):
+    """Like feedparser's tests/encoding/x80_*.xml (our own bytes): byte 0x80 and 0xE9 in a feed
+    whose prolog names the code page read as that code page says, not as windows-1252."""
+    from tracker.sources.reader import documents
+
+    feed = (f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>t</title>'
+            "<item><title>T</title><description>x</description></item></channel></rss>")
+    data = feed.encode("ascii").replace(b"<title>T</title>", b"<title>\x80\xe9</title>")
+    (entry,) = documents("feed.xml", data, suffix=".xml")
+    assert entry.title == b"\x80\xe9".decode(label)
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_whitespace_before_the_xml_declaration_is_tolerated(codec):
+    """kurtmckee/feedparser#508: a newline before <?xml broke the parse."""
+    from tracker.sources.reader import documents
+
+    data = ("\r\n  " + WIDE_FEED.format(label=codec.replace("-le", "").replace("-be", ""))).encode(codec)
+    (entry,) = documents("feed.xml", data, suffix=".xml")
+    assert entry.title == "专业镇建设提速"

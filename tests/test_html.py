@@ -131,3 +131,49 @@ def test_seed_keywords_survive_inline_markup(seed_texts, wrap):
         assert marked.count("专业镇") == text.count("专业镇"), name
         found += marked.count("专业镇")
     assert found > 50
+
+
+def test_an_inline_svg_title_is_text_the_page_title_is_not():
+    markup = ("<html><head><title>演示日报</title></head><body><p>图表：</p>"
+              "<svg viewBox='0 0 10 10'><title>专业镇产值增长</title><rect/></svg></body></html>")
+    title, text = visible_text(markup)
+    assert title == "演示日报" and text == "图表：\n专业镇产值增长"
+
+
+def test_headings_are_found_in_the_text():
+    from tracker.text.html import page_layout
+
+    markup = ("<h1>演示日报 第1版</h1><nav><a>首页</a>|<a>往期</a></nav>"
+              "<h3> 山城推出<b>十项</b>\n新举措 </h3><p>正文一。</p><h3>河谷县<br>新建污水厂</h3><p>正文二。</p>"
+              "<h3></h3><article><p>正文三。</p></article><founder-title>青石镇丰收</founder-title>")
+    _, text, headings = page_layout(markup)
+    assert [(text[h.start:h.end], h.level) for h in headings] == [
+        ("演示日报 第1版", 1), ("山城推出十项 新举措", 3), ("河谷县\n新建污水厂", 3), ("正文三。", 0),
+        ("青石镇丰收", 3)]
+    assert visible_text(markup)[1] == text
+
+
+def test_the_title_names_the_headline_line_when_no_heading_does():
+    from tracker.text.html import TITLE_LINE, page_layout
+
+    markup = ("<html><head><title>山城推出十项便民新举措_演示日报</title></head><body>"
+              "<div>演示日报</div><div>山城推出十项便民新举措</div><p>正文。</p></body></html>")
+    _, text, headings = page_layout(markup)
+    assert [(text[h.start:h.end], h.level) for h in headings] == [("山城推出十项便民新举措", TITLE_LINE)]
+
+
+def test_private_use_marks_in_the_page_do_not_confuse_the_headings():
+    from tracker.text.html import page_layout
+
+    _, text, headings = page_layout("<p>a\ue003b\ue00fc</p><h2>标题</h2>")
+    assert text == "abc\n标题" and [(h.start, h.end, h.level) for h in headings] == [(4, 6, 2)]
+
+
+def test_lists_of_links_are_marked_a_lone_link_in_a_sentence_is_not():
+    from tracker.text.html import LINKS, page_layout
+
+    markup = ("<nav><a>首页</a> | <a>往期</a></nav><ul><li><a>光伏板价格</a></li><li><a>储能站</a></li></ul>"
+              "<p>正文里有<a>一个链接</a>。</p><p><a>单独一行的链接</a></p><p>又一段正文。</p>")
+    _, text, headings = page_layout(markup)
+    assert text == "首页 | 往期\n光伏板价格\n储能站\n正文里有一个链接。\n单独一行的链接\n又一段正文。"
+    assert [text[h.start:h.end] for h in headings if h.level == LINKS] == ["首页 | 往期", "光伏板价格", "储能站"]

@@ -117,3 +117,29 @@ def test_a_body_snippet_does_not_run_into_the_headline():
     assert snippets == {"title": "全省首批【绿电】产业园获批",
                         "body": "本报讯日前，某高新区获批【绿电】产业园试点。"}
     assert found[0].hits[1].snippet.after == "产业园试点。"
+
+
+def test_a_snippet_cut_does_not_fall_inside_a_word_broken_by_the_layout():
+    """The passage may start 40 characters before the hit: there 乡村振兴 is broken across a line
+    (乡村振 / 兴); the cut moves to a word boundary, never right after the line break."""
+    from tracker.documents import Document
+
+    head = "开头一句。我们正在大力推进乡村振\n"
+    tail = "兴工作并且" + "持续建设新型的农村基础设施以及配套的公共服务体系同时还要再进一步地" + "加快光伏发电"
+    text = head + tail
+    start = text.index("光伏")
+    assert start - 40 == text.index("兴")
+    matcher = Matcher([Rule(id="r", name="r", keywords=("光伏",))])
+    (found,) = matcher.match(Document("d", text, "article"))
+    (hit,) = found.hits
+    before = hit.snippet.before
+    assert before.startswith("…") and not before.startswith("…兴") and not before.startswith("…振")
+
+
+def test_furniture_inside_one_article_is_no_hit_and_no_snippet():
+    """A feed entry or e-paper article: its byline and its 查看原文 link are not its text."""
+    text = "本报记者 光伏\n今年全市新建光伏电站三座。\n阅读原文：光伏新闻网"
+    matcher = Matcher([Rule(id="r", name="r", keywords=("光伏",))])
+    (found,) = matcher.match(Document("d", text, "feed-entry", title="光伏电站建成"))
+    assert [(h.field, h.snippet.marked()) for h in found.hits] == [
+        ("title", "【光伏】电站建成"), ("body", "今年全市新建【光伏】电站三座。")]

@@ -494,3 +494,21 @@ def test_the_page_is_said_as_a_reader_says_it(client, ids, app):
     html = page(client, f"/articles/{ids['a1']}")
     assert "第01版：要闻" in html and "第 第01版" not in html
     assert "第01版：要闻" in page(client, "/articles?q=专业镇")
+
+
+def test_the_latest_never_show_a_subscribers_own_keywords(client, ids, app):
+    """A personal rule's hit (someone's own keywords) is nobody else's to see."""
+    with app.app_context():
+        from tracker.web.db import get_db
+
+        db = get_db()
+        with transaction(db):
+            for rule_id in ("personal-7", "personal:8"):
+                db["hits"].insert({
+                    "article_id": ids["a5"], "rule_id": rule_id, "rule_name": "我的词",
+                    "count": 1, "matched_at": "2025-04-10T01:00:00+00:00",
+                    "hits": json.dumps([{"keyword": "北山镇", "field": "body", "offset": 0,
+                                         "snippet": "【北山镇】出让标准地两宗。"}], ensure_ascii=False)})
+    html = page(client, "/articles")
+    assert "标准地出让提速" in titles(html)
+    assert "<mark>北山镇</mark>" not in html and "我的词" not in html

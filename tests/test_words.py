@@ -1,12 +1,16 @@
-"""Is a keyword a word of its sentence? The cases the issue names, and our own."""
+"""Word edges: an occurrence counts unless it straddles a word boundary. The cases the issue
+names, a table of our own, and Python jieba as the oracle for the segmentation."""
 
 import pytest
 
-from tracker.matching.words import KEYWORD_FREQ, WordSegmenter, latin_edges_ok
+from tracker.documents import Document
+from tracker.matching import Matcher
+from tracker.matching.words import KEYWORD_FREQ, WordSegmenter, is_whole
+from tracker.rules import Rule
 
 KEYWORDS = ["专业镇", "标准地", "绿电", "和服", "营商环境", "招商引资", "乡村振兴", "整村授信", "绿证"]
 
-# (sentence, keyword, is it a word there?)
+# (sentence, keyword, does it count there?)
 CASES = [
     ("出让标准地12宗", "标准地", True),
     ("标准地+承诺制", "标准地", True),
@@ -35,6 +39,86 @@ CASES = [
     ("开展整村授信", "整村授信", True),
 ]
 
+# Our own table, matched end to end by a `match: word` rule per keyword:
+# (sentence, keyword, hits expected).
+ROWS = [
+    # A keyword that is a morpheme of a longer word counts.
+    ("屋顶上安装了光伏板", "光伏", 1),
+    ("园区新建储能站两座", "储能", 1),
+    ("招商局集团前来考察", "招商", 1),
+    ("乡政府门前的广场", "政府", 1),
+    ("大力发展新能源汽车", "能源", 1),
+    ("加快城市化进程", "城市", 1),
+    ("迎接数字经济时代", "经济", 1),
+    ("认定高新技术企业", "技术", 1),
+    ("开发区管委会主任", "管委", 1),
+    ("小区里装了电动汽车充电桩", "充电", 1),
+    ("山顶的风电场", "风电", 1),
+    ("水电站发电量", "水电", 1),
+    ("市知识产权局发布", "产权", 1),
+    ("建设大数据中心", "数据", 1),
+    ("农业农村部印发通知", "农村", 1),
+    ("国务院办公厅印发", "国务院", 1),
+    ("帮助发展中国家", "中国", 1),
+    ("北京大学生志愿者", "学生", 1),
+    ("专业镇内的企业", "专业镇", 1),
+    ("营商环境优化年", "营商", 1),
+    # A keyword across a word boundary (it starts or ends inside a word) does not.
+    ("执行国家标准地方标准", "标准地", 0),
+    ("按标准地区分", "标准地", 0),
+    ("一张标准地图", "标准地", 0),
+    ("加强管理和服务", "和服", 0),
+    ("化妆和服装", "和服", 0),
+    ("不是绿电视", "绿电", 0),
+    ("乒乓球拍卖完了", "球拍", 0),
+    ("结婚的和尚未结婚的", "和尚", 0),
+    ("他说的确实在理", "的确", 0),
+    ("中国产品质量", "国产", 0),
+    ("南京市长江大桥", "市长", 0),
+    ("提高人民生活水平", "民生", 0),
+    ("坚持以人民为中心", "民为", 0),
+    ("马上下来", "上下", 0),
+    ("举办人才市场招聘会", "才市", 0),
+    ("企业主管部门", "业主", 0),
+    ("美国会晤伊朗", "国会", 0),
+    # Run-on compounds: the keyword with the words around it.
+    ("推动专业镇上规模", "专业镇", 1),
+    ("今年标准地出让12宗", "标准地", 1),
+    ("营商环境持续优化", "营商环境", 1),
+    ("实施乡村振兴战略", "乡村振兴", 1),
+    ("开展整村授信工作", "整村授信", 1),
+    ("绿电产业园开工", "绿电", 1),
+    ("招商引资项目签约", "招商引资", 1),
+    ("实现碳达峰碳中和", "碳中和", 1),
+    ("光伏储能一体化项目", "储能", 1),
+    ("发展新质生产力", "新质生产力", 1),
+    ("培育专精特新企业", "专精特新", 1),
+    ("深化放管服改革", "放管服", 1),
+    ("助力双碳目标", "双碳", 1),
+    ("政务服务一网通办", "一网通办", 1),
+    ("专业镇专业镇专业镇", "专业镇", 3),
+    # Scripts written with spaces: a run of letters, digits and marks is one word.
+    ("le café est ouvert", "café", 1),
+    ("deux cafés noirs", "café", 0),
+    ("du décaféiné", "café", 0),
+    ("привет, мир", "привет", 1),
+    ("приветствие", "привет", 0),
+    ("price in euro € only", "euro €", 1),
+    ("neuro € fund", "euro €", 0),
+    ("η Ελλάδα σήμερα", "ελλάδα", 1),
+    ("a naïve approach", "naïve", 1),
+    ("Straße in Berlin", "straße", 1),
+    ("Ökologie", "öko", 0),
+    ("öko-strom", "öko", 1),
+    ("fair play", "ai", 0),
+    ("发展ai产业", "ai", 1),
+    ("aid", "ai", 0),
+    ("建设5g基站", "5g", 1),
+    ("15g基站", "5g", 0),
+    ("新开的café品牌", "café", 1),
+    ("東京タワーに行く", "タワー", 1),
+]
+
 
 @pytest.fixture(scope="module")
 def segmenter():
@@ -42,9 +126,8 @@ def segmenter():
 
 
 def is_word(segmenter, sentence, keyword):
-    cuts = segmenter.boundaries(sentence)
     start = sentence.index(keyword)
-    return start in cuts and start + len(keyword) in cuts
+    return is_whole(sentence, start, start + len(keyword), segmenter.boundaries(sentence))
 
 
 @pytest.mark.parametrize("sentence,keyword,expected", CASES)
@@ -66,16 +149,60 @@ def test_jiebas_minimal_weight_is_too_weak_and_a_huge_one_too_strong():
     assert 40 <= KEYWORD_FREQ <= 150
 
 
-@pytest.mark.parametrize("text,start,end,expected", [
-    ("fair play", 1, 3, False),
-    ("ai产业", 0, 2, True),
-    ("发展ai", 2, 4, True),
-    ("aid", 0, 2, False),
-    ("5g基站", 0, 2, True),
-    ("15g基站", 1, 3, False),
-])
-def test_latin_words_are_not_cut(text, start, end, expected):
-    assert latin_edges_ok(text, start, end) is expected
+@pytest.fixture(scope="module")
+def table_matcher():
+    keywords = sorted({k for _, k, _ in ROWS})
+    return Matcher([Rule(id=f"w{i}", name=k, keywords=(k,)) for i, k in enumerate(keywords)])
+
+
+def test_the_table_has_rows_of_every_kind():
+    assert len(ROWS) >= 60
+    assert sum(e == 0 for _, _, e in ROWS) >= 20 and sum(e > 0 for _, _, e in ROWS) >= 30
+    assert sum(not k.isascii() and not any("\u4e00" <= c <= "\u9fff" for c in k) for _, k, _ in ROWS) >= 8
+
+
+@pytest.mark.parametrize("sentence,keyword,expected", ROWS)
+def test_word_edges_table(table_matcher, sentence, keyword, expected):
+    fired = table_matcher.match(Document("row", sentence, "article"))
+    hits = [h for m in fired if m.rule.name == keyword for h in m.hits]
+    assert len(hits) == expected, table_matcher._segmenter.cut(sentence)
+    assert all(sentence[h.start:h.end].lower() == keyword for h in hits)
+
+
+def test_substring_mode_finds_every_row():
+    """`match: substring` is unchanged: every occurrence counts, straddles too."""
+    keywords = sorted({k for _, k, _ in ROWS})
+    matcher = Matcher([Rule(id=f"s{i}", name=k, keywords=(k,), match="substring")
+                       for i, k in enumerate(keywords)])
+    for sentence, keyword, _ in ROWS:
+        fired = matcher.match(Document("row", sentence, "article"))
+        hits = [h for m in fired if m.rule.name == keyword for h in m.hits]
+        assert len(hits) == sentence.lower().count(keyword), sentence
+
+
+def test_python_jieba_agrees_on_every_chinese_row(table_matcher):
+    """The oracle: Python jieba with the same keywords in its dictionary cuts each sentence; an
+    occurrence straddles when a cut falls inside it while an end lies inside a word."""
+    jieba = pytest.importorskip("jieba")
+    tokenizer = jieba.Tokenizer()
+    keywords = sorted({k for _, k, _ in ROWS})
+    for word in keywords:
+        if len(word) > 1:
+            tokenizer.add_word(word, max(tokenizer.suggest_freq(word), KEYWORD_FREQ))
+    checked = 0
+    for sentence, keyword, expected in ROWS:
+        if not any("\u4e00" <= c <= "\u9fff" for c in keyword):
+            continue
+        cuts, pos = {0}, 0
+        for word in tokenizer.cut(sentence, HMM=False):
+            pos += len(word)
+            cuts.add(pos)
+        start = sentence.index(keyword)
+        end = start + len(keyword)
+        straddles = any(start < c < end for c in cuts) and not (start in cuts and end in cuts)
+        assert straddles is (expected == 0), (sentence, list(tokenizer.cut(sentence, HMM=False)))
+        checked += 1
+    assert checked >= 45
 
 
 def test_boundaries_cover_the_text(segmenter):

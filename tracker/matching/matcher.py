@@ -6,18 +6,18 @@ import gc
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import ahocorasick_rs
 import re2
 
-from tracker.articles import Article, split_page
+from tracker.articles import Article, furniture_lines, split_page
 from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
-from tracker.matching.words import WordSegmenter, latin_edges_ok
+from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import Rule
 from tracker.rules.regex import compile_pattern, options
-from tracker.text.normalize import Normalized, Snippet, normalize, normalize_term, snippet
+from tracker.text.normalize import Normalized, Snippet, normalize_term, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"
@@ -33,13 +33,16 @@ class Hit(NamedTuple):
     field: str  # "title" | "body"
     start: int
     end: int
-    context: tuple[str, int, int]  # the text and its field's span there, for the snippet
+    # For the snippet: the text, its field's span there, the spans of the rule's hits in the
+    # article, and word boundaries within a span of the text (a segmenter's).
+    context: tuple[str, int, int, tuple[tuple[int, int], ...], Callable[[int, int], set[int]]]
 
     @property
     def snippet(self) -> Snippet:
-        """The readable passage around the hit, worked out when someone wants to read it."""
-        text, lo, hi = self.context
-        return snippet(text, self.start, self.end, lo=lo, hi=hi)
+        """The readable passage around the hit (its sentence, the other hits in it marked too),
+        worked out when someone wants to read it."""
+        text, lo, hi, others, words = self.context
+        return snippet(text, self.start, self.end, lo=lo, hi=hi, others=others, words=words)
 
     def __repr__(self) -> str:
         return f"Hit({self.keyword!r}, {self.field!r}, {self.start}, {self.end})"
@@ -98,6 +101,7 @@ class Matcher:
         self._regex = [compile_pattern(p) for p in self._regex_ids]
         self._regex_sets = _regex_sets(self._regex)
         self._segmenter = WordSegmenter(sorted(word_terms)) if word_terms else None
+        self._snippet_segmenter: WordSegmenter | None = None  # made when a snippet needs one
         _settle()
 
     def _term(self, text: str) -> int:
@@ -136,7 +140,7 @@ class Matcher:
         if self._automaton is None and not self._regex:
             return [[] for _ in documents]
         texts = [_text(d) for d in documents]
-        norms = [normalize(text) for text in texts]
+        norms = [_key(d) for d in documents]
         found = [self._automaton.find_matches_as_indexes(n.key, overlapping=True)
                  if self._automaton else [] for n in norms]
         cuts = [self._cuts(n, f) for n, f in zip(norms, found)]
@@ -145,6 +149,18 @@ class Matcher:
         # Only a page where some term occurred is split into articles.
         return [self._rules_fired(d, text, _articles(d, text), n, f, c) if f else []
                 for d, text, n, f, c in zip(documents, texts, norms, found, cuts)]
+
+    def _words_of(self, text: str) -> Callable[[int, int], set[int]]:
+        """Word boundaries in text[a:b] (page offsets), for cutting snippets between words."""
+        def words(a: int, b: int) -> set[int]:
+            if self._snippet_segmenter is None:
+                self._snippet_segmenter = self._segmenter or WordSegmenter(())
+            # Layout whitespace (乡村振\n兴) is no word boundary: segment the text without it.
+            kept = [i for i in range(a, b) if not text[i].isspace()]
+            compact = "".join(text[i] for i in kept)
+            cuts = self._snippet_segmenter.boundaries(compact)
+            return {kept[c] if c < len(kept) else b for c in cuts}
+        return words
 
     def _regex_found(self, key: str) -> list[tuple[int, int, int]]:
         """(term id, start, end) of every regex occurrence in `key`: RE2 sets say in one pass
@@ -172,7 +188,7 @@ class Matcher:
 
     def _cuts(self, norm: Normalized, found: list[tuple[int, int, int]]) -> set[int]:
         """Word boundaries around the occurrences of terms that a word-mode rule uses."""
-        at = [ks for t, ks, _ in found if self._word_term[t]]
+        at = [k for t, ks, ke in found if self._word_term[t] for k in (ks, ke - 1)]
         return self._segmenter.boundaries_near(norm.key, at) if self._segmenter and at else set()
 
     def _rules_fired(self, document: Document, text: str, articles: list[Article],
@@ -186,12 +202,13 @@ class Matcher:
         for term_id, ks, ke in found:
             source = offset(ks)
             a = bisect_right(starts, source) - 1
+            if articles[a].furniture and _in_furniture(articles[a], source):
+                continue  # a masthead, a navigation line, a link, a byline: no hit
             if term_id < 0 and offset(ke - 1) >= articles[a].end:
                 ke = self._within(term_id, norm, ks, articles[a].end)
                 if ke is None:
                     continue
-            word = not word_term[term_id] or (ks in cuts and ke in cuts and (
-                key[ks] > "\x7f" and key[ke - 1] > "\x7f" or latin_edges_ok(key, ks, ke)))
+            word = not word_term[term_id] or is_whole(key, ks, ke, cuts)
             title_start, title_end = titles[a]
             field_ = "title" if title_start <= source < title_end else "body"
             buckets[a][term_id].append(
@@ -204,14 +221,16 @@ class Matcher:
     def _fire(self, document, text, article: Article,
               by_term: dict[int, list[_Occurrence]]) -> list[RuleMatch]:
         candidates = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
+        words = self._words_of(text)
         out = []
         for r in candidates:
             compiled = self._compiled[r]
             kept = _evaluate(compiled, by_term, document.source)
             if not kept:
                 continue
+            spans = tuple((o.source_start, o.source_end) for _, _, _, o in kept)
             hits = [Hit(keyword, o.field, o.source_start, o.source_end,
-                        (text, *_field_span(article, o.field, o.source_start)))
+                        (text, *_field_span(article, o.field, o.source_start), spans, words))
                     for _, _, keyword, o in kept]
             out.append(RuleMatch(compiled.rule, document, article.title, article.start,
                                  article.end, text, hits))
@@ -246,14 +265,27 @@ def _regex_sets(compiled: list) -> list[tuple[int, object | None]]:
 
 
 def _field_span(article: Article, field_: str, offset: int) -> tuple[int, int]:
-    """The span of the field holding `offset`: the title, or the body on its side of the title."""
+    """The span of the field holding `offset`: the title, or the body on its side of the title,
+    between the furniture lines around `offset` (a snippet never shows them)."""
     if article.title_start is None or article.title_end is None:
-        return article.start, article.end
-    if field_ == "title":
+        lo, hi = article.start, article.end
+    elif field_ == "title":
         return article.title_start, article.title_end
-    if offset >= article.title_end:
-        return article.title_end, article.end
-    return article.start, article.title_start
+    elif offset >= article.title_end:
+        lo, hi = article.title_end, article.end
+    else:
+        lo, hi = article.start, article.title_start
+    for a, b in article.furniture:
+        if b <= offset:
+            lo = max(lo, b)
+        elif a > offset:
+            hi = min(hi, a)
+            break
+    return lo, hi
+
+
+def _in_furniture(article: Article, offset: int) -> bool:
+    return any(a <= offset < b for a, b in article.furniture)
 
 
 def _evaluate(compiled: _Compiled, by_term: dict[int, list[_Occurrence]],
@@ -293,6 +325,20 @@ def _evaluate(compiled: _Compiled, by_term: dict[int, list[_Occurrence]],
     return longest_first(h[:4] for h in hits)
 
 
+def _key(document: Document) -> Normalized:
+    """The match key of `_text(document)`, from the document's own keys (each worked out once,
+    and the store uses them again): the title's, the separator's 。, the text's."""
+    body = document.text_key()
+    if not document.title:
+        return body
+    title = document.title_key()
+    n, t = len(document.title), len(title.key)
+    skip = n + len(TITLE_SEPARATOR)
+    return Normalized(title.key + "。" + body.key,
+                      [*title.run_starts, t, *(t + 1 + k for k in body.run_starts)],
+                      [*title.run_sources, n + 1, *(skip + s for s in body.run_sources)])
+
+
 def _text(document: Document) -> str:
     """The text matched: a titled document's title, a sentence end, then its text."""
     return document.title + TITLE_SEPARATOR + document.text if document.title else document.text
@@ -300,8 +346,13 @@ def _text(document: Document) -> str:
 
 def _articles(document: Document, text: str) -> list[Article]:
     """A titled document or an article is one article; a page is split into its articles."""
-    if document.title:
-        return [Article(0, len(text), document.title, 0, len(document.title))]
-    if document.is_article:
-        return [Article(0, len(text), None)]
-    return split_page(text) or [Article(0, len(text), None)]
+    if document.title or document.is_article:
+        # One article: only its furniture lines (a byline, 查看原文) to find.
+        skip = len(text) - len(document.text)
+        furniture = tuple((a + skip, b + skip) for a, b in
+                          furniture_lines(document.text, document.simplified_text()))
+        if document.title:
+            return [Article(0, len(text), document.title, 0, len(document.title), furniture=furniture)]
+        return [Article(0, len(text), None, furniture=furniture)]
+    return split_page(text, document.meta.get("headings", ()), document.simplified_text()) or \
+        [Article(0, len(text), None)]

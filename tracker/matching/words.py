@@ -1,8 +1,9 @@
-"""Word boundaries: is a keyword occurrence a word of its sentence?
+"""Word edges: does a keyword occurrence keep the words of its sentence whole?
 
 Rule keywords join jieba's dictionary (Rust `rjieba`, the same dictionary and algorithm) and the
-page is cut without the HMM (which only guesses unknown words). An occurrence is a word when
-the cut has a boundary at both of its ends.
+page is cut without the HMM (which only guesses unknown words). An occurrence counts unless it
+straddles a word boundary: a cut falls strictly inside it while one of its ends lies inside a
+word (see `is_whole`). Words of scripts written with spaces end where their letters end.
 
 A keyword enters the dictionary with at least KEYWORD_FREQ — the weight of an established word
 (about the 80th percentile of two-character words in jieba's dictionary). jieba's own
@@ -16,6 +17,7 @@ the tables in tests/test_words.py: any value from 40 to 150 gives the same answe
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Iterable
@@ -26,6 +28,11 @@ KEYWORD_FREQ = 80
 # so cutting only the runs that hold a candidate gives the same words as cutting the whole page.
 _BLOCK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
                     r"a-zA-Z0-9+#&._%\-]+")
+# Letters of scripts written without spaces between words: kana, Han, Thai, Lao, Myanmar, Khmer,
+# Tibetan (Hangul is written with spaces).
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf"
+                       r"\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                       r"\U00020000-\U0003134f]")
 
 
 class WordSegmenter:
@@ -73,11 +80,42 @@ class WordSegmenter:
         return cuts
 
 
-def latin_edges_ok(text: str, start: int, end: int) -> bool:
-    """A Latin letter or digit run is one word: `ai` is not a word inside `fair`."""
-    return not (start > 0 and _is_alnum(text[start - 1]) and _is_alnum(text[start])) and \
-        not (end < len(text) and _is_alnum(text[end]) and _is_alnum(text[end - 1]))
+def is_whole(key: str, start: int, end: int, cuts: set[int]) -> bool:
+    """Does the occurrence key[start:end] keep the words of its sentence whole?
+
+    It does unless it straddles a word boundary: it is refused only when a cut of the
+    segmentation (`cuts`, from `boundaries_near`) falls strictly inside it while one of its
+    ends lies inside a word. So a word, a run of words and part of one word all count (光伏 in
+    光伏板, 政府 in 乡政府), and 标准地 in 国家标准|地方标准 or 和服 in 和|服务 do not.
+    Scripts written with spaces (Latin, Cyrillic, Greek, …) are cut by Unicode letter classes
+    instead: a run of letters, digits and marks is one word (`ai` is not a word in `fair`,
+    `café` is one in `le café.`)."""
+    if not (_edge_ok(key, start) and _edge_ok(key, end)):
+        return False
+    inside = any(c in cuts and _han(key[c - 1]) and _han(key[c]) for c in range(start + 1, end))
+    return not inside or (_at_cut(key, start, cuts) and _at_cut(key, end, cuts))
 
 
-def _is_alnum(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+def _edge_ok(key: str, at: int) -> bool:
+    """No word of a spaced script runs across offset `at`."""
+    return not (0 < at < len(key) and _spaced_letter(key[at - 1]) and _spaced_letter(key[at]))
+
+
+def _at_cut(key: str, at: int, cuts: set[int]) -> bool:
+    """Is there a word boundary at `at` (a cut, a script change, punctuation, an end)?"""
+    return at in cuts or not (0 < at < len(key) and _han(key[at - 1]) and _han(key[at]))
+
+
+def _han(ch: str) -> bool:
+    """A character jieba segments (Han ideographs, and ASCII letters and digits next to them)."""
+    return _BLOCK.match(ch) is not None
+
+
+def _spaced_letter(ch: str) -> bool:
+    """A letter, digit or mark of a script that separates words by spaces (not CJK, not the
+    scripts written without spaces such as Thai)."""
+    if ch.isascii():
+        return ch.isalnum()
+    if unicodedata.category(ch)[0] not in "LMN" or _UNSPACED.match(ch):
+        return False
+    return True

@@ -45,7 +45,8 @@ def feed_documents(ref: str, text: str, base_url: str | None = None) -> list[Doc
 
 def _as_utf8(text: str) -> bytes:
     """UTF-8 bytes whose XML declaration says UTF-8 (the text was decoded from whatever it was)."""
-    text = XML_DECLARED_ENCODING.sub(r'\1"utf-8"', text.lstrip("\ufeff"), count=1)
+    # Whitespace before the XML declaration makes it an error (kurtmckee/feedparser#508): dropped.
+    text = XML_DECLARED_ENCODING.sub(r'\1"utf-8"', text.lstrip("\ufeff").lstrip(), count=1)
     return text.encode("utf-8", "replace")
 
 

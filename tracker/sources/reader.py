@@ -17,7 +17,7 @@ from tracker.documents import Document, InputError
 from tracker.sources.feed import feed_documents
 from tracker.sources.http import fetch, setting
 from tracker.text.encoding import decode
-from tracker.text.html import TooDeep, visible_text
+from tracker.text.html import TooDeep, page_layout
 from tracker.text.pdf import pdf_text
 
 URL = re.compile(r"\Ahttps?://", re.I)
@@ -107,9 +107,11 @@ def documents(ref: str, data: bytes, *, suffix: str = "", content_type: str | No
         if kind == "html":
             # A page's <title> names the site or the edition, not an article: the page is split
             # into articles like any other, and the <title> is kept for display.
-            html_title, body = visible_text(text)
+            html_title, body, headings = page_layout(text)
             if html_title:
                 meta["html_title"] = html_title
+            if headings:
+                meta["headings"] = headings  # the splitter reads articles from them first
             return [Document(ref, body, "html", url=url, meta=meta)]
     except TooDeep as error:
         raise InputError(ref, str(error)) from None

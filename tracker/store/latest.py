@@ -12,7 +12,8 @@ from tracker.store.search import DATE, Found
 def latest(db: Database, *, source: str | None = None, since: str | None = None,
            until: str | None = None, limit: int = 20) -> list[Found]:
     """The newest articles by date (issue, else published, else first seen), each with the
-    snippet of its first hit, or its opening when it has none."""
+    snippet of its first hit of a public rule (never a subscriber's own keywords, `personal-…`),
+    or its opening when it has none."""
     where, params = ["1"], []
     if source:
         where.append("a.source_id = ?")
@@ -24,7 +25,8 @@ def latest(db: Database, *, source: str | None = None, since: str | None = None,
         where.append(f"{DATE} <= ?")
         params.append(until)
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, substr(a.text, 1, 200), a.page, "
-           "(SELECT h.hits FROM hits h WHERE h.article_id = a.id ORDER BY h.rule_id LIMIT 1) "
+           "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id NOT LIKE "
+           "'personal-%' AND h.rule_id NOT LIKE 'personal:%' ORDER BY h.rule_id LIMIT 1) "
            "FROM articles a WHERE " + " AND ".join(where) + " ORDER BY 4 DESC, a.id DESC LIMIT ?")
     out = []
     for i, t, s, d, u, text, page, hits in db.execute(sql, [*params, limit]).fetchall():

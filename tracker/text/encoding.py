@@ -27,6 +27,16 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+# XML without a byte-order mark announces UTF-16/32 by how its first "<?" (or "<" and a name)
+# is spelled (XML 1.0, appendix F; newsboat/newsboat#2660): these four byte patterns, after any
+# whitespace a careless server put first (kurtmckee/feedparser#508); the prolog names the codec.
+XML_WIDE = (
+    (re.compile(rb"\A(?:\x00\x00\x00[\t\n\r ])*\x00\x00\x00<\x00\x00\x00[?!a-zA-Z]"), "utf-32-be"),
+    (re.compile(rb"\A(?:[\t\n\r ]\x00\x00\x00)*<\x00\x00\x00[?!a-zA-Z]\x00\x00\x00"), "utf-32-le"),
+    (re.compile(rb"\A(?:\x00[\t\n\r ])*\x00<\x00[?!a-zA-Z]"), "utf-16-be"),
+    (re.compile(rb"\A(?:[\t\n\r ]\x00)*<\x00[?!a-zA-Z]\x00"), "utf-16-le"),
+)
+
 # Signatures of common binary formats that can pass as text in a single-byte code page.
 MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"%PDF-", b"\x7fELF")
 
@@ -87,6 +97,12 @@ def _decode(data: bytes, where: str, declared: str | None) -> tuple[str, str]:
             except UnicodeDecodeError:
                 problem = f"starts with a {encoding} byte-order mark but is not {encoding}"
                 raise InputError(where, problem) from None
+    for pattern, encoding in XML_WIDE:
+        if pattern.match(data):
+            try:
+                return data.decode(encoding).lstrip("\ufeff"), encoding
+            except UnicodeDecodeError:
+                raise InputError(where, f"starts like {encoding} XML but is not {encoding}") from None
     if b"\x00" in data or data.startswith(MAGIC):
         raise InputError(where, BINARY)
     try:
@@ -117,11 +133,32 @@ def _detect(data: bytes, hints: list[str]) -> str | None:
         return None
     best = matches[0]
     plausible = [m for m in matches if m.chaos <= best.chaos + AMBIGUITY]
+    if _single_byte(best.encoding):
+        # Among single-byte code pages the detector guesses (cp1250, cp1257, …) for Latin text,
+        # windows-1252 is what an undeclared Western page really is (HTML's default for
+        # latin-1), as long as the bytes are valid in it.
+        hints = [*hints, *(["cp1252"] if _valid(data, "cp1252") else [])]
     for hint in hints:
         for match in plausible:
             if hint in {canonical(name) for name in (match.encoding, *match.could_be_from_charset)}:
                 return hint
     return canonical(best.encoding) or best.encoding
+
+
+def _single_byte(encoding: str) -> bool:
+    """A code page with no Chinese characters: one byte a character."""
+    try:
+        return not "中".encode(encoding, "ignore")
+    except LookupError:
+        return False
+
+
+def _valid(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _looks_binary(text: str) -> bool:

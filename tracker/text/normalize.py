@@ -2,13 +2,16 @@
 
 A page's text is kept as people read it. Matching runs over a *key* made from it:
 
-1. NFKC and lower case, character by character (full-width ＡＢＣ１２３ → abc123); invisible
-   format characters (zero-width space, soft hyphen) are dropped; punctuation stays as printed
-   where NFKC would spell it out or it is CJK punctuation (… ㈱ ，：（）);
-2. whitespace next to a CJK character is dropped — a line break, a blank line or spaces
+1. traditional → simplified with OpenCC's native `t2s` (專業鎮 → 专业镇), one character for
+   one character, so the simplified text has the page's offsets (the article splitter reads its
+   cues from it too: a page is converted once, see `Document.simplified_text`);
+2. NFKC and lower case, character by character (full-width ＡＢＣ１２３ → abc123; a
+   compatibility ideograph folds to its simplified form); invisible format characters (zero-width
+   space, soft hyphen) are dropped; punctuation stays as printed where NFKC would spell it out or
+   it is CJK punctuation (… ㈱ ，：（）);
+3. whitespace next to a CJK character is dropped — a line break, a blank line or spaces
    between two Chinese characters do not end a word (乡村振\\n兴 → 乡村振兴, 2024 年 → 2024年);
-   other runs of whitespace become one space;
-3. traditional → simplified with OpenCC's native `t2s` (專業鎮 → 专业镇).
+   other runs of whitespace become one space.
 
 `Normalized.offset(i)` is the index in the page text of the character `key[i]` came from, so a hit
 found in the key is shown to people from the page's own characters (see `snippet`).
@@ -21,7 +24,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 _CJK = (
     "\u2e80-\u2fdf"  # radicals
@@ -37,6 +40,8 @@ _CJK = (
 )
 CJK_CHAR = re.compile(f"[{_CJK}]")
 _WHITESPACE = re.compile(r"\s+")
+# Whitespace between a hit's mark (\x01-\x04, see `snippet`) and a CJK character.
+_BY_MARK = re.compile(f"(?<=[{_CJK}])\\s+(?=[\x01-\x04])|(?<=[\x01-\x04])\\s+(?=[{_CJK}])")
 _WHITESPACE_BY_CJK = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
 # Sentence ends where a snippet may start or stop.
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
@@ -79,6 +84,8 @@ class _FoldTable(dict):
         folded = "" if category == "Cf" else unicodedata.normalize("NFKC", ch).lower()
         if category[0] in "PS" and (len(folded) > 1 or _CJK_PUNCTUATION.match(ch)):
             folded = ch  # … → ... and ，→ , help no match: punctuation stays as printed
+        elif folded != ch and len(folded) == 1 and CJK_CHAR.match(folded):
+            folded = _simplify(folded)  # 﨑 → 崎: conversion ran before folding
         self[code] = folded
         if len(folded) != 1:
             self.odd.add(chr(code))
@@ -195,11 +202,12 @@ def _simplify(text: str) -> str:
     return "".join(c if len(c := convert(ch)) == 1 else ch for ch in text)
 
 
-def normalize(text: str) -> Normalized:
-    """The match key of `text` with its offset map (see the module docstring)."""
-    folded, fold_runs = _fold_chars(text)
+def normalize(text: str, simplified_text: str | None = None) -> Normalized:
+    """The match key of `text` with its offset map (see the module docstring).
+    `simplified_text` is `simplified(text)` when the caller has it already."""
+    folded, fold_runs = _fold_chars(_simplify(text) if simplified_text is None else simplified_text)
     joined, join_runs = _join_words(folded)
-    return Normalized(_simplify(joined), *_compose(join_runs, fold_runs, len(joined)))
+    return Normalized(joined, *_compose(join_runs, fold_runs, len(joined)))
 
 
 def normalize_term(term: str) -> str:
@@ -213,37 +221,122 @@ def readable(text: str) -> str:
 
 
 class Snippet(NamedTuple):
-    """A short readable passage around a hit: `before`, the hit as printed, `after`."""
+    """A short readable passage around a hit: `before`, the hit as printed, `after`; `others`
+    are the spans of the other hits in the same passage, in `before + hit + after`."""
 
     before: str
     hit: str
     after: str
+    others: tuple[tuple[int, int], ...] = ()
 
     def marked(self, left: str = "【", right: str = "】") -> str:
-        return f"{self.before}{left}{self.hit}{right}{self.after}"
+        """The passage with every hit in it marked (so a sentence with three hits reads the same
+        for each of them, and an alert shows it once)."""
+        text = f"{self.before}{self.hit}{self.after}"
+        spans = sorted({*self.others, (len(self.before), len(self.before) + len(self.hit))})
+        out, pos = [], 0
+        for a, b in spans:
+            if a < pos:
+                continue  # overlapping hits: the first one marked
+            out += [text[pos:a], left, text[a:b], right]
+            pos = b
+        out.append(text[pos:])
+        return "".join(out)
+
+
+Cutter = Callable[[int, int], set[int]]  # word boundaries (page offsets) within [a, b)
+# Where a passage may be cut inside a sentence: after clause punctuation or a space.
+_CLAUSE = re.compile(f"[，、：,:“”‘’「」『』（）()《》]|(?<![{_CJK}])\\s+(?![{_CJK}])")
 
 
 def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = None,
-            width: int = 40) -> Snippet:
-    """The passage around text[start:end] within [lo, hi): its sentence, at most `width` more
-    characters on each side."""
+            width: int = 40, others: Sequence[tuple[int, int]] = (),
+            words: Cutter | None = None) -> Snippet:
+    """The passage around text[start:end] within [lo, hi) (its article's field): its sentence,
+    at most `width` more characters on each side of the hits in that sentence (`others` are all
+    hits of the same rule; the ones in this sentence are marked too, and every hit of a sentence
+    gets the same passage). A cut inside a sentence falls after clause punctuation, else at a
+    word boundary (`words`, a segmenter), never inside a word where one is known."""
     hi = len(text) if hi is None else hi
-    a = max(lo, start - width)
-    b = min(hi, end + width)
-    ends = [m.end() for m in _SENTENCE_END.finditer(text, a, start)]
-    if ends:
-        a = ends[-1]
-    stop = _SENTENCE_END.search(text, end, b)
-    if stop:
-        b = stop.end()
-    if _WHITESPACE.search(text, a, b):
-        # \x01 and \x02 (neither space nor CJK) mark the hit through the join.
-        joined = readable(f"{text[a:start]}\x01{text[start:end]}\x02{text[end:b]}")
-        before, rest = joined.split("\x01", 1)
-        hit, after = rest.split("\x02", 1)
-        before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
-    else:  # most snippets: nothing to join
-        before, hit, after = text[a:start], text[start:end], text[end:b]
+    reach_a = max(lo, start - 4 * width)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, reach_a, start)]
+    sentence_a = ends[-1] if ends else reach_a
+    stop = _SENTENCE_END.search(text, end, min(hi, end + 4 * width))
+    sentence_b = stop.end() if stop else min(hi, end + 4 * width)
+    near = [(a, b) for a, b in others if sentence_a <= a and b <= sentence_b]
+    first = min([start, *(a for a, _ in near)])
+    last = max([end, *(b for _, b in near)])
+    a = max(sentence_a, first - width)
+    b = min(sentence_b, last + width)
+    if a > sentence_a:
+        a = _cut_after(text, a, first, words)
+    if b < sentence_b:
+        b = _cut_before(text, last, b, words)
+    spans = sorted({(x, y) for x, y in near if (x, y) != (start, end) and a <= x and y <= b})
+    marks = [(start, "\x01"), (end, "\x02")] + [(x, "\x03") for x, _ in spans] + \
+        [(y, "\x04") for _, y in spans]
+    pieces, pos = [], a
+    for at, m in sorted(marks, key=lambda t: (t[0], t[1] in "\x02\x04")):
+        pieces += [text[pos:at], m]
+        pos = at
+    pieces.append(text[pos:b])
+    # \x01-\x04 (neither space nor CJK) mark the hits through the join.
+    joined = "".join(pieces)
+    if _WHITESPACE.search(joined):
+        joined = readable(_BY_MARK.sub("", joined))
+    before, rest = joined.split("\x01", 1)
+    hit, after = rest.split("\x02", 1)
+    before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
     prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
     suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
-    return Snippet(prefix + before, hit, after + suffix)
+    return _assemble(prefix + before, hit, after + suffix)
+
+
+def _assemble(before: str, hit: str, after: str) -> Snippet:
+    """A Snippet from pieces that still hold the other hits' marks (\x03 … \x04)."""
+    out: list[str] = []
+    others: list[tuple[int, int]] = []
+    opened = -1
+    parts: list[str] = []
+    for piece in (before, hit, after):
+        clean = []
+        for ch in piece:
+            if ch == "\x03":
+                opened = len(out) + len(clean)
+            elif ch == "\x04":
+                if opened >= 0:
+                    others.append((opened, len(out) + len(clean)))
+                opened = -1
+            else:
+                clean.append(ch)
+        parts.append("".join(clean))
+        out.extend(clean)
+    return Snippet(parts[0], parts[1], parts[2], tuple(others))
+
+
+def _cut_after(text: str, a: int, first: int, words: Cutter | None) -> int:
+    """Move a passage's start `a` forward to a clause or word start before `first`."""
+    clause = _CLAUSE.search(text, a, first)
+    if clause and clause.end() <= first:
+        return clause.end()
+    cuts = _boundaries(text, max(0, a - 8), first, words)
+    later = [c for c in cuts if a <= c <= first]
+    return min(later) if later else a
+
+
+def _cut_before(text: str, last: int, b: int, words: Cutter | None) -> int:
+    """Move a passage's end `b` back to a clause or word end after `last`."""
+    clauses = [m.start() for m in _CLAUSE.finditer(text, last, b) if m.start() > last]
+    if clauses:
+        return clauses[-1]
+    cuts = _boundaries(text, last, min(len(text), b + 8), words)
+    earlier = [c for c in cuts if last <= c <= b]
+    return max(earlier) if earlier else b
+
+
+def _boundaries(text: str, a: int, b: int, words: Cutter | None) -> set[int]:
+    """Word boundaries in text[a:b]: the segmenter's, or where the script changes."""
+    if words is not None:
+        return words(a, b)
+    return {i for i in range(a + 1, b)
+            if bool(CJK_CHAR.match(text[i - 1])) != bool(CJK_CHAR.match(text[i]))}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from tracker.articles import split_page
+from tracker.articles import page_articles
 from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.sources.collect import Collected
@@ -24,26 +24,6 @@ class Counts:
     new: int = 0  # articles not kept before
     hits: int = 0  # (article, rule) pairs recorded
     due: int = 0  # outbox rows: (subscription, article, rule) alerts to send
-
-
-def page_articles(document: Document) -> list[Document]:
-    """A page split into its articles (kind "article"); an article stays as it is. Ads go."""
-    if document.is_article:
-        return [document]
-    out = []
-    text = document.text
-    for a in split_page(text):
-        if a.kind == "ad":
-            continue
-        if a.title_start is not None and a.title_end is not None:
-            body = f"{text[a.start:a.title_start].strip()}\n{text[a.title_end:a.end].strip()}"
-        else:
-            body = text[a.start:a.end]
-        body = body.strip()
-        if body or a.title:
-            out.append(replace(document, kind="article", title=a.title, text=body,
-                               meta={**document.meta, "span": (a.start, a.end)}))
-    return out
 
 
 def as_new_article(document: Document, source_id: str) -> NewArticle:
