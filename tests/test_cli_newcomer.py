@@ -17,9 +17,9 @@ import pytest
 from conftest import REPO_RULES
 
 
-def tracker(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def tracker(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance"),
-           "TRACKER_RULES": str(REPO_RULES), "TRACKER_SMTP_HOST": ""}
+           "TRACKER_RULES": str(REPO_RULES), "TRACKER_SMTP_HOST": "", **settings}
     return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True,
                           text=True, env=env, timeout=120, cwd=tmp_path)
 
@@ -38,6 +38,22 @@ def test_subscribe_by_email_sends_the_confirmation_and_says_so(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "already subscribed" in again.stdout and "confirmation mail sent" not in again.stdout
     assert len(list((tmp_path / "instance" / "mailbox").glob("*.eml"))) == 1  # no second mail
+
+
+def test_a_mail_server_that_is_down_leaves_the_confirmation_queued(tmp_path):
+    import socket
+    import sqlite3
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    answer = tracker(tmp_path, "subscribe", "--email", "li@example.org", "--rules", "lvdian",
+                     TRACKER_SMTP_HOST="127.0.0.1", TRACKER_SMTP_PORT=str(port),
+                     TRACKER_SMTP_SECURITY="none", TRACKER_SMTP_TIMEOUT="5")
+    assert answer.returncode == 0, answer.stderr
+    assert "queued, the worker retries it" in answer.stderr
+    db = sqlite3.connect(tmp_path / "instance" / "tracker.db")
+    assert db.execute("SELECT kind, status FROM notices").fetchall() == [("confirm", "failed")]
 
 
 def test_a_confirmed_subscription_gets_no_confirmation_mail(tmp_path):

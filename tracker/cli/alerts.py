@@ -72,17 +72,24 @@ def _confirm(config: dict, subscription_id: int, address: str, *, send: bool) ->
         click.echo(f"waiting for {address} to open the confirmation mail "
                    "(or subscribe again with --confirmed if they asked you)")
         return
-    from tracker.alerts.notices import send_confirmation
+    from pathlib import Path
 
-    result = send_confirmation(config, subscription_id, address)
-    if not result.ok:
-        click.echo(f"tracker: confirmation mail to {address} not sent: {result.error}", err=True)
-        raise SystemExit(EXIT_INPUT)
-    where = result.extra.get("path") if isinstance(result.extra, dict) else None
+    from tracker.alerts.notices import queue_confirmation, send_notices
+
+    db = _db(config)
+    outcome = send_notices(db, config, only=queue_confirmation(db, config, subscription_id, address))
     days = max(1, int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600)) // 86400)
-    click.echo(f"confirmation mail sent to {address}"
-               + (f" (kept in {where}: no SMTP host set)" if where else "")
-               + f"; alerts start once its link is opened (valid {days} days)")
+    if outcome.get("sent"):
+        where = "" if config.get("SMTP_HOST") else \
+            f" (kept in {Path(config['INSTANCE_PATH']) / 'mailbox'}: no SMTP host set)"
+        click.echo(f"confirmation mail sent to {address}{where}; alerts start once its link is "
+                   f"opened (valid {days} days)")
+    elif outcome.get("failed"):
+        click.echo(f"confirmation mail to {address} not sent yet: queued, the worker retries it "
+                   "(see the log for why)", err=True)
+    else:
+        click.echo(f"tracker: confirmation mail to {address} cannot be sent (see the log)", err=True)
+        raise SystemExit(EXIT_INPUT)
 
 
 @main.command("subscriptions")
