@@ -22,7 +22,7 @@ import pytest
 from conftest import csrf_token
 from loopback import respond, serve
 from tracker.alerts.chat import check_chat_url
-from tracker.alerts.ssrf import UnsafeURL
+from tracker.sources.ssrf import UnsafeURL
 from tracker.config import load_config
 from tracker.store import connect, transaction
 from tracker.store.subscriptions import add_subscription, find_subscription

@@ -278,7 +278,7 @@ def test_concurrency_is_bounded_by_the_setting(receiver: Site):
 def test_the_address_check_runs_again_at_send_time(receiver: Site):
     """A name that was public when the subscriber saved it and points at loopback now (DNS
     rebinding) is refused before any connection is made."""
-    from tracker.alerts.ssrf import check_url
+    from tracker.sources.ssrf import check_url
 
     answers = {"hooks.example": "93.184.216.34"}
     asked: list[str] = []

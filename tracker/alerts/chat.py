@@ -31,7 +31,7 @@ def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False
     import apprise
 
     from tracker.alerts.chat_target import vet_chat_url
-    from tracker.alerts.ssrf import UnsafeURL
+    from tracker.sources.ssrf import UnsafeURL
 
     name = scheme(url)
     if name is None or "\n" in url or "\r" in url:
@@ -73,7 +73,7 @@ def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) ->
     import apprise
 
     from tracker.alerts.chat_target import vet_chat_url
-    from tracker.alerts.ssrf import UnsafeURL
+    from tracker.sources.ssrf import UnsafeURL
 
     try:  # checked again at every send: DNS may have changed since the subscription
         url = vet_chat_url(url, allow_private=allow_private)

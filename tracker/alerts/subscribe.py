@@ -73,7 +73,7 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
         address = normalize_email(address)
         active = confirmed
     elif channel == "webhook":
-        from tracker.alerts.ssrf import UnsafeURL, check_url
+        from tracker.sources.ssrf import UnsafeURL, check_url
         from tracker.alerts.webhook import new_secret
 
         try:

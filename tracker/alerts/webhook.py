@@ -44,7 +44,7 @@ the retry schedule (not this module) bounds how long we keep trying. 429 and 503
 Retry-After (seconds or an HTTP date, at most a week). Redirects are never followed (a webhook URL
 must point at the receiver; a redirect is also the classic way around an address check): a 3xx
 is a retryable failure naming the Location. Permanent besides 410: a URL refused for what it is
-(scheme, user info, a literal private address — see `tracker.alerts.ssrf`) and a broken secret.
+(scheme, user info, a literal private address — see `tracker.sources.ssrf`) and a broken secret.
 A name that resolves to a forbidden address *this time* is retried: DNS may be fixed.
 
 Sending: `send_webhooks` runs one asyncio loop with an aiohttp session, at most
@@ -89,7 +89,7 @@ import aiohttp
 import httpx  # its certifi-based TLS context only
 
 from tracker.alerts.model import Alert, SendResult
-from tracker.alerts.ssrf import IPAddress, Resolver, Target, UnsafeURL, check_url
+from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, check_url
 from tracker.sources.http import USER_AGENT, setting
 
 log = logging.getLogger(__name__)

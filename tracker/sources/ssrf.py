@@ -1,7 +1,9 @@
-"""Webhook targets that cannot reach this host's own network (server-side request forgery).
+"""Outbound URLs that cannot reach this host's own network (server-side request forgery).
 
-The same check guards chat robots that name a host (tracker.alerts.chat_target) and every link
-found in a source, redirects included (tracker.sources.http.route).
+It lives beside the fetcher (the lowest layer that connects out) so that both fetching and the
+alerts above it use it: it guards webhook targets, chat robots that name a host
+(tracker.alerts.chat.target) and every link found in a source, redirects included
+(tracker.sources.http.route).
 
 `check_url(url)` parses a subscriber's webhook URL, resolves its host and returns a `Target`: the
 parts of the URL and the vetted addresses. The sender connects to one of *those* addresses (the
