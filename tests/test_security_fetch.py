@@ -21,7 +21,7 @@ import pytest
 
 from conftest import csrf_token
 from loopback import respond, serve
-from tracker.alerts.chat import check_chat_url
+from tracker.alerts.chat.send import check_chat_url
 from tracker.sources.ssrf import UnsafeURL
 from tracker.config import load_config
 from tracker.store import connect, transaction
@@ -224,7 +224,7 @@ def test_the_public_form_refuses_chat_hosts_inside(url):
 
 
 def test_tls_to_a_host_of_the_subscribers_choice_is_not_offered_publicly():
-    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.chat.target import vet_chat_url
 
     public = {"hooks.example.org": ["93.184.216.34"], "api.day.app": ["93.184.216.34"]}
 

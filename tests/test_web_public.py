@@ -179,7 +179,7 @@ def test_email_double_opt_in(mail_app, client, smtp):
 
 
 def test_confirmation_goes_to_the_mailbox_without_smtp(app, client):
-    from tracker.alerts.email import mailbox_messages
+    from tracker.alerts.email.mailbox import mailbox_messages
 
     post_subscribe(client, email="box@example.com")
     deadline = time.monotonic() + 30  # sent apart from the request: a bounded wait

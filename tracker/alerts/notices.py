@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from tracker.alerts.email import send_message
+from tracker.alerts.email.send import send_message
 from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
                                           parse_address)
 from tracker.alerts.links import CONFIRM, link

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from tracker.alerts.email import send_message
+from tracker.alerts.email.send import send_message
 from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
                                           parse_address)
 from tracker.alerts.links import MANAGE, link

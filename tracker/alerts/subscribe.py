@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
-from tracker.alerts.chat import check_chat_url
+from tracker.alerts.chat.send import check_chat_url
 from tracker.store import transaction
 from tracker.store.subscriptions import FREQUENCIES, Subscription, add_subscription
 
@@ -74,7 +74,7 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
         active = confirmed
     elif channel == "webhook":
         from tracker.sources.ssrf import UnsafeURL, check_url
-        from tracker.alerts.webhook import new_secret
+        from tracker.alerts.webhook.sign import new_secret
 
         try:
             check_url(address, allow_private=allow_private(config))

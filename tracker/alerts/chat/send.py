@@ -27,10 +27,10 @@ def scheme(url: str) -> str | None:
 
 def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False) -> str | None:
     """Why `url` cannot be used (None when it can): not an Apprise URL, not for the public, or
-    a host it names is not a public address (tracker.alerts.chat_target)."""
+    a host it names is not a public address (tracker.alerts.chat.target)."""
     import apprise
 
-    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.chat.target import vet_chat_url
     from tracker.sources.ssrf import UnsafeURL
 
     name = scheme(url)
@@ -72,7 +72,7 @@ def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) ->
     mixed other subscribers' errors in)."""
     import apprise
 
-    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.chat.target import vet_chat_url
     from tracker.sources.ssrf import UnsafeURL
 
     try:  # checked again at every send: DNS may have changed since the subscription
