@@ -24,7 +24,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tracker.alerts.email.send import send_message
-from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
+from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, check_headers, date_header, one_line,
                                           parse_address)
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
@@ -70,13 +70,13 @@ def confirmation_message(config: Mapping[str, Any], subscription_id: int, addres
     msg["From"] = sender
     msg["To"] = parse_address(address, "To")
     msg["Subject"] = CONFIRM_SUBJECT
-    msg["Date"] = _date(config, now or datetime.now(timezone.utc))
+    msg["Date"] = date_header(config, now or datetime.now(timezone.utc))
     msg["Message-ID"] = message_id or make_msgid("confirm", domain=sender.domain or "localhost")
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(confirmation_text(url, max(1, max_age // 86400)), subtype="plain",
                     charset="utf-8", cte="base64")
     msg["Content-Language"] = "zh-CN"
-    _check_headers(msg)
+    check_headers(msg)
     return msg
 
 

@@ -12,7 +12,7 @@ from email.utils import make_msgid
 from typing import Any
 
 from tracker.alerts.email.send import send_message
-from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
+from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, check_headers, date_header, one_line,
                                           parse_address)
 from tracker.alerts.links import MANAGE, link
 from tracker.alerts.model import SendResult
@@ -48,13 +48,13 @@ def reminder_message(config: Mapping[str, Any], subscription_id: int, address: s
     msg["From"] = sender
     msg["To"] = parse_address(address, "To")
     msg["Subject"] = REMINDER_SUBJECT
-    msg["Date"] = _date(config, now or datetime.now(timezone.utc))
+    msg["Date"] = date_header(config, now or datetime.now(timezone.utc))
     msg["Message-ID"] = make_msgid("manage", domain=sender.domain or "localhost")
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(reminder_text(one_line(link(config, MANAGE, subscription_id)), state),
                     subtype="plain", charset="utf-8", cte="base64")
     msg["Content-Language"] = "zh-CN"
-    _check_headers(msg)
+    check_headers(msg)
     return msg
 
 

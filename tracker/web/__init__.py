@@ -55,9 +55,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # app states its own (none, unless RATELIMIT_DEFAULT is configured).
     limiter.limit_manager.set_default_limits([])
     limiter.init_app(app)
-    for name in ("public", "archive", "admin", "api", "metrics", "mailbox"):
-        module = __import__(f"tracker.web.{name}", fromlist=["bp"])
-        app.register_blueprint(module.bp)
+    # Every blueprint, named here. The rules editor's views live in admin_rules on admin's
+    # blueprint (its endpoints are admin.*): importing it adds them before admin.bp is registered.
+    from tracker.web import admin, admin_rules, api, archive, mailbox, metrics, public  # noqa: F401
+    for blueprint in (public.bp, archive.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
+        app.register_blueprint(blueprint)
 
     @app.get("/")
     def index():
