@@ -3,9 +3,11 @@
     app = create_app()            # flaskr style: defaults, instance/config.py, TRACKER_* env
     tracker serve                 # waitress on http://127.0.0.1:5000
 
-Blueprints, one per area: public (subscribe, confirm, manage, unsubscribe, /healthz), archive
-(/articles, /trends), admin (/admin…), api (/api/…). The scheduler never runs here: the worker
-is its own process (`tracker worker`).
+Blueprints, one per area, all registered in `create_app`: public (subscribe, confirm, manage,
+unsubscribe, /healthz), archive (/articles, /trends), admin (/admin…, with the rules editor in
+admin_rules), api (/api/…), metrics (/metrics), mailbox (the demo's mail). The scheduler never
+runs here: the worker is its own process (`tracker worker`). The only package that imports
+flask; may use alerts, ops, store, matching, rules and the helpers below them, never worker or cli.
 """
 
 from __future__ import annotations
