@@ -19,10 +19,11 @@ def serve(host: str, port: int, threads: int) -> None:
     from waitress import serve as run
 
     from tracker.web import create_app
-    from tracker.web.security import WAITRESS_OPTIONS
+    from tracker.web.security import waitress_options
 
     click.echo(f"tracker web app on http://{host}:{port}/")
-    run(create_app(), host=host, port=port, threads=threads, ident="tracker", **WAITRESS_OPTIONS)
+    app = create_app()
+    run(app, host=host, port=port, threads=threads, ident="tracker", **waitress_options(app))
 
 
 DEMO_SOURCES = """\
@@ -76,10 +77,10 @@ def demo(config: dict, port: int) -> None:
         from waitress import serve as run
 
         from tracker.web import create_app
-        from tracker.web.security import WAITRESS_OPTIONS
+        from tracker.web.security import waitress_options
 
-        run(create_app({"DEMO": True}), host="127.0.0.1", port=port, threads=8, ident="tracker",
-            **WAITRESS_OPTIONS)
+        app = create_app({"DEMO": True})
+        run(app, host="127.0.0.1", port=port, threads=8, ident="tracker", **waitress_options(app))
     finally:
         worker.terminate()  # SIGTERM: it finishes what it is doing and releases its lock
         try:

@@ -131,7 +131,11 @@ def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState
         raise InputError(str(root), "is not a folder (or cannot be read)")
     settle = float(config.get("FOLDER_SETTLE_SECONDS", 5))
     out = Collected()
+    inside = root.resolve()
     for path in sorted(p for p in root.rglob("*") if _droppable(p, root)):
+        if not path.resolve().is_relative_to(inside):  # whoever drops files may drop a link
+            out.problems.append(f"{path}: a link to a file outside the folder; not read")
+            continue
         info = path.stat()
         if time.time() - info.st_mtime < settle:
             continue  # still being written: next cycle

@@ -24,7 +24,26 @@ from tracker.alerts.links import secret_key
 from tracker.config import DEFAULTS, instance_path
 
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def client_key() -> str:
+    """Whom a rate limit counts: the client's IPv4 address, or the /64 network of an IPv6 one
+    (one customer's share: they could pick a fresh address in it for every request)."""
+    from ipaddress import IPv6Address, ip_address
+
+    address = get_remote_address()
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return f"{IPv6Address(int(parsed) >> 64 << 64)}/64"
+    return address
+
+
+limiter = Limiter(key_func=client_key, default_limits=[])
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -69,16 +69,25 @@ def parse_day(value: str | None) -> date | None:
         return None
 
 
+def public_rule(rule_id: str) -> bool:
+    """Not a subscriber's own keywords: `personal-<id>` rule files and hits that earlier
+    versions left (until the worker moves them into their subscription), `personal:<id>`."""
+    return not rule_id.startswith(("personal-", "personal:"))
+
+
 def rule_names() -> dict[str, str]:
     """Rule id → name: the rules in the rules folder (the sound ones, even if another file is
-    broken), then rules only the archive remembers (removed since, with hits kept)."""
+    broken), then rules only the archive remembers (removed since, with hits kept). Never a
+    subscriber's own keywords (public_rule)."""
     names: dict[str, str] = {}
     rules, _problems = check_rules(current_app.config["RULES"])
     for rule in rules:
-        names[rule.id] = rule.name
+        if public_rule(rule.id):
+            names[rule.id] = rule.name
     for rule_id, name in get_db().execute(
             "SELECT rule_id, MAX(rule_name) FROM hits GROUP BY rule_id ORDER BY rule_id"):
-        names.setdefault(rule_id, name or rule_id)
+        if public_rule(rule_id):
+            names.setdefault(rule_id, name or rule_id)
     return names
 
 
@@ -105,6 +114,7 @@ def articles():
     args = request.args
     q = args.get("q", "").strip()[:200]
     rule = args.get("rule", "").strip()
+    rule = rule if public_rule(rule) else ""
     source = args.get("source", "").strip()
     since_raw, until_raw = args.get("since", "").strip(), args.get("until", "").strip()
     since, until = parse_day(since_raw), parse_day(until_raw)
@@ -124,7 +134,8 @@ def articles():
             f"SELECT article_id, rule_id, rule_name FROM hits WHERE article_id IN "
             f"({','.join('?' * len(ids))}) ORDER BY rule_id", ids).fetchall()
         for article_id, rule_id, name in rows:
-            themes.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
+            if public_rule(rule_id):
+                themes.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
     return render_template(
         "archive/articles.html", q=q, rule=rule, source=source,
         since=since.isoformat() if since else since_raw,
@@ -140,7 +151,7 @@ def article(article_id: int):
     if row is None:
         abort(404)
     rules = rule_names()
-    hits = hits_for_article(db, article_id)
+    hits = [h for h in hits_for_article(db, article_id) if public_rule(h["rule_id"])]
     terms = [t for h in hits for one in h["hits"] for t in marked_terms(one.get("snippet", ""))]
     for h in hits:
         h["name"] = rules.get(h["rule_id"], h["rule_name"] or h["rule_id"])
@@ -194,11 +205,13 @@ def trends():
     db, rules, sources = get_db(), rule_names(), source_names()
     day = today()
     mondays, counts = weekly_counts(db, TREND_WEEKS, day)
+    counts = {r: c for r, c in counts.items() if public_rule(r)}
     overall, table = _chart(mondays, counts, rules, None)
     quiet = [(rid, name) for rid, name in rules.items() if rid not in counts]
     by_source = []
     for sid, name in sources.items():
         _, per_source = weekly_counts(db, TREND_WEEKS, day, source=sid)
+        per_source = {r: c for r, c in per_source.items() if public_rule(r)}
         if per_source:
             chart, rows = _chart(mondays, per_source, rules, sid)
             by_source.append((sid, name, chart, sum(r[2] for r in rows)))

@@ -143,8 +143,17 @@ def csrf_failed(_error: CSRFError):
 # ---- subscribe ----------------------------------------------------------------------------------
 
 def _submitted_address() -> str:
+    """The address the form names, in the one spelling the subscription would have (an email
+    address normalised: `a@ｅｘａｍｐｌｅ.com` is `a@example.com`), so that the per-address limit
+    cannot be dodged by respelling it."""
     field = ADDRESS_FIELDS.get(request.form.get("channel", ""), "")
-    return request.form.get(field, "").strip().lower() if field else ""
+    address = request.form.get(field, "").strip() if field else ""
+    if field == "email" and address:
+        try:
+            return normalize_email(address)
+        except SubscribeError:
+            pass
+    return address.lower()
 
 
 def _address_key() -> str:

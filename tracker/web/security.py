@@ -1,9 +1,9 @@
 """What every response carries, what every request may not do, and the admin's door.
 
 Headers: a Content-Security-Policy with no inline script and no framing, nosniff, no referrer
-(alert links carry signed tokens in their path). A HEAD request is answered as its GET would be
-(views see "GET"; the server drops the body), so no view can mistake it for a POST: mail
-scanners send HEAD to every link. A request body over MAX_CONTENT_LENGTH is 413 with the site's
+to other sites (alert links carry signed tokens in their path). A HEAD request is answered as
+its GET would be (views see "GET"; the server drops the body), so no view can mistake it for a
+POST: mail scanners send HEAD to every link. A request body over MAX_CONTENT_LENGTH is 413 with the site's
 own page, and a 429 says when to come back (Retry-After).
 
 TRACKER_TRUSTED_PROXIES=N (the number of reverse proxies in front, default 0) makes the client
@@ -39,11 +39,22 @@ WAITRESS_OPTIONS = {"clear_untrusted_proxy_headers": False}
 DEFAULT_ADMIN_SESSION_MAX_AGE = 7 * 24 * 3600  # seconds; a login lasts at most this long
 
 
+def waitress_options(app: Flask) -> dict:
+    """`tracker serve`'s waitress options. Waitress reads a whole request body (a chunked one,
+    with no Content-Length, too) into memory or a temporary file before the app can refuse it,
+    1 GB by default: it stops at a few times the app's own limit instead, so the app still
+    answers a merely large request with its own 413 page."""
+    limit = int(app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH)
+    return {**WAITRESS_OPTIONS, "max_request_body_size": 8 * limit}
+
+
 def add_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # Our paths carry tokens: never sent to another site. Same-site requests keep the Referer,
+    # which Flask-WTF demands of every POST over https (no-referrer broke every form there).
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
 
 
@@ -58,7 +69,12 @@ FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-
 
 def from_this_machine() -> bool:
     """The client is on loopback and no proxy we were not told of stands between: a request
-    relayed by a proxy on this host comes from 127.0.0.1 too, but carries forwarding headers."""
+    relayed by a proxy on this host comes from 127.0.0.1 too, but carries forwarding headers.
+    And it asked for this machine by a local name: a page elsewhere can make a browser here
+    send requests to 127.0.0.1 under its own name (DNS rebinding: `evil.example` resolving to
+    127.0.0.1) and read the answers, since to the browser they are that page's own site."""
+    if not _local_name(request.host):
+        return False
     if int(current_app.config.get("TRUSTED_PROXIES") or 0) > 0:
         # ProxyFix made remote_addr the client the proxies saw; the peer that connected (the
         # proxy) must be on this machine too, or anyone could claim to be 127.0.0.1.
@@ -66,6 +82,20 @@ def from_this_machine() -> bool:
         return _loopback(request.remote_addr) and _loopback(peer or request.remote_addr)
     return _loopback(request.remote_addr) and not any(
         name in request.headers for name in FORWARDING_HEADERS)
+
+
+def _local_name(host: str) -> bool:
+    """`host` (a Host header, port and all) names this machine: localhost, a loopback address,
+    or the host of TRACKER_BASE_URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:
+        return False
+    name = name.rstrip(".")
+    base = urlsplit(str(current_app.config.get("BASE_URL") or "")).hostname
+    return name == "localhost" or name.endswith(".localhost") or _loopback(name) or name == base
 
 
 def _loopback(address: str | None) -> bool:
@@ -185,8 +215,10 @@ def init_app(app: Flask) -> None:
     if proxies > 0:  # the client is who the last `proxies` hops say it is, no one further out
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # Not X-Forwarded-Prefix: proxies seldom set it and pass a visitor's own on, and every
+        # link and redirect would start with it (`//evil.example/…`).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
-                                x_prefix=proxies)
+                                x_prefix=0)
     app.before_request(head_is_get)
     app.after_request(add_headers)
     app.register_error_handler(413, too_large)

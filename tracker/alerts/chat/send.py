@@ -13,10 +13,12 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
+from tracker.alerts.email_compose import _web_link
 from tracker.alerts.model import Alert, SendResult
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
                             "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
+MAX_URL_LENGTH = 2048  # as a webhook's (tracker.alerts.ssrf)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.I)
 
 
@@ -36,6 +38,8 @@ def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False
     name = scheme(url)
     if name is None or "\n" in url or "\r" in url:
         return "not a chat URL (e.g. dingtalk://token, wecombot://key, feishu://token)"
+    if len(url) > MAX_URL_LENGTH:  # Apprise's parsers take seconds over a long one; none is
+        return f"the URL is longer than {MAX_URL_LENGTH} characters"
     if not admin and name not in PUBLIC_SCHEMES:
         return f"{name}:// is not open to subscribers; ask an administrator"
     if not apprise.Apprise().add(url):
@@ -53,8 +57,9 @@ def markdown(alert: Alert, title: str) -> str:
     for rule_id, rule_name in alert.rules():
         lines.append(f"### {rule_name}")
         for item in (i for i in alert.items if i.rule_id == rule_id):
-            name = item.title or "（无标题）"
-            head = f"[{name}]({item.url})" if item.url else name
+            name = _plain(item.title or "（无标题）")
+            url = _web_link(item.url)  # a source's word: http(s) only, never javascript:
+            head = f"[{name}]({url})" if url else name
             where = " · ".join(x for x in (item.source_name, item.date, item.page) if x)
             lines.append(f"- {head}  \n  {where}")
             if item.names:
@@ -64,6 +69,11 @@ def markdown(alert: Alert, title: str) -> str:
         lines.append("")
     lines.append(f"[管理订阅]({alert.manage_url})")
     return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """A source's title as Markdown text: its brackets cannot close a link and open another."""
+    return text.replace("[", "［").replace("]", "］").replace("\n", " ")
 
 
 def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) -> SendResult:
@@ -81,8 +91,10 @@ def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) ->
         return SendResult(alert.delivery_id, False, f"chat URL refused: {err.reason}",
                           permanent=err.permanent)
     notifier = apprise.Apprise()
-    if not notifier.add(url):
+    if not notifier.add(url) or len(notifier) != 1:
         return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
+    for plugin in notifier:  # a redirect would lead past the address check (`?redirect=yes` too)
+        plugin.redirects = False
     outcome = notifier.notify(title=title, body=markdown(alert, title),
                               body_format=apprise.NotifyFormat.MARKDOWN)
     if outcome:

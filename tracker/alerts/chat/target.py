@@ -23,8 +23,15 @@ PINNED_SERVICES = frozenset({"api.day.app"})  # Bark's own server
 
 
 def _plugin(url: str):
+    """The one Apprise plugin `url` makes. Apprise reads several URLs from one string (split on
+    spaces, commas and semicolons: `dingtalk://t, json://127.0.0.1/`) and would send to each:
+    such a string is refused, since only its first URL would have been checked."""
     import apprise
 
+    notifier = apprise.Apprise()
+    notifier.add(url)
+    if len(notifier) > 1:
+        raise UnsafeURL("one chat URL at a time (Apprise reads this as several)")
     return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
