@@ -17,6 +17,9 @@ schedule retries them with the same Message-ID. A connection that
 ends after it delivered at least one message (a per-connection limit) is opened again, and a
 message it refused before its data was sent goes again on the new one; a connection that ends
 while a message's data was in flight leaves that message "outcome unknown", not retried here.
+
+Somewhat over 350 lines on purpose: the pool and its failure handling (which message goes again
+on which connection) read as one piece; the mail itself is made in `email_compose`.
 """
 
 from __future__ import annotations
