@@ -18,7 +18,7 @@ from tracker.alerts.model import Alert, SendResult
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
                             "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
-MAX_URL_LENGTH = 2048  # as a webhook's (tracker.alerts.ssrf)
+MAX_URL_LENGTH = 2048  # as a webhook's (tracker.sources.ssrf)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.I)
 
 
