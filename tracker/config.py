@@ -77,6 +77,14 @@ class Config(dict):
             self[key[len(prefix):]] = value
 
 
+def flag(value: Any) -> bool:
+    """A yes/no setting: "1", "true", "yes", "on" (any case, spaces around) or a true non-string
+    (True, 1); anything else, None included, is no."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def instance_path(environ: Mapping[str, str] | None = None) -> Path:
     """The instance folder: `TRACKER_INSTANCE`, else `./instance` (absolute)."""
     environ = os.environ if environ is None else environ

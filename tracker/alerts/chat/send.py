@@ -15,10 +15,10 @@ from typing import Any, Callable, Mapping
 
 from tracker.alerts.email_compose import _web_link
 from tracker.alerts.model import Alert, SendResult
+from tracker.sources.ssrf import MAX_URL_LENGTH
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
                             "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
-MAX_URL_LENGTH = 2048  # as a webhook's (tracker.sources.ssrf)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.I)
 
 

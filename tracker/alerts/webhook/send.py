@@ -37,6 +37,7 @@ import httpx  # its certifi-based TLS context only
 
 from tracker.alerts.model import Alert, SendResult
 from tracker.alerts.webhook.sign import sign, signing_key
+from tracker.config import flag
 from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, check_url
 from tracker.sources.http import USER_AGENT, setting
 
@@ -121,14 +122,8 @@ class _WebhookSettings:
             total=total,
             connect=min(setting(config, "HTTP_CONNECT_TIMEOUT"), total),
             read=min(setting(config, "HTTP_READ_TIMEOUT"), total),
-            allow_private=_flag(config.get("WEBHOOK_ALLOW_PRIVATE", False)),
+            allow_private=flag(config.get("WEBHOOK_ALLOW_PRIVATE", False)),
         )
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 @lru_cache(maxsize=1)
