@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import csrf_token
-from loopback import serve
+from loopback import record_connections, respond, serve
 from tracker.alerts.chat.send import check_chat_url
 from tracker.config import load_config
 from tracker.store import connect, transaction
@@ -25,18 +25,7 @@ PAGE = REPO / "tracker/demo/pages/2025-04-09_demo-daily_p1.txt"  # ours: 专业�
 def inside():
     """The host's own network: a server that records every request it gets."""
     with serve() as state:
-        connections: list[str] = []
-
-        def record(handler: BaseHTTPRequestHandler) -> None:
-            connections.append(f"{handler.command} {handler.path}")
-            handler.send_response(200)
-            handler.send_header("Content-Length", "2")
-            handler.end_headers()
-            handler.wfile.write(b"{}")
-
-        for path in ("/", "/secret", "/push"):
-            state.routes[path] = record
-        state.connections = connections  # type: ignore[attr-defined]
+        record_connections(state, ("/", "/secret", "/push"), respond(b"{}", "application/json"))
         yield state
 
 

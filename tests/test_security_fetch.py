@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import csrf_token
-from loopback import respond, serve
+from loopback import record_connections, respond, serve
 from tracker.alerts.chat.send import check_chat_url
 from tracker.sources.ssrf import UnsafeURL
 from tracker.config import load_config
@@ -37,15 +37,8 @@ SECRET = "内部系统机密页面"
 def inside():
     """The host's own network: a server that must get no connection at all."""
     with serve() as state:
-        connections: list[str] = []
-
-        def record(handler: BaseHTTPRequestHandler) -> None:
-            connections.append(f"{handler.command} {handler.path}")
-            respond(f"<html><body><p>{SECRET}。{'机密' * 200}</p></body></html>".encode())(handler)
-
-        for path in ("/secret", "/secret2", "/push", "/paper/content_9.htm"):
-            state.routes[path] = record
-        state.connections = connections  # type: ignore[attr-defined]
+        record_connections(state, ("/secret", "/secret2", "/push", "/paper/content_9.htm"),
+                           respond(f"<html><body><p>{SECRET}。{'机密' * 200}</p></body></html>".encode()))
         yield state
 
 
