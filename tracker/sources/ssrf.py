@@ -43,8 +43,10 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
+
+from tracker.config import flag
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # (host, port) -> addresses as text, the way getaddrinfo gives them; injectable for tests.
@@ -314,3 +316,9 @@ def _inet_aton(name: str) -> ipaddress.IPv4Address | None:
     for index, value in enumerate(head):
         number += value << (8 * (3 - index))
     return ipaddress.IPv4Address(number)
+
+
+def allow_private(config: Mapping[str, Any]) -> bool:
+    """TRACKER_WEBHOOK_ALLOW_PRIVATE=1 lets webhooks and chat robots reach private addresses
+    (development, tests); read one way for subscribing and sending alike."""
+    return flag(config.get("WEBHOOK_ALLOW_PRIVATE", False))

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from tracker.alerts.email_compose import _web_link
 from tracker.alerts.model import Alert, SendResult
-from tracker.sources.ssrf import MAX_URL_LENGTH
+from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
                             "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
@@ -115,8 +115,6 @@ def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
                report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     """Send (alert, apprise url, title) messages, several at once; each result goes to `report`
     as soon as it is known. A message whose send raises fails alone."""
-    from tracker.alerts.subscribe import allow_private
-
     private = allow_private(config)
 
     def attempt(item: tuple[Alert, str, str]) -> SendResult:

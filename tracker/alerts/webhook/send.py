@@ -37,8 +37,7 @@ import httpx  # its certifi-based TLS context only
 
 from tracker.alerts.model import Alert, SendResult
 from tracker.alerts.webhook.sign import sign, signing_key
-from tracker.config import flag
-from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, check_url
+from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, allow_private, check_url
 from tracker.sources.http import USER_AGENT, setting
 
 log = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ class _WebhookSettings:
             total=total,
             connect=min(setting(config, "HTTP_CONNECT_TIMEOUT"), total),
             read=min(setting(config, "HTTP_READ_TIMEOUT"), total),
-            allow_private=flag(config.get("WEBHOOK_ALLOW_PRIVATE", False)),
+            allow_private=allow_private(config),
         )
 
 
