@@ -37,9 +37,9 @@ def test_healthz_answers_with_the_database_and_the_last_cycle(app, client):
 
 def test_healthz_says_when_the_database_cannot_be_opened(tmp_path):
     instance = tmp_path / "instance"
+    (tmp_path / "no-such-dir").write_text("a file where a folder should be")
     app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True,
                       "DATABASE": str(tmp_path / "no-such-dir" / "file" / "x.db")})
-    (tmp_path / "no-such-dir").write_text("a file where a folder should be")
     answer = app.test_client().get("/healthz")
     assert answer.status_code == 503 and answer.json["status"] == "error"
 

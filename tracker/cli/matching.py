@@ -133,13 +133,16 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
                        err=True)
             failed += 1
             continue
+        lines = []  # one write per input, not one per line (100,000 rules: ~300 lines a page)
         for entry, fired in enumerate(results, start=1):
             for found in fired:
                 if fmt == "jsonl":
-                    click.echo(json.dumps(_as_json(ref, entry, len(documents), found),
-                                          ensure_ascii=False))
+                    lines.append(json.dumps(_as_json(ref, entry, len(documents), found),
+                                            ensure_ascii=False))
                 else:
                     grouped[found.rule.id].append((ref, found))
+        if lines:
+            click.echo("\n".join(lines))
     if fmt == "text":
         _print_grouped(matcher, grouped, color=sys.stdout.isatty())
     if failed:

@@ -1,6 +1,10 @@
 """What is new at one configured source, by its type. No database here: what the source has seen
 before comes in as SourceState, and what to remember comes back in Collected, for the worker to
 record only after the articles are stored (a worker killed half-way then loses nothing).
+
+`Collected.documents` streams: files, linked pages and issues are read as the worker takes their
+documents, so memory holds a batch, not the source. `problems` and `files` are complete once the
+documents have been taken to the end.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -46,7 +50,8 @@ class SeenFile:
 
 @dataclass
 class Collected:
-    documents: list[Document] = field(default_factory=list)
+    documents: Iterable[Document] = ()  # read lazily, once
+
     problems: list[str] = field(default_factory=list)  # parts that failed; the rest went on
     etag: str | None = None
     last_modified: str | None = None
@@ -79,9 +84,10 @@ def collect_feed(source: Source, config: Mapping[str, Any], state: SourceState,
     if any(d.kind != "feed-entry" for d in entries):
         raise InputError(url, f"expected an RSS/Atom feed but got {entries[0].kind}")
     out = Collected(etag=fetched.etag, last_modified=fetched.last_modified)
-    out.documents = [_entry(source, d, today) for d in _unique_ids(entries)]
-    if source.fetch_full:
-        out.documents = [_full_text(d, config, out.problems, url) for d in out.documents]
+    found = (_entry(source, d, today) for d in _unique_ids(entries))
+    if source.fetch_full:  # each linked page is read when its entry is taken
+        found = (_full_text(d, config, out.problems, url) for d in found)
+    out.documents = found
     return out
 
 
@@ -129,8 +135,15 @@ def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState
     root = Path(source.path or "")
     if not root.is_dir():
         raise InputError(str(root), "is not a folder (or cannot be read)")
-    settle = float(config.get("FOLDER_SETTLE_SECONDS", 5))
     out = Collected()
+    out.documents = _folder_documents(source, root, config, state, out)
+    return out
+
+
+def _folder_documents(source: Source, root: Path, config: Mapping[str, Any], state: SourceState,
+                      out: Collected) -> Iterator[Document]:
+    """The documents of each new or changed file, one file read at a time."""
+    settle = float(config.get("FOLDER_SETTLE_SECONDS", 5))
     inside = root.resolve()
     for path in sorted(p for p in root.rglob("*") if _droppable(p, root)):
         if not path.resolve().is_relative_to(inside):  # whoever drops files may drop a link
@@ -151,10 +164,9 @@ def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState
             continue
         issue = _date_in_name(path.name) or datetime.fromtimestamp(info.st_mtime).date()
         for d in found:
-            out.documents.append(replace(d, source=source.id, meta={
-                **d.meta, "file": rel, "issue_date": issue.isoformat()}))
+            yield replace(d, source=source.id, meta={**d.meta, "file": rel,
+                                                     "issue_date": issue.isoformat()})
         out.files.append(SeenFile(rel, digest, info.st_size, info.st_mtime))
-    return out
 
 
 def _droppable(path: Path, root: Path) -> bool:
@@ -183,14 +195,20 @@ def _date_in_name(name: str) -> date | None:
 
 
 def collect_epaper(source: Source, config: Mapping[str, Any], today: date) -> Collected:
+    out = Collected()
+    out.documents = _epaper_documents(source, config, today, out)
+    return out
+
+
+def _epaper_documents(source: Source, config: Mapping[str, Any], today: date,
+                      out: Collected) -> Iterator[Document]:
+    """Each issue's documents, one issue fetched at a time."""
     from tracker.sources.epaper import NoIssue, issue_dates, issue_documents
 
-    out = Collected()
     for day in issue_dates(source, today):
         try:
             issue = issue_documents(source, day, config)
         except NoIssue:
             continue
-        out.documents.extend(issue.documents)
         out.problems.extend(issue.problems)
-    return out
+        yield from issue.documents

@@ -1,4 +1,8 @@
-"""Articles: one row per article ever seen, whatever feed, page or file it came through."""
+"""Articles: one row per article ever seen, whatever feed, page or file it came through.
+
+Written with plain SQL, a batch at a time, inside the caller's transaction: sqlite-utils' insert
+wraps each row in a SAVEPOINT, and FTS5 flushes a segment of its index at every savepoint.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from tracker.store.clock import now
+from tracker.store.fts import index_keys
 from tracker.text.normalize import normalize
 
 
@@ -27,8 +32,11 @@ class NewArticle:
 
 def content_hash(title: str | None, text: str) -> str:
     """Same words, same hash: line breaks, full-width forms and 繁/简 do not count."""
-    key = normalize(title or "").key + "\n" + normalize(text).key
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return _hash(normalize(title or "").key, normalize(text).key)
+
+
+def _hash(title_key: str, text_key: str) -> str:
+    return hashlib.sha256((title_key + "\n" + text_key).encode("utf-8")).hexdigest()
 
 
 def find_article(db: Database, article: NewArticle, digest: str) -> int | None:
@@ -50,24 +58,49 @@ def find_article(db: Database, article: NewArticle, digest: str) -> int | None:
     return None
 
 
+_COLUMNS = ("source_id", "issue_date", "page", "title", "url", "guid", "document", "text",
+            "content_hash", "published", "first_seen")
+_INSERT = (f"INSERT INTO articles ({', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(_COLUMNS))})")
+
+
+def add_articles(db: Database, articles: list[NewArticle],
+                 keys: list[tuple[str, str]] | None = None) -> list[tuple[int, bool]]:
+    """Keep each of `articles` unless it is already kept (also earlier in the same list): for
+    each, (its id, whether it is new). `keys`: each article's (title, text) match keys where the
+    caller has them already (the matcher made them); else each text is normalised here, once,
+    for its hash and the index. Call inside a transaction."""
+    out: list[tuple[int, bool]] = []
+    indexed: list[tuple[int, str, str]] = []
+    issues: set[tuple[str, str]] = set()
+    stamp = now()
+    for n, article in enumerate(articles):
+        title_key, text_key = keys[n] if keys is not None else (
+            normalize(article.title or "").key, normalize(article.text).key)
+        digest = _hash(title_key, text_key)
+        existing = find_article(db, article, digest)
+        if existing is not None:
+            out.append((existing, False))
+            continue
+        row = {**article.__dict__, "content_hash": digest, "first_seen": stamp}
+        article_id = db.execute(_INSERT, [row[c] for c in _COLUMNS]).lastrowid
+        indexed.append((article_id, title_key, text_key))
+        if article.issue_date:
+            issues.add((article.source_id, article.issue_date))
+        out.append((article_id, True))
+    index_keys(db, indexed)
+    db.conn.executemany("INSERT OR IGNORE INTO issues (source_id, date, first_seen) "
+                        "VALUES (?, ?, ?)", [(s, d, stamp) for s, d in sorted(issues)])
+    return out
+
+
 def add_article(db: Database, article: NewArticle) -> tuple[int, bool]:
     """Keep `article` unless it is already kept; (its id, whether it is new). Call inside a
     transaction."""
-    digest = content_hash(article.title, article.text)
-    existing = find_article(db, article, digest)
-    if existing is not None:
-        return existing, False
-    row = {**article.__dict__, "content_hash": digest, "first_seen": now()}
-    del row["url_identifies"]
-    article_id = db["articles"].insert(row).last_pk
-    db.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-               [article_id, normalize(article.title or "").key, normalize(article.text).key])
-    if article.issue_date:
-        db["issues"].insert({"source_id": article.source_id, "date": article.issue_date,
-                             "first_seen": row["first_seen"]}, ignore=True)
-    return article_id, True
+    return add_articles(db, [article])[0]
 
 
 def get_article(db: Database, article_id: int) -> dict | None:
-    rows = list(db["articles"].rows_where("id = ?", [article_id]))
-    return rows[0] if rows else None
+    cursor = db.execute("SELECT * FROM articles WHERE id = ?", [article_id])
+    row = cursor.fetchone()
+    return dict(zip([c[0] for c in cursor.description], row)) if row else None

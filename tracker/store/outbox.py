@@ -38,3 +38,29 @@ def add_recent(db: Database, subscription_id: int, since: str) -> int:
         " JOIN hits h ON h.rule_id = r.value WHERE s.id = ? AND s.state = 'active'"
         " AND h.matched_at >= ?", [now(), subscription_id, since])
     return cursor.rowcount
+
+
+def rule_subscribers(db: Database) -> dict[str, list[int]]:
+    """Rule id → the active subscriptions to it: read once per batch of articles (in its
+    transaction), not once per hit."""
+    out: dict[str, list[int]] = {}
+    for subscription_id, rule_id in db.execute(
+            "SELECT s.id, r.value FROM subscriptions s, json_each(s.rules) r "
+            "WHERE s.state = 'active'"):
+        out.setdefault(rule_id, []).append(subscription_id)
+    return out
+
+
+def add_outbox_for(db: Database, article_id: int, hits: list[tuple[int, str]],
+                   subscribers: dict[str, list[int]]) -> int:
+    """add_outbox with the subscribers already read (`rule_subscribers`); how many are new."""
+    rows = [(s, article_id, rule_id, hit_id) for hit_id, rule_id in hits
+            for s in subscribers.get(rule_id, ())]
+    if not rows:
+        return 0
+    stamp = now()
+    before = db.conn.total_changes
+    db.conn.executemany("INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, "
+                        "hit_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                        [(*row, stamp) for row in rows])
+    return db.conn.total_changes - before

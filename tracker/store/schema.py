@@ -131,3 +131,51 @@ def m004_notices(db: Database) -> None:
                           "status"},
         foreign_keys=[("subscription_id", "subscriptions", "id")])
     db["notices"].create_index(["status", "next_attempt_at"])
+
+
+@migrations()
+def m006_contentless_search(db: Database) -> None:
+    """The search index keeps no copy of the text (contentless FTS5): the match keys it indexes
+    are made from `articles` again here, each field padded so that queries of one or two
+    characters find their trigrams too (tracker.store.fts)."""
+    from tracker.store.fts import create_index, index_articles
+
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    create_index(db)
+    cursor = db.execute("SELECT id, title, text FROM articles ORDER BY id")
+    while rows := cursor.fetchmany(500):
+        index_articles(db, rows)
+
+
+@migrations()
+def m006_trend_counts(db: Database) -> None:
+    """An article's date as an indexed column (`day`), and per-day counts of articles per rule
+    and source kept by triggers on `hits`: trends and sparklines read a few rows, not every hit."""
+    db.execute("ALTER TABLE articles ADD COLUMN day TEXT GENERATED ALWAYS AS (COALESCE(issue_date,"
+               " substr(published, 1, 10), substr(first_seen, 1, 10))) VIRTUAL")
+    db.execute("CREATE INDEX idx_articles_day ON articles (day)")
+    db.execute("CREATE TABLE hit_days (day TEXT NOT NULL, rule_id TEXT NOT NULL, source_id TEXT "
+               "NOT NULL, articles INTEGER NOT NULL, PRIMARY KEY (day, rule_id, source_id)) "
+               "WITHOUT ROWID")
+    db.execute("CREATE TABLE hit_rules (rule_id TEXT PRIMARY KEY, rule_name TEXT) WITHOUT ROWID")
+    db.execute("""CREATE TRIGGER hits_count_insert AFTER INSERT ON hits BEGIN
+        INSERT INTO hit_days (day, rule_id, source_id, articles)
+          SELECT a.day, NEW.rule_id, COALESCE(a.source_id, ''), 1 FROM articles a
+          WHERE a.id = NEW.article_id AND a.day IS NOT NULL
+          ON CONFLICT (day, rule_id, source_id) DO UPDATE SET articles = articles + 1;
+        INSERT INTO hit_rules (rule_id, rule_name) VALUES (NEW.rule_id, NEW.rule_name)
+          ON CONFLICT (rule_id) DO UPDATE SET rule_name = excluded.rule_name
+          WHERE excluded.rule_name > COALESCE(rule_name, '');
+        END""")
+    db.execute("""CREATE TRIGGER hits_count_delete AFTER DELETE ON hits BEGIN
+        UPDATE hit_days SET articles = articles - 1 WHERE rule_id = OLD.rule_id
+          AND (day, source_id) = (SELECT a.day, COALESCE(a.source_id, '') FROM articles a
+                                  WHERE a.id = OLD.article_id);
+        DELETE FROM hit_days WHERE articles <= 0;
+        END""")
+    db.execute("INSERT INTO hit_days (day, rule_id, source_id, articles) "
+               "SELECT a.day, h.rule_id, COALESCE(a.source_id, ''), count(*) FROM hits h "
+               "JOIN articles a ON a.id = h.article_id WHERE a.day IS NOT NULL "
+               "GROUP BY a.day, h.rule_id, COALESCE(a.source_id, '')")
+    db.execute("INSERT INTO hit_rules (rule_id, rule_name) "
+               "SELECT rule_id, MAX(rule_name) FROM hits GROUP BY rule_id")

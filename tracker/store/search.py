@@ -1,9 +1,11 @@
 """Full-text search of the archive, for `tracker search` and the web app alike.
 
 The index holds each article's match key (NFKC, simplified, lines joined), so 專業鎮 and a
-专业/镇 broken across lines are found by 专业镇. Queries of three or more characters use FTS5's
-trigram index; shorter ones (绿电) scan with instr(): SQLite 3.40's trigram LIKE silently finds
-nothing for a two-character non-ASCII pattern.
+专业/镇 broken across lines are found by 专业镇. Queries of three or more characters are phrase
+queries on FTS5's trigram index; shorter ones (绿电) range over the index's trigrams
+(tracker.store.fts): SQLite 3.40's trigram LIKE silently finds nothing for a two-character
+non-ASCII pattern. The newest ids are chosen first, by the indexed `articles.day`; only then are
+those articles' texts read, for their snippets.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from tracker.store.fts import matching_ids
 from tracker.text.normalize import normalize, normalize_term, snippet
 
 
@@ -27,8 +30,10 @@ class Found:
     page: str | None = None
 
 
-DATE = ("COALESCE(a.issue_date, substr(a.published, 1, 10), substr(a.first_seen, 1, 10))")
-"""An article's date everywhere (search filters, trends): its issue, else published, else seen."""
+FEW = 1000  # matches up to which search sorts them; beyond, it walks the date index
+DATE = "a.day"
+"""An article's date everywhere (search filters, trends): its issue, else published, else seen
+(the generated, indexed column articles.day)."""
 
 
 def search(db: Database, query: str, *, source: str | None = None, since: str | None = None,
@@ -41,14 +46,15 @@ def search(db: Database, query: str, *, source: str | None = None, since: str | 
     if not key and not rule:
         return []
     where, params = [], []
-    if len(key) >= 3:
-        phrase = '"' + key.replace('"', '""') + '"'
-        where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-        params.append(phrase)
-    elif key:
-        where.append("a.id IN (SELECT rowid FROM articles_fts "
-                     "WHERE instr(title, ?) > 0 OR instr(body, ?) > 0)")
-        params += [key, key]
+    if key:
+        ids = matching_ids(db, key)
+        if ids is None:
+            return []
+        # Few matches: fetch them and sort. Many: walk the date index newest first and stop at
+        # `limit` (unary + keeps SQLite from driving the query by the id list).
+        many = db.execute(f"SELECT count(*) FROM ({ids[0]} LIMIT {FEW})", ids[1]).fetchone()[0]
+        where.append(f"{'+' if many >= FEW else ''}a.id IN ({ids[0]})")
+        params += ids[1]
     if rule:
         where.append("a.id IN (SELECT article_id FROM hits WHERE rule_id = ?)")
         params.append(rule)
@@ -61,9 +67,11 @@ def search(db: Database, query: str, *, source: str | None = None, since: str | 
     if until:
         where.append(f"{DATE} <= ?")
         params.append(until)
+    newest = (f"SELECT a.id FROM articles a WHERE {' AND '.join(where)} "
+              f"ORDER BY {DATE} DESC, a.id DESC LIMIT ?")
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, a.text, a.page, "
            "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id = ?) "
-           "FROM articles a WHERE " + " AND ".join(where) + " ORDER BY 4 DESC, a.id DESC LIMIT ?")
+           f"FROM ({newest}) n JOIN articles a ON a.id = n.id ORDER BY 4 DESC, a.id DESC")
     params = [rule, *params, limit]
     return [Found(i, t, s, d, u, _snippet(t or "", text, key) if key else _hit_snippet(hits, text),
                   page)

@@ -41,7 +41,7 @@ from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
 from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_rules,
                                       normalize_email, subscribe)
-from tracker.rules import Rule, RulesError, check_rules as check_rule_files, load_rules
+from tracker.rules import Rule, RulesError
 from tracker.rules import parse_rules_text
 from tracker.store import transaction
 from tracker.store.personal import keywords_of, set_keywords
@@ -64,11 +64,12 @@ RESUMABLE = ("paused", "unsubscribed", "disabled")  # not pending: that needs th
 
 def all_rules() -> list[Rule]:
     """The rules folder's rules. A broken file (an admin mid-edit) costs its own rules only."""
-    try:
-        return load_rules(current_app.config["RULES"])
-    except RulesError as err:
-        log.warning("rules have problems; the form shows the sound ones:\n%s", err)
-        return check_rule_files(current_app.config["RULES"])[0]
+    from tracker.web.rulecache import checked_rules
+
+    rules, problems = checked_rules()  # parsed again only when a rule file changes
+    if problems:
+        log.warning("rules have problems; the form shows the sound ones:\n%s", RulesError(problems))
+    return rules
 
 
 def public_rules(rules: list[Rule]) -> list[Rule]:

@@ -1,8 +1,10 @@
-"""From collected documents to stored articles and hits, one transaction per article."""
+"""From collected documents to stored articles and hits, a batch of pages per transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
+from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
@@ -11,11 +13,13 @@ from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.sources.collect import Collected
 from tracker.store import transaction
-from tracker.store.articles import NewArticle, add_article
+from tracker.store.articles import NewArticle, add_articles
 from tracker.store.hits import add_hits
-from tracker.store.outbox import add_outbox
+from tracker.store.outbox import add_outbox_for, rule_subscribers
 from tracker.store.personal import add_personal_hits, subscription_of
 from tracker.store.sources import save_file, save_validators
+
+BATCH_PAGES = 50  # pages matched, then stored in one transaction
 
 
 @dataclass
@@ -35,27 +39,48 @@ def as_new_article(document: Document, source_id: str) -> NewArticle:
         url_identifies=document.meta.get("link_is_id", True))
 
 
-def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher) -> Counts:
+def batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """`documents` taken `size` at a time, as they come."""
+    it = iter(documents)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def store_batch(db: Database, source_id: str, articles: list[Document],
+                fired: list[list], counts: Counts) -> None:
+    """One transaction: the batch's new articles, their hits and the alerts due for them.
+    A kill before COMMIT leaves none of them; after it, all."""
+    with transaction(db):
+        stored = add_articles(db, [as_new_article(a, source_id) for a in articles],
+                              [(a.title_key().key, a.text_key().key) for a in articles])
+        subscribers = rule_subscribers(db) if any(fired) else {}
+        for (article_id, new), found in zip(stored, fired):
+            if new:
+                counts.new += 1
+                public = [m for m in found if subscription_of(m.rule.id) is None]
+                hits = add_hits(db, article_id, public)
+                counts.hits += len(hits)
+                counts.due += add_outbox_for(db, article_id, hits, subscribers)
+                if len(public) < len(found):  # own keywords: that subscriber's alone
+                    counts.due += add_personal_hits(db, article_id, found)
+
+
+def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher,
+           batch_pages: int = BATCH_PAGES) -> Counts:
     """Store what a source gave: articles, their hits and the alerts due for them, then what the
     source should remember.
 
-    Matching happens before any transaction (they stay short); each article is stored with its
-    hits and outbox rows in one transaction, so a worker killed half-way has kept whole articles only, and the
-    feed's validators and the files read are recorded last: the next cycle reads them again and
-    the articles already kept are recognised by their content."""
-    articles = [a for d in collected.documents for a in page_articles(d)]
-    counts = Counts(fetched=len(articles))
-    for article, fired in zip(articles, matcher.match_many(articles)):
-        with transaction(db):
-            article_id, new = add_article(db, as_new_article(article, source_id))
-            if new:
-                counts.new += 1
-                public = [m for m in fired if subscription_of(m.rule.id) is None]
-                hits = add_hits(db, article_id, public)
-                counts.hits += len(hits)
-                counts.due += add_outbox(db, article_id, hits)
-                if len(public) < len(fired):  # own keywords: that subscriber's alone
-                    counts.due += add_personal_hits(db, article_id, fired)
+    Documents are taken from the source as they come, `batch_pages` at a time: matched before
+    any transaction (they stay short), then stored in one. A worker killed half-way has kept
+    whole batches only (each article with its hits and outbox rows); the feed's validators and
+    the files read are recorded last, so the next cycle reads them again and the articles
+    already kept are recognised by their content."""
+    counts = Counts()
+    for pages in batches(collected.documents, batch_pages):
+        articles = [a for d in pages for a in page_articles(d)]
+        counts.fetched += len(articles)
+        if articles:
+            store_batch(db, source_id, articles, matcher.match_many(articles), counts)
     with transaction(db):
         for seen in collected.files:
             save_file(db, source_id, seen)
