@@ -28,6 +28,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests bench
+	$(BIN)/lint-imports
 
 # Each benchmark against its floor or baseline measured in the same run; all run, then the
 # target fails if any goal was not met.

@@ -513,7 +513,7 @@ def test_the_environment_is_complete_and_names_only_real_settings():
 
 
 def test_dev_mail_goes_to_mailpit_and_the_settings_load(tmp_path):
-    from tracker.alerts.email import _settings
+    from tracker.alerts.email.send import _settings
     from tracker.alerts.email_compose import parse_address
     from tracker.config import load_config
 
@@ -548,7 +548,7 @@ def test_prod_drops_mailpit_and_keeps_web_and_worker():
 
 
 def test_prod_sends_mail_through_a_real_server(tmp_path):
-    from tracker.alerts.email import _settings
+    from tracker.alerts.email.send import _settings
     from tracker.config import load_config
 
     services = prod()["services"]

@@ -34,8 +34,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tracker.alerts.email import compose, mailbox_messages, send_emails, subject
-from tracker.alerts.email_compose import parse_address
+from tracker.alerts.email.mailbox import mailbox_messages
+from tracker.alerts.email.send import send_emails
+from tracker.alerts.email_compose import compose, parse_address, subject
 from tracker.alerts.model import Alert, AlertItem
 
 MANAGE = "https://tracker.example.org/s/manage/tok-m"
@@ -603,7 +604,7 @@ def test_login_refused_is_not_permanent(smtp):
     ({"SMTP_SECURITY": "starttls", "SMTP_PORT": 25}, 25, "starttls"),
 ])
 def test_port_and_security_defaults(settings, port, security):
-    from tracker.alerts.email import _settings
+    from tracker.alerts.email.send import _settings
 
     got = _settings({"SMTP_HOST": "mail.example.org", **settings})
     assert (got.port, got.security, got.timeout) == (port, security, 30.0)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.alerts.email import send_emails
+from tracker.alerts.email.send import send_emails
 from tracker.alerts.model import Alert, AlertItem
 
 

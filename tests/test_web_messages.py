@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tracker.alerts.chat import check_chat_url
-from tracker.alerts.ssrf import UnsafeURL, check_url
+from tracker.alerts.chat.send import check_chat_url
+from tracker.sources.ssrf import UnsafeURL, check_url
 from tracker.alerts.subscribe import SubscribeError, normalize_email
 from tracker.rules import parse_rules_text
 from tracker.web import messages

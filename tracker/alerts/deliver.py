@@ -101,7 +101,10 @@ def record(db: Database, due: Due, result: SendResult, now: datetime,
 
 def _senders() -> dict[str, Callable]:
     """Per channel: send(batch, config, report) — each result to `report` as soon as known."""
-    from tracker.alerts import chat, email, webhook
+    from tracker.alerts.chat import send as chat
+    from tracker.alerts.email import send as email
+    from tracker.alerts.email_compose import subject
+    from tracker.alerts.webhook import send as webhook
 
     return {
         "email": lambda batch, config, report: email.send_emails(
@@ -109,7 +112,7 @@ def _senders() -> dict[str, Callable]:
         "webhook": lambda batch, config, report: webhook.send_webhooks(
             [(a, d.address, d.secret or "") for a, d in batch], config, report=report),
         "chat": lambda batch, config, report: chat.send_chats(
-            [(a, d.address, email.subject(a)) for a, d in batch], config, report=report),
+            [(a, d.address, subject(a)) for a, d in batch], config, report=report),
     }
 
 

@@ -299,7 +299,7 @@ def _list_domain(message_id: str) -> str:
     return message_id[1:-1].rpartition("@")[2]
 
 
-def _date(config: Mapping[str, Any], now: datetime | None) -> str:
+def date_header(config: Mapping[str, Any], now: datetime | None) -> str:
     now = now or datetime.now(timezone.utc)
     try:
         now = now.astimezone(ZoneInfo(str(config.get("TIMEZONE") or "Asia/Shanghai")))
@@ -324,7 +324,7 @@ def compose(alert: Alert, to: str, config: Mapping[str, Any], *, now: datetime |
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = subject(alert)
-    msg["Date"] = _date(config, now)
+    msg["Date"] = date_header(config, now)
     msg["Message-ID"] = message_id  # the same on every attempt: a resend is the same message
     list_name = " ".join(encoded_words(f"政策追踪 订阅 {int(alert.subscription_id)}"))
     msg["List-Id"] = f"{list_name} <subscription-{int(alert.subscription_id)}.{_list_domain(message_id)}>"
@@ -338,11 +338,11 @@ def compose(alert: Alert, to: str, config: Mapping[str, Any], *, now: datetime |
     for part in msg.iter_parts():
         del part["MIME-Version"]  # belongs to the top level only
     msg["Content-Language"] = "zh-CN"  # after the body: set_content drops every Content-* header
-    _check_headers(msg)
+    check_headers(msg)
     return msg
 
 
-def _check_headers(msg: EmailMessage) -> None:
+def check_headers(msg: EmailMessage) -> None:
     """Refuse the message if any header value holds a line break, or if a receiver reading the
     bytes would find other headers than the ones set (a header smuggled in, or the block cut)."""
     for name, value in msg.items():

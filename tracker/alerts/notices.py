@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from tracker.alerts.email import send_message
-from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
-                                          parse_address)
+from tracker.alerts.email.send import send_message
+from tracker.alerts.email.notice import notice_mail
+from tracker.alerts.email_compose import one_line
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import mask_address
@@ -61,21 +61,10 @@ def confirmation_message(config: Mapping[str, Any], subscription_id: int, addres
                          now: datetime | None = None,
                          message_id: str | None = None) -> EmailMessage:
     """The confirmation request for subscription `subscription_id` (pending) at `address`."""
-    sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
     max_age = int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600))
     url = one_line(link(config, CONFIRM, subscription_id))
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
-    msg["To"] = parse_address(address, "To")
-    msg["Subject"] = CONFIRM_SUBJECT
-    msg["Date"] = _date(config, now or datetime.now(timezone.utc))
-    msg["Message-ID"] = message_id or make_msgid("confirm", domain=sender.domain or "localhost")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(confirmation_text(url, max(1, max_age // 86400)), subtype="plain",
-                    charset="utf-8", cte="base64")
-    msg["Content-Language"] = "zh-CN"
-    _check_headers(msg)
-    return msg
+    return notice_mail(config, address, CONFIRM_SUBJECT, confirmation_text(url, max(1, max_age // 86400)),
+                       kind="confirm", now=now, message_id=message_id)
 
 
 def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: str,

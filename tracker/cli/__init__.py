@@ -1,7 +1,7 @@
 """The `tracker` command: a thin layer over the package's functions, one module per area
-(matching: match, rules, demo; archive: sources, worker, search, backfill; alerts: subscribe,
-subscriptions, deliver). Every command has a
-docstring (its help text); tests check that they all do."""
+(matching: match, rules; archive: sources, worker, search, backfill; alerts: subscribe,
+subscriptions, deliver; ops: backup, metrics; web: serve, demo). The top layer: it may use every
+package below it. Every command has a docstring (its help text); tests check that they all do."""
 
 from __future__ import annotations
 

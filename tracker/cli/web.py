@@ -1,4 +1,4 @@
-"""Commands for the web app: serve."""
+"""Commands for the web app: serve, demo."""
 
 from __future__ import annotations
 

@@ -125,6 +125,3 @@ def subscriptions():
         except (TypeError, ValueError):
             pass
     return render_template("admin/subscriptions.html", subscriptions=rows)
-
-
-from tracker.web import admin_rules  # noqa: E402,F401 - registers the rules editor on `bp`

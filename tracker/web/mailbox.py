@@ -14,7 +14,7 @@ from email import policy
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
-from tracker.alerts.email import mailbox_messages
+from tracker.alerts.email.mailbox import mailbox_messages
 from tracker.web.security import from_this_machine
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")

@@ -59,7 +59,7 @@ def email_message(detail: str) -> str:
     return _translate(detail, _EMAIL) or "请填写有效的邮箱地址，例如 name@example.com。"
 
 
-# ---- webhook URLs (tracker.alerts.ssrf) ----------------------------------------------------------
+# ---- webhook URLs (tracker.sources.ssrf) ----------------------------------------------------------
 
 _WHY = _table([
     (r"^loopback|\(loopback\)", "本机地址（回环地址）"),

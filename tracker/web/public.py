@@ -37,7 +37,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError
 
-from tracker.alerts.chat import check_chat_url
+from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
 from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_rules,
                                       normalize_email, subscribe)
