@@ -28,6 +28,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests bench
+	$(BIN)/lint-imports
 
 # Each benchmark against its floor or baseline measured in the same run; all run, then the
 # target fails if any goal was not met.
@@ -46,8 +47,10 @@ bench-alerts: $(STAMP)
 
 # The README's pictures, made by the browser tests.
 screenshots: $(STAMP) browser
-	$(BIN)/python -m pytest -q tests/test_browser.py
-	cp tests/screenshots/subscribe.png tests/screenshots/alert-mail.png docs/screenshots/
+	$(BIN)/python -m pytest -q tests/test_browser.py tests/test_browser_pages.py
+	cp tests/screenshots/subscribe.png tests/screenshots/alert-mail.png tests/screenshots/trends.png \
+		tests/screenshots/mailbox-alert.png tests/screenshots/articles-phone.png \
+		tests/screenshots/admin-desktop.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV)

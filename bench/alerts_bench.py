@@ -124,7 +124,7 @@ def timed_delivery(folder: Path, channel: str, addresses: list[str], extra: dict
 def time_transport(port: int, count: int, connections: int) -> float:
     """The SMTP transport alone: `count` messages already made (one message's bytes, each to
     its own recipient) over `connections` connections; the wall time."""
-    from tracker.alerts import email as mail
+    from tracker.alerts.email import send as mail
 
     settings = mail._settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
                                "SMTP_SECURITY": "none", "SMTP_CONNECTIONS": connections})

@@ -7,7 +7,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 
 @dataclass
@@ -95,3 +95,18 @@ def stream(state: Site, name: str, total: int,
     return handle
 
 
+def record_connections(state: Site, paths: Iterable[str],
+                       answer: Callable[[BaseHTTPRequestHandler], None]) -> list[str]:
+    """Route `paths` to `answer`, noting "METHOD path" of every request that arrives (a server that
+    stands for the host's own network: what reached it is the finding). The list is also
+    `state.connections`."""
+    connections: list[str] = []
+
+    def record(handler: BaseHTTPRequestHandler) -> None:
+        connections.append(f"{handler.command} {handler.path}")
+        answer(handler)
+
+    for path in paths:
+        state.routes[path] = record
+    state.connections = connections  # type: ignore[attr-defined]
+    return connections

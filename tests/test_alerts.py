@@ -287,7 +287,7 @@ def test_a_sender_that_raises_after_some_messages_keeps_them_sent(config, drop, 
     """A bug in a sender (the fault injected: a sender that raises after its first message) must
     not mark the message already delivered as failed."""
     from tracker.alerts import deliver as delivering
-    from tracker.alerts.email import send_emails
+    from tracker.alerts.email.send import send_emails
 
     controller, recorder = start_smtp(config["SMTP_PORT"])
     add(config, "email", "first@example.org")

@@ -101,9 +101,13 @@ def test_subscribe_confirm_receive_an_alert_and_leave_with_one_click(page, live_
 
     alert = mails(smtp, "li@example.org")[-1]
     assert "专业镇" in alert["Subject"]
+    page.goto("about:blank")  # not under this site's CSP, which blocks the mail's inline styles
     page.set_content(alert.get_body(("html",)).get_content())  # the mail as a reader sees it
     shot(page, "alert-mail")
     assert page.locator("mark").first.inner_text() == "专业镇"
+    # Every article links to its archive page (this one has no original), with paper and date.
+    assert page.locator(f'a[href="{live_server}/articles/{article_id}"]').count() == 2
+    assert "演示日报 · 2025年4月9日 · 版次不详" in page.inner_text("body")
 
     unsubscribe = re.search(r"<(https?://[^>]+/unsubscribe/[^>]+)>", alert["List-Unsubscribe"]).group(1)
     answer = page.request.post(unsubscribe, form={"List-Unsubscribe": "One-Click"})  # RFC 8058
@@ -115,10 +119,10 @@ def test_subscribe_confirm_receive_an_alert_and_leave_with_one_click(page, live_
 
     page.goto(f"{live_server}/articles?rule=zhuanyezhen")
     assert page.locator("mark").first.inner_text() == "专业镇"
-    shot(page, "articles")
+    shot(page, "articles-one-rule")
     page.goto(f"{live_server}/trends")
     assert page.locator("svg").count() >= 1
-    shot(page, "trends")
+    shot(page, "trends-one-article")
 
 
 def test_admin_breaks_a_rule_sees_the_error_then_previews_and_saves(page, live_server, app):

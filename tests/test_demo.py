@@ -43,9 +43,19 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=90), lines
         status, body = get(f"http://127.0.0.1:{port}/healthz")
         assert '"status":"ok"' in body.replace(" ", "")
-        # The long-running worker (not --once) fetches the demo source at its start.
-        assert wait_for(lambda: any("source demo: ok, 6 articles, 6 new" in line
+        # The long-running worker (not --once) fetches the demo source at its start: twelve weeks
+        # of the demo paper.
+        assert wait_for(lambda: any(re.search(r"source demo: ok, (\d+) articles, \1 new", line)
                                     for line in lines), 90), lines
+        (n,) = [m.group(1) for line in lines
+                if (m := re.search(r"source demo: ok, (\d+) articles, \1 new", line))]
+        assert int(n) >= 90, lines
+        # Dated from today: the trends have this week and the ones before, the archive opens
+        # with the latest articles.
+        trends = get(f"http://127.0.0.1:{port}/trends")[1]
+        assert "近 12 周还没有文章命中任何主题" not in trends
+        assert trends.count('class="sparkline"') >= 4
+        assert "最新文章" in get(f"http://127.0.0.1:{port}/articles")[1]
         assert (tmp_path / "instance" / "sources.yaml").exists()
         assert wait_for(lambda: any("worker " in line and "started" in line for line in lines), 60)
         assert get(f"http://127.0.0.1:{port}/subscribe")[0] == 200

@@ -513,7 +513,7 @@ def test_the_environment_is_complete_and_names_only_real_settings():
 
 
 def test_dev_mail_goes_to_mailpit_and_the_settings_load(tmp_path):
-    from tracker.alerts.email import _settings
+    from tracker.alerts.email.send import _settings
     from tracker.alerts.email_compose import parse_address
     from tracker.config import load_config
 
@@ -548,7 +548,7 @@ def test_prod_drops_mailpit_and_keeps_web_and_worker():
 
 
 def test_prod_sends_mail_through_a_real_server(tmp_path):
-    from tracker.alerts.email import _settings
+    from tracker.alerts.email.send import _settings
     from tracker.config import load_config
 
     services = prod()["services"]
@@ -649,3 +649,13 @@ def test_the_worker_healthcheck_follows_the_lock_heartbeat(tmp_path):
                [datetime.now(timezone.utc).isoformat()])
     db.conn.commit()
     assert run_check(test, env=env) != 0, "healthy while another container holds the lock"
+
+
+def test_prod_keeps_the_rules_in_a_volume():
+    """The admin's editor writes the rules: in production they live in the named volume that
+    outlasts the container and the image, and TRACKER_RULES points there."""
+    merged = prod()
+    for name in ("web", "worker"):
+        service = merged["services"][name]
+        assert service["environment"]["TRACKER_RULES"] == "/data/rules"
+        assert mounts(service)["/data/rules"] == "rules" and "rules" in merged["volumes"]

@@ -34,8 +34,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tracker.alerts.email import compose, mailbox_messages, send_emails, subject
-from tracker.alerts.email_compose import parse_address
+from tracker.alerts.email.mailbox import mailbox_messages
+from tracker.alerts.email.send import send_emails
+from tracker.alerts.email_compose import compose, parse_address, subject
 from tracker.alerts.model import Alert, AlertItem
 
 MANAGE = "https://tracker.example.org/s/manage/tok-m"
@@ -312,9 +313,22 @@ def test_body_is_grouped_by_rule_with_newspaper_date_page_and_link():
     text, html = parts(parse(compose(alert(items=items), "reader@example.com", {}).as_bytes()))
     assert text.index("■ 专业镇（2 篇）") < text.index("甲文") < text.index("丙文") < \
         text.index("■ 标准地（1 篇）") < text.index("乙文")
-    assert "另一日报 · 2025-04-09 · 第1版 要闻" in text and "https://news.example.cn/a/2.html" in text
+    assert "另一日报 · 2025年4月9日 · 第1版 要闻" in text and "原文：https://news.example.cn/a/2.html" in text
     assert html.index(">专业镇 <") < html.index("甲文") < html.index("丙文") < html.index(">标准地 <")
     assert '<a href="https://news.example.cn/a/2.html"' in html
+
+
+def test_every_article_links_to_the_archive_and_says_paper_date_and_page():
+    """A drop-folder article has no original: it still links to its archive page, and the page
+    it was on is said even when unknown."""
+    archive = "https://tracker.example.org/articles/7"
+    items = (item(7, url=None, page=None, archive_url=archive),
+             item(8, page="3", archive_url="https://tracker.example.org/articles/8"))
+    text, html = parts(parse(compose(alert(items=items), "reader@example.com", {}).as_bytes()))
+    assert f"存档：{archive}" in text and "示例日报 · 2025年4月8日 · 版次不详" in text
+    assert "示例日报 · 2025年4月8日 · 第3版" in text and "原文：https://news.example.cn/a/8.html" in text
+    assert f'<a href="{archive}" style="color:#1a5fb4">示例县推进特色产业集群建设</a>' in html
+    assert html.count("在存档中阅读") == 2 and html.count("看原文") == 1
 
 
 # ---- compose: header injection -----------------------------------------------------------------------
@@ -590,7 +604,7 @@ def test_login_refused_is_not_permanent(smtp):
     ({"SMTP_SECURITY": "starttls", "SMTP_PORT": 25}, 25, "starttls"),
 ])
 def test_port_and_security_defaults(settings, port, security):
-    from tracker.alerts.email import _settings
+    from tracker.alerts.email.send import _settings
 
     got = _settings({"SMTP_HOST": "mail.example.org", **settings})
     assert (got.port, got.security, got.timeout) == (port, security, 30.0)

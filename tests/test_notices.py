@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.alerts.email import mailbox_messages
+from tracker.alerts.email.mailbox import mailbox_messages
 from tracker.alerts.notices import queue_confirmation, queue_notice, send_notices, send_soon
 from tracker.alerts.subscribe import subscribe
 from tracker.config import load_config

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import csrf_token
-from loopback import serve
-from tracker.alerts.chat import check_chat_url
+from loopback import record_connections, respond, serve
+from tracker.alerts.chat.send import check_chat_url
 from tracker.config import load_config
 from tracker.store import connect, transaction
 from tracker.store.subscriptions import add_subscription, list_subscriptions
@@ -25,18 +25,7 @@ PAGE = REPO / "tracker/demo/pages/2025-04-09_demo-daily_p1.txt"  # ours: 专业�
 def inside():
     """The host's own network: a server that records every request it gets."""
     with serve() as state:
-        connections: list[str] = []
-
-        def record(handler: BaseHTTPRequestHandler) -> None:
-            connections.append(f"{handler.command} {handler.path}")
-            handler.send_response(200)
-            handler.send_header("Content-Length", "2")
-            handler.end_headers()
-            handler.wfile.write(b"{}")
-
-        for path in ("/", "/secret", "/push"):
-            state.routes[path] = record
-        state.connections = connections  # type: ignore[attr-defined]
+        record_connections(state, ("/", "/secret", "/push"), respond(b"{}", "application/json"))
         yield state
 
 
@@ -178,7 +167,7 @@ def test_the_per_address_limit_holds_for_every_spelling_of_an_address(app):
 def test_a_chat_message_carries_no_script_link_and_no_forged_link_from_a_source():
     """Chat windows render Markdown: an article link that is not http(s) is not made a link, and
     brackets in a title cannot close its link early and open another."""
-    from tracker.alerts.chat import markdown
+    from tracker.alerts.chat.send import markdown
     from tracker.alerts.model import Alert, AlertItem
 
     items = (AlertItem(1, "zhuanyezhen", "专业镇", "坏链接", "javascript:alert(1)", "s", "源", None,

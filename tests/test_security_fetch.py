@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import csrf_token
-from loopback import respond, serve
-from tracker.alerts.chat import check_chat_url
-from tracker.alerts.ssrf import UnsafeURL
+from loopback import record_connections, respond, serve
+from tracker.alerts.chat.send import check_chat_url
+from tracker.sources.ssrf import UnsafeURL
 from tracker.config import load_config
 from tracker.store import connect, transaction
 from tracker.store.subscriptions import add_subscription, find_subscription
@@ -37,15 +37,8 @@ SECRET = "内部系统机密页面"
 def inside():
     """The host's own network: a server that must get no connection at all."""
     with serve() as state:
-        connections: list[str] = []
-
-        def record(handler: BaseHTTPRequestHandler) -> None:
-            connections.append(f"{handler.command} {handler.path}")
-            respond(f"<html><body><p>{SECRET}。{'机密' * 200}</p></body></html>".encode())(handler)
-
-        for path in ("/secret", "/secret2", "/push", "/paper/content_9.htm"):
-            state.routes[path] = record
-        state.connections = connections  # type: ignore[attr-defined]
+        record_connections(state, ("/secret", "/secret2", "/push", "/paper/content_9.htm"),
+                           respond(f"<html><body><p>{SECRET}。{'机密' * 200}</p></body></html>".encode()))
         yield state
 
 
@@ -224,7 +217,7 @@ def test_the_public_form_refuses_chat_hosts_inside(url):
 
 
 def test_tls_to_a_host_of_the_subscribers_choice_is_not_offered_publicly():
-    from tracker.alerts.chat_target import vet_chat_url
+    from tracker.alerts.chat.target import vet_chat_url
 
     public = {"hooks.example.org": ["93.184.216.34"], "api.day.app": ["93.184.216.34"]}
 

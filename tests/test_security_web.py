@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import time
 import re
-import shutil
 import threading
 import urllib.error
 import urllib.parse
@@ -21,37 +20,15 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_RULES, csrf_token
+import public_app
+from public_app import db_of, keywords_of
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, make_token
 from tracker.store import connect, transaction
 from tracker.store.subscriptions import (add_subscription, find_subscription, get_subscription,
                                          list_subscriptions, set_state)
 
 PASSWORD = "correct horse"
-
-
-@pytest.fixture
-def app(app, tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(REPO_RULES, rules)
-    app.config["RULES"] = str(rules)
-    return app
-
-
-@pytest.fixture
-def mail_app(app, smtp):
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_SECURITY="none",
-                      SMTP_TIMEOUT=5)
-    return app
-
-
-def keywords_of(db, subscription_id):
-    from tracker.store.personal import keywords_of as read  # new in issue 10
-
-    return read(db, subscription_id)
-
-
-def db_of(app):
-    return connect(Path(app.config["INSTANCE_PATH"]) / app.config["DATABASE"])
+app, mail_app = public_app.app, public_app.mail_app  # the shared fixtures, by name
 
 
 def made(app, channel="email", address="owner@example.com", state="active", rules=("lvdian",)):

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tracker.alerts.ssrf import UnsafeURL, check_url, public_reason
+from tracker.sources.ssrf import UnsafeURL, check_url, public_reason
 
 PUBLIC = "93.184.216.34"
 
@@ -281,7 +281,7 @@ def test_any_other_link_must_reach_a_public_address(link):
 
 
 def test_a_public_link_is_pinned_to_the_address_that_was_checked(monkeypatch):
-    from tracker.alerts import ssrf
+    from tracker.sources import ssrf
     from tracker.sources.http import route
 
     monkeypatch.setattr(ssrf, "system_resolve", lambda host, port: ["93.184.216.34"])

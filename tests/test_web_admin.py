@@ -193,7 +193,29 @@ def test_dashboard_shows_source_errors_dead_deliveries_and_disabled_subscription
     assert "山西日报" in text
     assert "HTTP 500 from receiver" in text and "https://hooks.example.org/a" in text
     assert "the endpoint answered 410 Gone" in text
-    assert "投递 dead" in text and "立即重试" in text
+    assert "投递：已放弃" in text and "立即重试" in text
+    # Chinese words for states; no English status word in a table cell.
+    assert "对方服务出错（HTTP 500）" in text and "已停用" in text and "出错" in text
+    assert not re.search(r">\s*(?:pending|sent|failed|dead|active|instant|error)\s*<",
+                         page.get_data(as_text=True))
+    # The source's health above the run log.
+    health = text.split("来源状况")[1].split("抓取记录")[0]
+    assert "山西日报" in health and "还没有成功过" in health and "HTTP 503" in health
+
+
+def test_dashboard_times_are_local_and_the_run_log_pages(admin, db, app):
+    with transaction(db):
+        db["sources"].insert({"id": "sxrb", "name": "山西日报", "type": "epaper", "location": "x"})
+        for i in range(45):
+            db["runs"].insert({"source_id": "sxrb", "started": "2025-04-09T01:02:03.123456+00:00",
+                               "finished": "2025-04-09T01:02:04.654321+00:00", "status": "ok",
+                               "fetched": i, "new_articles": 0, "hits": 0})
+    html = admin.get("/admin").get_data(as_text=True)
+    assert "2025-04-09 09:02" in html and ".123456" not in html and "01:02:03" not in html
+    assert "第 1 / 3 页" in html and html.count("<td><code>sxrb</code></td>") == 20
+    last = admin.get("/admin?page=3").get_data(as_text=True)
+    assert "第 3 / 3 页" in last and last.count("<td><code>sxrb</code></td>") == 5
+    assert "第 3 / 3 页" in admin.get("/admin?page=99").get_data(as_text=True)
 
 
 def test_retry_now_makes_a_dead_delivery_pending_keeping_attempts(admin, db):
@@ -212,8 +234,8 @@ def test_retry_now_makes_a_dead_delivery_pending_keeping_attempts(admin, db):
 def test_subscriptions_page_lists_state_rules_and_last_delivery(admin, db):
     seed_failures(db)
     text = text_of(admin.get("/admin/subscriptions"))
-    assert "https://hooks.example.org/a" in text and "2024-01-02T08:00:00+00:00" in text
-    assert "lvdian" in text and "disabled" in text and "410 Gone" in text
+    assert "https://hooks.example.org/a" in text and "2024-01-02 16:00" in text
+    assert "lvdian" in text and "已停用" in text and "410 Gone" in text
 
 
 # Rules editor.
@@ -405,6 +427,19 @@ def test_a_symlink_out_of_the_rules_folder_is_not_written(admin, rules_dir, tmp_
     admin.post("/admin/rules/outside", data={"csrf_token": token, "action": "save",
                                              "yaml": "id: outside\nname: 改\nkeywords: [改]\n"})
     assert "外面" in outside.read_text(encoding="utf-8") and not revisions(db)
+
+
+def test_a_keyword_listed_twice_is_warned_about_not_refused(admin, app):
+    path = Path(app.config["RULES"]) / "lvdian.yaml"
+    token = form_token(admin, "/admin/rules/lvdian")
+    text = path.read_text(encoding="utf-8").replace("keywords: [绿电,", "keywords: [绿电, 綠電,")
+    response = admin.post("/admin/rules/lvdian", data={
+        "csrf_token": token, "yaml": text, "action": "preview",
+        "base": re.search(r'name="base" value="([^"]+)"',
+                          admin.get("/admin/rules/lvdian").get_data(as_text=True)).group(1)})
+    html = response.get_data(as_text=True)
+    assert "“綠電”写了两次" in html and "不影响保存" in html
+    assert "写了两次" not in admin.get("/admin/rules/zhuanyezhen").get_data(as_text=True)
 
 
 # The rule language in the editor: regex terms, global excludes.

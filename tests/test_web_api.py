@@ -79,7 +79,7 @@ DATA_ROUTES = ["/api/rules", "/api/subscriptions", "/api/articles?q=绿电", "/a
 def test_every_data_route_is_covered_here(app):
     """DATA_ROUTES (used by the auth tests below) holds one URL of each /api route."""
     paths = {re.sub(r"\?.*", "", u).replace("/1", "/{article_id}") for u in DATA_ROUTES}
-    assert paths == {p for p, _ in api_routes(app)} - {"/api/openapi.json"}
+    assert paths == {p for p, _ in api_routes(app)} - {"/api/openapi.json", "/api/docs"}
 
 
 @pytest.mark.parametrize("url", DATA_ROUTES)
@@ -92,8 +92,8 @@ def test_every_data_route_is_covered_here(app):
 def test_no_or_wrong_token_is_401(client, ids, url, headers):
     response = client.get(url, headers=headers)
     assert response.status_code == 401
-    assert response.get_json() == {"error": "a valid token is required: "
-                                            "Authorization: Bearer <token>"}
+    assert response.get_json()["detail"] == "a valid token is required: Authorization: Bearer <token>"
+    assert response.mimetype == "application/problem+json"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert "东溪" not in response.get_data(as_text=True)
 
@@ -190,8 +190,23 @@ def test_one_article(client, ids):
 
 
 def test_missing_article_is_404_json(client, ids):
-    assert get(client, "/api/articles/999999", status=404) == {"error": "no article 999999"}
+    assert get(client, "/api/articles/999999", status=404) == {
+        "type": "about:blank", "title": "Not Found", "status": 404,
+        "detail": "no article 999999", "error": "no article 999999"}
     assert client.get("/api/articles/abc", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("method, url, status", [
+    ("GET", "/api", 404), ("GET", "/api/no/such/thing", 404), ("DELETE", "/api/rules", 405),
+    ("POST", "/api/articles", 405)])
+def test_api_errors_are_problem_details(client, method, url, status):
+    """RFC 9457: a program gets a problem document, never an HTML page."""
+    response = client.open(url, method=method, headers=AUTH)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    assert "<html" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("query,expected", [
@@ -252,7 +267,7 @@ def test_openapi_parameters_and_security(app, client):
     for path, ops in doc["paths"].items():
         responses = ops["get"]["responses"]
         assert "200" in responses
-        if path != "/api/openapi.json":
+        if path not in ("/api/openapi.json", "/api/docs"):
             assert {"401", "403"} <= set(responses)
 
 
@@ -274,3 +289,18 @@ def test_responses_match_their_schemas(client, ids):
         jsonschema.validate(get(client, url),
                             {**schema, "components": doc["components"]},
                             cls=jsonschema.Draft202012Validator)
+
+
+def test_api_docs_page_reads_offline_and_in_chinese(client):
+    """A readable page from the same document, with no token, no script and nothing fetched
+    from another host."""
+    response = client.get("/api/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    doc = get(client, "/api/openapi.json", headers={})
+    for path, ops in doc["paths"].items():
+        for method in ops:
+            assert f"{method.upper()} {path}" in html
+    assert "Authorization: Bearer" in html and "接口文档" in html and "搜索存档" in html
+    assert "<script" not in html
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # nothing from elsewhere

@@ -111,10 +111,25 @@ def test_highlight(text, terms, html):
 
 # /articles ----------------------------------------------------------------------------
 
-def test_articles_without_query_invites_a_search(client, ids):
+def test_articles_without_query_shows_the_latest_and_invites_a_search(client, ids):
     html = page(client, "/articles")
-    assert "输入关键词，或选一个主题" in html
-    assert titles(html) == []
+    assert "最新文章" in html and "输入关键词或选一个主题" in html
+    # Newest first by issue date; the script-looking title is text, never markup.
+    assert titles(html) == ["东溪镇专业镇建设再提速", "标准地出让提速", "<script>alert(1)</script>",
+                            "西岭绿电交易首单落地", "去年秋天的绿电新闻"]
+    assert "<script>alert(1)</script>" not in html
+    assert "全镇园区用上<mark>绿电</mark>" in html  # the snippet of its first hit (by rule id)
+    assert titles(page(client, "/articles?source=nhwb")) == ["<script>alert(1)</script>"]
+    assert titles(page(client, "/articles?since=2025-04-10")) == ["东溪镇专业镇建设再提速",
+                                                                 "标准地出让提速"]
+
+
+def test_articles_on_an_empty_archive_say_so(client):
+    assert "存档里还没有文章" in page(client, "/articles")
+
+
+def test_articles_without_query_lists_the_filters(client, ids):
+    html = page(client, "/articles")
     # The filters: rules from the rules folder by name, newspapers by name.
     assert '<option value="lvdian">绿电</option>' in html
     assert '<option value="zhuanyezhen">专业镇</option>' in html
@@ -136,7 +151,8 @@ def test_articles_without_query_invites_a_search(client, ids):
                      "去年秋天的绿电新闻"]),
     ("rule=lvdian&source=dxrb&since=2025-04-09", ["东溪镇专业镇建设再提速"]),
     ("rule=no-such-rule", []),
-    ("source=dxrb", []),  # neither words nor a rule: nothing searched
+    ("source=dxrb", ["东溪镇专业镇建设再提速", "标准地出让提速", "西岭绿电交易首单落地",
+                     "去年秋天的绿电新闻"]),  # neither words nor a rule: the latest of that paper
 ])
 def test_articles_filters(client, ids, query, expected):
     assert titles(page(client, f"/articles?{query}")) == expected
@@ -146,7 +162,7 @@ def test_results_show_paper_date_page_snippet_and_themes(client, ids):
     html = page(client, "/articles?q=专业镇")
     (item,) = re.findall(r"<article>.*?</article>", html, re.S)
     assert f'href="/articles/{ids["a1"]}"' in item
-    assert "东溪日报 · 2025-04-14 · 第 2 版" in item
+    assert "东溪日报 · 2025-04-14 · 第2版" in item
     assert "东溪镇今年推动<mark>专业镇</mark>转型升级。" in item
     assert '<a href="/articles?rule=lvdian">绿电</a>' in item
     assert '<a href="/articles?rule=zhuanyezhen">专业镇</a>' in item
@@ -189,7 +205,7 @@ def test_newspaper_text_is_never_markup(client, ids):
 def test_article_page(client, ids):
     html = page(client, f"/articles/{ids['a1']}")
     assert "<h1>东溪镇<mark>专业镇</mark>建设再提速</h1>" in html
-    assert "东溪日报 · 2025-04-14 · 第 2 版" in html
+    assert "东溪日报 · 2025-04-14 · 第2版" in html
     assert ('<a href="https://dxrb.example.cn/2025-04-14/2/a1.html" rel="noopener noreferrer"'
             in html)
     # Hits under the rules' names (from the rules folder), with their snippets marked.
@@ -285,6 +301,26 @@ def test_a_point_links_to_its_weeks_articles(client, ids):
     (href,) = [h for h in re.findall(r'<a href="([^"]+)" aria-label="绿电 · 4/7：2 篇">', html)]
     assert titles(page(client, unescape(href))) == ["<script>alert(1)</script>",
                                                      "西岭绿电交易首单落地"]
+
+
+@pytest.mark.parametrize("query, span, weeks, rules", [
+    ("since=2025-03-31&until=2025-04-13", "2025-03-31 至 2025-04-13", 2, 1),
+    ("since=2025-04-02&until=2025-04-09", "2025-03-31 至 2025-04-13", 2, 1),  # whole weeks
+    ("weeks=4", "2025-03-24 至 2025-04-20", 4, 2),
+    ("until=2099-01-01&weeks=1", "2025-04-14 至 2025-04-20", 1, 2),  # never past today
+    ("weeks=100000", "2023-04-24 至 2025-04-20", 104, 2),  # at most two years
+])
+def test_trends_date_range(client, ids, query, span, weeks, rules):
+    html = page(client, f"/trends?{query}")
+    assert span in html
+    overall = html.split('id="overall-title"')[1].split("</svg>")[0]
+    assert len(svg_points(overall)) == rules * weeks  # a point a week for each rule with hits
+
+
+def test_trends_explains_a_bad_date(client, ids):
+    html = page(client, "/trends?since=yesterday")
+    assert "开始日期“yesterday”看不懂" in html
+    assert "2025-01-27 至 2025-04-20" in html  # the default range still shows
 
 
 def test_trends_with_an_empty_archive(client, app, monkeypatch):
@@ -444,3 +480,35 @@ def test_line_chart_thins_week_labels(n, shown):
 def test_line_chart_with_nothing():
     svg = str(line_chart({}, ["4/7", "4/14"], {}))
     assert "这段时间还没有命中" in svg and "<a " not in svg
+
+
+def test_the_page_is_said_as_a_reader_says_it(client, ids, app):
+    """A page number becomes 第2版; an e-paper's own name (第1版 要闻) is kept as it is."""
+    html = page(client, f"/articles/{ids['a1']}")
+    assert "第2版" in html and "第 2 版" not in html
+    with app.app_context():
+        from tracker.web.db import get_db
+
+        get_db().execute("UPDATE articles SET page = '第01版：要闻' WHERE id = ?", [ids["a1"]])
+        get_db().commit()
+    html = page(client, f"/articles/{ids['a1']}")
+    assert "第01版：要闻" in html and "第 第01版" not in html
+    assert "第01版：要闻" in page(client, "/articles?q=专业镇")
+
+
+def test_the_latest_never_show_a_subscribers_own_keywords(client, ids, app):
+    """A personal rule's hit (someone's own keywords) is nobody else's to see."""
+    with app.app_context():
+        from tracker.web.db import get_db
+
+        db = get_db()
+        with transaction(db):
+            for rule_id in ("personal-7", "personal:8"):
+                db["hits"].insert({
+                    "article_id": ids["a5"], "rule_id": rule_id, "rule_name": "我的词",
+                    "count": 1, "matched_at": "2025-04-10T01:00:00+00:00",
+                    "hits": json.dumps([{"keyword": "北山镇", "field": "body", "offset": 0,
+                                         "snippet": "【北山镇】出让标准地两宗。"}], ensure_ascii=False)})
+    html = page(client, "/articles")
+    assert "标准地出让提速" in titles(html)
+    assert "<mark>北山镇</mark>" not in html and "我的词" not in html

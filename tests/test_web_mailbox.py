@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.alerts.email import send_emails
+from tracker.alerts.email.send import send_emails
 from tracker.alerts.model import Alert, AlertItem
 
 
@@ -30,9 +30,28 @@ def test_the_mailbox_lists_and_shows_mail_with_clickable_links(client, mailed):
     assert listing.status_code == 200
     page = listing.get_data(as_text=True)
     assert mailed in page and "li@example.org" in page
-    shown = client.get(f"/mailbox/{mailed}").get_data(as_text=True)
+    shown = client.get(f"/mailbox/{mailed}?part=text").get_data(as_text=True)
     assert '<a href="https://tracker.example.org/manage/tok">' in shown
     assert "<script>alert(1)</script>" not in shown and "&lt;script&gt;" in shown
+
+
+def test_the_html_part_shows_in_a_sandboxed_frame(client, mailed):
+    """As a mail client would show it; the markup is the sender's, so it runs in a sandbox with
+    an opaque origin and no script, and only this site may frame it."""
+    page = client.get(f"/mailbox/{mailed}").get_data(as_text=True)
+    assert f'src="/mailbox/{mailed}/html"' in page and 'sandbox="allow-popups' in page
+    assert "allow-scripts" not in page and "allow-same-origin" not in page
+    assert 'href="/mailbox/' in page and "纯文本" in page  # the text part is one tab away
+    part = client.get(f"/mailbox/{mailed}/html")
+    assert part.status_code == 200 and part.mimetype == "text/html"
+    csp = part.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox ") and "allow-scripts" not in csp and "allow-same-origin" not in csp
+    assert "frame-ancestors 'self'" in csp and "script-src" not in csp and "default-src 'none'" in csp
+    assert part.headers["X-Frame-Options"] == "SAMEORIGIN"
+    body = part.get_data(as_text=True)
+    assert "<mark>专业镇</mark>" in body and "<script>alert(1)</script>" not in body
+    assert '<base target="_blank">' in body
+    assert client.get("/mailbox/../secret_key/html").status_code == 404
 
 
 def test_the_mailbox_is_for_this_machine_only(client, mailed):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import email
 import re
-import shutil
 import time
 from email import policy
 from pathlib import Path
@@ -15,40 +14,15 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from conftest import REPO_RULES, csrf_token
+from conftest import csrf_token
+import public_app
+from public_app import db_of, keywords_of
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, make_token
 from tracker.rules import load_rules
-from tracker.store import connect
 from tracker.store.subscriptions import find_subscription, get_subscription, list_subscriptions
 
 PUBLIC_RULES = ["biaozhundi", "lvdian", "xinnengyuan", "yingshang-huanjing", "zhuanyezhen"]
-
-
-@pytest.fixture
-def app(app, tmp_path):
-    """The conftest app with its own copy of the starter rules (personal rules are written)."""
-    rules = tmp_path / "rules"
-    shutil.copytree(REPO_RULES, rules)
-    app.config["RULES"] = str(rules)
-    return app
-
-
-@pytest.fixture
-def mail_app(app, smtp):
-    """The app sending through the loopback SMTP server."""
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_SECURITY="none",
-                      SMTP_TIMEOUT=5)
-    return app
-
-
-def keywords_of(db, subscription_id):
-    from tracker.store.personal import keywords_of as read
-
-    return read(db, subscription_id)
-
-
-def db_of(app):
-    return connect(Path(app.config["INSTANCE_PATH"]) / app.config["DATABASE"])
+app, mail_app = public_app.app, public_app.mail_app  # the shared fixtures, by name
 
 
 def subscribe_form(client, **fields) -> dict:
@@ -179,7 +153,7 @@ def test_email_double_opt_in(mail_app, client, smtp):
 
 
 def test_confirmation_goes_to_the_mailbox_without_smtp(app, client):
-    from tracker.alerts.email import mailbox_messages
+    from tracker.alerts.email.mailbox import mailbox_messages
 
     post_subscribe(client, email="box@example.com")
     deadline = time.monotonic() + 30  # sent apart from the request: a bounded wait

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import email.utils
 import json
 import shutil
@@ -21,7 +23,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from loopback import Site, respond, stream
 from tracker.alerts.model import Alert, AlertItem
-from tracker.alerts.webhook import new_secret, parse_retry_after, payload, send_webhooks, sign
+from tracker.alerts.webhook.send import parse_retry_after, payload, send_webhooks
+from tracker.alerts.webhook.sign import new_secret, sign
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 CONFIG = {"WEBHOOK_ALLOW_PRIVATE": True, "WEBHOOK_TIMEOUT": 10.0}
@@ -108,14 +111,14 @@ def test_payload_shape(receiver: Site):
             "frequency": "daily",
             "rules": [{"id": "new-energy", "name": "新能源汽车"}, {"id": "chips", "name": "集成电路"}],
             "articles": [
-                {"article_id": 11, "title": "推动新能源汽车产业高质量发展", "url": "https://news.example/a/11",
+                {"article_id": 11, "title": "推动新能源汽车产业高质量发展", "archive_url": None, "url": "https://news.example/a/11",
                  "source": "demo-daily", "source_name": "演示日报", "date": "2025-04-10",
                  "page": "第1版 要闻", "rule": "new-energy",
                  "snippets": ["……推动【新能源汽车】产业高质量发展……", "……【新能源汽车】下乡……"]},
-                {"article_id": 12, "title": None, "url": None, "source": "demo-review",
+                {"article_id": 12, "title": None, "url": None, "archive_url": None, "source": "demo-review",
                  "source_name": "演示评论", "date": None, "page": None, "rule": "chips",
                  "snippets": ["……【集成电路】产业……"]},
-                {"article_id": 11, "title": "推动新能源汽车产业高质量发展", "url": "https://news.example/a/11",
+                {"article_id": 11, "title": "推动新能源汽车产业高质量发展", "archive_url": None, "url": "https://news.example/a/11",
                  "source": "demo-daily", "source_name": "演示日报", "date": "2025-04-10",
                  "page": "第1版 要闻", "rule": "chips", "snippets": ["……车规级【集成电路】……"]},
             ],
@@ -278,7 +281,7 @@ def test_concurrency_is_bounded_by_the_setting(receiver: Site):
 def test_the_address_check_runs_again_at_send_time(receiver: Site):
     """A name that was public when the subscriber saved it and points at loopback now (DNS
     rebinding) is refused before any connection is made."""
-    from tracker.alerts.ssrf import check_url
+    from tracker.sources.ssrf import check_url
 
     answers = {"hooks.example": "93.184.216.34"}
     asked: list[str] = []
@@ -371,6 +374,22 @@ def test_sign_matches_the_published_example_and_secrets_are_fresh():
         assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:], validate=True)) == 32
     with pytest.raises(ValueError):
         sign("whsec_", "msg_1", 1, b"")
+
+
+def test_sign_agrees_with_the_spec_computed_by_hand_and_reads_secrets_strictly():
+    # The signing is the reference library's; this checks it against the spec written out by
+    # hand (as a receiver without the library would verify), on a Chinese body and fresh secrets.
+    body = json.dumps({"标题": "新能源汽车", "n": 1}, ensure_ascii=False).encode()
+    for _ in range(5):
+        secret = new_secret()
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        expected = base64.b64encode(hmac.new(key, b"msg_1.1712736000." + body, hashlib.sha256).digest())
+        assert sign(secret, "msg_1", 1712736000, body) == "v1," + expected.decode()
+        assert Webhook(secret).verify(body, {"webhook-id": "msg_1", "webhook-timestamp": str(int(time.time())),
+                                            "webhook-signature": sign(secret, "msg_1", int(time.time()), body)})
+    # The library would quietly drop the characters that are not base64; we refuse the secret.
+    with pytest.raises(ValueError):
+        sign("whsec_not*base64!", "msg_1", 1, body)
 
 
 # --- https: the vetted address with the name as SNI and as the certificate's name ---------------

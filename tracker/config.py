@@ -1,8 +1,12 @@
-"""Configuration the Flask way, without Flask: defaults, then the instance folder's `config.py`,
-then `TRACKER_*` environment variables (values parsed as JSON when they are JSON).
+"""Settings: defaults, then the instance folder's `config.py`, then `TRACKER_*` environment
+variables (values parsed as JSON when they are JSON). The worker, the CLI and the web app read
+the same values; the web app copies them into app.config.
+
+Why not `flask.Config`: the worker and every domain module read settings, and domain packages
+never import flask (checked by `make lint`); the two loading verbs used here are twenty lines.
 
 The instance folder is `TRACKER_INSTANCE` (default `./instance`); the rules folder is
-`TRACKER_RULES` (default `./rules`). The web app (part 4) loads the same values into app.config.
+`TRACKER_RULES` (default `./rules`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "EPAPER_DEADLINE": 120.0,
     "EPAPER_MAX_PAGES": 40,
     "EPAPER_MAX_ARTICLES": 400,
-    # Alerts (part 3): links in messages, the schedule of digests and retries, the senders.
+    # Alerts: links in messages, the schedule of digests and retries, the senders.
     "BASE_URL": "http://127.0.0.1:5000",
     "TIMEZONE": "Asia/Shanghai",
     "DIGEST_HOUR": 8,
@@ -71,6 +75,14 @@ class Config(dict):
             except ValueError:
                 pass
             self[key[len(prefix):]] = value
+
+
+def flag(value: Any) -> bool:
+    """A yes/no setting: "1", "true", "yes", "on" (any case, spaces around) or a true non-string
+    (True, 1); anything else, None included, is no."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def instance_path(environ: Mapping[str, str] | None = None) -> Path:

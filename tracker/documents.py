@@ -1,24 +1,17 @@
-"""The values passed between stages: a document read from an input, and the error for bad input."""
+"""The value passed between stages: a document read from an input (InputError is re-exported)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tracker.errors import InputError
 from tracker.text.normalize import Normalized, normalize, simplified
+
+__all__ = ["ARTICLE_KINDS", "Document", "InputError"]
 
 
 # Kinds that are one article each; any other document is a page, split into its articles.
 ARTICLE_KINDS = frozenset({"feed-entry", "epaper", "article"})
-
-
-class InputError(Exception):
-    """An input that cannot be read: says which input and what is wrong, never a traceback."""
-
-    def __init__(self, where: str, problem: str, status: int | None = None):
-        super().__init__(f"{where}: {problem}")
-        self.where = where
-        self.problem = problem
-        self.status = status  # the HTTP status when a server answered with an error
 
 
 @dataclass

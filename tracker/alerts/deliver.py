@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from tracker.alerts.links import MANAGE, UNSUBSCRIBE, link, unsubscribe_mailto
+from tracker.alerts.links import MANAGE, UNSUBSCRIBE, archive_link, link, unsubscribe_mailto
 from tracker.alerts.model import Alert, AlertItem, SendResult
 from tracker.alerts.subscribe import mask_address
 from tracker.store import transaction
@@ -61,7 +61,8 @@ def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
     items = tuple(
         AlertItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,
                   tuple(dict.fromkeys(h["snippet"] for h in found)),
-                  tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))))
+                  tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))),
+                  archive_link(config, article_id))
         for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page
         in rows for found in [json.loads(hits)])
     return Alert(due.id, due.subscription_id, due.frequency, due.created_at, due.message_id,
@@ -100,7 +101,10 @@ def record(db: Database, due: Due, result: SendResult, now: datetime,
 
 def _senders() -> dict[str, Callable]:
     """Per channel: send(batch, config, report) — each result to `report` as soon as known."""
-    from tracker.alerts import chat, email, webhook
+    from tracker.alerts.chat import send as chat
+    from tracker.alerts.email import send as email
+    from tracker.alerts.email_compose import subject
+    from tracker.alerts.webhook import send as webhook
 
     return {
         "email": lambda batch, config, report: email.send_emails(
@@ -108,7 +112,7 @@ def _senders() -> dict[str, Callable]:
         "webhook": lambda batch, config, report: webhook.send_webhooks(
             [(a, d.address, d.secret or "") for a, d in batch], config, report=report),
         "chat": lambda batch, config, report: chat.send_chats(
-            [(a, d.address, email.subject(a)) for a, d in batch], config, report=report),
+            [(a, d.address, subject(a)) for a, d in batch], config, report=report),
     }
 
 

@@ -202,9 +202,26 @@ def _groups(alert: Alert) -> list[tuple[str, list[AlertItem]]]:
     return [(one_line(name) or rule_id, items) for rule_id, (name, items) in groups.items()]
 
 
-def _meta(item: AlertItem) -> str:
-    return " · ".join(one_line(part) for part in (item.source_name or item.source_id, item.date, item.page)
-                      if one_line(part))
+def meta_line(item: AlertItem) -> str:
+    """Paper, date and page (版次) of every hit, each said even when unknown."""
+    return " · ".join((one_line(item.source_name or item.source_id) or "未知报纸",
+                       chinese_date(item.date), page_label(item.page)))
+
+
+def chinese_date(day: str | None) -> str:
+    """`2025-04-09` as 2025年4月9日; anything else as it is (or 日期不详)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", one_line(day))
+    return f"{m[1]}年{int(m[2])}月{int(m[3])}日" if m else (one_line(day) or "日期不详")
+
+
+def page_label(page: str | None) -> str:
+    """The page as a reader says it: 1 → 第1版; 第3版 要闻 stays; none → 版次不详."""
+    page = one_line(page)
+    if not page:
+        return "版次不详"
+    if re.fullmatch(r"[A-Za-z]?\d{1,3}", page):
+        return f"第{page.lstrip('0') or page}版"
+    return page
 
 
 def _names(item: AlertItem) -> str:
@@ -231,10 +248,12 @@ def text_body(alert: Alert) -> str:
         lines += [f"■ {name}（{len(items)} 篇）", ""]
         for item in items:
             lines.append(f"  ▸ {_title(item)}")
-            if _meta(item):
-                lines.append(f"    {_meta(item)}")
+            if meta_line(item):
+                lines.append(f"    {meta_line(item)}")
+            if _web_link(item.archive_url):
+                lines.append(f"    存档：{_web_link(item.archive_url)}")
             if _web_link(item.url):
-                lines.append(f"    {_web_link(item.url)}")
+                lines.append(f"    原文：{_web_link(item.url)}")
             if _names(item):
                 lines.append(f"    关键词：{_names(item)}")
             lines += [f"    · {one_line(snippet)}" for snippet in item.snippets if one_line(snippet)]
@@ -263,8 +282,9 @@ def _templates() -> Environment:
 
 
 def html_body(alert: Alert) -> str:
-    groups = [{"name": name, "items": [{"title": _title(item), "link": _web_link(item.url), "meta": _meta(item),
-                                        "names": _names(item),
+    groups = [{"name": name, "items": [{"title": _title(item), "link": _web_link(item.archive_url) or _web_link(item.url),
+                                        "archive": _web_link(item.archive_url), "original": _web_link(item.url),
+                                        "meta": meta_line(item), "names": _names(item),
                                         "snippets": [s for s in item.snippets if one_line(s)]}
                                        for item in items]}
               for name, items in _groups(alert)]
@@ -279,7 +299,7 @@ def _list_domain(message_id: str) -> str:
     return message_id[1:-1].rpartition("@")[2]
 
 
-def _date(config: Mapping[str, Any], now: datetime | None) -> str:
+def date_header(config: Mapping[str, Any], now: datetime | None) -> str:
     now = now or datetime.now(timezone.utc)
     try:
         now = now.astimezone(ZoneInfo(str(config.get("TIMEZONE") or "Asia/Shanghai")))
@@ -304,7 +324,7 @@ def compose(alert: Alert, to: str, config: Mapping[str, Any], *, now: datetime |
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = subject(alert)
-    msg["Date"] = _date(config, now)
+    msg["Date"] = date_header(config, now)
     msg["Message-ID"] = message_id  # the same on every attempt: a resend is the same message
     list_name = " ".join(encoded_words(f"政策追踪 订阅 {int(alert.subscription_id)}"))
     msg["List-Id"] = f"{list_name} <subscription-{int(alert.subscription_id)}.{_list_domain(message_id)}>"
@@ -318,11 +338,11 @@ def compose(alert: Alert, to: str, config: Mapping[str, Any], *, now: datetime |
     for part in msg.iter_parts():
         del part["MIME-Version"]  # belongs to the top level only
     msg["Content-Language"] = "zh-CN"  # after the body: set_content drops every Content-* header
-    _check_headers(msg)
+    check_headers(msg)
     return msg
 
 
-def _check_headers(msg: EmailMessage) -> None:
+def check_headers(msg: EmailMessage) -> None:
     """Refuse the message if any header value holds a line break, or if a receiver reading the
     bytes would find other headers than the ones set (a header smuggled in, or the block cut)."""
     for name, value in msg.items():

@@ -65,6 +65,12 @@ def link(config: Mapping[str, Any], purpose: str, subscription_id: int) -> str:
     return f"{base}/{purpose}/{make_token(config, purpose, subscription_id)}"
 
 
+def archive_link(config: Mapping[str, Any], article_id: int) -> str:
+    """The article's page in the web archive: every alert links there, original or not."""
+    base = str(config.get("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+    return f"{base}/articles/{int(article_id)}"
+
+
 def unsubscribe_mailto(config: Mapping[str, Any], subscription_id: int) -> str | None:
     address = config.get("UNSUBSCRIBE_MAILTO")
     if not address:

@@ -20,6 +20,7 @@ class AlertItem:
     page: str | None  # 第1版 要闻
     snippets: tuple[str, ...]
     names: tuple[str, ...] = ()  # display names of the keywords that hit (where rules give them)
+    archive_url: str | None = None  # the article's page in our archive (/articles/<id>)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from tracker.alerts.email import send_message
-from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
-                                          parse_address)
+from tracker.alerts.email.send import send_message
+from tracker.alerts.email.notice import notice_mail
+from tracker.alerts.email_compose import one_line
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import mask_address
@@ -37,7 +37,7 @@ from tracker.store.notices import Notice, add_notice, claim_notices, finish_noti
 log = logging.getLogger("tracker.alerts")
 STALE_CLAIM_SECONDS = 600  # a sender holding a notice longer than this died (SMTP_TIMEOUT ≪ this)
 
-CONFIRM_SUBJECT = "【政策追踪】请确认订阅 Please confirm your subscription"
+CONFIRM_SUBJECT = "【政策追踪】请确认订阅"
 
 
 def confirmation_text(confirm_url: str, days: int) -> str:
@@ -52,9 +52,7 @@ def confirmation_text(confirm_url: str, days: int) -> str:
         f"链接 {days} 天内有效。如果不是您本人操作，请忽略这封邮件：不确认就不会收到任何提醒。",
         "",
         "——",
-        "Someone (hopefully you) subscribed this address to policy alerts from 政策追踪.",
-        "Open the link above and press the confirm button. If it was not you, ignore this",
-        "message: nothing will be sent without confirmation.",
+        "政策追踪 · 本邮件由系统自动发送，请勿直接回复。",
         "",
     ])
 
@@ -63,21 +61,10 @@ def confirmation_message(config: Mapping[str, Any], subscription_id: int, addres
                          now: datetime | None = None,
                          message_id: str | None = None) -> EmailMessage:
     """The confirmation request for subscription `subscription_id` (pending) at `address`."""
-    sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
     max_age = int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600))
     url = one_line(link(config, CONFIRM, subscription_id))
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
-    msg["To"] = parse_address(address, "To")
-    msg["Subject"] = CONFIRM_SUBJECT
-    msg["Date"] = _date(config, now or datetime.now(timezone.utc))
-    msg["Message-ID"] = message_id or make_msgid("confirm", domain=sender.domain or "localhost")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(confirmation_text(url, max(1, max_age // 86400)), subtype="plain",
-                    charset="utf-8", cte="base64")
-    msg["Content-Language"] = "zh-CN"
-    _check_headers(msg)
-    return msg
+    return notice_mail(config, address, CONFIRM_SUBJECT, confirmation_text(url, max(1, max_age // 86400)),
+                       kind="confirm", now=now, message_id=message_id)
 
 
 def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: str,

@@ -6,14 +6,13 @@ not the visitor, is told where to manage it. The visitor's page is the same as f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
-from tracker.alerts.email import send_message
-from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, _check_headers, _date, one_line,
-                                          parse_address)
+from tracker.alerts.email.send import send_message
+from tracker.alerts.email.notice import notice_mail
+from tracker.alerts.email_compose import one_line
 from tracker.alerts.links import MANAGE, link
 from tracker.alerts.model import SendResult
 
@@ -43,19 +42,10 @@ def reminder_text(manage_url: str, state: str) -> str:
 
 def reminder_message(config: Mapping[str, Any], subscription_id: int, address: str, state: str,
                      *, now: datetime | None = None) -> EmailMessage:
-    sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
-    msg["To"] = parse_address(address, "To")
-    msg["Subject"] = REMINDER_SUBJECT
-    msg["Date"] = _date(config, now or datetime.now(timezone.utc))
-    msg["Message-ID"] = make_msgid("manage", domain=sender.domain or "localhost")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(reminder_text(one_line(link(config, MANAGE, subscription_id)), state),
-                    subtype="plain", charset="utf-8", cte="base64")
-    msg["Content-Language"] = "zh-CN"
-    _check_headers(msg)
-    return msg
+    """The manage link for subscription `subscription_id` at `address`, whose state is `state`."""
+    return notice_mail(config, address, REMINDER_SUBJECT,
+                       reminder_text(one_line(link(config, MANAGE, subscription_id)), state),
+                       kind="manage", now=now)
 
 
 def send_reminder(config: Mapping[str, Any], subscription_id: int, address: str,

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
-from tracker.alerts.chat import check_chat_url
+from tracker.alerts.chat.send import check_chat_url
+from tracker.sources.ssrf import allow_private
 from tracker.store import transaction
 from tracker.store.subscriptions import FREQUENCIES, Subscription, add_subscription
 
@@ -73,8 +74,8 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
         address = normalize_email(address)
         active = confirmed
     elif channel == "webhook":
-        from tracker.alerts.ssrf import UnsafeURL, check_url
-        from tracker.alerts.webhook import new_secret
+        from tracker.sources.ssrf import UnsafeURL, check_url
+        from tracker.alerts.webhook.sign import new_secret
 
         try:
             check_url(address, allow_private=allow_private(config))
@@ -108,11 +109,6 @@ def welcome(db: Database, config: Mapping[str, Any], subscription_id: int) -> in
         return 0
     since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="microseconds")
     return add_recent(db, subscription_id, since)
-
-
-def allow_private(config: Mapping[str, Any]) -> bool:
-    """TRACKER_WEBHOOK_ALLOW_PRIVATE=1 lets webhooks reach private addresses (development)."""
-    return str(config.get("WEBHOOK_ALLOW_PRIVATE", "")).lower() in ("1", "true", "yes")
 
 
 def mask_address(channel: str, address: str) -> str:

@@ -35,6 +35,8 @@ page lands in exactly one article. The rules, in the order they apply:
 
 In HTML, headings come first (`pages._by_headings`); `lines` labels lines, `layout` assembles
 articles from them, `pages` puts the steps together.
+
+May use text and documents; never rules, matching, store or anything above.
 """
 
 from tracker.articles.lines import Article, furniture_lines

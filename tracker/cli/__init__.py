@@ -1,7 +1,7 @@
 """The `tracker` command: a thin layer over the package's functions, one module per area
-(matching: match, rules, demo; archive: sources, worker, search, backfill; alerts: subscribe,
-subscriptions, deliver). Every command has a
-docstring (its help text); tests check that they all do."""
+(matching: match, rules; archive: sources, worker, search, backfill; alerts: subscribe,
+subscriptions, deliver; ops: backup, metrics; web: serve, demo). The top layer: it may use every
+package below it. Every command has a docstring (its help text); tests check that they all do."""
 
 from __future__ import annotations
 
@@ -15,7 +15,22 @@ EXIT_INPUT = 1  # some input could not be read (the others were processed)
 EXIT_RULES = 2  # the rules cannot be used
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """`tracker --help` lists each command's whole first sentence, wrapped, never cut short (and
+    so do its groups: `tracker rules --help`)."""
+
+    group_class = type  # subgroups made with @main.group are _Commands too
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, command.get_short_help_str(limit=1000))
+                for name in self.list_commands(ctx)
+                if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tracker")
 @click.pass_context
 def main(ctx: click.Context) -> None:

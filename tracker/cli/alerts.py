@@ -35,6 +35,7 @@ def subscribe(config: dict, email: str | None, webhook: str | None, chat: str | 
     (channel, address), = given
     try:
         known = [r.id for r in load_rules(config["RULES"])]
+        existed = _existing(config, channel, address)
         found, changed = add(_db(config), config, channel, address, rules.split(","), known,
                              frequency, confirmed=confirmed, admin=True)
     except RulesError as err:
@@ -43,11 +44,52 @@ def subscribe(config: dict, email: str | None, webhook: str | None, chat: str | 
     except SubscribeError as err:
         click.echo(f"tracker: {err.field}: {err}", err=True)
         raise SystemExit(EXIT_INPUT) from None
-    state = "subscribed" if changed else "already subscribed, unchanged"
+    state = "subscribed" if existed is None else \
+        "already subscribed, updated" if changed else "already subscribed, unchanged"
     click.echo(f"#{found.id} {found.channel} {found.address}: {state} ({found.state}, "
                f"{found.frequency}, rules {', '.join(found.rules)})")
     if found.secret and changed:
         click.echo(f"signing secret (shown once): {found.secret}")
+    if found.channel == "email" and found.state == "pending":
+        _confirm(config, found.id, found.address, send=existed is None)
+
+
+def _existing(config: dict, channel: str, address: str):
+    """The subscription already kept for this address, if any (before any change)."""
+    from tracker.alerts.subscribe import SubscribeError, normalize_email
+    from tracker.store.subscriptions import find_subscription
+
+    try:
+        address = normalize_email(address) if channel == "email" else address
+    except SubscribeError:
+        return None  # subscribe() says what is wrong with it
+    return find_subscription(_db(config), channel, address)
+
+
+def _confirm(config: dict, subscription_id: int, address: str, *, send: bool) -> None:
+    """The double opt-in mail for a pending email subscription (the web form sends the same)."""
+    if not send:
+        click.echo(f"waiting for {address} to open the confirmation mail "
+                   "(or subscribe again with --confirmed if they asked you)")
+        return
+    from pathlib import Path
+
+    from tracker.alerts.notices import queue_confirmation, send_notices
+
+    db = _db(config)
+    outcome = send_notices(db, config, only=queue_confirmation(db, config, subscription_id, address))
+    days = max(1, int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600)) // 86400)
+    if outcome.get("sent"):
+        where = "" if config.get("SMTP_HOST") else \
+            f" (kept in {Path(config['INSTANCE_PATH']) / 'mailbox'}: no SMTP host set)"
+        click.echo(f"confirmation mail sent to {address}{where}; alerts start once its link is "
+                   f"opened (valid {days} days)")
+    elif outcome.get("failed"):
+        click.echo(f"confirmation mail to {address} not sent yet: queued, the worker retries it "
+                   "(see the log for why)", err=True)
+    else:
+        click.echo(f"tracker: confirmation mail to {address} cannot be sent (see the log)", err=True)
+        raise SystemExit(EXIT_INPUT)
 
 
 @main.command("subscriptions")

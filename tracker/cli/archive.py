@@ -58,6 +58,21 @@ def worker(config: dict, once: bool) -> None:
     raise SystemExit(locked(service, cycle))
 
 
+def _date_option(value: str | None, option: str) -> str | None:
+    """A YYYY-MM-DD date, or a usage error naming the option (never "nothing found")."""
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        if len(value.strip()) == 10:
+            return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        pass
+    raise click.BadParameter(f"{value!r} is not a date: give YYYY-MM-DD, e.g. 2025-04-09",
+                             param_hint=option)
+
+
 @main.command("search")
 @click.argument("query")
 @click.option("--source", help="Only articles from this source id.")
@@ -72,8 +87,8 @@ def search(config: dict, query: str, source: str | None, since: str | None, limi
     from tracker.store import connect
     from tracker.store.search import search as find
 
-    found = find(connect(instance_file(config, "DATABASE")), query, source=source, since=since,
-                 limit=limit)
+    found = find(connect(instance_file(config, "DATABASE")), query, source=source,
+                 since=_date_option(since, "--since"), limit=limit)
     for f in found:
         if fmt == "jsonl":
             click.echo(json.dumps({"id": f.id, "title": f.title, "source": f.source,

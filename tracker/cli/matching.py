@@ -1,4 +1,4 @@
-"""Commands for trying rules: match, rules check/schema, demo."""
+"""Commands for trying rules: match, rules check/import-trendradar/schema."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Commands for the web app: serve."""
+"""Commands for the web app: serve, demo."""
 
 from __future__ import annotations
 
@@ -42,10 +42,9 @@ sources:
 def demo(config: dict, port: int) -> None:
     """Set up the instance with demo pages, then run the worker and the web app together
     (SIGTERM or Ctrl-C stops both)."""
-    import shutil
     import subprocess
     import sys
-    from importlib import resources
+    from datetime import datetime
     from pathlib import Path
 
     from tracker.config import instance_file
@@ -54,11 +53,10 @@ def demo(config: dict, port: int) -> None:
     drop = instance / "demo-drop"
     sources = instance_file(config, "SOURCES")
     if not sources.exists():
-        drop.mkdir(parents=True, exist_ok=True)
-        pages = resources.files("tracker.demo").joinpath("pages")
-        for page in pages.iterdir():
-            with resources.as_file(page) as path:
-                shutil.copy(path, drop / page.name)
+        from tracker.demo import write_pages
+        from tracker.web.messages import zone
+
+        write_pages(drop, datetime.now(zone(config)).date())  # dated from today: a live demo
         sources.write_text(DEMO_SOURCES.format(path=drop), encoding="utf-8")
         click.echo(f"tracker demo: made {sources} with the demo pages in {drop}")
     # A quick demo: files read at once, the first fetch at start, alerts every 10 s.

@@ -11,6 +11,8 @@ The cost of matching a page does not grow with the number of rules: the Aho–Co
 only for articles where one of its keywords occurred. `regex:` terms run on RE2 beside the
 automaton: sets of patterns say in one pass which occur, and only those are run for their spans.
 The rule language is in `tracker.rules`.
+
+May use rules, articles, documents and text; never store or anything above.
 """
 
 from tracker.matching.matcher import Hit, Matcher, RuleMatch

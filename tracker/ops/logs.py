@@ -24,6 +24,8 @@ import re
 import sys
 from datetime import datetime, timezone
 
+from tracker.config import flag
+
 READABLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 READABLE_DATE = "%Y-%m-%d %H:%M:%S"
 MASK = "***"
@@ -98,10 +100,6 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def setup(level: str | int | None = None, *, json_lines: bool | None = None,
           handler: logging.Handler | None = None) -> logging.Handler | None:
     """Configure the root logger: `level` (default TRACKER_LOG_LEVEL, else INFO), JSON lines
@@ -116,7 +114,7 @@ def setup(level: str | int | None = None, *, json_lines: bool | None = None,
         level = level.strip().upper()
         level = int(level) if level.isdigit() else level
     if json_lines is None:
-        json_lines = _truthy(os.environ.get("TRACKER_LOG_JSON"))
+        json_lines = flag(os.environ.get("TRACKER_LOG_JSON"))
     root = logging.getLogger()
     root.setLevel(level)
     # APScheduler says "Running job …" and "… executed successfully" at INFO for every run of

@@ -36,6 +36,8 @@ How a rule is evaluated against one article, in this order:
 5. `all`: each term must occur in the looked-at fields;
 6. `exclude`: no term may occur there.
 The rule fires when hits remain; each remaining hit is reported with a snippet.
+
+May use text and yamlcheck only.
 """
 
 from tracker.rules.load import (Problem, RulesError, RuleSet, check_rules, load_rules,

@@ -28,6 +28,7 @@ from tracker.sources.reader import documents, read
 FOLDER_SUFFIXES = {".txt", ".text", ".html", ".htm", ".pdf"}
 TEASER_CHARS = 200  # an entry whose text is shorter is a teaser (with fetch_full: read the page)
 _DATE_IN_NAME = re.compile(r"(20\d\d)[-_.]?([01]\d)[-_.]?([0-3]\d)")
+_PAGE_IN_NAME = re.compile(r"[-_.](?:p|page|ban)0*(\d{1,3})(?:[-_.]|$)", re.I)  # …_p3.txt: page 3
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,10 @@ def _folder_documents(source: Source, root: Path, config: Mapping[str, Any], sta
             continue
         issue = _date_in_name(path.name) or datetime.fromtimestamp(info.st_mtime).date()
         for d in found:
-            yield replace(d, source=source.id, meta={**d.meta, "file": rel,
-                                                     "issue_date": issue.isoformat()})
+            page = _PAGE_IN_NAME.search(path.stem)
+            yield replace(d, source=source.id, meta={
+                **d.meta, "file": rel, "issue_date": issue.isoformat(),
+                **({"page": page.group(1)} if page and "page" not in d.meta else {})})
         out.files.append(SeenFile(rel, digest, info.st_size, info.st_mtime))
 
 

@@ -19,10 +19,9 @@ import feedparser
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
 from tracker.documents import Document, InputError
-from tracker.text.html import visible_text
+from tracker.text.html import HTML_TYPES, visible_text
 
 XML_DECLARED_ENCODING = re.compile(r"""\A(\s*<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""", re.I)
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 
 

@@ -4,7 +4,7 @@ the whole request (connecting, the headers, the body: see _Watchdog).
 A source is hostile until proven otherwise: with `home` (the URL the administrator configured
 for the source) every hop, the first and each redirect, may go to `home`'s own origin (scheme,
 host and port, exactly) or else only to public addresses, checked and pinned the way webhooks
-are (tracker.alerts.ssrf: the vetted address is the one connected to; Host and TLS name stay the
+are (tracker.sources.ssrf: the vetted address is the one connected to; Host and TLS name stay the
 URL's). So a feed entry's link or an e-paper's page link cannot make the worker read this host's
 own network and archive it. `same_host=True` (e-paper) also refuses a redirect off `home`'s host
 name before it is followed. Without `home` (a URL the operator typed) nothing is checked."""
@@ -60,7 +60,7 @@ def route(url: str, home: str | None) -> tuple[str, dict[str, str], dict[str, An
     """(URL to request, extra headers, httpx extensions) for one hop; InputError if refused."""
     if home is None or origin(url) == origin(home):
         return url, {}, {}
-    from tracker.alerts.ssrf import UnsafeURL, check_url
+    from tracker.sources.ssrf import UnsafeURL, check_url
 
     try:
         target = check_url(url)

@@ -17,7 +17,7 @@ from tracker.documents import Document, InputError
 from tracker.sources.feed import feed_documents
 from tracker.sources.http import fetch, setting
 from tracker.text.encoding import decode
-from tracker.text.html import TooDeep, page_layout
+from tracker.text.html import HTML_TYPES, TooDeep, page_layout
 from tracker.text.pdf import pdf_text
 
 URL = re.compile(r"\Ahttps?://", re.I)
@@ -28,7 +28,6 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_TYPES = {"application/pdf", "application/x-pdf"}
-HTML_TYPES = {"text/html", "application/xhtml+xml"}
 FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml",
               "application/xml", "text/xml"}
 TEXT_TYPES = {"text/plain"}

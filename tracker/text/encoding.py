@@ -14,7 +14,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-from tracker.documents import InputError
+from tracker.errors import InputError
 
 BINARY = "looks like binary data, not text"
 

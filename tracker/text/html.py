@@ -36,6 +36,7 @@ SCOPE_CHECKED = re.compile(
 # Sum of depths at those start tags allowed (10,000 nested <div> cost ~5e7 and parse in ~0.1 s;
 # real pages stay below 1e6).
 MAX_NESTING_WORK = 50_000_000
+HTML_TYPES = ("text/html", "application/xhtml+xml")  # the Content-Types that are HTML
 
 BREAK = "\n"  # a forced line break (<br>)
 SOFT = None  # a block boundary: a line break unless the line is already empty

@@ -7,7 +7,7 @@ import re
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from tracker.documents import InputError
+from tracker.errors import InputError
 
 PAGE_SEPARATOR = "\n\n"
 NO_TEXT = "PDF has no text layer (scanned?); OCR is not supported"

@@ -3,9 +3,11 @@
     app = create_app()            # flaskr style: defaults, instance/config.py, TRACKER_* env
     tracker serve                 # waitress on http://127.0.0.1:5000
 
-Blueprints, one per area: public (subscribe, confirm, manage, unsubscribe, /healthz), archive
-(/articles, /trends), admin (/admin…), api (/api/…). The scheduler never runs here: the worker
-is its own process (`tracker worker`).
+Blueprints, one per area, all registered in `create_app`: public (subscribe, confirm, manage,
+unsubscribe, /healthz), archive (/articles, /trends), admin (/admin…, with the rules editor in
+admin_rules), api (/api/…), metrics (/metrics), mailbox (the demo's mail). The scheduler never
+runs here: the worker is its own process (`tracker worker`). The only package that imports
+flask; may use alerts, ops, store, matching, rules and the helpers below them, never worker or cli.
 """
 
 from __future__ import annotations
@@ -74,9 +76,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # app states its own (none, unless RATELIMIT_DEFAULT is configured).
     limiter.limit_manager.set_default_limits([])
     limiter.init_app(app)
-    for name in ("public", "archive", "admin", "api", "metrics", "mailbox"):
-        module = __import__(f"tracker.web.{name}", fromlist=["bp"])
-        app.register_blueprint(module.bp)
+    # Every blueprint, named here. The rules editor's views live in admin_rules on admin's
+    # blueprint (its endpoints are admin.*): importing it adds them before admin.bp is registered.
+    from tracker.web import admin, admin_rules, api, archive, mailbox, metrics, public  # noqa: F401
+    for blueprint in (public.bp, archive.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
+        app.register_blueprint(blueprint)
+
+    # Issue 13: Chinese error pages (problem+json under /api/), template filters, favicon.
+    from tracker.web import errors, messages
+
+    errors.init_app(app)
+    messages.init_app(app)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
 
     @app.get("/")
     def index():

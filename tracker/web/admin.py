@@ -17,6 +17,7 @@ from tracker.store import transaction
 from tracker.store.clock import now
 from tracker.web import limiter
 from tracker.web.db import get_db
+from tracker.web.messages import zh_status
 from tracker.web.security import (admin_required, end_admin_session, password_ok,
                                    start_admin_session)
 
@@ -66,14 +67,13 @@ def logout():
 @bp.get("")
 @admin_required
 def index():
+    from tracker.store.health import runs_page, source_health
+
     db = get_db()
-    sources = db.execute(
-        "SELECT ids.source_id, s.name, s.type, r.started, r.finished, r.status, r.error "
-        "FROM (SELECT id AS source_id FROM sources UNION SELECT source_id FROM runs) ids "
-        "LEFT JOIN sources s ON s.id = ids.source_id "
-        "LEFT JOIN runs r ON r.id = (SELECT max(id) FROM runs WHERE source_id = ids.source_id) "
-        "ORDER BY ids.source_id").fetchall()
-    runs = list(db["runs"].rows_where(order_by="id DESC", limit=20))
+    sources = source_health(db)
+    page = request.args.get("page", "1")
+    runs, pages = runs_page(db, int(page) if page.isdigit() else 1)
+    page = min(max(1, int(page) if page.isdigit() else 1), pages)
     counts = {"articles": db["articles"].count, "hits": db["hits"].count}
     by_status = dict.fromkeys(DELIVERY_STATUSES, 0)
     by_status.update(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
@@ -85,7 +85,8 @@ def index():
     disabled = list(db["subscriptions"].rows_where("state = 'disabled'",
                                                    order_by="state_changed_at DESC", limit=200))
     return render_template("admin/index.html", sources=sources, runs=runs, counts=counts,
-                           by_status=by_status, failing=failing, disabled=disabled)
+                           by_status=by_status, failing=failing, disabled=disabled, page=page,
+                           pages=pages)
 
 
 @bp.post("/deliveries/<int:delivery_id>/retry")
@@ -100,9 +101,10 @@ def retry_delivery(delivery_id: int):
         if row is None:
             flash(f"没有投递 #{delivery_id}。", "error")
         elif row[0] not in RETRYABLE:
-            flash(f"投递 #{delivery_id} 的状态是 {row[0]}，只有 failed 或 dead 可以重试。", "error")
+            flash(f"投递 #{delivery_id} 的状态是“{zh_status(row[0], 'delivery')}”，"
+                  "只有“失败待重试”或“已放弃”的投递可以重试。", "error")
         elif row[1] != "active":
-            flash(f"投递 #{delivery_id} 的订阅状态是 {row[1]}，worker 会取消它；"
+            flash(f"投递 #{delivery_id} 的订阅状态是“{zh_status(row[1])}”，worker 会取消它；"
                   "请先恢复订阅再重试。", "error")
         else:
             db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? "
@@ -123,6 +125,3 @@ def subscriptions():
         except (TypeError, ValueError):
             pass
     return render_template("admin/subscriptions.html", subscriptions=rows)
-
-
-from tracker.web import admin_rules  # noqa: E402,F401 - registers the rules editor on `bp`

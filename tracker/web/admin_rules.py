@@ -34,6 +34,7 @@ from tracker.web.admin import bp
 from tracker.web.db import get_db
 from tracker.web.rules_preview import preview_edit
 from tracker.web.security import admin_required
+from tracker.web.messages import rule_problem
 from tracker.yamlcheck import ID_PATTERN
 
 MAX_TEXT = 1_000_000  # characters of YAML accepted from the form
@@ -283,7 +284,7 @@ def edit_rule(rule_id: str):
     if not inside_rules(file.path):
         abort(403)
     if file.text is None:
-        flash(f"无法读取 {file.name}：{file.problems[0].message}", "error")
+        flash(f"无法读取 {file.name}：{rule_problem(file.problems[0].message)}", "error")
         return redirect(url_for("admin.rules"))
     if request.method == "GET":
         return _editor(text=file.text, new=False, file=file, base=digest(file.text),
@@ -342,7 +343,7 @@ def restore_revision(rule_id: str, revision_id: int):
     restored, problems = checked.rules, checked.problems
     if problems:
         flash(f"无法恢复修改 #{revision_id} 之前的内容：" +
-              "；".join(f"第 {p.line} 行：{p.message}" for p in problems[:5]), "error")
+              "；".join(f"第 {p.line} 行：{rule_problem(p.message)}" for p in problems[:5]), "error")
         return back
     refused = save(path, text, base=None, action="restore", rule_id=revision["rule_id"],
                    note=f"恢复到修改 #{revision_id} 之前")

@@ -41,10 +41,10 @@ class BadRequest(Exception):
 
 
 def _error(status: int, message: str, **headers: str):
-    response = jsonify(error=message)
-    response.status_code = status
-    response.headers.update(headers)
-    return response
+    """An RFC 9457 problem document (application/problem+json); `error` repeats the detail."""
+    from tracker.web.errors import problem_response
+
+    return problem_response(status, message, headers=headers)
 
 
 @bp.before_request
@@ -212,8 +212,10 @@ def openapi_document() -> dict:
     auth = (401, 403)
     snippet = {"type": "string", "description": "The passage around the hit, the hit in 【】."}
     schemas = {
-        "Error": {"type": "object", "required": ["error"],
-                  "properties": {"error": _STR}},
+        "Error": {"type": "object", "required": ["status", "detail", "error"],
+                  "description": "A problem document (RFC 9457); error repeats detail.",
+                  "properties": {"type": _STR, "title": _STR, "status": _INT, "detail": _STR,
+                                 "error": _STR}},
         "Rule": {"type": "object", "required": ["id", "name", "keywords"], "properties": {
             "id": _STR, "name": _STR, "description": _STR,
             "keywords": {"type": "array", "items": _STR},
@@ -271,6 +273,11 @@ def openapi_document() -> dict:
                 "responses": {"200": {"description": "The OpenAPI document.",
                                       "content": {"application/json": {
                                           "schema": {"type": "object"}}}}}}},
+            "/api/docs": {"get": {
+                "operationId": "docs", "summary": "This API's documentation, as a web page.",
+                "security": [],
+                "responses": {"200": {"description": "The documentation page.",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}}}}},
             "/api/rules": {"get": {
                 "operationId": "listRules", "summary": "The rules (themes) and their keywords.",
                 "responses": {"200": rules_ok, **_errors(*auth)}}},
@@ -312,7 +319,7 @@ def openapi_document() -> dict:
                 "type": "http", "scheme": "bearer",
                 "description": "The value of TRACKER_API_TOKEN."}},
             "schemas": schemas,
-            "responses": {f"E{code}": {"description": text, "content": {"application/json": {
+            "responses": {f"E{code}": {"description": text, "content": {"application/problem+json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in (
                 (400, "A parameter is not valid."), (401, "No token, or a wrong one."),
                 (403, "The API is disabled (no TRACKER_API_TOKEN)."), (404, "Not found."))},
@@ -323,3 +330,6 @@ def openapi_document() -> dict:
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
+
+
+from tracker.web import api_docs  # noqa: E402,F401 - registers /api/docs on `bp`

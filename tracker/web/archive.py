@@ -16,8 +16,9 @@ from markupsafe import Markup, escape
 
 from tracker.store.articles import get_article
 from tracker.store.hits import hits_for_article
+from tracker.store.latest import latest
 from tracker.store.search import search
-from tracker.store.trends import weekly_counts
+from tracker.store.trends import week_start, weekly_counts
 from tracker.web.charts import line_chart, sparkline
 from tracker.web.db import get_db
 from tracker.web.rulecache import checked_rules
@@ -25,7 +26,9 @@ from tracker.web.rulecache import checked_rules
 bp = Blueprint("archive", __name__)
 
 RESULTS = 50
+LATEST = 20
 TREND_WEEKS = 12
+MAX_TREND_WEEKS = 104
 _MARKED = re.compile(r"【([^【】]*)】")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -127,7 +130,11 @@ def articles():
     rules, sources = rule_names(), source_names()
     searched = bool(q or rule)
     found = []
-    if searched:
+    if not searched:  # before any search: the newest articles
+        found = latest(get_db(), source=source or None,
+                       since=since.isoformat() if since else None,
+                       until=until.isoformat() if until else None, limit=LATEST)
+    else:
         found = search(get_db(), q, rule=rule or None, source=source or None,
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=RESULTS)
@@ -204,17 +211,39 @@ def _chart(mondays: list[date], counts: dict[str, list[int]], rules: dict[str, s
     return chart, table
 
 
+def trend_range(args) -> tuple[date, int, list[str]]:
+    """The last day and the number of weeks /trends covers: `until` (default today) and `since`
+    (default TREND_WEEKS weeks before), or `weeks`; with the problems to show for bad dates."""
+    problems = []
+    until = parse_day(args.get("until"))
+    since = parse_day(args.get("since"))
+    for name, raw, day in (("截止日期", args.get("until"), until), ("开始日期", args.get("since"), since)):
+        if raw and day is None:
+            problems.append(f"{name}“{raw[:40]}”看不懂，请用 年-月-日（如 2025-04-07）。")
+    last = min(until or today(), today())
+    weeks = TREND_WEEKS
+    raw_weeks = str(args.get("weeks", "")).strip()
+    if raw_weeks.isdigit():
+        weeks = int(raw_weeks)
+    if since:
+        if since > last:
+            problems.append("开始日期在截止日期之后，已改为显示截止日期前的 12 周。")
+        else:
+            weeks = (week_start(last) - week_start(since)).days // 7 + 1
+    return last, max(1, min(weeks, MAX_TREND_WEEKS)), problems
+
+
 @bp.get("/trends")
 def trends():
     db, rules, sources = get_db(), rule_names(), source_names()
-    day = today()
-    mondays, counts = weekly_counts(db, TREND_WEEKS, day)
+    day, weeks, problems = trend_range(request.args)
+    mondays, counts = weekly_counts(db, weeks, day)
     counts = {r: c for r, c in counts.items() if public_rule(r)}
     overall, table = _chart(mondays, counts, rules, None)
     quiet = [(rid, name) for rid, name in rules.items() if rid not in counts]
     by_source = []
     for sid, name in sources.items():
-        _, per_source = weekly_counts(db, TREND_WEEKS, day, source=sid)
+        _, per_source = weekly_counts(db, weeks, day, source=sid)
         per_source = {r: c for r, c in per_source.items() if public_rule(r)}
         if per_source:
             chart, rows = _chart(mondays, per_source, rules, sid)
@@ -222,4 +251,5 @@ def trends():
     by_source.sort(key=lambda s: -s[3])
     return render_template("archive/trends.html", overall=overall, table=table, quiet=quiet,
                            by_source=by_source, first=mondays[0],
-                           last=mondays[-1] + timedelta(days=6), weeks=TREND_WEEKS)
+                           last=mondays[-1] + timedelta(days=6), weeks=weeks, problems=problems,
+                           until=day, spans=(4, 12, 26, 52))

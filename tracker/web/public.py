@@ -37,7 +37,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError
 
-from tracker.alerts.chat import check_chat_url
+from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
 from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_rules,
                                       normalize_email, subscribe)
@@ -104,24 +104,12 @@ def check_keywords(text: str) -> list[str]:
 
 def describe(error: SubscribeError) -> str:
     """A SubscribeError in Chinese, for the field it names (the checks speak English)."""
-    detail = str(error)
-    if error.field == "rules":
-        return "请至少选择一个主题。" if detail.startswith("choose") else "所选主题不存在，请刷新页面后重选。"
-    if error.field == "frequency":
-        return "请选择提醒频率：即时、每日或每周。"
-    if error.field == "channel":
-        return "请选择接收方式：邮件、Webhook 或聊天机器人。"
-    if error.field == "email":
-        if detail.startswith(NON_ASCII_LOCAL):
-            return ("邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
-                    "请换一个只含英文字母、数字和常用符号的地址。")
-        return f"请填写有效的邮箱地址（{detail}）"
-    if error.field == "webhook_url":
-        return f"这个 Webhook 地址不能使用：{detail}"
-    if error.field == "chat_url":
-        return ("这个聊天机器人地址不能使用（公开订阅只接受钉钉、企业微信、飞书、Telegram、Slack 等"
-                f"服务的地址）：{detail}")
-    return detail
+    from tracker.web.messages import describe as chinese
+
+    if error.field == "email" and str(error).startswith(NON_ASCII_LOCAL):
+        return ("邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
+                "请换一个只含英文字母、数字和常用符号的地址。")
+    return chinese(error.field, str(error))
 
 
 def masked(subscription: Subscription) -> str:

@@ -5,4 +5,6 @@
 
 Only this process schedules work — never the web server, where a reloader or several WSGI
 workers would run every job twice — and a lock in the database keeps a second worker out.
+May use alerts, store, matching, rules, articles, sources and the helpers below; never web,
+cli or flask.
 """

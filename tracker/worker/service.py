@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from tracker.config import instance_file
+from tracker.config import flag, instance_file
 from tracker.matching import Matcher
 from tracker.sources.catalog import Source, SourcesError, load_sources
 from tracker.store import connect
@@ -222,7 +222,7 @@ def schedule(worker: Worker) -> int:
                                                 "misfire_grace_time": 3600})
     jobs = Jobs()
     state: dict[str, Any] = {"sources": None, "started": False}
-    at_start = _truthy(worker.config.get("FETCH_AT_START"))
+    at_start = flag(worker.config.get("FETCH_AT_START"))
 
     def fetch(source: Source) -> None:
         report = worker.run_one(source)
@@ -290,10 +290,6 @@ def schedule(worker: Worker) -> int:
     worker.abandoned = jobs.wait(grace)
     log.info("worker stopped")
     return EXIT_LOCKED if worker.lost.is_set() else 0
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _cron(expression: str, zone: str):

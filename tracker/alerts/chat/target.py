@@ -4,7 +4,7 @@ Most chat plugins post to their service's own fixed endpoint (dingtalk://token g
 oapi.dingtalk.com whatever the token says). Others take a host from the URL (bark://host/key,
 json://host/path, ntfy://host/topic): those are the server-side request forgery door, since
 the worker would POST wherever a subscriber points it. A plugin names a host when one of its
-URL templates holds `{host}`; that host goes through tracker.alerts.ssrf's check (public
+URL templates holds `{host}`; that host goes through tracker.sources.ssrf's check (public
 addresses only, unless TRACKER_WEBHOOK_ALLOW_PRIVATE) when the subscription is made and again
 before every send.
 
@@ -17,7 +17,7 @@ administrator's is checked at every send but not pinned.
 
 from __future__ import annotations
 
-from tracker.alerts.ssrf import Resolver, UnsafeURL, check_url
+from tracker.sources.ssrf import Resolver, UnsafeURL, check_url
 
 PINNED_SERVICES = frozenset({"api.day.app"})  # Bark's own server
 

@@ -1,82 +1,29 @@
-"""Webhooks the Standard Webhooks way (https://www.standardwebhooks.com): one signed JSON POST per
-alert, to a URL that is checked against this host's own network before every attempt.
+"""Sending webhooks: one signed JSON POST per alert (the headers and body are described in the
+README, "Webhook payload and verification"), to a URL checked against this host's own network
+before every attempt (`tracker.sources.ssrf`).
 
-Every request carries
+What counts: a 2xx answer is delivered; 410 Gone is permanent and `gone`. Every other answer, a
+timeout or a network error is a failure to retry later (a receiver's 4xx/5xx is usually a deploy
+or a misconfiguration its owner fixes); 429 and 503 pass on their Retry-After. Redirects are
+never followed (a 3xx is a retryable failure naming the Location). Permanent besides 410: a URL
+refused for what it is and a broken secret; a name that resolves to a forbidden address *this
+time* is retried, as DNS may be fixed.
 
-    content-type: application/json
-    webhook-id: msg_…          the alert's id: the same on every retry (dedupe on it)
-    webhook-timestamp: 1712736000   this attempt, integer seconds since the epoch
-    webhook-signature: v1,<base64 HMAC-SHA256>   of "{webhook-id}.{webhook-timestamp}." + body,
-                       keyed with the base64-decoded part of the subscriber's "whsec_…" secret
-    user-agent: tracker/0.1 (+newspaper keyword tracker)
-
-and this body (UTF-8 JSON; `null` where a value is unknown):
-
-    {
-      "type": "tracker.alert",
-      "timestamp": "2025-04-10T08:00:00Z",      when the alert was formed (the same on retries)
-      "data": {
-        "subscription": 7,
-        "frequency": "daily",                   instant | daily | weekly
-        "rules": [{"id": "new-energy", "name": "新能源汽车"}],
-        "articles": [                           one entry per article and rule that matched it
-          {
-            "article_id": 1234,                 the same article under two rules appears twice
-            "title": "……",
-            "url": "https://…",
-            "source": "peoples-daily",
-            "source_name": "人民日报",
-            "date": "2025-04-10",               the issue date
-            "page": "第1版 要闻",
-            "rule": "new-energy",               the id of one of data.rules
-            "snippets": ["……推动【新能源汽车】产业……"]   the hit marked with 【】
-          }
-        ],
-        "manage_url": "https://…"               where the subscriber manages the subscription
-      }
-    }
-
-What counts: a 2xx answer is delivered. 410 Gone is permanent and `gone` (the endpoint is
-disabled). Every other answer, a timeout or a network error is a failure to retry later — the
-Standard Webhooks advice: a receiver's 400/401/404/500 is usually a deploy or a misconfiguration
-its owner fixes, after which the alert should still arrive, and a retry costs one small POST;
-the retry schedule (not this module) bounds how long we keep trying. 429 and 503 pass on their
-Retry-After (seconds or an HTTP date, at most a week). Redirects are never followed (a webhook URL
-must point at the receiver; a redirect is also the classic way around an address check): a 3xx
-is a retryable failure naming the Location. Permanent besides 410: a URL refused for what it is
-(scheme, user info, a literal private address — see `tracker.alerts.ssrf`) and a broken secret.
-A name that resolves to a forbidden address *this time* is retried: DNS may be fixed.
-
-Sending: `send_webhooks` runs one asyncio loop with an aiohttp session, at most
-WEBHOOK_CONCURRENCY (default 32) deliveries at once. aiohttp because on this 2-core machine the
-sender's CPU per request bounds a large batch: 0.55 ms against httpx's async 2.2 ms (measured
-against the same receiver; bench/alerts_bench.py). Async rather than a thread pool because a
-delivery's total time limit must be enforced while the receiver is still trickling bytes: a
-thread cannot be interrupted, while a coroutine is cancelled cleanly at its deadline
-(asyncio.timeout). Limits per delivery: connect and read are
-HTTP_CONNECT_TIMEOUT / HTTP_READ_TIMEOUT, each capped by the total WEBHOOK_TIMEOUT (default 10 s),
-which covers the address check, connecting, sending and reading the answer (at most
-MAX_RESPONSE_BYTES of it). A slow or dead receiver costs its own delivery only.
-
-Each delivery gets its own connection (closed after it: aiohttp's pool keys connections by
-address, not by TLS name), made to an address `check_url` vetted (the name is never resolved
-again in between), with the original Host header and, for https, the original name as TLS SNI
-and as the name the certificate is checked against. No proxy from the environment is used. TRACKER_WEBHOOK_ALLOW_PRIVATE=1
-lets webhooks reach private and loopback addresses (development, tests).
+Why aiohttp and asyncio: the sender's CPU per request bounds a large batch (the README's
+benchmark section has the figures), and a delivery's total time limit (WEBHOOK_TIMEOUT) must hold
+while a receiver trickles bytes: a coroutine is cancelled cleanly at its deadline, a thread is
+not. Each delivery gets its own connection to the address `check_url` vetted (never resolved
+again), with the original Host header and TLS name; no proxy from the environment.
+TRACKER_WEBHOOK_ALLOW_PRIVATE=1 lets webhooks reach private addresses (development, tests).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import email.utils
-import hashlib
-import hmac
 import json
 import logging
 import re
-import secrets
 import ssl
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -89,45 +36,17 @@ import aiohttp
 import httpx  # its certifi-based TLS context only
 
 from tracker.alerts.model import Alert, SendResult
-from tracker.alerts.ssrf import IPAddress, Resolver, Target, UnsafeURL, check_url
+from tracker.alerts.webhook.sign import sign, signing_key
+from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, allow_private, check_url
 from tracker.sources.http import USER_AGENT, setting
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "tracker.alert"
-SECRET_PREFIX = "whsec_"
-SECRET_BYTES = 32  # the spec allows 24 to 64
 DEFAULT_CONCURRENCY = 32
 DEFAULT_TIMEOUT = 10.0  # seconds, total per delivery
 MAX_RESPONSE_BYTES = 4096
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
-
-
-# --- Standard Webhooks --------------------------------------------------------------------------
-
-def new_secret() -> str:
-    """A fresh signing secret to show the subscriber once: "whsec_" + base64 of 32 random bytes."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
-
-
-def secret_key(secret: str) -> bytes:
-    """The HMAC key in a "whsec_…" secret (the prefix is optional); ValueError when it is not
-    base64 or is empty."""
-    text = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
-    try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("the webhook secret is not valid base64 after 'whsec_'") from None
-    if not key:
-        raise ValueError("the webhook secret is empty")
-    return key
-
-
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """The `webhook-signature` value: "v1," + base64(HMAC-SHA256(key, "{id}.{timestamp}." + body))."""
-    signed = f"{msg_id}.{int(timestamp)}.".encode() + body
-    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode("ascii")
 
 
 def payload(alert: Alert) -> dict[str, Any]:
@@ -144,6 +63,7 @@ def payload(alert: Alert) -> dict[str, Any]:
                     "article_id": item.article_id,
                     "title": item.title,
                     "url": item.url,
+                    "archive_url": item.archive_url,
                     "source": item.source_id,
                     "source_name": item.source_name,
                     "date": item.date,
@@ -187,7 +107,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 # --- sending -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Settings:
+class _WebhookSettings:
     concurrency: int
     total: float
     connect: float
@@ -195,21 +115,15 @@ class _Settings:
     allow_private: bool
 
     @classmethod
-    def of(cls, config: Mapping[str, Any]) -> _Settings:
+    def of(cls, config: Mapping[str, Any]) -> _WebhookSettings:
         total = float(config.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
         return cls(
             concurrency=max(1, int(config.get("WEBHOOK_CONCURRENCY") or DEFAULT_CONCURRENCY)),
             total=total,
             connect=min(setting(config, "HTTP_CONNECT_TIMEOUT"), total),
             read=min(setting(config, "HTTP_READ_TIMEOUT"), total),
-            allow_private=_flag(config.get("WEBHOOK_ALLOW_PRIVATE", False)),
+            allow_private=allow_private(config),
         )
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 @lru_cache(maxsize=1)
@@ -229,7 +143,7 @@ def send_webhooks(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]
     the certificate check (both for tests)."""
     if not batch:
         return []
-    work = _send_all(list(batch), _Settings.of(config), resolve, ssl_context or _default_ssl_context(),
+    work = _send_all(list(batch), _WebhookSettings.of(config), resolve, ssl_context or _default_ssl_context(),
                      report)
     try:
         asyncio.get_running_loop()
@@ -240,7 +154,7 @@ def send_webhooks(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]
         return pool.submit(asyncio.run, work).result()
 
 
-async def _send_all(batch: list[tuple[Alert, str, str]], settings: _Settings,
+async def _send_all(batch: list[tuple[Alert, str, str]], settings: _WebhookSettings,
                     resolve: Resolver | None, context: ssl.SSLContext,
                     report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     gate = asyncio.Semaphore(settings.concurrency)
@@ -271,7 +185,7 @@ async def _send_all(batch: list[tuple[Alert, str, str]], settings: _Settings,
 
 
 async def _deliver(gate: asyncio.Semaphore, lookups: Executor, session: aiohttp.ClientSession,
-                   alert: Alert, url: str, secret: str, settings: _Settings,
+                   alert: Alert, url: str, secret: str, settings: _WebhookSettings,
                    resolve: Resolver | None) -> SendResult:
     """One delivery, within its total time limit; whatever happens becomes a SendResult."""
     async with gate:
@@ -290,10 +204,10 @@ async def _deliver(gate: asyncio.Semaphore, lookups: Executor, session: aiohttp.
 
 
 async def _attempt(lookups: Executor, session: aiohttp.ClientSession, alert: Alert, url: str,
-                   secret: str, settings: _Settings, resolve: Resolver | None) -> SendResult:
+                   secret: str, settings: _WebhookSettings, resolve: Resolver | None) -> SendResult:
     delivery = alert.delivery_id
     try:
-        secret_key(secret)
+        signing_key(secret)
     except (ValueError, AttributeError, TypeError) as error:
         return SendResult(delivery, ok=False, error=f"cannot sign: {error}", permanent=True)
     data = body(alert)
@@ -375,7 +289,7 @@ def _judge(delivery: int, response: aiohttp.ClientResponse, answer: bytes,
 
 
 def _network_failure(delivery: int, address: IPAddress, error: BaseException,
-                     settings: _Settings) -> SendResult:
+                     settings: _WebhookSettings) -> SendResult:
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         why = f"timed out after {settings.connect:g} s connecting"
     elif isinstance(error, (aiohttp.SocketTimeoutError, asyncio.TimeoutError)):

@@ -17,6 +17,9 @@ schedule retries them with the same Message-ID. A connection that
 ends after it delivered at least one message (a per-connection limit) is opened again, and a
 message it refused before its data was sent goes again on the new one; a connection that ends
 while a message's data was in flight leaves that message "outcome unknown", not retried here.
+
+Somewhat over 350 lines on purpose: the pool and its failure handling (which message goes again
+on which connection) read as one piece; the mail itself is made in `email_compose`.
 """
 
 from __future__ import annotations
@@ -33,13 +36,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tracker.alerts.email_compose import (DEFAULT_FROM, POLICY, compose, header_text, parse_address,
-                                          subject)
+from tracker.alerts.email_compose import DEFAULT_FROM, POLICY, compose, parse_address
 from tracker.alerts.model import Alert, SendResult
-from tracker.alerts.mailbox import mailbox_folder, mailbox_messages, write_message
+from tracker.alerts.email.mailbox import mailbox_folder, write_message
 
-__all__ = ["compose", "subject", "header_text", "send_emails", "send_message", "mailbox_messages",
-           "mailbox_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class _Outgoing:
 
 
 @dataclass(frozen=True)
-class _Settings:
+class _SmtpSettings:
     host: str
     port: int
     security: str
@@ -150,7 +150,7 @@ def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
 
 # ---- SMTP --------------------------------------------------------------------------------------
 
-def _settings(config: Mapping[str, Any]) -> _Settings:
+def _settings(config: Mapping[str, Any]) -> _SmtpSettings:
     security = str(config.get("SMTP_SECURITY") or "").strip().lower() or None
     if security is not None and security not in SECURITY:
         raise ValueError(f"SMTP_SECURITY {security!r} is not one of {', '.join(SECURITY)}")
@@ -163,7 +163,7 @@ def _settings(config: Mapping[str, Any]) -> _Settings:
     except (TypeError, ValueError):
         raise ValueError(f"SMTP_PORT {port_setting!r}, SMTP_TIMEOUT or SMTP_CONNECTIONS is not a "
                          "number") from None
-    return _Settings(host=str(config["SMTP_HOST"]), port=port,
+    return _SmtpSettings(host=str(config["SMTP_HOST"]), port=port,
                      security=security or {587: "starttls", 465: "tls"}.get(port, "none"),
                      username=str(config["SMTP_USERNAME"]) if config.get("SMTP_USERNAME") else None,
                      password=str(config.get("SMTP_PASSWORD") or ""), timeout=timeout,
@@ -171,7 +171,7 @@ def _settings(config: Mapping[str, Any]) -> _Settings:
                      connections=max(1, connections))
 
 
-def _connect(settings: _Settings) -> smtplib.SMTP:
+def _connect(settings: _SmtpSettings) -> smtplib.SMTP:
     """An open, greeted, secured and logged-in connection, else _ConnectionEnded."""
     where = f"{settings.host}:{settings.port}"
     smtp: smtplib.SMTP | None = None
@@ -241,7 +241,7 @@ class _Work:
             done(item.index, _failure(item, ended.error, ended.status))
 
 
-def _send_pool(settings: _Settings, sender: str, outgoing: list[_Outgoing],
+def _send_pool(settings: _SmtpSettings, sender: str, outgoing: list[_Outgoing],
                done: Callable[[int, SendResult], None]) -> None:
     """The messages over up to `settings.connections` connections at once, each its own thread;
     returns when every message has its result."""
@@ -258,7 +258,7 @@ def _send_pool(settings: _Settings, sender: str, outgoing: list[_Outgoing],
         thread.join()
 
 
-def _send_smtp(settings: _Settings, sender: str, work: _Work,
+def _send_smtp(settings: _SmtpSettings, sender: str, work: _Work,
                done: Callable[[int, SendResult], None]) -> None:
     """One connection's share of `work`: messages taken one at a time until none is left."""
     smtp: smtplib.SMTP | None = None
@@ -354,7 +354,7 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-# ---- the development mailbox (tracker.alerts.mailbox) --------------------------------------------
+# ---- the development mailbox (tracker.alerts.email.mailbox) ----------------------------------
 
 def _to_mailbox(folder: Path, item: _Outgoing) -> SendResult:
     try:

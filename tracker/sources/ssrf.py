@@ -1,7 +1,9 @@
-"""Webhook targets that cannot reach this host's own network (server-side request forgery).
+"""Outbound URLs that cannot reach this host's own network (server-side request forgery).
 
-The same check guards chat robots that name a host (tracker.alerts.chat_target) and every link
-found in a source, redirects included (tracker.sources.http.route).
+It lives beside the fetcher (the lowest layer that connects out) so that both fetching and the
+alerts above it use it: it guards webhook targets, chat robots that name a host
+(tracker.alerts.chat.target) and every link found in a source, redirects included
+(tracker.sources.http.route).
 
 `check_url(url)` parses a subscriber's webhook URL, resolves its host and returns a `Target`: the
 parts of the URL and the vetted addresses. The sender connects to one of *those* addresses (the
@@ -41,8 +43,10 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
+
+from tracker.config import flag
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # (host, port) -> addresses as text, the way getaddrinfo gives them; injectable for tests.
@@ -312,3 +316,9 @@ def _inet_aton(name: str) -> ipaddress.IPv4Address | None:
     for index, value in enumerate(head):
         number += value << (8 * (3 - index))
     return ipaddress.IPv4Address(number)
+
+
+def allow_private(config: Mapping[str, Any]) -> bool:
+    """TRACKER_WEBHOOK_ALLOW_PRIVATE=1 lets webhooks and chat robots reach private addresses
+    (development, tests); read one way for subscribing and sending alike."""
+    return flag(config.get("WEBHOOK_ALLOW_PRIVATE", False))

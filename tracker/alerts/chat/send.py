@@ -13,12 +13,12 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from tracker.alerts.email_compose import _web_link
+from tracker.alerts.email_compose import _web_link, meta_line
 from tracker.alerts.model import Alert, SendResult
+from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
                             "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
-MAX_URL_LENGTH = 2048  # as a webhook's (tracker.alerts.ssrf)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.I)
 
 
@@ -29,11 +29,11 @@ def scheme(url: str) -> str | None:
 
 def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False) -> str | None:
     """Why `url` cannot be used (None when it can): not an Apprise URL, not for the public, or
-    a host it names is not a public address (tracker.alerts.chat_target)."""
+    a host it names is not a public address (tracker.alerts.chat.target)."""
     import apprise
 
-    from tracker.alerts.chat_target import vet_chat_url
-    from tracker.alerts.ssrf import UnsafeURL
+    from tracker.alerts.chat.target import vet_chat_url
+    from tracker.sources.ssrf import UnsafeURL
 
     name = scheme(url)
     if name is None or "\n" in url or "\r" in url:
@@ -58,9 +58,12 @@ def markdown(alert: Alert, title: str) -> str:
         lines.append(f"### {rule_name}")
         for item in (i for i in alert.items if i.rule_id == rule_id):
             name = _plain(item.title or "（无标题）")
-            url = _web_link(item.url)  # a source's word: http(s) only, never javascript:
-            head = f"[{name}]({url})" if url else name
-            where = " · ".join(x for x in (item.source_name, item.date, item.page) if x)
+            original = _web_link(item.url)  # a source's word: http(s) only, never javascript:
+            link = _web_link(item.archive_url) or original
+            head = f"[{name}]({link})" if link else name
+            where = meta_line(item)
+            if original and link != original:
+                where += f" · [原文]({original})"
             lines.append(f"- {head}  \n  {where}")
             if item.names:
                 lines.append(f"  关键词：{'、'.join(item.names)}")
@@ -82,8 +85,8 @@ def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) ->
     mixed other subscribers' errors in)."""
     import apprise
 
-    from tracker.alerts.chat_target import vet_chat_url
-    from tracker.alerts.ssrf import UnsafeURL
+    from tracker.alerts.chat.target import vet_chat_url
+    from tracker.sources.ssrf import UnsafeURL
 
     try:  # checked again at every send: DNS may have changed since the subscription
         url = vet_chat_url(url, allow_private=allow_private)
@@ -115,8 +118,6 @@ def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
                report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     """Send (alert, apprise url, title) messages, several at once; each result goes to `report`
     as soon as it is known. A message whose send raises fails alone."""
-    from tracker.alerts.subscribe import allow_private
-
     private = allow_private(config)
 
     def attempt(item: tuple[Alert, str, str]) -> SendResult:

@@ -1,0 +1,150 @@
+"""Every message a person sees is Chinese and says what to do next: the real texts of
+email-validator, the SSRF guard, the chat check and the rule reader, run through
+tracker.web.messages (and the form), must come out with no English sentence in them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tracker.alerts.chat.send import check_chat_url
+from tracker.sources.ssrf import UnsafeURL, check_url
+from tracker.alerts.subscribe import SubscribeError, normalize_email
+from tracker.rules import parse_rules_text
+from tracker.web import messages
+
+# Two English words in a row: what a "no English sentence" check looks for (a URL, an address,
+# a scheme like dingtalk:// or a single product word such as Webhook may stay).
+ENGLISH = re.compile(r"\b[A-Za-z]{2,}\b[ ,]+\b[A-Za-z]{2,}\b")
+ACTIONS = ("请", "可以", "改用", "换", "检查", "填写")
+
+
+def english_outside_code(text: str) -> list[str]:
+    text = re.sub(r"https?://\S+|\S+@\S+|`[^`]*`|“[^”]*”|（[^（）]*[A-Za-z][^（）]*）$", "", text)
+    return ENGLISH.findall(text)
+
+
+def offline(host, port):
+    raise OSError("no network in this test")
+
+
+@pytest.mark.parametrize("address", [
+    "li", "li@", "@example.org", "li@example", "li..wang@example.org", "li@exa mple.org",
+    "li@@example.org", "li@" + "a" * 300 + ".org", "li@example.org li@example.com",
+    "李 四@example.org", "li﹫example.org", "<li@example.org>", "li@-example.org",
+    "li@example..org", "li@[127.0.0.1]", "li@localhost", "\"li\"@example.org",
+])
+def test_email_validator_texts_come_out_chinese(address):
+    try:
+        normalize_email(address)
+    except SubscribeError as err:
+        said = messages.describe("email", str(err))
+        assert said != str(err)
+        assert not english_outside_code(said), said
+        assert any(word in said for word in ACTIONS), said
+    else:
+        pytest.skip(f"email-validator accepts {address!r}")
+
+
+@pytest.mark.parametrize("url", [
+    "", "li@example.org", "http://127.0.0.1/hook", "http://[::1]/", "http://localhost:8080/x",
+    "http://10.0.0.8/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data",
+    "http://0.0.0.0/", "http://[fe80::1]/", "http://[::ffff:127.0.0.1]/", "http://100.64.0.1/",
+    "http://198.51.100.7/", "ftp://example.org/", "http://user:pw@example.org/",
+    "http://example.org:99999/", "http://exa mple.org/", "http:///nohost", "http://[zz]/",
+    "http://" + "a" * 3000 + ".org/", "http://0x7f.1/", "http://2130706433/",
+])
+def test_webhook_refusals_come_out_chinese(url):
+    try:
+        check_url(url, resolve=offline)
+    except UnsafeURL as err:
+        said = messages.describe("webhook_url", str(err))
+        assert not english_outside_code(said), (str(err), said)
+        assert any(word in said for word in ACTIONS), said
+    else:
+        pytest.fail(f"{url!r} was accepted")
+
+
+def test_a_loopback_webhook_says_what_it_is_in_chinese():
+    with pytest.raises(UnsafeURL) as err:
+        check_url("http://127.0.0.1:9/hook")
+    said = messages.describe("webhook_url", str(err.value))
+    assert "127.0.0.1" in said and "本机" in said and "loopback" not in said
+
+
+@pytest.mark.parametrize("url", ["json://example.org", "foo", "dingtalk://", "mailto://a@b",
+                                 "xml://x", "not a url"])
+def test_chat_refusals_come_out_chinese(url):
+    reason = check_chat_url(url)
+    assert reason
+    said = messages.describe("chat_url", reason)
+    assert not english_outside_code(said), said
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("id: 'Lv Dian!'\nname: 绿电\nkeywords: [绿电]\n", "规则 id “Lv Dian!” 不合格"),
+    ("id: lvdian\nname: 绿电\nkeywords: [绿电, 绿色电力\n", "方括号"),
+    ("id: lvdian\nname: 绿电\nkeywords:\n\t- 绿电\n", "制表符"),
+    ("id: lvdian\nkeywords: [绿电]\n", "缺少 `name`"),
+    ("id: lvdian\nname: 绿电\nkeywords: []\n", "空的"),
+    ("id: lvdian\nname: 绿电\nkeywords: [绿电]\nmatch: fuzzy\n", "word 或 substring"),
+    ("id: lvdian\nname: 绿电\nregex: ['(?<=甲市)绿电']\n", "正则表达式 /(?<=甲市)绿电/ 无法使用"),
+    ("id: lvdian\nname: 绿电\nkeywords: [绿电]\nkeyword: [绿]\n", "不认识的字段 `keyword`"),
+])
+def test_rule_problems_are_chinese_first_with_the_english_after(text, expected):
+    _, problems = parse_rules_text(text, "x.yaml")
+    assert problems
+    said = messages.rule_problem(problems[0].message)
+    assert expected in said
+    chinese, _, english = said.partition("（")
+    assert not english_outside_code(chinese) and problems[0].message in said
+
+
+def test_a_keyword_twice_is_a_warning():
+    text = "id: lvdian\nname: 绿电\nkeywords: [绿电, 绿色电力, 綠電]\nexclude: [绿电交易所]\n"
+    (warning,) = messages.rule_warnings(text)
+    assert "“綠電”写了两次" in warning and "keywords" in warning
+    assert messages.rule_warnings("id: a\nname: b\nkeywords: [x, y]\n") == []
+    assert messages.rule_warnings("keywords: [a, \n") == []  # broken YAML: the problems say it
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2025-04-09T01:02:03.123456+00:00", "2025-04-09 09:02"),
+    ("2025-04-09T23:30:00Z", "2025-04-10 07:30"),
+    ("2025-04-09T01:02:03", "2025-04-09 09:02"),  # naive: stored UTC
+    (None, ""), ("", ""), ("not a time", "not a time"),
+])
+def test_local_time(value, expected):
+    from zoneinfo import ZoneInfo
+
+    assert messages.local_time(value, ZoneInfo("Asia/Shanghai")) == expected
+
+
+def test_status_words():
+    assert messages.zh_status("pending") == "待确认"
+    assert messages.zh_status("pending", "delivery") == "待发送"
+    assert [messages.zh_status(s) for s in ("sent", "failed", "active", "instant")] == \
+        ["已发送", "失败待重试", "接收中", "即时"]
+    assert messages.zh_status("something-new") == "something-new"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Sent Telegram notification failed: 401 Unauthorized", "对方拒收（HTTP 401）"),
+    ("HTTP 503 from receiver", "对方服务出错（HTTP 503）"),
+    ("timed out after 10 s", "连接超时"),
+    ("[Errno 111] Connection refused", "对方拒绝连接"),
+    ("2025-04-09 WARNING - apprise - Failed to send", "聊天机器人发送失败"),
+])
+def test_delivery_errors_in_a_word(raw, expected):
+    assert messages.delivery_error(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("unsubscribe link", "订阅者点了退订链接"),
+    ("the endpoint answered 410 Gone", "对方地址已失效（HTTP 410），已停用"),
+    ("failing since 2025-04-01T08:00; last error: HTTP 500", "自 2025-04-01T08:00（UTC）起一直发送失败，已停用"),
+    (None, ""), ("an admin's note", "an admin's note"),
+])
+def test_state_reasons(raw, expected):
+    assert messages.state_reason(raw) == expected

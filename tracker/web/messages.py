@@ -1,0 +1,302 @@
+"""What the web pages say, in Chinese: the checks (email-validator, the webhook SSRF guard, the
+chat URL check, the rule reader) speak English, and a person reading a page should not have to.
+
+Each `*_message` turns one English text into a Chinese sentence that also says what to do next;
+text we do not recognise gets a general Chinese sentence (never the English alone). Admin pages
+may add the English detail after the Chinese (`rule_problem`, `delivery_error`). The Jinja
+filters (`zh_status`, `local_time`, …) are registered by `init_app`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+Table = list[tuple[re.Pattern[str], str]]
+
+
+def _table(pairs: list[tuple[str, str]]) -> Table:
+    return [(re.compile(pattern, re.I | re.S), text) for pattern, text in pairs]
+
+
+def _translate(text: str, table: Table) -> str | None:
+    """The first row whose pattern is found in `text`, its groups filled in."""
+    for pattern, chinese in table:
+        m = pattern.search(text or "")
+        if m:
+            return chinese.format(*m.groups())
+    return None
+
+
+# ---- email addresses (email-validator's texts) ---------------------------------------------------
+
+_EMAIL = _table([
+    (r"must have an @-sign|exactly one @-sign", "邮箱地址里要有一个 @，请填写完整，例如 name@example.com。"),
+    (r"something after the @-sign", "@ 后面缺少域名，请写完整，例如 name@example.com。"),
+    (r"something before the @-sign", "@ 前面缺少用户名，请写完整，例如 name@example.com。"),
+    (r"should have a period|not within a valid top-level domain",
+     "@ 后面的域名不完整（缺少 .com、.cn 这样的后缀），请检查后重填。"),
+    (r"two periods in a row|period and a hyphen|cannot have a period",
+     "邮箱地址里有连续的点或点和横线相连，请检查后重填。"),
+    (r"too long", "邮箱地址太长了，请检查是否多粘贴了内容。"),
+    (r"small commercial at", "邮箱地址里的 @ 是全角或特殊字符，请改用半角 @。"),
+    (r"invalid characters? (?:before|in quotes)|not valid ASCII|Internationalized characters before",
+     "@ 前面有不能用的字符（如空格、中文或全角符号），请改用字母、数字和 . _ -。"),
+    (r"after the @-sign|domain name", "@ 后面的域名无效，请检查后重填。"),
+    (r"display name|angle bracket", "请只填邮箱地址本身，不要带姓名或尖括号。"),
+    (r"anything after the email address", "邮箱地址后面多了内容，请只填一个地址。"),
+    (r"unsafe characters|invalid character|not an email address",
+     "邮箱地址里有不能用的字符，请检查后重填。"),
+])
+
+
+def email_message(detail: str) -> str:
+    """Why an email address was refused, in Chinese, with what to do."""
+    return _translate(detail, _EMAIL) or "请填写有效的邮箱地址，例如 name@example.com。"
+
+
+# ---- webhook URLs (tracker.sources.ssrf) ----------------------------------------------------------
+
+_WHY = _table([
+    (r"^loopback|\(loopback\)", "本机地址（回环地址）"),
+    (r"private|RFC 1918|unique local", "内网地址"),
+    (r"link-local", "链路本地地址（含云主机元数据地址）"),
+    (r"this network|unspecified", "“本网络”地址"),
+    (r"carrier-grade NAT", "运营商内网地址"),
+    (r"documentation", "文档示例专用地址"),
+    (r"multicast", "组播地址"),
+    (r"", "保留地址"),
+])
+
+_WEBHOOK = _table([
+    (r"^no URL$", "请填写 Webhook 地址（以 https:// 开头）。如果想用邮件接收，请在“接收方式”里选择“邮件”。"),
+    (r"not an absolute http", "这不是网址：Webhook 地址要以 https:// 开头。如果想用邮件接收，请在“接收方式”里选择“邮件”。"),
+    (r"longer than (\d+) characters", "地址太长（最多 {0} 个字符），请检查是否粘贴了多余内容。"),
+    (r"space, a control character or a backslash", "地址里有空格、换行或反斜杠，请删掉后重填。"),
+    (r"only http and https URLs are accepted", "只接受以 http:// 或 https:// 开头的地址，请改用服务商给出的 https 地址。"),
+    (r"user names and passwords", "地址里不能带用户名和密码，请改用服务提供的令牌地址。"),
+    (r"port (\d+) is out of range", "端口 {0} 无效，请检查地址。"),
+    (r"has no host|not a valid (?:URL|host name|international host name|IPv6)|zone identifiers"
+     r"|looks like a numeric address",
+     "这不是有效的网址，请复制服务商给出的完整地址（如 https://example.com/hook）。"),
+    (r"cannot resolve (\S+)", "找不到主机 {0}（域名解析失败），请检查拼写，或稍后再试。"),
+    (r"(\S+) is this machine", "这个 Webhook 地址不能使用：{0} 指向本机，提醒不能发到本机地址；请填写公网上能访问的地址。"),
+    (r"(\S+) resolves to (\S+), which is (.*?): webhooks only",
+     "这个 Webhook 地址不能使用：{0} 指向 {1}，是{2}；提醒只能发到公网地址，请换一个公网上能访问的地址。"),
+    (r"^(\S+), which is (.*?): webhooks only",
+     "这个 Webhook 地址不能使用：{0} 是{1}；提醒只能发到公网地址，请换一个公网上能访问的地址。"),
+    (r"resolves to", "这个主机的地址无法使用，请换一个公网上能访问的地址。"),
+])
+
+
+def webhook_message(detail: str) -> str:
+    """Why a webhook URL was refused, in Chinese, with what to do."""
+    chinese = _translate(detail, _WEBHOOK)
+    if chinese is None:
+        return "这个 Webhook 地址不能使用，请检查后重填（以 https:// 开头的公网地址）。"
+    return _with_reason(chinese, detail)
+
+
+def _with_reason(chinese: str, detail: str) -> str:
+    """The SSRF guard's English reason ("loopback", "private (RFC 1918)") said in Chinese."""
+    m = re.search(r"which is (.*?): webhooks only", detail or "", re.S)
+    if not m:
+        return chinese
+    reason = m.group(1)
+    return chinese.replace(reason, _translate(reason, _WHY) or "保留地址")
+
+
+# ---- chat URLs (tracker.alerts.chat) -------------------------------------------------------------
+
+_CHAT = _table([
+    (r"^not a chat URL", "这不是聊天机器人地址。请填写形如 dingtalk://令牌、wecombot://密钥、feishu://令牌 的地址。"),
+    (r"^(\S+):// is not open to subscribers",
+     "{0}:// 类型的地址不对公众开放，请改用钉钉、企业微信、飞书、Telegram 或 Slack，或联系管理员代为添加。"),
+    (r"^(\S+):// is not a URL Apprise understands", "{0}:// 地址的格式不对，请对照该服务的说明复制完整地址。"),
+])
+
+
+def chat_message(detail: str) -> str:
+    """Why a chat URL was refused, in Chinese, with what to do."""
+    return _translate(detail, _CHAT) or "这个聊天机器人地址不能使用，请检查后重填。"
+
+
+# ---- the subscribe form (tracker.alerts.subscribe.SubscribeError) ---------------------------------
+
+def describe(field: str, detail: str) -> str:
+    """A subscription check's English `detail`, for the form field it names, in Chinese."""
+    if re.search(r"[\u4e00-\u9fff]", detail or ""):
+        return detail  # our own checks (keywords) already speak Chinese
+    if field == "rules":
+        return "请至少选择一个主题。" if detail.startswith("choose") else "所选主题不存在，请刷新页面后重选。"
+    if field == "frequency":
+        return "请选择提醒频率：即时、每日或每周。"
+    if field == "channel":
+        return "请选择接收方式：邮件、Webhook 或聊天机器人。"
+    if field == "email":
+        return email_message(detail)
+    if field == "webhook_url":
+        return webhook_message(detail)
+    if field == "chat_url":
+        return chat_message(detail)
+    return "提交的内容有问题，请检查后重新提交。"
+
+
+# ---- rule files (tracker.rules / tracker.yamlcheck) ------------------------------------------------
+
+_RULE = _table([
+    (r"^bad YAML: (?:while parsing .*?)?did not find expected ','",
+     "YAML 格式错误：方括号 [ ] 里的词要用英文逗号分隔，并且要有收尾的 ]。"),
+    (r"^bad YAML: .*(?:found character '\\t'|a tab)", "YAML 格式错误：缩进里有制表符（Tab），请改用空格。"),
+    (r"^bad YAML: .*mapping values are not allowed",
+     "YAML 格式错误：这一行多了冒号，或缩进不对；含冒号的词请加引号。"),
+    (r"^bad YAML: .*(?:could not find expected ':'|expected <block end>)",
+     "YAML 格式错误：缩进不一致或少了冒号，请检查这一行和上一行。"),
+    (r"^bad YAML", "YAML 格式错误，请检查这一行的缩进、冒号和括号。"),
+    (r"^id `(.*?)` must be a slug",
+     "规则 id “{0}” 不合格：只能用小写字母 a-z、数字、_ 和 -，最多 64 个字符（如 lvdian、green-power）。"),
+    (r"^the rule lacks `(\w+)`", "规则缺少 `{0}` 字段，请补上。"),
+    (r"^`(\w+)` is empty", "`{0}` 是空的，请至少写一个词。"),
+    (r"^`(\w+)` has an empty entry", "`{0}` 里有空的一项，请删掉或补上词。"),
+    (r"^each entry of `(\w+)`", "`{0}` 的每一项都要是词或短语。"),
+    (r"^duplicate id `(.*?)`", "规则 id “{0}” 与其他规则重复，请换一个。"),
+    (r"^duplicate keyword `(.*?)`|^`(\w+)` repeats", "关键词重复：请删掉重复的一个。"),
+    (r"^`within` must be", "`within` 要填 1 到 1000 之间的整数。"),
+    (r"^`near` entry lacks", "`near` 的每一项都要有 term、with 和 within。"),
+    (r"^`match` is word or substring", "`match` 只能是 word 或 substring。"),
+    (r"^`(\w+)` takes", "`{0}` 的取值不在允许范围内。"),
+    (r"^RE2 cannot compile the regex (/.*/):", "正则表达式 {0} 无法使用（本站用 RE2：不支持 (?<=…) 回看、反向引用等），请改写。"),
+    (r"^unknown field `(\w+)`", "不认识的字段 `{0}`，请检查拼写（可用的字段见提示）。"),
+    (r"^field `(\w+)` is given twice", "字段 `{0}` 写了两次，请删掉一个。"),
+    (r"global excludes need `exclude:`", "全局排除词文件要有 `exclude:`，并至少写一个词。"),
+    (r"must be a mapping of fields", "这里要写成“字段: 值”的形式。"),
+    (r"^`(\w+)` must be text", "`{0}` 要写文字。"),
+    (r"holds no rule|no \.yaml rule file", "文件里没有规则。"),
+    (r"^cannot read", "文件无法读取。"),
+])
+
+
+def rule_problem(message: str) -> str:
+    """A rule file problem in Chinese, the reader's English after it (admins may need it)."""
+    if re.search(r"[\u4e00-\u9fff]", message or "") and not re.search(r"[A-Za-z]{4,} [a-z]{3,}",
+                                                                      message or ""):
+        return message  # already Chinese
+    chinese = _translate(message, _RULE)
+    return f"{chinese}（{message}）" if chinese else f"规则有问题，请按提示修改（{message}）"
+
+
+def rule_warnings(text: str) -> list[str]:
+    """What is allowed but probably a slip, in Chinese: a word listed twice in one rule's
+    keywords, all or exclude (after the same normalising the matcher does: 專業鎮 = 专业镇)."""
+    import yaml
+
+    from tracker.text.normalize import normalize_term
+
+    try:
+        data = yaml.safe_load(text or "")
+    except yaml.YAMLError:
+        return []  # the problems say it
+    rules = data.get("rules") if isinstance(data, dict) and "rules" in data else [data]
+    out = []
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict):
+            continue
+        for field in ("keywords", "all", "exclude"):
+            words = rule.get(field)
+            words = words if isinstance(words, list) else [words] if words is not None else []
+            seen: dict[str, str] = {}
+            for word in words:
+                key = normalize_term(str(word))
+                if key in seen:
+                    out.append(f"规则 {rule.get('id', '')} 的 `{field}` 里“{word}”写了两次"
+                               f"（与“{seen[key]}”相同），保存时只算一次；可以删掉重复的一个。")
+                else:
+                    seen[key] = str(word)
+    return out
+
+
+# ---- the admin pages -------------------------------------------------------------------------
+
+STATUS = {
+    "pending": "待确认", "active": "接收中", "paused": "已暂停", "unsubscribed": "已退订",
+    "disabled": "已停用", "sending": "发送中", "sent": "已发送", "failed": "失败待重试",
+    "dead": "已放弃", "cancelled": "已取消", "ok": "成功", "error": "出错", "running": "运行中",
+    "partial": "部分成功", "skipped": "跳过", "instant": "即时", "daily": "每日", "weekly": "每周",
+    "email": "邮件", "webhook": "Webhook", "chat": "聊天机器人", "folder": "文件夹", "feed": "订阅源",
+    "epaper": "电子报", "not_modified": "无更新",
+}
+DELIVERY_STATUS = {**STATUS, "pending": "待发送"}
+
+
+def zh_status(value: Any, kind: str = "") -> str:
+    """A status word (pending, sent, instant…) in Chinese; unknown words as they are."""
+    table = DELIVERY_STATUS if kind == "delivery" else STATUS
+    return table.get(str(value or ""), str(value or ""))
+
+
+_DELIVERY = _table([
+    (r"timed? ?out", "连接超时"),
+    (r"connection refused|ConnectionRefused", "对方拒绝连接"),
+    (r"cannot resolve|Name or service not known|getaddrinfo", "域名解析失败"),
+    (r"\b(4\d\d)\b", "对方拒收（HTTP {0}）"),
+    (r"\b(5\d\d)\b", "对方服务出错（HTTP {0}）"),
+    (r"SMTP|smtplib|mail server", "邮件服务器出错"),
+    (r"public addresses|loopback|private", "地址不是公网地址，已拒绝发送"),
+    (r"apprise|notify|Sent notification", "聊天机器人发送失败"),
+])
+
+
+_REASON = _table([
+    (r"^unsubscribe link", "订阅者点了退订链接"),
+    (r"410 Gone", "对方地址已失效（HTTP 410），已停用"),
+    (r"^failing since ([^;\s]+)", "自 {0}（UTC）起一直发送失败，已停用"),
+])
+
+
+def state_reason(text: str | None) -> str:
+    """Why a subscription changed state, in Chinese; the recorded text is kept beside it."""
+    if not text:
+        return ""
+    return _translate(text, _REASON) or text
+
+
+def delivery_error(text: str | None) -> str:
+    """A delivery's last error as a short Chinese summary (the raw text stays in the title)."""
+    if not text:
+        return ""
+    return _translate(text, _DELIVERY) or "发送失败"
+
+
+def zone(config: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai")
+    except (KeyError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: Any, tz: ZoneInfo) -> str:
+    """A stored UTC timestamp (ISO, maybe with microseconds) as `2025-04-09 14:03` in `tz`."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters the templates use."""
+    from tracker.alerts.email_compose import page_label
+    filters: dict[str, Callable[..., str]] = {
+        "zh_status": zh_status, "rule_problem": rule_problem, "delivery_error": delivery_error,
+        "rule_warnings": rule_warnings, "state_reason": state_reason, "page_label": page_label,
+        "local_time": lambda value: local_time(value, zone(app.config)),
+    }
+    app.jinja_env.filters.update(filters)
