@@ -118,6 +118,8 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
     from tracker.sources import read
 
     matcher = Matcher(_load_rules_or_exit(rules_path or Path(config["RULES"])))
+    # One encoder for every line: json.dumps with an option builds a new one per call.
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     failed = 0
     grouped: dict[str, list] = defaultdict(list)
     for ref in inputs:
@@ -137,8 +139,7 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
         for entry, fired in enumerate(results, start=1):
             for found in fired:
                 if fmt == "jsonl":
-                    lines.append(json.dumps(_as_json(ref, entry, len(documents), found),
-                                            ensure_ascii=False))
+                    lines.append(encode(_as_json(ref, entry, len(documents), found)))
                 else:
                     grouped[found.rule.id].append((ref, found))
         if lines:
@@ -161,9 +162,10 @@ def _as_json(ref: str, entry: int, entries: int, found) -> dict:
         out["published"] = doc.published
     out["hits"] = [{"keyword": h.keyword, "field": h.field, "offset": h.start,
                     "snippet": h.snippet.marked()} for h in found.hits]
-    for hit in out["hits"]:
-        if name := found.rule.display_name(hit["keyword"]):
-            hit["name"] = name
+    if found.rule.names:
+        for hit in out["hits"]:
+            if name := found.rule.display_name(hit["keyword"]):
+                hit["name"] = name
     return out
 
 

@@ -234,6 +234,8 @@ class Snippet(NamedTuple):
     def marked(self, left: str = "【", right: str = "】") -> str:
         """The passage with every hit in it marked (so a sentence with three hits reads the same
         for each of them, and an alert shows it once)."""
+        if not self.others:
+            return f"{self.before}{left}{self.hit}{right}{self.after}"
         text = f"{self.before}{self.hit}{self.after}"
         spans = sorted({*self.others, (len(self.before), len(self.before) + len(self.hit))})
         out, pos = [], 0
@@ -275,6 +277,13 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     if b < sentence_b:
         b = _cut_before(text, last, b, words)
     spans = sorted({(x, y) for x, y in near if (x, y) != (start, end) and a <= x and y <= b})
+    prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
+    suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
+    if not spans and not _WHITESPACE.search(text, a, b):
+        # No other hit and no layout whitespace in the passage (most snippets): nothing to mark
+        # through a join, so the pieces are slices of the text.
+        return Snippet(prefix + text[a:start].rstrip(), text[start:end].strip(),
+                       text[end:b].lstrip() + suffix)
     marks = [(start, "\x01"), (end, "\x02")] + [(x, "\x03") for x, _ in spans] + \
         [(y, "\x04") for _, y in spans]
     pieces, pos = [], a
@@ -289,8 +298,6 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     before, rest = joined.split("\x01", 1)
     hit, after = rest.split("\x02", 1)
     before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
-    prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
-    suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
     return _assemble(prefix + before, hit, after + suffix)
 
 
