@@ -116,6 +116,8 @@ def _spaced_letter(ch: str) -> bool:
     scripts written without spaces such as Thai)."""
     if ch.isascii():
         return ch.isalnum()
+    if "\u4e00" <= ch <= "\u9fff":
+        return False  # a Han ideograph, the common case: no category lookup
     if unicodedata.category(ch)[0] not in "LMN" or _UNSPACED.match(ch):
         return False
     return True
