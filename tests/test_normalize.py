@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracker.text.normalize import normalize, normalize_term, readable, snippet
+from tracker.text.normalize import normalize, normalize_term, readable, sentence_ends, snippet
 
 KEYS = [
     # (page text, match key)
@@ -149,3 +149,22 @@ def test_the_end_cut_falls_between_words_too():
 
     snip = snippet(text, 0, 2, width=40, words=cutter)
     assert snip.after.endswith("…") and "太原" not in snip.after and not snip.after.endswith("太…")
+
+
+def test_snippet_with_the_text_sentence_ends_given_cuts_the_same_passages(seed_texts):
+    """The matcher hands `snippet` the sentence ends it worked out once per page: every passage
+    must come out as if `snippet` had looked for them itself (seed pages, hits all over them,
+    fields of all sizes, other hits around, the article edges cutting sentences)."""
+    compared = 0
+    for text in seed_texts.values():
+        ends = sentence_ends(text)
+        n = len(text)
+        for start in range(0, n - 6, 37):
+            end = start + 2 + start % 5
+            others = [(start, end), (max(0, start - 11), max(0, start - 9)), (end + 3, end + 5)]
+            for lo, hi in ((0, n), (max(0, start - 50), min(n, end + 7)), (start, end)):
+                plain = snippet(text, start, end, lo=lo, hi=hi, others=others)
+                given = snippet(text, start, end, lo=lo, hi=hi, others=others, sentence_ends=ends)
+                assert given == plain, (start, end, lo, hi)
+                compared += 1
+    assert compared > 1000

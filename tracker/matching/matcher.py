@@ -22,7 +22,7 @@ from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import Rule
 from tracker.rules.regex import compile_pattern, options
-from tracker.text.normalize import Normalized, Snippet, normalize_term, snippet
+from tracker.text.normalize import Normalized, Snippet, normalize_term, sentence_ends, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"
@@ -39,15 +39,18 @@ class Hit(NamedTuple):
     start: int
     end: int
     # For the snippet: the text, its field's span there, the spans of the rule's hits in the
-    # article, and word boundaries within a span of the text (a segmenter's).
-    context: tuple[str, int, int, tuple[tuple[int, int], ...], Callable[[int, int], set[int]]]
+    # article, word boundaries within a span of the text (a segmenter's), and the text's
+    # sentence ends (worked out once per document, for all its snippets).
+    context: tuple[str, int, int, tuple[tuple[int, int], ...], Callable[[int, int], set[int]],
+                   list[int]]
 
     @property
     def snippet(self) -> Snippet:
         """The readable passage around the hit (its sentence, the other hits in it marked too),
         worked out when someone wants to read it."""
-        text, lo, hi, others, words = self.context
-        return snippet(text, self.start, self.end, lo=lo, hi=hi, others=others, words=words)
+        text, lo, hi, others, words, ends = self.context
+        return snippet(text, self.start, self.end, lo=lo, hi=hi, others=others, words=words,
+                       sentence_ends=ends)
 
     def __repr__(self) -> str:
         return f"Hit({self.keyword!r}, {self.field!r}, {self.start}, {self.end})"
@@ -247,12 +250,13 @@ class Matcher:
             buckets[a][term_id].append(
                 _Occurrence(ks, ke, source, offset(ke - 1) + 1, field_, word))
         results = []
+        ends = sentence_ends(text)
         for a in sorted(buckets):
-            results.extend(self._fire(document, text, articles[a], buckets[a]))
+            results.extend(self._fire(document, text, articles[a], buckets[a], ends))
         return results
 
-    def _fire(self, document, text, article: Article,
-              by_term: dict[int, list[_Occurrence]]) -> list[RuleMatch]:
+    def _fire(self, document, text, article: Article, by_term: dict[int, list[_Occurrence]],
+              ends: list[int]) -> list[RuleMatch]:
         candidates = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
         words = self._words_of(text)
         out = []
@@ -263,7 +267,8 @@ class Matcher:
                 continue
             spans = tuple((o.source_start, o.source_end) for _, _, _, o in kept)
             hits = [Hit(keyword, o.field, o.source_start, o.source_end,
-                        (text, *_field_span(article, o.field, o.source_start), spans, words))
+                        (text, *_field_span(article, o.field, o.source_start), spans, words,
+                         ends))
                     for _, _, keyword, o in kept]
             out.append(RuleMatch(compiled.rule, document, article.title, article.start,
                                  article.end, text, hits))

@@ -255,18 +255,27 @@ _CLAUSE = re.compile(f"[，、：,:“”‘’「」『』（）()《》]|(?<![
 
 def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = None,
             width: int = 40, others: Sequence[tuple[int, int]] = (),
-            words: Cutter | None = None) -> Snippet:
+            words: Cutter | None = None, sentence_ends: Sequence[int] | None = None) -> Snippet:
     """The passage around text[start:end] within [lo, hi) (its article's field): its sentence,
     at most `width` more characters on each side of the hits in that sentence (`others` are all
     hits of the same rule; the ones in this sentence are marked too, and every hit of a sentence
     gets the same passage). A cut inside a sentence falls after clause punctuation, else at a
-    word boundary (`words`, a segmenter), never inside a word where one is known."""
+    word boundary (`words`, a segmenter), never inside a word where one is known.
+    `sentence_ends` is `sentence_ends(text)` when the caller cuts many passages from one text."""
     hi = len(text) if hi is None else hi
     reach_a = max(lo, start - 4 * width)
-    ends = [m.end() for m in _SENTENCE_END.finditer(text, reach_a, start)]
-    sentence_a = ends[-1] if ends else reach_a
-    stop = _SENTENCE_END.search(text, end, min(hi, end + 4 * width))
-    sentence_b = stop.end() if stop else min(hi, end + 4 * width)
+    reach_b = min(hi, end + 4 * width)
+    if sentence_ends is None:
+        ends = [m.end() for m in _SENTENCE_END.finditer(text, reach_a, start)]
+        sentence_a = ends[-1] if ends else reach_a
+        stop = _SENTENCE_END.search(text, end, reach_b)
+        sentence_b = stop.end() if stop else reach_b
+    else:  # the same two ends, by bisection
+        i = bisect_right(sentence_ends, start) - 1
+        sentence_a = sentence_ends[i] if i >= 0 and sentence_ends[i] > reach_a else reach_a
+        i = bisect_right(sentence_ends, end)
+        sentence_b = sentence_ends[i] if i < len(sentence_ends) and \
+            sentence_ends[i] <= reach_b else reach_b
     near = [(a, b) for a, b in others if sentence_a <= a and b <= sentence_b]
     first = min([start, *(a for a, _ in near)])
     last = max([end, *(b for _, b in near)])
@@ -299,6 +308,11 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     hit, after = rest.split("\x02", 1)
     before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
     return _assemble(prefix + before, hit, after + suffix)
+
+
+def sentence_ends(text: str) -> list[int]:
+    """The offsets just after each sentence end in `text`, in order (for `snippet`)."""
+    return [m.end() for m in _SENTENCE_END.finditer(text)]
 
 
 def _assemble(before: str, hit: str, after: str) -> Snippet:
