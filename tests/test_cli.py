@@ -157,3 +157,34 @@ def test_rules_schema_is_json():
 def test_rules_folder_comes_from_the_environment(tmp_path, theme_rules):
     done = tracker("rules", "check", env={"TRACKER_RULES": str(theme_rules)})
     assert done.returncode == 0 and "7 rules OK" in done.stdout
+
+
+def test_jsonl_lines_are_exactly_what_json_writes(tmp_path):
+    """Each line is written out directly (not via json.dumps, for speed): it must be the same
+    bytes json.dumps(…, ensure_ascii=False) gives, with every optional field — feed entries with
+    url and published, a display name, quotes, backslashes and control characters to escape."""
+    rules = tmp_path / "r.yaml"
+    rules.write_text('id: green\nname: 绿电\nkeywords:\n  - {term: 绿电, name: "绿色\\"电力\\\\"}\n'
+                     "  - 光伏\n", encoding="utf-8")
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>报</title>'
+        '<item><title>绿电 "交易" \\ 规则</title><link>http://127.0.0.1/a?x=1&amp;y=2</link>'
+        '<pubDate>Tue, 01 Dec 2026 08:00:00 +0800</pubDate>'
+        "<description>今年绿电交易量大增，光伏装机也创新高。</description></item>"
+        "<item><title>第二条</title><link>http://127.0.0.1/b</link>"
+        "<description>光伏&#9;治沙项目开工。</description></item>"
+        "</channel></rss>", encoding="utf-8")
+    page = tmp_path / "p.txt"
+    page.write_text("本报讯 推动绿电\u0007消纳。", encoding="utf-8")
+    done = tracker("match", "--rules", str(rules), "--format", "jsonl", str(feed), str(page))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3
+    found = [json.loads(line) for line in lines]
+    for line, value in zip(lines, found):
+        assert line == json.dumps(value, ensure_ascii=False)
+    assert [f.get("entry") for f in found] == [1, 2, None]
+    assert found[0]["url"] == "http://127.0.0.1/a?x=1&y=2" and "published" in found[0]
+    assert [h.get("name") for h in found[0]["hits"]] == ['绿色"电力\\'] * 2 + [None]
+    assert "title" in found[2] and found[2]["hits"][0]["field"] == "body"

@@ -6,6 +6,7 @@ import json
 import sys
 from collections import defaultdict
 from importlib import resources
+from json.encoder import encode_basestring
 from pathlib import Path
 
 import click
@@ -118,8 +119,6 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
     from tracker.sources import read
 
     matcher = Matcher(_load_rules_or_exit(rules_path or Path(config["RULES"])))
-    # One encoder for every line: json.dumps with an option builds a new one per call.
-    encode = json.JSONEncoder(ensure_ascii=False).encode
     failed = 0
     grouped: dict[str, list] = defaultdict(list)
     for ref in inputs:
@@ -139,7 +138,7 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
         for entry, fired in enumerate(results, start=1):
             for found in fired:
                 if fmt == "jsonl":
-                    lines.append(encode(_as_json(ref, entry, len(documents), found)))
+                    lines.append(_json_line(ref, entry, len(documents), found))
                 else:
                     grouped[found.rule.id].append((ref, found))
         if lines:
@@ -151,22 +150,37 @@ def match(config: dict, rules_path: Path | None, fmt: str, inputs: tuple[str, ..
         raise SystemExit(EXIT_INPUT)
 
 
-def _as_json(ref: str, entry: int, entries: int, found) -> dict:
-    doc = found.document
-    out = {"rule": found.rule.id, "document": ref, "title": found.title}
+def _json_line(ref: str, entry: int, entries: int, found) -> str:
+    """One JSON line: {rule, document, title, [entry], [url], [published], hits: [{keyword,
+    field, offset, snippet, [name]}]}, the bytes json.dumps(…, ensure_ascii=False) gives for it,
+    written out directly (a page's hundreds of lines, without a dict and encoder pass each)."""
+    doc, rule = found.document, found.rule
+    out = ['{"rule": ', _json(rule.id), ', "document": ', _json(ref), ', "title": ',
+           _json(found.title)]
     if entries > 1 or doc.kind == "feed-entry":
-        out["entry"] = entry
+        out += [', "entry": ', _json(entry)]
     if doc.url:
-        out["url"] = doc.url
+        out += [', "url": ', _json(doc.url)]
     if doc.published:
-        out["published"] = doc.published
-    out["hits"] = [{"keyword": h.keyword, "field": h.field, "offset": h.start,
-                    "snippet": h.snippet.marked()} for h in found.hits]
-    if found.rule.names:
-        for hit in out["hits"]:
-            if name := found.rule.display_name(hit["keyword"]):
-                hit["name"] = name
-    return out
+        out += [', "published": ', _json(doc.published)]
+    hits = []
+    for h in found.hits:
+        hit = (f'{{"keyword": {_json(h.keyword)}, "field": {_json(h.field)}, "offset": '
+               f'{_json(h.start)}, "snippet": {_json(h.snippet.marked())}')
+        if rule.names and (name := rule.display_name(h.keyword)):
+            hit += f', "name": {_json(name)}'
+        hits.append(hit + "}")
+    out += [', "hits": [', ", ".join(hits), "]}"]
+    return "".join(out)
+
+
+def _json(value) -> str:
+    """A JSON value as json.dumps(value, ensure_ascii=False) writes it; strings the fast way."""
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if type(value) is int:
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
