@@ -92,6 +92,8 @@ def is_whole(key: str, start: int, end: int, cuts: set[int]) -> bool:
     `café` is one in `le café.`)."""
     if not (_edge_ok(key, start) and _edge_ok(key, end)):
         return False
+    if cuts.isdisjoint(range(start + 1, end)):
+        return True  # no cut inside: the common case, without a character-by-character look
     inside = any(c in cuts and _han(key[c - 1]) and _han(key[c]) for c in range(start + 1, end))
     return not inside or (_at_cut(key, start, cuts) and _at_cut(key, end, cuts))
 
