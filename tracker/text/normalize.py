@@ -276,7 +276,10 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
         i = bisect_right(sentence_ends, end)
         sentence_b = sentence_ends[i] if i < len(sentence_ends) and \
             sentence_ends[i] <= reach_b else reach_b
-    near = [(a, b) for a, b in others if sentence_a <= a and b <= sentence_b]
+    if len(others) == 1 and others[0] == (start, end):
+        near: list[tuple[int, int]] = []  # the rule's only hit here: the common case
+    else:
+        near = [(a, b) for a, b in others if sentence_a <= a and b <= sentence_b]
     first = min([start, *(a for a, _ in near)])
     last = max([end, *(b for _, b in near)])
     a = max(sentence_a, first - width)
