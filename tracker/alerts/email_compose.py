@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup, escape
 
-from tracker.alerts.email.wire import POLICY, as_bytes, boundary, check_headers, encoded_words, text_part
+from tracker.alerts.email.wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
+                                      fixed_header, text_part)
 from tracker.alerts.model import Alert, AlertItem
 
 DEFAULT_FROM = "tracker <tracker@localhost>"
@@ -269,10 +270,17 @@ def compose_bytes(alert: Alert, to: str, config: Mapping[str, Any], *,
     return msg["To"].addresses[0].addr_spec, data
 
 
+@lru_cache(maxsize=16)
+def _sender_header(mail_from: str) -> Any:
+    """The From header for MAIL_FROM, made once: it is the same in every message."""
+    return POLICY.header_factory("From", parse_address(mail_from, "MAIL_FROM"))
+
+
 def _build(alert: Alert, to: str, config: Mapping[str, Any], now: datetime | None) -> EmailMessage:
     if not alert.items:
         raise ValueError(f"delivery {alert.delivery_id} has no items")
-    sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
+    mail_from = config.get("MAIL_FROM") or DEFAULT_FROM
+    parse_address(mail_from, "MAIL_FROM")  # ValueError for a bad one
     recipient = parse_address(to, "To")
     message_id = _message_id(alert.message_id)
     unsubscribe = [f"<{_header_url(alert.unsubscribe_url, 'unsubscribe_url', ('https', 'http'))}>"]
@@ -280,7 +288,7 @@ def _build(alert: Alert, to: str, config: Mapping[str, Any], now: datetime | Non
         unsubscribe.append(f"<{_header_url(alert.unsubscribe_mailto, 'unsubscribe_mailto', ('mailto',))}>")
 
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
+    msg["From"] = _sender_header(mail_from)
     msg["To"] = recipient
     msg["Subject"] = subject(alert)
     msg["Date"] = date_header(config, now)
@@ -289,10 +297,11 @@ def _build(alert: Alert, to: str, config: Mapping[str, Any], now: datetime | Non
     msg["List-Id"] = f"{list_name} <subscription-{int(alert.subscription_id)}.{_list_domain(message_id)}>"
     msg["List-Unsubscribe"] = ", ".join(unsubscribe)
     if unsubscribe[0].startswith("<https:"):  # RFC 8058: one-click needs an HTTPS URI
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to the robot
-    msg.set_raw("MIME-Version", "1.0")  # fixed values: stored as they are, nothing to parse
+        msg["List-Unsubscribe-Post"] = fixed_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    # RFC 3834: no vacation replies to the robot
+    msg["Auto-Submitted"] = fixed_header("Auto-Submitted", "auto-generated")
+    msg["MIME-Version"] = fixed_header("MIME-Version", "1.0")
     msg["Content-Type"] = f'multipart/alternative; boundary="{boundary()}"'
-    msg.set_raw("Content-Language", "zh-CN")
+    msg["Content-Language"] = fixed_header("Content-Language", "zh-CN")
     msg.set_payload([text_part(text_body(alert), "plain"), text_part(html_body(alert), "html")])
     return msg

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
+import random
 from email import policy as email_policy
 from email.generator import BytesGenerator
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
@@ -105,7 +106,8 @@ class _Generator(BytesGenerator):
 
     @classmethod
     def _make_boundary(cls, text: str | None = None) -> str:
-        return f"=_tracker_{secrets.token_hex(12)}"
+        # Uniqueness, not secrecy: `random`, not os.urandom (a system call per message).
+        return f"=_tracker_{random.getrandbits(96):024x}"
 
 
 def _policy() -> email_policy.EmailPolicy:
@@ -119,6 +121,14 @@ def _policy() -> email_policy.EmailPolicy:
 
 
 POLICY = _policy()
+
+
+@lru_cache(maxsize=64)
+def fixed_header(name: str, value: str) -> Any:
+    """A header whose value is the same in every message (MIME-Version, a part's Content-Type…),
+    parsed once and shared: `msg[name] = fixed_header(name, value)` stores it as it is. Header
+    objects are not changed by writing them out, so threads may share them."""
+    return POLICY.header_factory(name, value)
 
 
 def boundary() -> str:
@@ -136,10 +146,10 @@ def as_bytes(msg: EmailMessage) -> bytes:
 def text_part(text: str, subtype: str) -> EmailMessage:
     """A text part in UTF-8, base64 (Chinese is shorter so than quoted-printable, and no line
     nears 998 octets): what `set_content(…, cte="base64")` writes, without parsing its own
-    headers back three times; no MIME-Version, which belongs to the top level only."""
+    headers back again and again; no MIME-Version, which belongs to the top level only."""
     part = EmailMessage(policy=POLICY)
-    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
-    part.set_raw("Content-Transfer-Encoding", "base64")
+    part["Content-Type"] = fixed_header("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part["Content-Transfer-Encoding"] = fixed_header("Content-Transfer-Encoding", "base64")
     linesep = POLICY.linesep.encode("ascii")
     data = linesep.join(text.encode("utf-8").splitlines()) + linesep  # bytes: only CR/LF end a line
     step = (POLICY.max_line_length or 76) // 4 * 3
@@ -152,7 +162,7 @@ def check_headers(msg: EmailMessage, data: bytes | None = None) -> None:
     """Refuse the message if any header value holds a line break, or if a receiver reading the
     bytes would find other headers than the ones set (a header smuggled in, or the block cut).
     `data`: the message's bytes when already made (`as_bytes`), else they are made here."""
-    for name, value in msg.raw_items():  # as stored: a fixed value is not parsed to be checked
+    for name, value in msg.raw_items():  # as stored: nothing parsed again to be checked
         if "\r" in str(value) or "\n" in str(value):
             raise ValueError(f"header {name} would contain a line break")
     head = (as_bytes(msg) if data is None else data).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
