@@ -175,14 +175,14 @@ def _settings(config: Mapping[str, Any]) -> _SmtpSettings:
                      connections=max(1, connections))
 
 
-def _connect(settings: _SmtpSettings) -> smtplib.SMTP:
-    """An open, greeted, secured and logged-in connection, else _ConnectionEnded."""
+def _connect(settings: _SmtpSettings, tls: Callable[[], ssl.SSLContext]) -> smtplib.SMTP:
+    """An open, greeted, secured and logged-in connection, else _ConnectionEnded. `tls` gives
+    the TLS context, asked for only when the connection uses TLS."""
     where = f"{settings.host}:{settings.port}"
     smtp: smtplib.SMTP | None = None
     try:
-        context = ssl.create_default_context(cafile=settings.ca_file)
         if settings.security == "tls":
-            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=tls())
         else:
             smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         smtp.ehlo_or_helo_if_needed()
@@ -190,7 +190,7 @@ def _connect(settings: _SmtpSettings) -> smtplib.SMTP:
             if not smtp.has_extn("starttls"):
                 raise _ConnectionEnded(f"{where} does not offer STARTTLS (SMTP_SECURITY is starttls)",
                                        None, False)
-            smtp.starttls(context=context)
+            smtp.starttls(context=tls())
             smtp.ehlo()
         if settings.username:
             smtp.login(settings.username, settings.password)
@@ -218,6 +218,14 @@ class _Work:
         self.pending = deque(outgoing)
         self.trying = connections
         self.lock = threading.Lock()
+        self.context: ssl.SSLContext | None = None
+
+    def tls(self, settings: _SmtpSettings) -> ssl.SSLContext:
+        """One TLS context for all the pool's connections: loading the CA bundle is tens of ms."""
+        with self.lock:
+            if self.context is None:
+                self.context = ssl.create_default_context(cafile=settings.ca_file)
+            return self.context
 
     def take(self, done: Callable[[int, SendResult], None]) -> _Outgoing | None:
         """The next message, made; one that cannot be made is reported and skipped."""
@@ -271,7 +279,7 @@ def _send_smtp(settings: _SmtpSettings, sender: str, work: _Work,
         while True:
             if smtp is None:
                 try:
-                    smtp, delivered = _connect(settings), 0
+                    smtp, delivered = _connect(settings, partial(work.tls, settings)), 0
                 except _ConnectionEnded as ended:
                     work.leave(ended, done)
                     return
