@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from tracker.alerts.email.wire import POLICY, check_headers
+from tracker.alerts.email_wire import POLICY, check_headers
 from tracker.alerts.email_compose import DEFAULT_FROM, date_header, parse_address
 
 

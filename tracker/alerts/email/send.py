@@ -36,7 +36,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tracker.alerts.email.wire import as_bytes
+from tracker.alerts.email_wire import as_bytes
 from tracker.alerts.email_compose import DEFAULT_FROM, compose_bytes, parse_address
 from tracker.alerts.model import Alert, SendResult
 from tracker.alerts.email.mailbox import mailbox_folder, write_message
