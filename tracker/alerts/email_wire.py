@@ -8,7 +8,7 @@ and writes over-long words); List-Unsubscribe and List-Id are written verbatim (
 a long URL into encoded words). Every line is at most 76 characters.
 
 Made to be cheap per message (a pool of connections sends as fast as mail is made): header
-classes made once, a boundary that needs no search, fixed headers stored without parsing.
+classes made once, a boundary that needs no search, fixed headers parsed once and shared.
 """
 
 from __future__ import annotations
