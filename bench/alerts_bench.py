@@ -140,6 +140,27 @@ def time_transport(port: int, count: int, connections: int) -> float:
     return wall
 
 
+def time_compose(count: int = 500) -> float:
+    """CPU per mail made (`compose_bytes`: built, serialised, checked), in ms: one article, one
+    hit, as in the runs above; each mail to its own subscription and address."""
+    from tracker.alerts.email_compose import compose_bytes
+    from tracker.alerts.model import Alert, AlertItem
+
+    item = AlertItem(1, "zhuanyezhen", "专业镇", "我省新认定一批特色专业镇", "http://example.cn/a/1",
+                     "bench", "演示日报", "2025-04-09", "第1版 要闻", ("推动【专业镇】发展。",),
+                     ("专业镇",), "https://tracker.example.org/articles/1")
+    alerts = [Alert(i, i, "instant", "2025-04-09T00:00:00+00:00", f"<d{i}.bench@tracker.example.org>",
+                    f"msg_{i}", (item,), f"https://tracker.example.org/manage/{i}?t=x",
+                    f"https://tracker.example.org/unsubscribe/{i}?t=x", f"mailto:unsub+{i}@example.org")
+              for i in range(count)]
+    config = {"BASE_URL": "https://tracker.example.org"}
+    compose_bytes(alerts[0], "reader@example.org", config)  # the template compiled, once
+    start = time.process_time()
+    for i, alert in enumerate(alerts):
+        compose_bytes(alert, f"reader{i}@example.org", config)
+    return (time.process_time() - start) / count * 1000
+
+
 def start_servers() -> tuple[list, str, int, object, int, object]:
     """The receiver, the SMTP server and the slow SMTP relay in their own processes: (processes,
     hook base URL, SMTP port, shared count of mails received, slow relay port, its count)."""
@@ -233,6 +254,7 @@ def main() -> int:
         for server in servers:
             server.terminate()
             server.join(timeout=10)
+    figures["email_compose_cpu_ms"] = round(time_compose(), 2)
     figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     width = max(map(len, figures))
     for key, value in figures.items():
