@@ -132,3 +132,31 @@ def test_a_folded_description_has_no_stray_spaces_in_chinese():
     text = "id: a\nname: A\nkeywords: [x]\ndescription: >-\n  先定好指标再出让土地，\n  常与承诺制一起出现。 Green\n  Power\n"
     (rule,), _ = parse_rules_text(text)
     assert rule.description == "先定好指标再出让土地，常与承诺制一起出现。Green Power"
+
+
+# Every place libyaml takes an anchor or alias: the quick look for one before the event scan
+# (a text with `&` or `*` only inside words skips the scan) must not miss any of them.
+@pytest.mark.parametrize("text", [
+    "id: x\nname: &n 名\nkeywords: [a]\n",
+    "id: x\nname: 名\nkeywords: [&k a, *k]\n",
+    "id: x\nname: 名\nkeywords: [ a,&k b, *k ]\n",
+    "{id: x, name: &n 名, keywords: [*n]}\n",
+    '{"id": "x", "name":&n "名", "keywords": [*n]}\n',
+    "id: x\nname: 名\nkeywords:\n- &k a\n- *k\n",
+    "&r\nid: x\nname: 名\nkeywords: [a]\n",
+    "--- &r\nid: x\nname: 名\nkeywords: [a]\n",
+    "id: x\nname: !!str &n 名\nkeywords: [*n]\n",
+    "id: x\nname: 名\nkeywords:\n  -\n    &k a\n",
+    "\ufeff&r {id: x, name: 名, keywords: [a]}\n",
+])
+def test_anchors_are_refused_wherever_yaml_takes_them(text):
+    rules, problems = parse_rules_text(text, "r.yaml")
+    assert not rules
+    assert problems and "anchors and aliases are not accepted" in str(problems[0])
+
+
+def test_ampersands_and_stars_inside_words_load_as_text():
+    rules, problems = parse_rules_text("rules:\n  - {id: a, name: AT&T, keywords: [AT&T, a*b]}\n"
+                                       "  - {id: b, name: 乘, keywords: ['*乘', \"&与\"]}\n")
+    assert not problems
+    assert [r.keywords for r in rules] == [("AT&T", "a*b"), ("*乘", "&与")]

@@ -20,6 +20,10 @@ except AttributeError:  # pragma: no cover - pure-Python PyYAML
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 NULL = "tag:yaml.org,2002:null"
 MAX_ANCHOR_PROBLEMS = 5
+# Where an anchor (&a) or alias (*a) can start: a node's properties follow a line start,
+# whitespace or an indicator. A text without such a spot has neither (the `&` of AT&T is part
+# of a word), so the event scan is skipped; a false alarm costs only the scan.
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,:?\-\ufeff])[&*]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class NodeReader:
         """The file's node tree, or None with the problem recorded: bad YAML, an anchor or
         alias, or `empty` when the file holds nothing."""
         try:
-            if ("&" in text or "*" in text) and self._anchors(text):
+            if _MAYBE_ANCHOR.search(text) and self._anchors(text):
                 return None
             root = yaml.compose(text, Loader=_Loader)
             if root is None:

@@ -214,7 +214,7 @@ def normalize(text: str, simplified_text: str | None = None) -> Normalized:
 def normalize_term(term: str) -> str:
     """A rule's keyword folded the same way as page text, so the two compare equal. Cached:
     loading and compiling rules fold each keyword three times (100,000 rules: seconds)."""
-    return normalize(term.strip()).key
+    return _join_words(_fold_chars(_simplify(term.strip()))[0])[0]  # normalize(…).key, no runs
 
 
 def readable(text: str) -> str:
@@ -296,6 +296,8 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
 
 def _assemble(before: str, hit: str, after: str) -> Snippet:
     """A Snippet from pieces that still hold the other hits' marks (\x03 … \x04)."""
+    if not any("\x03" in p or "\x04" in p for p in (before, hit, after)):
+        return Snippet(before, hit, after)  # no other hit in the passage: most snippets
     out: list[str] = []
     others: list[tuple[int, int]] = []
     opened = -1
