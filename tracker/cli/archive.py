@@ -86,17 +86,19 @@ def search(config: dict, query: str, source: str | None, since: str | None, limi
     """Full-text search of the archive (Chinese-aware; 2-character words work too)."""
     from tracker.store import connect
     from tracker.store.search import search as find
+    from tracker.text.passage import found_passage
 
     found = find(connect(instance_file(config, "DATABASE")), query, source=source,
                  since=_date_option(since, "--since"), limit=limit)
     for f in found:
+        passage = found_passage(f.title, f.text, query)
         if fmt == "jsonl":
             click.echo(json.dumps({"id": f.id, "title": f.title, "source": f.source,
-                                   "date": f.date, "url": f.url, "snippet": f.snippet},
+                                   "date": f.date, "url": f.url, "snippet": passage},
                                   ensure_ascii=False))
         else:
             click.echo(f"{f.date or '?'}  {f.source or '?'}  {f.title or '(untitled)'}  #{f.id}")
-            click.echo(f"    {f.snippet}")
+            click.echo(f"    {passage}")
     if fmt == "text" and not found:
         click.echo("nothing found")
 

@@ -23,6 +23,7 @@ from tracker.store.articles import get_article
 from tracker.store.hits import hits_for_article
 from tracker.store.search import DATE, search
 from tracker.store.subscriptions import list_subscriptions
+from tracker.text.passage import found_passage
 from tracker.web import csrf
 from tracker.web.archive import parse_day, source_names
 from tracker.web.db import get_db
@@ -137,7 +138,8 @@ def articles():
                    since=_day("since"), until=_day("until"), limit=_limit())
     return jsonify(articles=[{
         "id": f.id, "title": f.title, "source": f.source, "source_name": names.get(f.source),
-        "date": f.date, "page": f.page, "url": f.url, "snippet": f.snippet,
+        "date": f.date, "page": f.page, "url": f.url,
+        "snippet": found_passage(f.title, f.text, q, f.hit_snippet),
     } for f in found])
 
 

@@ -19,6 +19,7 @@ from tracker.store.hits import hits_for_article
 from tracker.store.latest import latest
 from tracker.store.search import search
 from tracker.store.trends import week_start, weekly_counts
+from tracker.text.passage import found_passage
 from tracker.web.charts import line_chart, sparkline
 from tracker.web.db import get_db
 from tracker.web.rulecache import checked_rules
@@ -152,6 +153,7 @@ def articles():
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
         sources=sources, searched=searched, found=found, themes=themes, mark=mark,
+        passages={f.id: found_passage(f.title, f.text, q, f.hit_snippet) for f in found},
         limit=RESULTS)
 
 
