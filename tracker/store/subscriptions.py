@@ -45,6 +45,12 @@ def get_subscription(db: Database, subscription_id: int) -> Subscription | None:
     return _from_row(rows[0]) if rows else None
 
 
+def subscription_state(db: Database, subscription_id: int) -> str | None:
+    """The subscription's state (pending, active, ...), or None when there is no such row."""
+    row = db.execute("SELECT state FROM subscriptions WHERE id = ?", [subscription_id]).fetchone()
+    return row[0] if row else None
+
+
 def find_subscription(db: Database, channel: str, address: str) -> Subscription | None:
     rows = list(db["subscriptions"].rows_where("channel = ? AND address = ?", [channel, address]))
     return _from_row(rows[0]) if rows else None
