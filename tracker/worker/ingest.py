@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
-from tracker.articles import page_articles
+from tracker.splitter import page_articles
 from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.sources.collect import Collected

@@ -1,11 +1,11 @@
 """Lines in their context: headline blocks, captions, headline groups, and the assembly of
-articles from them (steps 3–5 of tracker.articles)."""
+articles from them (steps 3–5 of tracker.splitter)."""
 
 from __future__ import annotations
 
 import re
 
-from tracker.articles.lines import (
+from tracker.splitter.lines import (
     AD, BLANK, BODY, BYLINE, CAPTION, CREDIT, DATELINE, FURN, HEAD, HEADISH, SUB, _CREDIT, _NAME,
     _NUMBERED, _PINYIN, _TOKEN_KIND, _Line, _Start, _Tok, _Units)
 

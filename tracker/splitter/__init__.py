@@ -1,4 +1,8 @@
-"""Split one newspaper page's text into articles, using what it shows.
+"""The splitter: one newspaper page's text cut into spans, using what the page shows.
+
+A `Span` is a stretch of the page's text (start, end, title offsets, furniture lines): an
+article's, an ad's or a caption's. It is not yet an article: `page_articles` turns the article
+spans of a page into article documents (the domain word), which are matched and stored.
 
 The spans cover the page contiguously (each character in exactly one), so every keyword hit on the
 page lands in exactly one article. The rules, in the order they apply:
@@ -30,16 +34,16 @@ page lands in exactly one article. The rules, in the order they apply:
    the last two units' main lines (kicker + main); after a body, the first unit's main line.
 6. `split_page`: furniture joins the span after it; captions and ads between articles are spans of
    their own (kind "caption" / "ad"); blank lines go with the span before them.
-   Furniture and bylines inside a span are listed in `Article.furniture`: never a title, a
+   Furniture and bylines inside a span are listed in `Span.furniture`: never a title, a
    snippet or a hit.
 
 In HTML, headings come first (`pages._by_headings`); `lines` labels lines, `layout` assembles
-articles from them, `pages` puts the steps together.
+spans from them, `pages` puts the steps together.
 
 May use text and documents; never rules, matching, store or anything above.
 """
 
-from tracker.articles.lines import Article, furniture_lines
-from tracker.articles.pages import article_at, article_body, page_articles, split_page
+from tracker.splitter.lines import Span, furniture_lines
+from tracker.splitter.pages import page_articles, span_at, span_body, split_page
 
-__all__ = ["Article", "article_at", "article_body", "furniture_lines", "page_articles", "split_page"]
+__all__ = ["Span", "furniture_lines", "page_articles", "span_at", "span_body", "split_page"]

@@ -1,5 +1,5 @@
 """Lines of a page and what each says about itself: the labels and patterns of `split_page`
-(see tracker.articles for the rules), ads, and the spans of furniture."""
+(see tracker.splitter for the rules), ads, and the spans of furniture."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ _Units = list[tuple[list[int], list[int]]]  # a headline group: (main lines, sub
 
 
 @dataclass(frozen=True)
-class Article:
-    """One span of a page: an article (its headline, body, byline), an ad block or a caption."""
+class Span:
+    """One stretch of a page's text: an article's (its headline, body, byline), an ad block or a
+    caption. The splitter's output; `page_articles` makes article documents of it."""
 
     start: int  # offset of its first line (headline or not); the first span starts at 0
     end: int  # offset just past its last character; equals the next span's start
