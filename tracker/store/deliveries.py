@@ -19,6 +19,9 @@ from sqlite_utils import Database
 
 from tracker.store.clock import iso
 
+# Every status a delivery row can have (deliveries.status), in the order it moves through them.
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+
 
 @dataclass(frozen=True)
 class Due:

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from tracker.store import transaction
 from tracker.store.clock import now
+from tracker.store.deliveries import DELIVERY_STATUSES
 from tracker.web import limiter
 from tracker.web.db import get_db
 from tracker.web.messages import zh_status
@@ -25,7 +26,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 LOGIN_LIMIT = "10 per minute"  # failed logins per client address
 RETRYABLE = ("failed", "dead")
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 
 
 def local_path(target: str | None) -> str | None:

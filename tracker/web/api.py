@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hmac
 import json
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from tracker.alerts.subscribe import mask_address
 from tracker.rules import check_rules
 from tracker.store.articles import get_article
 from tracker.store.hits import hits_for_article
@@ -105,21 +105,10 @@ def rules():
     } for r in found], problems=[str(p) for p in problems])
 
 
-def redact_address(channel: str, address: str) -> str:
-    """An email address as is; of a webhook URL only its scheme and host (its path and query
-    often are the credential: Slack, WeCom…); of a chat URL only its scheme (dingtalk://TOKEN)."""
-    if channel == "email":
-        return address
-    parts = urlsplit(address)
-    if channel == "webhook" and parts.scheme in ("http", "https") and parts.hostname:
-        return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
-    return f"{parts.scheme}://…" if parts.scheme else "…"
-
-
 @bp.get("/subscriptions")
 def subscriptions():
     return jsonify(subscriptions=[{
-        "id": s.id, "channel": s.channel, "address": redact_address(s.channel, s.address),
+        "id": s.id, "channel": s.channel, "address": mask_address(s.channel, s.address, whole_email=True),
         "rules": list(s.rules), "frequency": s.frequency, "state": s.state,
         "created_at": s.created_at, "confirmed_at": s.confirmed_at,
         "state_reason": s.state_reason, "failing_since": s.failing_since,

@@ -39,7 +39,7 @@ from flask_wtf.csrf import CSRFError
 
 from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
-from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_rules,
+from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_chosen_rules,
                                       normalize_email, subscribe)
 from tracker.rules import Rule, RulesError
 from tracker.rules import parse_rules_text
@@ -197,7 +197,7 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
     channel, address = form.channel.data or "", form.address()
     known = [rule.id for rule in rules]
     keywords: list[str] = []
-    checks = [lambda: check_rules(form.rules.data or [], known),
+    checks = [lambda: check_chosen_rules(form.rules.data or [], known),
               lambda: check_frequency(form.frequency.data or "")]
     if channel == "email":  # the same checks subscribe() makes, all at once for the form
         checks.append(lambda: normalize_email(address))
@@ -330,7 +330,7 @@ def _manage(subscription: Subscription, form: ManageForm, known: list[str],
     db = get_db()
     if action == "save":
         try:
-            chosen = check_rules(form.rules.data or [], known)
+            chosen = check_chosen_rules(form.rules.data or [], known)
             frequency = check_frequency(form.frequency.data or "")
             keywords = check_keywords(form.keywords.data or "")
         except SubscribeError as err:
