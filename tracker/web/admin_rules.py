@@ -133,7 +133,8 @@ def checked_id(rule_id: str) -> str:
     return rule_id
 
 
-def digest(text: str | None) -> str:
+def file_sha256(text: str | None) -> str:
+    """The SHA-256 of a rule file's text: the editor's base, to catch an edit made meanwhile."""
     return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
 
 
@@ -204,7 +205,7 @@ def save(path: Path, text: str, *, base: str | None, action: str, rule_id: str |
         if must_be_new and (exists or path.with_suffix(".yml").exists()):
             return f"文件 {path.name} 已存在，不会覆盖。"
         old = read_text(path) if exists else ""
-        if base is not None and digest(old) != base:
+        if base is not None and file_sha256(old) != base:
             return "文件在你编辑期间已被修改（别人保存过）。请复制你的修改，重新载入后再保存。"
         if old == text:
             return "内容没有变化，未保存。"
@@ -287,7 +288,7 @@ def edit_rule(rule_id: str):
         flash(f"无法读取 {file.name}：{rule_problem(file.problems[0].message)}", "error")
         return redirect(url_for("admin.rules"))
     if request.method == "GET":
-        return _editor(text=file.text, new=False, file=file, base=digest(file.text),
+        return _editor(text=file.text, new=False, file=file, base=file_sha256(file.text),
                        rule_id=rule_id, problems=file.problems, on_disk=True,
                        globals=folder_globals(files))
     text, action, base = form_text(), request.form.get("action"), request.form.get("base")

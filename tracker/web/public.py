@@ -39,10 +39,11 @@ from flask_wtf.csrf import CSRFError
 
 from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
-from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_chosen_rules,
-                                      normalize_email, subscribe)
-from tracker.rules import Rule, RulesError
-from tracker.rules import parse_rules_text
+from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, check_chosen_rules,
+                                      check_frequency, mask_address, normalize_email, subscribe,
+                                      welcome)
+from tracker.rules import Rule, RulesError, parse_rules_text
+from tracker.sources.ssrf import allow_private
 from tracker.store import transaction
 from tracker.store.personal import keywords_of, set_keywords
 from tracker.store.subscriptions import (Subscription, get_subscription, set_state,
@@ -116,12 +117,13 @@ def masked(subscription: Subscription) -> str:
     return mask_address(subscription.channel, subscription.address)
 
 
-def page(template: str, status: int = 200, **context) -> tuple[str, int]:
+def render_page(template: str, status: int = 200, **context) -> tuple[str, int]:
+    """A public page from templates/public/ with its status, for a view to return."""
     return render_template(f"public/{template}", **context), status
 
 
 def problem(title: str, text: str, status: int) -> tuple[str, int]:
-    return page("problem.html", status, title=title, text=text)
+    return render_page("problem.html", status, title=title, text=text)
 
 
 @bp.errorhandler(CSRFError)
@@ -173,7 +175,7 @@ def subscribe_page():
         else:
             if done is not None:
                 return done
-    return page("subscribe.html", 400 if errors else 200, form=form, rules=rules,
+    return render_page("subscribe.html", 400 if errors else 200, form=form, rules=rules,
                 chosen=set(form.rules.data or []), errors=errors, sparklines=_sparklines(rules))
 
 
@@ -227,22 +229,20 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
         # The same page whether the address was new or not; only its owner hears which. Queued
         # and sent apart: neither a slow relay nor the time a send takes reaches the visitor.
         _queue_mail(subscription, "confirm" if subscription.state == "pending" else "remind")
-        return page("check_email.html", address=subscription.address,
+        return render_page("check_email.html", address=subscription.address,
                     days=max(1, _confirm_max_age() // 86400))
     if channel == "webhook":
         if not changed:
-            return page("webhook_exists.html")
+            return render_page("webhook_exists.html")
         response = Response(render_template(
             "public/webhook_secret.html", secret=subscription.secret,
             manage_url=link(config, MANAGE, subscription.id)))
         response.headers["Cache-Control"] = "no-store"
         return response
-    return page("chat_done.html")
+    return render_page("chat_done.html")
 
 
 def _chat(address: str) -> None:
-    from tracker.alerts.subscribe import allow_private
-
     reason = check_chat_url(address, admin=False, allow_private=allow_private(current_app.config))
     if reason:
         raise SubscribeError("chat_url", reason)
@@ -282,9 +282,9 @@ def confirm(token: str):
             welcome(db, current_app.config, subscription.id)  # the recent hits come first
         subscription = get_subscription(db, subscription.id) or subscription
     if subscription.state == "active":
-        return page("confirm.html", confirmed=True, address=subscription.address,
+        return render_page("confirm.html", confirmed=True, address=subscription.address,
                     manage_url=url_for("public.manage", token=_token(MANAGE, subscription.id)))
-    return page("confirm.html", confirmed=False, address=subscription.address, form=ButtonForm())
+    return render_page("confirm.html", confirmed=False, address=subscription.address, form=ButtonForm())
 
 
 def _token(purpose: str, subscription_id: int) -> str:
@@ -315,7 +315,7 @@ def manage(token: str):
     else:
         chosen, frequency = set(subscription.rules), subscription.frequency
         keywords = "、".join(keywords_of(get_db(), subscription.id))
-    response = current_app.make_response(page(
+    response = current_app.make_response(render_page(
         "manage.html", 400 if errors else 200, form=form, subscription=subscription,
         address=masked(subscription), rules=offered, chosen=chosen, frequency=frequency,
         keywords=keywords, errors=errors))
@@ -372,7 +372,7 @@ def unsubscribe(token: str):
     if subscription is None:
         abort(404)
     if request.method != "POST":  # GET and HEAD (mail scanners) only look
-        return page("unsubscribe.html", done=subscription.state == "unsubscribed",
+        return render_page("unsubscribe.html", done=subscription.state == "unsubscribed",
                     address=masked(subscription), form=ButtonForm())
     if request.form.get("List-Unsubscribe") != "One-Click":
         csrf.protect()
@@ -380,7 +380,7 @@ def unsubscribe(token: str):
         db = get_db()
         with transaction(db):
             set_state(db, subscription.id, "unsubscribed", "unsubscribe link")
-    return page("unsubscribe.html", done=True, address=masked(subscription))
+    return render_page("unsubscribe.html", done=True, address=masked(subscription))
 
 
 @bp.errorhandler(404)
