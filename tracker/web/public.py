@@ -24,25 +24,23 @@ a secret), but nothing about it changes.
 Own keywords belong to the subscription (tracker.store.personal: in the database, matched only
 once it is active, shown to its owner on the manage page and to nobody else, gone when it
 unsubscribes). Rule files named `personal-*` (written by earlier versions) are never offered.
+
+The views live here; what the forms check and say in Chinese is tracker.web.subscribe_form, what
+the subscribe limits count is tracker.web.ratelimit.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-
-import yaml
-from markupsafe import Markup
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
-from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, check_chosen_rules,
-                                      check_frequency, mask_address, normalize_email, subscribe,
-                                      welcome)
-from tracker.rules import Rule, RulesError, parse_rules_text
+from tracker.alerts.subscribe import (SubscribeError, check_chosen_rules, check_frequency,
+                                      mask_address, normalize_email, subscribe, welcome)
+from tracker.rules import Rule
 from tracker.sources.ssrf import allow_private
 from tracker.store import transaction
 from tracker.store.personal import keywords_of, set_keywords
@@ -50,67 +48,14 @@ from tracker.store.subscriptions import (Subscription, get_subscription, set_sta
                                          update_subscription)
 from tracker.web import csrf, limiter
 from tracker.web.db import get_db
-from tracker.web.forms import (MAX_KEYWORD_LENGTH, MAX_KEYWORDS, MAX_KEYWORDS_TEXT, ButtonForm,
-                               ManageForm, SubscribeForm, split_keywords)
+from tracker.web.forms import ButtonForm, ManageForm, SubscribeForm
+from tracker.web.ratelimit import address_key, submitted_address, subscribe_limit
+from tracker.web.subscribe_form import (PERSONAL, all_rules, check_keywords, describe,
+                                        public_rules)
 
 bp = Blueprint("public", __name__)
-log = logging.getLogger(__name__)
 
-PERSONAL = "personal-"
-ADDRESS_FIELDS = {"email": "email", "webhook": "webhook_url", "chat": "chat_url"}
 RESUMABLE = ("paused", "unsubscribed", "disabled")  # not pending: that needs the confirmation
-
-
-# ---- rules --------------------------------------------------------------------------------------
-
-def all_rules() -> list[Rule]:
-    """The rules folder's rules. A broken file (an admin mid-edit) costs its own rules only."""
-    from tracker.web.rulecache import checked_rules
-
-    rules, problems = checked_rules()  # parsed again only when a rule file changes
-    if problems:
-        log.warning("rules have problems; the form shows the sound ones:\n%s", RulesError(problems))
-    return rules
-
-
-def public_rules(rules: list[Rule]) -> list[Rule]:
-    return [rule for rule in rules if not rule.id.startswith(PERSONAL)]
-
-
-def check_keywords(text: str) -> list[str]:
-    """Own keywords from a form, checked (count, length, usable as a rule); SubscribeError on
-    `keywords`."""
-    if len(text) > MAX_KEYWORDS_TEXT:
-        raise SubscribeError("keywords", f"关键词太长：最多 {MAX_KEYWORDS_TEXT} 个字符。")
-    keywords = split_keywords(text)
-    if not keywords:
-        return []
-    if len(keywords) > MAX_KEYWORDS:
-        raise SubscribeError("keywords", f"最多 {MAX_KEYWORDS} 个关键词。")
-    for word in keywords:
-        if any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in word):
-            raise SubscribeError("keywords", "关键词里有控制字符。")
-        if not 2 <= len(word) <= MAX_KEYWORD_LENGTH:
-            raise SubscribeError("keywords", f"每个关键词 2 到 {MAX_KEYWORD_LENGTH} 个字："
-                                             f"“{word}”不符合。")
-    text = yaml.safe_dump({"id": "own", "name": "own", "keywords": keywords}, allow_unicode=True)
-    _, problems = parse_rules_text(text)
-    if problems:
-        raise SubscribeError("keywords", "这些关键词不能用作规则：" + "；".join(
-            p.message for p in problems))
-    return keywords
-
-
-# ---- messages -----------------------------------------------------------------------------------
-
-def describe(error: SubscribeError) -> str:
-    """A SubscribeError in Chinese, for the field it names (the checks speak English)."""
-    from tracker.web.messages import describe as chinese
-
-    if error.field == "email" and str(error).startswith(NON_ASCII_LOCAL):
-        return ("邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
-                "请换一个只含英文字母、数字和常用符号的地址。")
-    return chinese(error.field, str(error))
 
 
 def masked(subscription: Subscription) -> str:
@@ -133,34 +78,10 @@ def csrf_failed(_error: CSRFError):
 
 # ---- subscribe ----------------------------------------------------------------------------------
 
-def _submitted_address() -> str:
-    """The address the form names, in the one spelling the subscription would have (an email
-    address normalised: `a@ｅｘａｍｐｌｅ.com` is `a@example.com`), so that the per-address limit
-    cannot be dodged by respelling it."""
-    field = ADDRESS_FIELDS.get(request.form.get("channel", ""), "")
-    address = request.form.get(field, "").strip() if field else ""
-    if field == "email" and address:
-        try:
-            return normalize_email(address)
-        except SubscribeError:
-            pass
-    return address.lower()
-
-
-def _address_key() -> str:
-    """The per-address limit's key: a hash, so that ratelimit.db holds no addresses."""
-    digest = hashlib.sha256(f"{request.form.get('channel', '')}\0{_submitted_address()}".encode())
-    return "subscribe-address:" + digest.hexdigest()
-
-
-def _subscribe_limit() -> str:
-    return current_app.config["SUBSCRIBE_LIMIT"]
-
-
 @bp.route("/subscribe", methods=["GET", "POST"], endpoint="subscribe")
-@limiter.limit(_subscribe_limit, methods=["POST"])
-@limiter.limit(_subscribe_limit, methods=["POST"], key_func=_address_key,
-               exempt_when=lambda: not _submitted_address())
+@limiter.limit(subscribe_limit, methods=["POST"])
+@limiter.limit(subscribe_limit, methods=["POST"], key_func=address_key,
+               exempt_when=lambda: not submitted_address())
 def subscribe_page():
     rules = public_rules(all_rules())
     form = SubscribeForm()
