@@ -7,21 +7,21 @@ spans of a page into article documents (the domain word), which are matched and 
 The spans cover the page contiguously (each character in exactly one), so every keyword hit on the
 page lands in exactly one article. The rules, in the order they apply:
 
-1. `_intrinsic` labels each line from its own text: CREDIT (…摄, …供图), FURN (masthead, dates,
+1. `intrinsic` labels each line from its own text: CREDIT (…摄, …供图), FURN (masthead, dates,
    责任编辑, page numbers, column names, （扫描二维码…）), DATELINE (本报讯, 科学导报讯, 本报太原4月8日讯,
    新华社北京2月17日电, （记者…）, 本报记者…报道, 央视网消息（新闻联播）：), SUB (——…), BYLINE (本报记者 X, 通讯员 …, …/文),
    HEADISH (short, no 。！？；，, brackets balanced), else BODY. Furniture also covers links
    (查看原文, 上一篇) and a web page's details (来源：…, 字号). On a page without datelines a short
-   line with a comma inside may be HEADISH too (`_comma_headlines`).
-2. `_mark_ads`: short lines close together with ad cues of two kinds (有限公司, phone, www., 地址,
+   line with a comma inside may be HEADISH too (`comma_headlines`).
+2. `mark_ads`: short lines close together with ad cues of two kinds (有限公司, phone, www., 地址,
    电话, CAPITALS) are an ad, from the first cue line to the last.
-3. `_in_context`: a headline-like block (run of non-blank lines; one line each where lines are
+3. `in_context`: a headline-like block (run of non-blank lines; one line each where lines are
    paragraphs; a dateline starts one) is a headline when the text before it ended a sentence or a
    dateline follows; otherwise it is body text broken by the column layout. A lone 2–3 character
-   name is a byline. `_mark_captions`: a caption line with its credit, or a short credit plus the
-   block above it. `_tokens`: headline lines form groups of units, each a main line with its
+   name is a byline. `mark_captions`: a caption line with its credit, or a short credit plus the
+   block above it. `headline_tokens`: headline lines form groups of units, each a main line with its
    subtitles (——…, or a deck listing with 、).
-4. `_assemble`: a dateline always starts an article; a body line starts one after a headline group,
+4. `assemble`: a dateline always starts an article; a body line starts one after a headline group,
    a byline, an ad, a closing inline byline (……。（李涛）) or at the page start. Captions between body
    lines stay inside, and so does a lone one-line group (a subheading) unless the article opened
    with a dateline and has no headline yet: then that line is its headline. On a page without
