@@ -322,5 +322,3 @@ def openapi_document() -> dict:
 def openapi():
     return jsonify(openapi_document())
 
-
-from tracker.web import api_docs  # noqa: E402,F401 - registers /api/docs on `bp`
