@@ -35,3 +35,17 @@ def hits_for_article(db: Database, article_id: int) -> list[dict]:
                       "ORDER BY rule_id", [article_id]).fetchall()
     return [{"rule_id": r, "rule_name": n, "count": c, "hits": json.loads(h)}
             for r, n, c, h in rows]
+
+
+def hit_rule_names(db: Database) -> list[tuple[str, str | None]]:
+    """(rule id, rule name) of every rule that has hits in the archive, by id (hit_rules)."""
+    return db.execute("SELECT rule_id, rule_name FROM hit_rules ORDER BY rule_id").fetchall()
+
+
+def rules_of_articles(db: Database, article_ids: list[int]) -> list[tuple[int, str, str | None]]:
+    """(article id, rule id, rule name) of every hit of those articles, by rule id."""
+    if not article_ids:
+        return []
+    return db.execute(
+        f"SELECT article_id, rule_id, rule_name FROM hits WHERE article_id IN "
+        f"({','.join('?' * len(article_ids))}) ORDER BY rule_id", article_ids).fetchall()

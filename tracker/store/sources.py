@@ -66,3 +66,15 @@ def save_file(db: Database, source_id: str, path: str, sha256: str, size: int, m
     db["files"].upsert({"source_id": source_id, "path": path, "sha256": sha256,
                         "size": size, "mtime": mtime, "error": error,
                         "processed_at": now()}, pk=("source_id", "path"), alter=False)
+
+
+def source_names(db: Database) -> dict[str, str]:
+    """Source id → name (the id when it has none), for every source with a row or articles."""
+    names = {sid: name or sid for sid, name in db.execute("SELECT id, name FROM sources")}
+    # The distinct source ids, one index probe each (DISTINCT would read the whole index).
+    for (sid,) in db.execute(
+            "WITH RECURSIVE s(id) AS (SELECT MIN(source_id) FROM articles UNION ALL "
+            "SELECT (SELECT MIN(source_id) FROM articles WHERE source_id > s.id) FROM s "
+            "WHERE s.id IS NOT NULL) SELECT id FROM s WHERE id IS NOT NULL"):
+        names.setdefault(sid, sid)
+    return names

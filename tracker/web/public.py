@@ -44,6 +44,7 @@ from tracker.rules import Rule
 from tracker.sources.ssrf import allow_private
 from tracker.store import transaction
 from tracker.store.personal import keywords_of, set_keywords
+from tracker.store.runs import last_finished
 from tracker.store.subscriptions import (Subscription, get_subscription, set_state,
                                          update_subscription)
 from tracker.web import csrf, limiter
@@ -320,7 +321,7 @@ def bad_request(_error):
 def healthz():
     """200 with the database reachable and the last worker cycle; 503 when the database is not."""
     try:
-        row = get_db().execute("SELECT max(finished) FROM runs").fetchone()
+        finished = last_finished(get_db())
     except Exception as err:  # noqa: BLE001 - a health check reports, it does not fail
         return jsonify(status="error", database=f"{type(err).__name__}: {err}"), 503
-    return jsonify(status="ok", database="ok", last_cycle=row[0])
+    return jsonify(status="ok", database="ok", last_cycle=finished)
