@@ -12,7 +12,6 @@ Snippets mark their hit with 【 and 】.
 from __future__ import annotations
 
 import hmac
-import json
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -20,8 +19,8 @@ from werkzeug.exceptions import HTTPException
 from tracker.alerts.subscribe import mask_address
 from tracker.rules import check_rules
 from tracker.store.articles import get_article
-from tracker.store.hits import hits_for_article
-from tracker.store.search import DATE, search
+from tracker.store.hits import hits_for_article, latest_hits
+from tracker.store.search import search
 from tracker.store.subscriptions import list_subscriptions
 from tracker.text.passage import found_passage
 from tracker.web import csrf
@@ -138,10 +137,9 @@ def article(article_id: int):
     row = get_article(db, article_id)
     if row is None:
         return _error(404, f"no article {article_id}")
-    date_ = db.execute(f"SELECT {DATE} FROM articles a WHERE a.id = ?", [article_id]).fetchone()[0]
     return jsonify(article={
         "id": row["id"], "title": row["title"], "source": row["source_id"],
-        "source_name": source_names().get(row["source_id"]), "date": date_,
+        "source_name": source_names().get(row["source_id"]), "date": row["day"],
         "issue_date": row["issue_date"], "page": row["page"], "url": row["url"],
         "published": row["published"], "first_seen": row["first_seen"], "text": row["text"],
         "hits": [{"rule_id": h["rule_id"], "rule_name": h["rule_name"], "count": h["count"],
@@ -153,25 +151,15 @@ def article(article_id: int):
 
 @bp.get("/hits")
 def hits():
-    where, params = [], []
-    rule = request.args.get("rule", "").strip()
-    if rule:
-        where.append("h.rule_id = ?")
-        params.append(rule)
-    since = _day("since")
-    if since:
-        where.append("h.matched_at >= ?")
-        params.append(since)
-    sql = (f"SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.count, h.hits, h.matched_at, "
-           f"a.title, a.source_id, {DATE}, a.url FROM hits h JOIN articles a ON a.id = "
-           "h.article_id" + (" WHERE " + " AND ".join(where) if where else "") +
-           " ORDER BY h.matched_at DESC, h.id DESC LIMIT ?")
-    rows = get_db().execute(sql, [*params, _limit()]).fetchall()
+    found = latest_hits(get_db(), rule=request.args.get("rule", "").strip() or None,
+                        since=_day("since"), limit=_limit())
     return jsonify(hits=[{
-        "id": i, "article_id": aid, "rule_id": rid, "rule_name": name, "count": count,
-        "matched_at": at, "snippets": [x.get("snippet") for x in json.loads(found or "[]")],
-        "article": {"title": title, "source": source, "date": date_, "url": url},
-    } for i, aid, rid, name, count, found, at, title, source, date_, url in rows])
+        "id": h["id"], "article_id": h["article_id"], "rule_id": h["rule_id"],
+        "rule_name": h["rule_name"], "count": h["count"], "matched_at": h["matched_at"],
+        "snippets": h["snippets"],
+        "article": {"title": h["title"], "source": h["source_id"], "date": h["date"],
+                    "url": h["url"]},
+    } for h in found])
 
 
 # The OpenAPI document ---------------------------------------------------------------------
