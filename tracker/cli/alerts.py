@@ -96,11 +96,11 @@ def _confirm(config: dict, subscription_id: int, address: str, *, send: bool) ->
 @click.pass_obj
 def subscriptions(config: dict) -> None:
     """List the subscriptions with their state and last delivery."""
+    from tracker.store.deliveries import last_sent
     from tracker.store.subscriptions import list_subscriptions
 
     db = _db(config)
-    last = dict(db.execute("SELECT subscription_id, max(sent_at) FROM deliveries "
-                           "WHERE status = 'sent' GROUP BY subscription_id"))
+    last = last_sent(db)
     found = list_subscriptions(db)
     for s in found:
         reason = f" — {s.state_reason}" if s.state_reason else ""

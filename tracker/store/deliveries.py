@@ -144,3 +144,9 @@ def due_again(db: Database, delivery_id: int, at: str) -> None:
     """The delivery pending again, due at `at` (its attempts are kept). In a transaction."""
     db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ?",
                [at, delivery_id])
+
+
+def last_sent(db: Database) -> dict[int, str]:
+    """Subscription id → when its last delivery was sent (only subscriptions sent to)."""
+    return dict(db.execute("SELECT subscription_id, max(sent_at) FROM deliveries "
+                           "WHERE status = 'sent' GROUP BY subscription_id"))
