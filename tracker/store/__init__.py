@@ -1,6 +1,7 @@
 """The archive in SQLite (sqlite-utils), one module per entity: sources, articles (and their
 full-text index, fts), hits and personal hits, subscriptions, outbox, deliveries, notices, runs,
-revisions, locks; search/latest/trends read across them; schema holds the migrations.
+revisions, locks, admin sessions; search/latest/trends read across them; schema holds the
+migrations.
 
 Storage knows rows, not fetchers or pages: it may use tracker.text (match keys), the rows the
 matcher hands over (tracker.matching's RuleMatch) and the layers below, never tracker.sources,
