@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from tracker.matching import RuleMatch
 from tracker.store.clock import now
-from tracker.store.search import DATE
+from tracker.store.search import DATE, conditions
 
 
 def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[tuple[int, str]]:
@@ -56,13 +56,7 @@ def latest_hits(db: Database, *, rule: str | None = None, since: str | None = No
                 limit: int = 50) -> list[dict]:
     """Hits, the latest matched first (of one rule, matched on or after `since`), each with
     its snippets and its article's title, source id, date and URL."""
-    where, params = [], []
-    if rule:
-        where.append("h.rule_id = ?")
-        params.append(rule)
-    if since:
-        where.append("h.matched_at >= ?")
-        params.append(since)
+    where, params = conditions(("h.rule_id = ?", rule), ("h.matched_at >= ?", since))
     sql = ("SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.count, h.hits, h.matched_at, "
            f"a.title, a.source_id, {DATE}, a.url FROM hits h JOIN articles a ON a.id = "
            "h.article_id" + (" WHERE " + " AND ".join(where) if where else "") +

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from tracker.store.search import DATE, Found, first_snippet
+from tracker.store.search import DATE, Found, article_filters, first_snippet
 
 
 def latest(db: Database, *, source: str | None = None, since: str | None = None,
@@ -12,16 +12,8 @@ def latest(db: Database, *, source: str | None = None, since: str | None = None,
     """The newest articles by date (issue, else published, else first seen), each with the
     stored snippet of its first hit of a public rule (never a subscriber's own keywords,
     `personal-…`) and its opening (the first 200 characters)."""
-    where, params = ["1"], []
-    if source:
-        where.append("a.source_id = ?")
-        params.append(source)
-    if since:
-        where.append(f"{DATE} >= ?")
-        params.append(since)
-    if until:
-        where.append(f"{DATE} <= ?")
-        params.append(until)
+    where, params = article_filters(source, since, until)
+    where = ["1", *where]
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, substr(a.text, 1, 200), a.page, "
            "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id NOT LIKE "
            "'personal-%' AND h.rule_id NOT LIKE 'personal:%' ORDER BY h.rule_id LIMIT 1) "

@@ -40,6 +40,20 @@ DATE = "a.day"
 (the generated, indexed column articles.day)."""
 
 
+def conditions(*given: tuple[str, object]) -> tuple[list[str], list]:
+    """The SQL conditions (each with one `?`) whose value is given (not None, not empty), and
+    their values in the same order."""
+    kept = [(sql, value) for sql, value in given if value]
+    return [sql for sql, _ in kept], [value for _, value in kept]
+
+
+def article_filters(source: str | None, since: str | None,
+                    until: str | None) -> tuple[list[str], list]:
+    """Conditions on articles `a`: of one source, dated from `since` to `until` (inclusive)."""
+    return conditions(("a.source_id = ?", source), (f"{DATE} >= ?", since),
+                      (f"{DATE} <= ?", until))
+
+
 def search(db: Database, query: str, *, source: str | None = None, since: str | None = None,
            until: str | None = None, rule: str | None = None, limit: int = 50) -> list[Found]:
     """Articles whose title or text holds `query`, newest first.
@@ -59,18 +73,10 @@ def search(db: Database, query: str, *, source: str | None = None, since: str | 
         many = db.execute(f"SELECT count(*) FROM ({ids[0]} LIMIT {FEW})", ids[1]).fetchone()[0]
         where.append(f"{'+' if many >= FEW else ''}a.id IN ({ids[0]})")
         params += ids[1]
-    if rule:
-        where.append("a.id IN (SELECT article_id FROM hits WHERE rule_id = ?)")
-        params.append(rule)
-    if source:
-        where.append("a.source_id = ?")
-        params.append(source)
-    if since:
-        where.append(f"{DATE} >= ?")
-        params.append(since)
-    if until:
-        where.append(f"{DATE} <= ?")
-        params.append(until)
+    of_rule = conditions(("a.id IN (SELECT article_id FROM hits WHERE rule_id = ?)", rule))
+    filters = article_filters(source, since, until)
+    where += of_rule[0] + filters[0]
+    params += of_rule[1] + filters[1]
     newest = (f"SELECT a.id FROM articles a WHERE {' AND '.join(where)} "
               f"ORDER BY {DATE} DESC, a.id DESC LIMIT ?")
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, a.text, a.page, "
