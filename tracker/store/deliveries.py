@@ -91,30 +91,6 @@ def due_deliveries(db: Database, now: datetime, limit: int = 10_000) -> list[Due
     return [Due(*row) for row in rows]
 
 
-def mark_sending(db: Database, ids: list[int]) -> None:
-    """Say these are being sent, before sending them. In its own committed transaction."""
-    db.conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?",
-                        [(i,) for i in ids])
-
-
-def recover_interrupted(db: Database, now: datetime) -> int:
-    """Deliveries left `sending` by a worker that died: due again now. Only the lock holder
-    calls this (at start), so no other worker can be sending them. In a transaction."""
-    cursor = db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? "
-                        "WHERE status = 'sending'", [iso(now)])
-    return cursor.rowcount
-
-
-def add_attempt(db: Database, delivery_id: int, at: datetime, ok: bool, code: int | None,
-                error: str | None) -> None:
-    db["attempts"].insert({"delivery_id": delivery_id, "at": iso(at), "ok": int(ok), "code": code,
-                           "error": error})
-
-
-def update_delivery(db: Database, delivery_id: int, **values: object) -> None:
-    db["deliveries"].update(delivery_id, values)
-
-
 def status_counts(db: Database) -> dict[str, int]:
     """How many deliveries are in each status (every status listed, 0 where none)."""
     counts = dict.fromkeys(DELIVERY_STATUSES, 0)
@@ -150,3 +126,27 @@ def last_sent(db: Database) -> dict[int, str]:
     """Subscription id → when its last delivery was sent (only subscriptions sent to)."""
     return dict(db.execute("SELECT subscription_id, max(sent_at) FROM deliveries "
                            "WHERE status = 'sent' GROUP BY subscription_id"))
+
+
+def mark_sending(db: Database, ids: list[int]) -> None:
+    """Say these are being sent, before sending them. In its own committed transaction."""
+    db.conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?",
+                        [(i,) for i in ids])
+
+
+def recover_interrupted(db: Database, now: datetime) -> int:
+    """Deliveries left `sending` by a worker that died: due again now. Only the lock holder
+    calls this (at start), so no other worker can be sending them. In a transaction."""
+    cursor = db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? "
+                        "WHERE status = 'sending'", [iso(now)])
+    return cursor.rowcount
+
+
+def add_attempt(db: Database, delivery_id: int, at: datetime, ok: bool, code: int | None,
+                error: str | None) -> None:
+    db["attempts"].insert({"delivery_id": delivery_id, "at": iso(at), "ok": int(ok), "code": code,
+                           "error": error})
+
+
+def update_delivery(db: Database, delivery_id: int, **values: object) -> None:
+    db["deliveries"].update(delivery_id, values)
