@@ -1,4 +1,4 @@
-"""tracker.articles: the five seed pages against a hand count, then small pages we wrote ourselves.
+"""tracker.splitter: the five seed pages against a hand count, then small pages we wrote ourselves.
 
 How the hand count (HAND_COUNT) was made: each seed page was read in full and every news item with
 its own text was counted as an article: a headline (printed before its body, after it, or not at
@@ -20,7 +20,7 @@ import re
 
 import pytest
 
-from tracker.articles import Article, article_at, split_page
+from tracker.splitter import Span, span_at, split_page
 
 # page prefix -> (articles, ads, headline fragments of the articles in page order)
 HAND_COUNT: dict[str, tuple[int, int, list[str | None]]] = {
@@ -86,7 +86,7 @@ def _expected(plan: list[tuple[str | None, int]]) -> list[str | None]:
     return [fragment for fragment, times in plan for _ in range(times)]
 
 
-def assert_covers(text: str, articles: list[Article]) -> None:
+def assert_covers(text: str, articles: list[Span]) -> None:
     """Spans cover the text contiguously, in order, each non-empty; titles lie in their span."""
     assert articles, "a non-empty text has at least one span"
     assert articles[0].start == 0 and articles[-1].end == len(text)
@@ -123,7 +123,7 @@ def test_seed_page_spans_cover_the_page(seed_texts: dict[str, str], prefix: str)
     articles = split_page(text)
     assert_covers(text, articles)
     for a in articles:
-        assert article_at(articles, a.start) is a and article_at(articles, a.end - 1) is a
+        assert span_at(articles, a.start) is a and span_at(articles, a.end - 1) is a
 
 
 def test_keyword_search_agrees_with_seed_readme(seed_texts: dict[str, str]) -> None:
@@ -141,7 +141,7 @@ def test_theme_hits_fall_in_titled_articles(seed_texts: dict[str, str], prefix: 
         hits = _occurrences(text, keyword)
         assert len(hits) == len(expected), keyword
         for offset, fragment in zip(hits, expected):
-            article = article_at(articles, offset)
+            article = span_at(articles, offset)
             assert article is not None and article.kind == "article"
             assert (article.title is None) == (fragment is None), (keyword, offset, article.title)
 
@@ -153,7 +153,7 @@ def test_theme_hits_get_the_hand_checked_title(seed_texts: dict[str, str], prefi
     for keyword, plan in THEME_TITLES[prefix].items():
         for n, (offset, fragment) in enumerate(zip(_occurrences(text, keyword), _expected(plan))):
             fragment = KNOWN_MISPLACED.get((prefix, keyword, n), fragment)
-            title = article_at(articles, offset).title
+            title = span_at(articles, offset).title
             assert (title is None) if fragment is None else (title is not None and fragment in title), \
                 (keyword, n, fragment, title)
 
@@ -166,7 +166,7 @@ def test_interleaved_columns_reach_the_right_article(seed_texts: dict[str, str],
     prefix, keyword, n = key
     text = _page(seed_texts, prefix)
     right = _expected(THEME_TITLES[prefix][keyword])[n]
-    assert right in article_at(split_page(text), _occurrences(text, keyword)[n]).title
+    assert right in span_at(split_page(text), _occurrences(text, keyword)[n]).title
 
 
 # --- Pages of our own -------------------------------------------------------------------------
@@ -261,12 +261,12 @@ def test_headline_after_body_keeps_the_body_in_its_article() -> None:
     first, second = split_page(text)
     assert text.index(B1) == first.start == 0 and first.title == H1
     assert second.start == text.index(B3) and second.title == H2
-    assert article_at([first, second], text.index("举措将于")) is first
+    assert span_at([first, second], text.index("举措将于")) is first
 
 
 def test_empty_text_has_no_articles() -> None:
     assert split_page("") == []
-    assert article_at([], 0) is None
+    assert span_at([], 0) is None
 
 
 def test_windows_line_breaks() -> None:
@@ -284,12 +284,12 @@ def test_spaces_between_chinese_characters_leave_the_title() -> None:
     assert split_page(text)[0].title == H1
 
 
-def test_article_at_edges() -> None:
+def test_span_at_edges() -> None:
     text = _page_of(H1, B1, H2, B3)
     articles = split_page(text)
-    assert article_at(articles, -1) is None and article_at(articles, len(text)) is None
-    assert article_at(articles, articles[1].start) is articles[1]
-    assert article_at(articles, articles[1].start - 1) is articles[0]
+    assert span_at(articles, -1) is None and span_at(articles, len(text)) is None
+    assert span_at(articles, articles[1].start) is articles[1]
+    assert span_at(articles, articles[1].start - 1) is articles[0]
 
 
 def test_huge_page() -> None:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tracker.articles import split_page
+from tracker.splitter import split_page
 from tracker.demo import issue_days, plan, write_pages
 from tracker.demo.stories import WEEKLY
 from tracker.documents import Document

@@ -118,7 +118,7 @@ def test_a_page_is_converted_and_normalised_once_on_its_way_to_the_store(monkeyp
     then each title on its own) and each article's text through the fold once; the keys the
     store keeps are the ones the matcher made."""
     import tracker.text.normalize as norm
-    from tracker.articles import page_articles
+    from tracker.splitter import page_articles
     from tracker.documents import Document
     from tracker.matching import Matcher
     from tracker.rules import Rule

@@ -159,7 +159,7 @@ def test_snippets_stay_in_their_article_and_off_the_furniture(name: str, matcher
 def test_the_line_the_title_repeats_names_an_untitled_article():
     """A headline the text's cues cannot see (a comma in it, on a page with datelines): the HTML
     <title> repeats it, so that line names the article."""
-    from tracker.articles import split_page
+    from tracker.splitter import split_page
     from tracker.text.html import page_layout
 
     headline = "河谷县光伏板产业链初具规模，储能站项目同步开工"

@@ -314,7 +314,7 @@ def test_requests_do_not_run_migrations(app):
 
 
 def test_the_keys_the_matcher_made_hash_as_the_store_would(seed_texts):
-    from tracker.articles import page_articles
+    from tracker.splitter import page_articles
     from tracker.store.articles import _hash, content_hash
     from tracker.text.normalize import normalize
 

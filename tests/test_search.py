@@ -10,6 +10,7 @@ import pytest
 from tracker.store import connect, transaction
 from tracker.store.articles import NewArticle, add_article
 from tracker.store.search import search
+from tracker.text.passage import found_passage
 
 
 @pytest.fixture
@@ -46,8 +47,9 @@ def test_search_finds_chinese_words(db, query, titles):
 def test_results_are_newest_first_with_a_marked_snippet(db):
     found = search(db, "企业")
     assert [f.date for f in found] == ["2025-04-10", "2025-04-09"]
-    assert "【企业】" in found[0].snippet
-    assert found[1].snippet == "今年出让标准地12宗，【企业】拿地即开工。"
+    passages = [found_passage(f.title, f.text, "企业", f.hit_snippet) for f in found]
+    assert "【企业】" in passages[0]
+    assert passages[1] == "今年出让标准地12宗，【企业】拿地即开工。"
 
 
 def test_filters(db):

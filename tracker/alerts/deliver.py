@@ -8,7 +8,6 @@ subscription's state_reason). Nothing about one subscriber's failure holds back 
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -26,6 +25,7 @@ from tracker.store import transaction
 from tracker.store.clock import iso
 from tracker.store.deliveries import (Due, add_attempt, due_deliveries, form_deliveries,
                                       mark_sending, recover_interrupted, update_delivery)
+from tracker.store.outbox import delivery_items
 from tracker.store.subscriptions import note_failure, set_state
 
 log = logging.getLogger("tracker.alerts")
@@ -48,23 +48,11 @@ def retry_delays(config: Mapping[str, Any]) -> tuple[float, ...]:
 
 def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
     """The message for a delivery: its articles grouped by rule, with snippets and links."""
-    rows = db.execute(
-        "SELECT o.article_id, o.rule_id, COALESCE(h.rule_name, p.rule_name), "
-        "COALESCE(h.hits, p.hits), a.title, a.url, a.source_id, "
-        "COALESCE(s.name, a.source_id), a.issue_date, a.page FROM outbox o "
-        "LEFT JOIN hits h ON h.id = o.hit_id LEFT JOIN personal_hits p ON o.hit_id IS NULL "
-        "AND p.article_id = o.article_id AND p.rule_id = o.rule_id "
-        "JOIN articles a ON a.id = o.article_id "
-        "LEFT JOIN sources s ON s.id = a.source_id WHERE o.delivery_id = ? "
-        "AND (h.id IS NOT NULL OR p.id IS NOT NULL) "
-        "ORDER BY o.rule_id, a.issue_date DESC, a.id", [due.id]).fetchall()
     items = tuple(
-        AlertItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,
-                  tuple(dict.fromkeys(h["snippet"] for h in found)),
-                  tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))),
-                  archive_link(config, article_id))
-        for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page
-        in rows for found in [json.loads(hits)])
+        AlertItem(i.article_id, i.rule_id, i.rule_name, i.title, i.url, i.source_id,
+                  i.source_name, i.issue_date, i.page, i.snippets, i.keyword_names,
+                  archive_link(config, i.article_id))
+        for i in delivery_items(db, due.id))
     return Alert(due.id, due.subscription_id, due.frequency, due.created_at, due.message_id,
                  due.webhook_id, items, link(config, MANAGE, due.subscription_id),
                  link(config, UNSUBSCRIBE, due.subscription_id),

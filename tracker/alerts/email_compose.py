@@ -6,25 +6,21 @@ break in them: text pieces are flattened to one line and their RFC 2047 look-ali
 defused, because Python's email package *decodes* encoded words in a value it is given
 (`=?UTF-8?Q?=0A?=Bcc: x` becomes a real newline and a real Bcc header, cpython#121650); addresses
 that carry one are refused with ValueError. A last check re-reads the header block as a receiver
-would and refuses the message if a header appeared that was not set.
+would and refuses the message if a header appeared that was not set. How the message is written
+(folding, the policy, the bytes, that check) is `tracker.alerts.email_wire`.
 
-Three headers are not left to Python's folding: Subject is written as encoded words of whole
-characters with the spaces inside them (Python's folding loses a space between Chinese and digits,
-and writes over-long words); List-Unsubscribe and List-Id are written verbatim (Python would turn
-a long URL into encoded words). Every line is at most 76 characters.
+Made once per message and serialised once: `compose_bytes` is what the sender sends, checked on
+those bytes; `compose` is the same message as an EmailMessage.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from email import errors as email_errors
-from email import policy as email_policy
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
@@ -32,9 +28,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup, escape
 
+from tracker.alerts.email_wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
+                                      fixed_header, text_part)
 from tracker.alerts.model import Alert, AlertItem
 
 DEFAULT_FROM = "tracker <tracker@localhost>"
@@ -48,71 +46,6 @@ _HIT = re.compile(r"【([^【】]+)】")
 _MSG_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
 # What may stand inside <…> in List-Unsubscribe: printable ASCII without space, quotes, <, >.
 _HEADER_URL = re.compile(r"[!#-;=?-~]+")
-
-
-def _fold_words(name: str, words: list[str], policy: email_policy.EmailPolicy) -> str:
-    """`name: word word …`, a line break put before a word that would pass the line length
-    (unfolding takes the break away and keeps the space)."""
-    lines = [f"{name}:"]
-    for number, word in enumerate(words):
-        if number and len(lines[-1]) + 1 + len(word) > (policy.max_line_length or 998):
-            lines.append("")
-        lines[-1] += " " + word
-    return policy.linesep.join(lines) + policy.linesep
-
-
-class _VerbatimHeader:
-    """An ASCII header written as given, folded only at its spaces, never RFC 2047-encoded.
-    Python folds a long `<https://…>` into `=?utf-8?q?…?=` words and the link stops working
-    (odoo/odoo#289182); List-Unsubscribe and List-Id go through this class instead."""
-
-    max_count = 1
-
-    @classmethod
-    def parse(cls, value: Any, kwds: dict) -> None:
-        kwds["parse_tree"] = None
-        kwds["decoded"] = str(value)
-
-    def fold(self, *, policy: email_policy.EmailPolicy) -> str:
-        return _fold_words(self.name, str(self).split(" "), policy)  # type: ignore[attr-defined]
-
-
-class _EncodedHeader(_VerbatimHeader):
-    """Text written whole as RFC 2047 B-encoded words of whole characters, spaces inside the words.
-    Python's own folding puts a space *between* two encoded words, where readers drop it
-    ("专业镇 1 篇" arrives as "专业镇1 篇"; the same bug as mjl-/mox#398), and writes words of 76
-    characters where RFC 2047 allows 75. The value given is taken as text, never decoded."""
-
-    def fold(self, *, policy: email_policy.EmailPolicy) -> str:
-        return _fold_words(self.name, encoded_words(str(self)), policy)  # type: ignore[attr-defined]
-
-
-def encoded_words(text: str, chunk_bytes: int = 39) -> list[str]:
-    """Text as RFC 2047 B-encoded UTF-8 words of whole characters (39 bytes: 64 characters a word,
-    so that "Subject: " + word fits in 76). Made here, not with email.header.Header, whose
-    encoding follows the process-wide email.charset table (Apprise switches utf-8 to QP there)."""
-    chunks, chunk = [], b""
-    for char in text:
-        data = char.encode("utf-8")
-        if chunk and len(chunk) + len(data) > chunk_bytes:
-            chunks.append(chunk)
-            chunk = b""
-        chunk += data
-    chunks.append(chunk)
-    return [f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks if c]
-
-
-def _policy() -> email_policy.EmailPolicy:
-    registry = HeaderRegistry()
-    registry.map_to_type("subject", _EncodedHeader)
-    registry.map_to_type("list-unsubscribe", _VerbatimHeader)
-    registry.map_to_type("list-id", _VerbatimHeader)
-    # 76, not 78, for what Python still folds (display names): it fills a folded line with one
-    # encoded word, and RFC 2047 allows 75 characters (" " + 75); at 78 it writes 76.
-    return email_policy.SMTP.clone(header_factory=registry, max_line_length=76)
-
-
-POLICY = _policy()
 
 
 # ---- pieces -----------------------------------------------------------------------------------
@@ -135,9 +68,15 @@ def _clip(text: str, limit: int) -> str:
 def parse_address(value: str | None, field: str) -> Address:
     """`addr@example.com` or `名字 <addr@example.com>` as one Address, ASCII on the wire (an IDN
     domain is IDNA-encoded). ValueError, naming `field`, for anything else: an empty value, a line
-    break, two addresses, an encoded-word display name, a non-ASCII local part (needs SMTPUTF8)."""
+    break, two addresses, an encoded-word display name, a non-ASCII local part (needs SMTPUTF8).
+    Cached: MAIL_FROM and a recipient are parsed once, not once per header and per send."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{field}: no address")
+    return _parse_address(value, field)
+
+
+@lru_cache(maxsize=256)
+def _parse_address(value: str, field: str) -> Address:
     if _CONTROL.search(value):
         raise ValueError(f"{field}: address {value!r} contains a line break or control character")
     value = value.strip()
@@ -174,10 +113,12 @@ def _header_url(url: str | None, field: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
-def _web_link(url: str | None) -> str | None:
-    """A URL fit for href: http(s) only (a `javascript:` link in an article would run)."""
+def web_link(url: str | None) -> str | None:
+    """A URL fit for href: http(s) only (a `javascript:` link in an article would run). Used by
+    every channel that shows a link a source or the configuration gave."""
     url = one_line(url)
-    return url if urlsplit(url).scheme.lower() in ("http", "https") and urlsplit(url).netloc else None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 # ---- what the message says ---------------------------------------------------------------------
@@ -250,10 +191,10 @@ def text_body(alert: Alert) -> str:
             lines.append(f"  ▸ {_title(item)}")
             if meta_line(item):
                 lines.append(f"    {meta_line(item)}")
-            if _web_link(item.archive_url):
-                lines.append(f"    存档：{_web_link(item.archive_url)}")
-            if _web_link(item.url):
-                lines.append(f"    原文：{_web_link(item.url)}")
+            if web_link(item.archive_url):
+                lines.append(f"    存档：{web_link(item.archive_url)}")
+            if web_link(item.url):
+                lines.append(f"    原文：{web_link(item.url)}")
             if _names(item):
                 lines.append(f"    关键词：{_names(item)}")
             lines += [f"    · {one_line(snippet)}" for snippet in item.snippets if one_line(snippet)]
@@ -274,23 +215,25 @@ def highlight(snippet: str) -> Markup:
 
 
 @lru_cache(maxsize=1)
-def _templates() -> Environment:
+def _template() -> Template:
+    """The HTML template, compiled once per process and reused (auto_reload off: no stat of the
+    file on every message)."""
     env = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["highlight"] = highlight
-    return env
+    return env.get_template("email.html")
 
 
 def html_body(alert: Alert) -> str:
-    groups = [{"name": name, "items": [{"title": _title(item), "link": _web_link(item.archive_url) or _web_link(item.url),
-                                        "archive": _web_link(item.archive_url), "original": _web_link(item.url),
+    groups = [{"name": name, "items": [{"title": _title(item), "link": web_link(item.archive_url) or web_link(item.url),
+                                        "archive": web_link(item.archive_url), "original": web_link(item.url),
                                         "meta": meta_line(item), "names": _names(item),
                                         "snippets": [s for s in item.snippets if one_line(s)]}
                                        for item in items]}
               for name, items in _groups(alert)]
-    return _templates().get_template("email.html").render(
+    return _template().render(
         subject=subject(alert), heading=_heading(alert), groups=groups, footer_note=FOOTER_NOTE,
-        manage_url=_web_link(alert.manage_url), unsubscribe_url=_web_link(alert.unsubscribe_url))
+        manage_url=web_link(alert.manage_url), unsubscribe_url=web_link(alert.unsubscribe_url))
 
 
 # ---- the message -------------------------------------------------------------------------------
@@ -311,9 +254,33 @@ def date_header(config: Mapping[str, Any], now: datetime | None) -> str:
 def compose(alert: Alert, to: str, config: Mapping[str, Any], *, now: datetime | None = None) -> EmailMessage:
     """The email for one alert to one address. ValueError when it cannot be made safely (a bad
     address, Message-ID or unsubscribe link, no items): retrying will not help."""
+    msg = _build(alert, to, config, now)
+    check_headers(msg)
+    return msg
+
+
+def compose_bytes(alert: Alert, to: str, config: Mapping[str, Any], *,
+                  now: datetime | None = None) -> tuple[str, bytes]:
+    """What is sent for one alert to one address: the recipient's addr-spec (for RCPT TO) and the
+    message's bytes, made as `compose` makes them and checked on those very bytes (serialised
+    once). ValueError as for `compose`."""
+    msg = _build(alert, to, config, now)
+    data = as_bytes(msg)
+    check_headers(msg, data)
+    return msg["To"].addresses[0].addr_spec, data
+
+
+@lru_cache(maxsize=16)
+def _sender_header(mail_from: str) -> Any:
+    """The From header for MAIL_FROM, made once: it is the same in every message."""
+    return POLICY.header_factory("From", parse_address(mail_from, "MAIL_FROM"))
+
+
+def _build(alert: Alert, to: str, config: Mapping[str, Any], now: datetime | None) -> EmailMessage:
     if not alert.items:
         raise ValueError(f"delivery {alert.delivery_id} has no items")
-    sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
+    mail_from = config.get("MAIL_FROM") or DEFAULT_FROM
+    parse_address(mail_from, "MAIL_FROM")  # ValueError for a bad one
     recipient = parse_address(to, "To")
     message_id = _message_id(alert.message_id)
     unsubscribe = [f"<{_header_url(alert.unsubscribe_url, 'unsubscribe_url', ('https', 'http'))}>"]
@@ -321,7 +288,7 @@ def compose(alert: Alert, to: str, config: Mapping[str, Any], *, now: datetime |
         unsubscribe.append(f"<{_header_url(alert.unsubscribe_mailto, 'unsubscribe_mailto', ('mailto',))}>")
 
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
+    msg["From"] = _sender_header(mail_from)
     msg["To"] = recipient
     msg["Subject"] = subject(alert)
     msg["Date"] = date_header(config, now)
@@ -330,25 +297,11 @@ def compose(alert: Alert, to: str, config: Mapping[str, Any], *, now: datetime |
     msg["List-Id"] = f"{list_name} <subscription-{int(alert.subscription_id)}.{_list_domain(message_id)}>"
     msg["List-Unsubscribe"] = ", ".join(unsubscribe)
     if unsubscribe[0].startswith("<https:"):  # RFC 8058: one-click needs an HTTPS URI
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to the robot
-    # base64: Chinese is shorter so than quoted-printable, and no line nears 998 octets.
-    msg.set_content(text_body(alert), subtype="plain", charset="utf-8", cte="base64")
-    msg.add_alternative(html_body(alert), subtype="html", charset="utf-8", cte="base64")
-    for part in msg.iter_parts():
-        del part["MIME-Version"]  # belongs to the top level only
-    msg["Content-Language"] = "zh-CN"  # after the body: set_content drops every Content-* header
-    check_headers(msg)
+        msg["List-Unsubscribe-Post"] = fixed_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    # RFC 3834: no vacation replies to the robot
+    msg["Auto-Submitted"] = fixed_header("Auto-Submitted", "auto-generated")
+    msg["MIME-Version"] = fixed_header("MIME-Version", "1.0")
+    msg["Content-Type"] = f'multipart/alternative; boundary="{boundary()}"'
+    msg["Content-Language"] = fixed_header("Content-Language", "zh-CN")
+    msg.set_payload([text_part(text_body(alert), "plain"), text_part(html_body(alert), "html")])
     return msg
-
-
-def check_headers(msg: EmailMessage) -> None:
-    """Refuse the message if any header value holds a line break, or if a receiver reading the
-    bytes would find other headers than the ones set (a header smuggled in, or the block cut)."""
-    for name, value in msg.items():
-        if "\r" in str(value) or "\n" in str(value):
-            raise ValueError(f"header {name} would contain a line break")
-    head = msg.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-    seen = [name.lower() for name in BytesHeaderParser(policy=email_policy.compat32).parsebytes(head).keys()]
-    if seen != [name.lower() for name in msg.keys()]:
-        raise ValueError(f"the header block would read as {seen}, not as the headers set")

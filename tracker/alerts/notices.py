@@ -33,6 +33,7 @@ from tracker.config import instance_file
 from tracker.store import connect, transaction
 from tracker.store.clock import iso
 from tracker.store.notices import Notice, add_notice, claim_notices, finish_notice
+from tracker.store.subscriptions import subscription_state
 
 log = logging.getLogger("tracker.alerts")
 STALE_CLAIM_SECONDS = 600  # a sender holding a notice longer than this died (SMTP_TIMEOUT ≪ this)
@@ -105,11 +106,9 @@ def _send(db: Database, config: Mapping[str, Any], notice: Notice) -> SendResult
                                  notice.message_id)
     from tracker.alerts.reminder import reminder_message
 
-    row = db.execute("SELECT state FROM subscriptions WHERE id = ?",
-                     [notice.subscription_id]).fetchone()
+    state = subscription_state(db, notice.subscription_id) or "unsubscribed"
     try:
-        msg = reminder_message(config, notice.subscription_id, notice.address,
-                               row[0] if row else "unsubscribed")
+        msg = reminder_message(config, notice.subscription_id, notice.address, state)
         msg.replace_header("Message-ID", notice.message_id)  # the same on a retry
     except ValueError as exc:
         return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")

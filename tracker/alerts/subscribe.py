@@ -21,7 +21,9 @@ class SubscribeError(ValueError):
         self.field = field
 
 
-def check_rules(rule_ids: Sequence[str], known: Sequence[str]) -> list[str]:
+def check_chosen_rules(rule_ids: Sequence[str], known: Sequence[str]) -> list[str]:
+    """The rule ids a subscriber chose, stripped; a SubscribeError when none or an unknown one.
+    (Not tracker.rules.check_rules, which reads rule files.)"""
     chosen = [r.strip() for r in rule_ids if r.strip()]
     if not chosen:
         raise SubscribeError("rules", "choose at least one theme")
@@ -67,7 +69,7 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
     email: pending until confirmed (double opt-in), unless `confirmed` (an admin's word).
     webhook: the URL must not reach the host's own network (checked again at every send); a
     signing secret is made. chat: an Apprise URL, of a public service unless `admin`."""
-    chosen = check_rules(rules, known_rules)
+    chosen = check_chosen_rules(rules, known_rules)
     check_frequency(frequency)
     secret = None
     if channel == "email":
@@ -111,13 +113,19 @@ def welcome(db: Database, config: Mapping[str, Any], subscription_id: int) -> in
     return add_recent(db, subscription_id, since)
 
 
-def mask_address(channel: str, address: str) -> str:
-    """The address without what would let a reader use it (a chat URL's token, a webhook's path,
-    most of an email's local part): for pages and logs."""
+def mask_address(channel: str, address: str, *, whole_email: bool = False) -> str:
+    """The address without what would let a reader use it: of a webhook URL only its scheme,
+    host and port (its path and query often are the credential: Slack, WeCom…), of a chat URL
+    only its scheme (dingtalk://TOKEN), of an email all but the first letter of its local part.
+    For pages and logs; `whole_email` for the admin's API, which lists its subscribers' emails."""
     if channel == "email":
         local, _, domain = address.rpartition("@")
-        return f"{local[:1]}***@{domain}"
-    if channel == "webhook":
-        parts = urlsplit(address)
-        return f"{parts.scheme}://{parts.hostname or ''}/…"
-    return f"{address.split('://', 1)[0]}://…"
+        return address if whole_email else f"{local[:1]}***@{domain}"
+    parts = urlsplit(address)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port: nothing of it shown
+        port = ""
+    if channel == "webhook" and parts.scheme in ("http", "https") and parts.hostname:
+        return f"{parts.scheme}://{parts.hostname}{port}/…"
+    return f"{parts.scheme}://…" if parts.scheme else "…"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli import EXIT_INPUT, EXIT_RULES, main
+from tracker.cli.common import EXIT_INPUT, EXIT_RULES
 from tracker.config import instance_file
 
 
@@ -14,7 +14,7 @@ def _db(config: dict):
     return connect(instance_file(config, "DATABASE"))
 
 
-@main.command("subscribe")
+@click.command("subscribe")
 @click.option("--email", "email", help="An email address.")
 @click.option("--webhook", "webhook", help="A webhook URL (Standard Webhooks, signed).")
 @click.option("--apprise", "chat", help="A chat-robot URL (dingtalk://, wecombot://, feishu://, …).")
@@ -92,15 +92,15 @@ def _confirm(config: dict, subscription_id: int, address: str, *, send: bool) ->
         raise SystemExit(EXIT_INPUT)
 
 
-@main.command("subscriptions")
+@click.command("subscriptions")
 @click.pass_obj
 def subscriptions(config: dict) -> None:
     """List the subscriptions with their state and last delivery."""
+    from tracker.store.deliveries import last_sent
     from tracker.store.subscriptions import list_subscriptions
 
     db = _db(config)
-    last = dict(db.execute("SELECT subscription_id, max(sent_at) FROM deliveries "
-                           "WHERE status = 'sent' GROUP BY subscription_id"))
+    last = last_sent(db)
     found = list_subscriptions(db)
     for s in found:
         reason = f" — {s.state_reason}" if s.state_reason else ""
@@ -110,7 +110,7 @@ def subscriptions(config: dict) -> None:
         click.echo("no subscriptions")
 
 
-@main.command("deliver")
+@click.command("deliver")
 @click.pass_obj
 def deliver(config: dict) -> None:
     """Send the alerts that are due now (what the worker does every minute), then exit. Holds

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import EXIT_INPUT, EXIT_RULES, main, report
+from tracker.cli.common import EXIT_INPUT, EXIT_RULES, Commands, report
 from tracker.config import instance_file
 
 
-@main.group()
+@click.group(cls=Commands)
 def sources() -> None:
     """Check the sources file (instance/sources.yaml)."""
 
@@ -28,7 +28,7 @@ def sources_check(config: dict, path: Path | None) -> None:
     report(path, *check_sources(path), "sources")
 
 
-@main.command("worker")
+@click.command("worker")
 @click.option("--once", is_flag=True, help="Run one full cycle now, then exit.")
 @click.pass_obj
 def worker(config: dict, once: bool) -> None:
@@ -73,7 +73,7 @@ def _date_option(value: str | None, option: str) -> str | None:
                              param_hint=option)
 
 
-@main.command("search")
+@click.command("search")
 @click.argument("query")
 @click.option("--source", help="Only articles from this source id.")
 @click.option("--since", help="Only articles from this date on (YYYY-MM-DD).")
@@ -86,22 +86,24 @@ def search(config: dict, query: str, source: str | None, since: str | None, limi
     """Full-text search of the archive (Chinese-aware; 2-character words work too)."""
     from tracker.store import connect
     from tracker.store.search import search as find
+    from tracker.text.passage import found_passage
 
     found = find(connect(instance_file(config, "DATABASE")), query, source=source,
                  since=_date_option(since, "--since"), limit=limit)
     for f in found:
+        passage = found_passage(f.title, f.text, query)
         if fmt == "jsonl":
             click.echo(json.dumps({"id": f.id, "title": f.title, "source": f.source,
-                                   "date": f.date, "url": f.url, "snippet": f.snippet},
+                                   "date": f.date, "url": f.url, "snippet": passage},
                                   ensure_ascii=False))
         else:
             click.echo(f"{f.date or '?'}  {f.source or '?'}  {f.title or '(untitled)'}  #{f.id}")
-            click.echo(f"    {f.snippet}")
+            click.echo(f"    {passage}")
     if fmt == "text" and not found:
         click.echo("nothing found")
 
 
-@main.command("backfill")
+@click.command("backfill")
 @click.option("--rule", "rule_id", required=True, help="The rule's id.")
 @click.option("--days", type=int, help="Only articles of the last N days (default: all).")
 @click.pass_obj

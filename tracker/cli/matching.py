@@ -11,12 +11,12 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import EXIT_INPUT, EXIT_RULES, main, report
+from tracker.cli.common import EXIT_INPUT, EXIT_RULES, Commands, report
 from tracker.documents import InputError
 from tracker.rules import RulesError, load_rules, read_rule_set
 
 
-@main.group()
+@click.group(cls=Commands)
 def rules() -> None:
     """Check and describe keyword rule files."""
 
@@ -106,7 +106,7 @@ def _load_rules_or_exit(path: Path) -> list:
         raise SystemExit(EXIT_RULES) from None
 
 
-@main.command("match")
+@click.command("match")
 @click.option("--rules", "rules_path", type=click.Path(path_type=Path),
               help="Rule file or folder (default: TRACKER_RULES).")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import EXIT_INPUT, main
+from tracker.cli.common import EXIT_INPUT
 from tracker.config import instance_file
 
 
-@main.command("backup")
+@click.command("backup")
 @click.argument("dest", required=False, type=click.Path(path_type=Path))
 @click.pass_obj
 def backup(config: dict, dest: Path | None) -> None:
@@ -26,7 +26,7 @@ def backup(config: dict, dest: Path | None) -> None:
     click.echo(f"{path} {path.stat().st_size} bytes")
 
 
-@main.command("metrics")
+@click.command("metrics")
 @click.pass_obj
 def metrics(config: dict) -> None:
     """Print the Prometheus metrics of the archive (e.g. for node_exporter's textfile collector)."""

@@ -7,10 +7,8 @@ import signal
 
 import click
 
-from tracker.cli import main
 
-
-@main.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -36,7 +34,7 @@ sources:
 """
 
 
-@main.command("demo")
+@click.command("demo")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.pass_obj
 def demo(config: dict, port: int) -> None:

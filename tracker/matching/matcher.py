@@ -16,7 +16,7 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 import ahocorasick_rs
 import re2
 
-from tracker.articles import Article, furniture_lines, split_page
+from tracker.splitter import Span, furniture_lines, split_page
 from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
@@ -227,7 +227,7 @@ class Matcher:
         at = [k for t, ks, ke in found if self._word_term[t] for k in (ks, ke - 1)]
         return self._segmenter.boundaries_near(norm.key, at) if self._segmenter and at else set()
 
-    def _rules_fired(self, document: Document, text: str, articles: list[Article],
+    def _rules_fired(self, document: Document, text: str, articles: list[Span],
                      norm: Normalized, found: list[tuple[int, int, int]],
                      cuts: set[int]) -> list[RuleMatch]:
         starts = [a.start for a in articles]
@@ -255,7 +255,7 @@ class Matcher:
             results.extend(self._fire(document, text, articles[a], buckets[a], ends))
         return results
 
-    def _fire(self, document, text, article: Article, by_term: dict[int, list[_Occurrence]],
+    def _fire(self, document, text, article: Span, by_term: dict[int, list[_Occurrence]],
               ends: list[int]) -> list[RuleMatch]:
         candidates = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
         words = self._words_of(text)
@@ -302,7 +302,7 @@ def _regex_sets(compiled: list) -> list[tuple[int, object | None]]:
     return sets
 
 
-def _field_span(article: Article, field_: str, offset: int) -> tuple[int, int]:
+def _field_span(article: Span, field_: str, offset: int) -> tuple[int, int]:
     """The span of the field holding `offset`: the title, or the body on its side of the title,
     between the furniture lines around `offset` (a snippet never shows them)."""
     if article.title_start is None or article.title_end is None:
@@ -322,7 +322,7 @@ def _field_span(article: Article, field_: str, offset: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _in_furniture(article: Article, offset: int) -> bool:
+def _in_furniture(article: Span, offset: int) -> bool:
     return any(a <= offset < b for a, b in article.furniture)
 
 
@@ -382,7 +382,7 @@ def _text(document: Document) -> str:
     return document.title + TITLE_SEPARATOR + document.text if document.title else document.text
 
 
-def _articles(document: Document, text: str) -> list[Article]:
+def _articles(document: Document, text: str) -> list[Span]:
     """A titled document or an article is one article; a page is split into its articles."""
     if document.title or document.is_article:
         # One article: only its furniture lines (a byline, 查看原文) to find.
@@ -390,7 +390,7 @@ def _articles(document: Document, text: str) -> list[Article]:
         furniture = tuple((a + skip, b + skip) for a, b in
                           furniture_lines(document.text, document.simplified_text()))
         if document.title:
-            return [Article(0, len(text), document.title, 0, len(document.title), furniture=furniture)]
-        return [Article(0, len(text), None, furniture=furniture)]
+            return [Span(0, len(text), document.title, 0, len(document.title), furniture=furniture)]
+        return [Span(0, len(text), None, furniture=furniture)]
     return split_page(text, document.meta.get("headings", ()), document.simplified_text()) or \
-        [Article(0, len(text), None)]
+        [Span(0, len(text), None)]

@@ -29,8 +29,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlite_utils import Database
 
+from tracker.store.deliveries import DELIVERY_STATUSES
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 
 
 def _seconds(stamp: str | None) -> float | None:

@@ -1,4 +1,12 @@
-"""The archive in SQLite (sqlite-utils), one module per entity.
+"""The archive in SQLite (sqlite-utils), one module per entity: sources, articles (and their
+full-text index, fts), hits and personal hits, subscriptions, outbox, deliveries, notices, runs,
+revisions, locks, admin sessions; search/latest/trends read across them; schema holds the
+migrations.
+
+Storage knows rows, not fetchers or pages: it may use tracker.text (match keys), the rows the
+matcher hands over (tracker.matching's RuleMatch) and the layers below, never tracker.sources,
+tracker.splitter or anything above it (checked by `make lint`). What a row means to people (the
+passage shown, the words of a page) is decided by the callers.
 
     migrate(path)             # once, when a process starts: the schema up to date
     db = connect(path, migrate=False)   # WAL, busy timeout, foreign keys

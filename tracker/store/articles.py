@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Iterator
 
 from sqlite_utils import Database
 
@@ -104,3 +105,31 @@ def get_article(db: Database, article_id: int) -> dict | None:
     cursor = db.execute("SELECT * FROM articles WHERE id = ?", [article_id])
     row = cursor.fetchone()
     return dict(zip([c[0] for c in cursor.description], row)) if row else None
+
+
+# An article's day for "the last N days": its issue date, else the day it was first seen.
+_SEEN_DAY = "COALESCE(issue_date, substr(first_seen, 1, 10))"
+
+
+def article_texts(db: Database, since: str, batch: int = 200
+                  ) -> Iterator[list[tuple[int, str | None, str, str]]]:
+    """(id, title, text, source id) of the articles of `since` (YYYY-MM-DD; "" for all) and
+    later by issue date or first seen, oldest id first, `batch` rows at a time."""
+    cursor = db.execute(f"SELECT id, title, text, source_id FROM articles WHERE {_SEEN_DAY} >= ? "
+                        "ORDER BY id", [since])
+    while rows := cursor.fetchmany(batch):
+        yield rows
+
+
+def count_articles_since(db: Database, since: str) -> int:
+    """How many articles `article_texts(db, since)` gives."""
+    return db.execute(f"SELECT count(*) FROM articles WHERE {_SEEN_DAY} >= ?",
+                      [since]).fetchone()[0]
+
+
+def newest_article_texts(db: Database, since: str, limit: int
+                         ) -> list[tuple[int, str | None, str, str, str]]:
+    """(id, title, text, source id, day) of at most `limit` articles of `since` or later, newest
+    id first; the day is the issue date, else the day the article was first seen."""
+    return db.execute(f"SELECT id, title, text, source_id, {_SEEN_DAY} FROM articles "
+                      f"WHERE {_SEEN_DAY} >= ? ORDER BY id DESC LIMIT ?", [since, limit]).fetchall()

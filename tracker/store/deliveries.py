@@ -19,6 +19,9 @@ from sqlite_utils import Database
 
 from tracker.store.clock import iso
 
+# Every status a delivery row can have (deliveries.status), in the order it moves through them.
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+
 
 @dataclass(frozen=True)
 class Due:
@@ -88,6 +91,43 @@ def due_deliveries(db: Database, now: datetime, limit: int = 10_000) -> list[Due
     return [Due(*row) for row in rows]
 
 
+def status_counts(db: Database) -> dict[str, int]:
+    """How many deliveries are in each status (every status listed, 0 where none)."""
+    counts = dict.fromkeys(DELIVERY_STATUSES, 0)
+    counts.update(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+    return counts
+
+
+def failing_deliveries(db: Database, limit: int = 200) -> list[dict]:
+    """The newest failed or dead deliveries, each with its subscription's id, channel, address
+    and state."""
+    return list(db.query(
+        "SELECT d.id, d.status, d.attempts, d.last_error, d.next_attempt_at, d.created_at, "
+        "s.id AS subscription_id, s.channel, s.address, s.state "
+        "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+        "WHERE d.status IN ('failed', 'dead') ORDER BY d.id DESC LIMIT ?", [limit]))
+
+
+def delivery_states(db: Database, delivery_id: int) -> tuple[str, str] | None:
+    """(the delivery's status, its subscription's state), or None when there is no such
+    delivery."""
+    row = db.execute("SELECT d.status, s.state FROM deliveries d JOIN subscriptions s "
+                     "ON s.id = d.subscription_id WHERE d.id = ?", [delivery_id]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def due_again(db: Database, delivery_id: int, at: str) -> None:
+    """The delivery pending again, due at `at` (its attempts are kept). In a transaction."""
+    db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ?",
+               [at, delivery_id])
+
+
+def last_sent(db: Database) -> dict[int, str]:
+    """Subscription id → when its last delivery was sent (only subscriptions sent to)."""
+    return dict(db.execute("SELECT subscription_id, max(sent_at) FROM deliveries "
+                           "WHERE status = 'sent' GROUP BY subscription_id"))
+
+
 def mark_sending(db: Database, ids: list[int]) -> None:
     """Say these are being sent, before sending them. In its own committed transaction."""
     db.conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?",
@@ -104,9 +144,13 @@ def recover_interrupted(db: Database, now: datetime) -> int:
 
 def add_attempt(db: Database, delivery_id: int, at: datetime, ok: bool, code: int | None,
                 error: str | None) -> None:
-    db["attempts"].insert({"delivery_id": delivery_id, "at": iso(at), "ok": int(ok), "code": code,
-                           "error": error})
+    """One attempt's row. Plain SQL: it runs once per message sent, and sqlite-utils' insert
+    reads the table's schema on every call."""
+    db.execute("INSERT INTO attempts (delivery_id, at, ok, code, error) VALUES (?, ?, ?, ?, ?)",
+               [delivery_id, iso(at), int(ok), code, error])
 
 
 def update_delivery(db: Database, delivery_id: int, **values: object) -> None:
-    db["deliveries"].update(delivery_id, values)
+    """Set columns of one delivery (names from our code, never from input); plain SQL, as above."""
+    columns = ", ".join(f'"{name}" = ?' for name in values)
+    db.execute(f"UPDATE deliveries SET {columns} WHERE id = ?", [*values.values(), delivery_id])

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 
 from tracker.matching import RuleMatch
 from tracker.store.clock import now
+from tracker.store.search import DATE, conditions
 
 
 def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[tuple[int, str]]:
@@ -35,3 +36,33 @@ def hits_for_article(db: Database, article_id: int) -> list[dict]:
                       "ORDER BY rule_id", [article_id]).fetchall()
     return [{"rule_id": r, "rule_name": n, "count": c, "hits": json.loads(h)}
             for r, n, c, h in rows]
+
+
+def hit_rule_names(db: Database) -> list[tuple[str, str | None]]:
+    """(rule id, rule name) of every rule that has hits in the archive, by id (hit_rules)."""
+    return db.execute("SELECT rule_id, rule_name FROM hit_rules ORDER BY rule_id").fetchall()
+
+
+def rules_of_articles(db: Database, article_ids: list[int]) -> list[tuple[int, str, str | None]]:
+    """(article id, rule id, rule name) of every hit of those articles, by rule id."""
+    if not article_ids:
+        return []
+    return db.execute(
+        f"SELECT article_id, rule_id, rule_name FROM hits WHERE article_id IN "
+        f"({','.join('?' * len(article_ids))}) ORDER BY rule_id", article_ids).fetchall()
+
+
+def latest_hits(db: Database, *, rule: str | None = None, since: str | None = None,
+                limit: int = 50) -> list[dict]:
+    """Hits, the latest matched first (of one rule, matched on or after `since`), each with
+    its snippets and its article's title, source id, date and URL."""
+    where, params = conditions(("h.rule_id = ?", rule), ("h.matched_at >= ?", since))
+    sql = ("SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.count, h.hits, h.matched_at, "
+           f"a.title, a.source_id, {DATE}, a.url FROM hits h JOIN articles a ON a.id = "
+           "h.article_id" + (" WHERE " + " AND ".join(where) if where else "") +
+           " ORDER BY h.matched_at DESC, h.id DESC LIMIT ?")
+    return [{"id": i, "article_id": aid, "rule_id": rid, "rule_name": name, "count": count,
+             "matched_at": at, "snippets": [x.get("snippet") for x in json.loads(found or "[]")],
+             "title": title, "source_id": source, "date": date_, "url": url}
+            for i, aid, rid, name, count, found, at, title, source, date_, url
+            in db.execute(sql, [*params, limit]).fetchall()]

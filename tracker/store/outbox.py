@@ -3,6 +3,9 @@ transaction as the hit and unique, so no cycle can make it twice."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from sqlite_utils import Database
 
 from tracker.store.clock import now
@@ -64,3 +67,42 @@ def add_outbox_for(db: Database, article_id: int, hits: list[tuple[int, str]],
                         "hit_id, created_at) VALUES (?, ?, ?, ?, ?)",
                         [(*row, stamp) for row in rows])
     return db.conn.total_changes - before
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One (article, rule) of a delivery: the hit's rule name, snippets and keyword names (each
+    once, in order) and the article's columns."""
+
+    article_id: int
+    rule_id: str
+    rule_name: str | None
+    title: str | None
+    url: str | None
+    source_id: str
+    source_name: str
+    issue_date: str | None
+    page: str | None
+    snippets: tuple[str, ...]
+    keyword_names: tuple[str, ...]
+
+
+def delivery_items(db: Database, delivery_id: int) -> list[OutboxItem]:
+    """What a delivery carries, by rule, newest issue first: public hits and the subscriber's
+    own (personal_hits) alike; an outbox row whose hit is gone is left out."""
+    rows = db.execute(
+        "SELECT o.article_id, o.rule_id, COALESCE(h.rule_name, p.rule_name), "
+        "COALESCE(h.hits, p.hits), a.title, a.url, a.source_id, "
+        "COALESCE(s.name, a.source_id), a.issue_date, a.page FROM outbox o "
+        "LEFT JOIN hits h ON h.id = o.hit_id LEFT JOIN personal_hits p ON o.hit_id IS NULL "
+        "AND p.article_id = o.article_id AND p.rule_id = o.rule_id "
+        "JOIN articles a ON a.id = o.article_id "
+        "LEFT JOIN sources s ON s.id = a.source_id WHERE o.delivery_id = ? "
+        "AND (h.id IS NOT NULL OR p.id IS NOT NULL) "
+        "ORDER BY o.rule_id, a.issue_date DESC, a.id", [delivery_id]).fetchall()
+    return [
+        OutboxItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,
+                   tuple(dict.fromkeys(h["snippet"] for h in found)),
+                   tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))))
+        for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page
+        in rows for found in [json.loads(hits)]]

@@ -24,3 +24,8 @@ def finish_run(db: Database, run_id: int, *, status: str, error: str | None = No
 
 def last_runs(db: Database, limit: int = 20) -> list[dict]:
     return list(db["runs"].rows_where(order_by="id DESC", limit=limit))
+
+
+def last_finished(db: Database) -> str | None:
+    """When the latest fetch run finished (None: never), for the health check."""
+    return db.execute("SELECT max(finished) FROM runs").fetchone()[0]

@@ -5,7 +5,8 @@ The index holds each article's match key (NFKC, simplified, lines joined), so �
 queries on FTS5's trigram index; shorter ones (绿电) range over the index's trigrams
 (tracker.store.fts): SQLite 3.40's trigram LIKE silently finds nothing for a two-character
 non-ASCII pattern. The newest ids are chosen first, by the indexed `articles.day`; only then are
-those articles' texts read, for their snippets.
+those articles' texts read. Which passage of them people see is presentation
+(tracker.text.passage.found_passage), not storage.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from tracker.store.fts import matching_ids
-from tracker.text.normalize import normalize, normalize_term, snippet
+from tracker.text.normalize import normalize_term
 
 
 @dataclass(frozen=True)
 class Found:
+    """An article found: its row's columns, and the stored snippet of its first hit (if any)."""
+
     id: int
     title: str | None
     source: str | None
     date: str | None
     url: str | None
-    snippet: str
+    text: str
     page: str | None = None
+    hit_snippet: str | None = None
 
 
 FEW = 1000  # matches up to which search sorts them; beyond, it walks the date index
@@ -36,12 +40,26 @@ DATE = "a.day"
 (the generated, indexed column articles.day)."""
 
 
+def conditions(*given: tuple[str, object]) -> tuple[list[str], list]:
+    """The SQL conditions (each with one `?`) whose value is given (not None, not empty), and
+    their values in the same order."""
+    kept = [(sql, value) for sql, value in given if value]
+    return [sql for sql, _ in kept], [value for _, value in kept]
+
+
+def article_filters(source: str | None, since: str | None,
+                    until: str | None) -> tuple[list[str], list]:
+    """Conditions on articles `a`: of one source, dated from `since` to `until` (inclusive)."""
+    return conditions(("a.source_id = ?", source), (f"{DATE} >= ?", since),
+                      (f"{DATE} <= ?", until))
+
+
 def search(db: Database, query: str, *, source: str | None = None, since: str | None = None,
            until: str | None = None, rule: str | None = None, limit: int = 50) -> list[Found]:
     """Articles whose title or text holds `query`, newest first.
 
-    `rule`: only articles the rule fired in; with no query, the latest such articles, each with
-    the snippet of its first hit. `since`/`until`: dates (YYYY-MM-DD), both inclusive."""
+    `rule`: only articles the rule fired in; with a rule, each article found carries the stored
+    snippet of that rule's first hit. `since`/`until`: dates (YYYY-MM-DD), both inclusive."""
     key = normalize_term(query)
     if not key and not rule:
         return []
@@ -55,41 +73,23 @@ def search(db: Database, query: str, *, source: str | None = None, since: str | 
         many = db.execute(f"SELECT count(*) FROM ({ids[0]} LIMIT {FEW})", ids[1]).fetchone()[0]
         where.append(f"{'+' if many >= FEW else ''}a.id IN ({ids[0]})")
         params += ids[1]
-    if rule:
-        where.append("a.id IN (SELECT article_id FROM hits WHERE rule_id = ?)")
-        params.append(rule)
-    if source:
-        where.append("a.source_id = ?")
-        params.append(source)
-    if since:
-        where.append(f"{DATE} >= ?")
-        params.append(since)
-    if until:
-        where.append(f"{DATE} <= ?")
-        params.append(until)
+    of_rule = conditions(("a.id IN (SELECT article_id FROM hits WHERE rule_id = ?)", rule))
+    filters = article_filters(source, since, until)
+    where += of_rule[0] + filters[0]
+    params += of_rule[1] + filters[1]
     newest = (f"SELECT a.id FROM articles a WHERE {' AND '.join(where)} "
               f"ORDER BY {DATE} DESC, a.id DESC LIMIT ?")
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, a.text, a.page, "
            "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id = ?) "
            f"FROM ({newest}) n JOIN articles a ON a.id = n.id ORDER BY 4 DESC, a.id DESC")
     params = [rule, *params, limit]
-    return [Found(i, t, s, d, u, _snippet(t or "", text, key) if key else _hit_snippet(hits, text),
-                  page)
+    return [Found(i, t, s, d, u, text or "", page, first_snippet(hits))
             for i, t, s, d, u, text, page, hits in db.execute(sql, params).fetchall()]
 
 
-def _hit_snippet(hits: str | None, text: str) -> str:
+def first_snippet(hits: str | None) -> str | None:
+    """The snippet of the first hit in a hits row's JSON, or None (no row, or unreadable)."""
     try:
-        return json.loads(hits or "[]")[0]["snippet"]
+        return json.loads(hits)[0]["snippet"] if hits else None
     except (ValueError, LookupError, TypeError):
-        return text[:80]
-
-
-def _snippet(title: str, text: str, key: str) -> str:
-    for field in (text, title):
-        norm = normalize(field)
-        at = norm.key.find(key)
-        if at >= 0:
-            s, e = norm.source_span(at, at + len(key))
-            return snippet(field, s, e).marked()
-    return text[:80]
+        return None

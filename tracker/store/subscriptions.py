@@ -45,6 +45,12 @@ def get_subscription(db: Database, subscription_id: int) -> Subscription | None:
     return _from_row(rows[0]) if rows else None
 
 
+def subscription_state(db: Database, subscription_id: int) -> str | None:
+    """The subscription's state (pending, active, ...), or None when there is no such row."""
+    row = db.execute("SELECT state FROM subscriptions WHERE id = ?", [subscription_id]).fetchone()
+    return row[0] if row else None
+
+
 def find_subscription(db: Database, channel: str, address: str) -> Subscription | None:
     rows = list(db["subscriptions"].rows_where("channel = ? AND address = ?", [channel, address]))
     return _from_row(rows[0]) if rows else None
@@ -106,3 +112,17 @@ def note_failure(db: Database, subscription_id: int, failing: bool, at: str) -> 
 def set_secret(db: Database, subscription_id: int, secret: str) -> None:
     """A new webhook signing secret (a webhook that subscribes again gets one). In a transaction."""
     db["subscriptions"].update(subscription_id, {"secret": secret})
+
+
+def disabled_subscriptions(db: Database, limit: int = 200) -> list[dict]:
+    """The subscriptions the service disabled, most recently disabled first (rows as dicts)."""
+    return list(db["subscriptions"].rows_where("state = 'disabled'",
+                                               order_by="state_changed_at DESC", limit=limit))
+
+
+def subscriptions_with_last_sent(db: Database, limit: int = 5000) -> list[dict]:
+    """Every subscription's row (as a dict, rules as stored: JSON) with `last_sent`, when its
+    last delivery was sent (None: never)."""
+    return list(db.query(
+        "SELECT s.*, (SELECT max(sent_at) FROM deliveries d WHERE d.subscription_id = s.id) "
+        "AS last_sent FROM subscriptions s ORDER BY s.id LIMIT ?", [limit]))

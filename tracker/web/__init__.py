@@ -77,8 +77,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limiter.limit_manager.set_default_limits([])
     limiter.init_app(app)
     # Every blueprint, named here. The rules editor's views live in admin_rules on admin's
-    # blueprint (its endpoints are admin.*): importing it adds them before admin.bp is registered.
-    from tracker.web import admin, admin_rules, api, archive, mailbox, metrics, public  # noqa: F401
+    # blueprint (its endpoints are admin.*), /api/docs in api_docs on api's: importing them adds
+    # their views before admin.bp and api.bp are registered.
+    from tracker.web import (admin, admin_rules, api, api_docs, archive, mailbox,  # noqa: F401
+                             metrics, public)
     for blueprint in (public.bp, archive.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
         app.register_blueprint(blueprint)
 

@@ -15,6 +15,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from tracker.store import transaction
 from tracker.store.clock import now
+from tracker.store.deliveries import delivery_states, due_again, failing_deliveries, status_counts
+from tracker.store.subscriptions import disabled_subscriptions, subscriptions_with_last_sent
 from tracker.web import limiter
 from tracker.web.db import get_db
 from tracker.web.messages import zh_status
@@ -25,7 +27,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 LOGIN_LIMIT = "10 per minute"  # failed logins per client address
 RETRYABLE = ("failed", "dead")
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 
 
 def local_path(target: str | None) -> str | None:
@@ -75,15 +76,9 @@ def index():
     runs, pages = runs_page(db, int(page) if page.isdigit() else 1)
     page = min(max(1, int(page) if page.isdigit() else 1), pages)
     counts = {"articles": db["articles"].count, "hits": db["hits"].count}
-    by_status = dict.fromkeys(DELIVERY_STATUSES, 0)
-    by_status.update(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
-    failing = list(db.query(
-        "SELECT d.id, d.status, d.attempts, d.last_error, d.next_attempt_at, d.created_at, "
-        "s.id AS subscription_id, s.channel, s.address, s.state "
-        "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
-        "WHERE d.status IN ('failed', 'dead') ORDER BY d.id DESC LIMIT 200"))
-    disabled = list(db["subscriptions"].rows_where("state = 'disabled'",
-                                                   order_by="state_changed_at DESC", limit=200))
+    by_status = status_counts(db)
+    failing = failing_deliveries(db)
+    disabled = disabled_subscriptions(db)
     return render_template("admin/index.html", sources=sources, runs=runs, counts=counts,
                            by_status=by_status, failing=failing, disabled=disabled, page=page,
                            pages=pages)
@@ -96,8 +91,7 @@ def retry_delivery(delivery_id: int):
     subscription that is not active is refused: the worker would cancel it at once."""
     db = get_db()
     with transaction(db):
-        row = db.execute("SELECT d.status, s.state FROM deliveries d JOIN subscriptions s "
-                         "ON s.id = d.subscription_id WHERE d.id = ?", [delivery_id]).fetchone()
+        row = delivery_states(db, delivery_id)
         if row is None:
             flash(f"没有投递 #{delivery_id}。", "error")
         elif row[0] not in RETRYABLE:
@@ -107,8 +101,7 @@ def retry_delivery(delivery_id: int):
             flash(f"投递 #{delivery_id} 的订阅状态是“{zh_status(row[1])}”，worker 会取消它；"
                   "请先恢复订阅再重试。", "error")
         else:
-            db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? "
-                       "WHERE id = ?", [now(), delivery_id])
+            due_again(db, delivery_id, now())
             flash(f"投递 #{delivery_id} 已重新排队，worker 下一轮发送。")
     return redirect(url_for("admin.index"))
 
@@ -116,9 +109,7 @@ def retry_delivery(delivery_id: int):
 @bp.get("/subscriptions")
 @admin_required
 def subscriptions():
-    rows = list(get_db().query(
-        "SELECT s.*, (SELECT max(sent_at) FROM deliveries d WHERE d.subscription_id = s.id) "
-        "AS last_sent FROM subscriptions s ORDER BY s.id LIMIT 5000"))
+    rows = subscriptions_with_last_sent(get_db())
     for row in rows:
         try:
             row["rules"] = ", ".join(json.loads(row["rules"]))

@@ -12,17 +12,17 @@ Snippets mark their hit with 【 and 】.
 from __future__ import annotations
 
 import hmac
-import json
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from tracker.alerts.subscribe import mask_address
 from tracker.rules import check_rules
 from tracker.store.articles import get_article
-from tracker.store.hits import hits_for_article
-from tracker.store.search import DATE, search
+from tracker.store.hits import hits_for_article, latest_hits
+from tracker.store.search import search
 from tracker.store.subscriptions import list_subscriptions
+from tracker.text.passage import found_passage
 from tracker.web import csrf
 from tracker.web.archive import parse_day, source_names
 from tracker.web.db import get_db
@@ -104,21 +104,10 @@ def rules():
     } for r in found], problems=[str(p) for p in problems])
 
 
-def redact_address(channel: str, address: str) -> str:
-    """An email address as is; of a webhook URL only its scheme and host (its path and query
-    often are the credential: Slack, WeCom…); of a chat URL only its scheme (dingtalk://TOKEN)."""
-    if channel == "email":
-        return address
-    parts = urlsplit(address)
-    if channel == "webhook" and parts.scheme in ("http", "https") and parts.hostname:
-        return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
-    return f"{parts.scheme}://…" if parts.scheme else "…"
-
-
 @bp.get("/subscriptions")
 def subscriptions():
     return jsonify(subscriptions=[{
-        "id": s.id, "channel": s.channel, "address": redact_address(s.channel, s.address),
+        "id": s.id, "channel": s.channel, "address": mask_address(s.channel, s.address, whole_email=True),
         "rules": list(s.rules), "frequency": s.frequency, "state": s.state,
         "created_at": s.created_at, "confirmed_at": s.confirmed_at,
         "state_reason": s.state_reason, "failing_since": s.failing_since,
@@ -137,7 +126,8 @@ def articles():
                    since=_day("since"), until=_day("until"), limit=_limit())
     return jsonify(articles=[{
         "id": f.id, "title": f.title, "source": f.source, "source_name": names.get(f.source),
-        "date": f.date, "page": f.page, "url": f.url, "snippet": f.snippet,
+        "date": f.date, "page": f.page, "url": f.url,
+        "snippet": found_passage(f.title, f.text, q, f.hit_snippet),
     } for f in found])
 
 
@@ -147,10 +137,9 @@ def article(article_id: int):
     row = get_article(db, article_id)
     if row is None:
         return _error(404, f"no article {article_id}")
-    date_ = db.execute(f"SELECT {DATE} FROM articles a WHERE a.id = ?", [article_id]).fetchone()[0]
     return jsonify(article={
         "id": row["id"], "title": row["title"], "source": row["source_id"],
-        "source_name": source_names().get(row["source_id"]), "date": date_,
+        "source_name": source_names().get(row["source_id"]), "date": row["day"],
         "issue_date": row["issue_date"], "page": row["page"], "url": row["url"],
         "published": row["published"], "first_seen": row["first_seen"], "text": row["text"],
         "hits": [{"rule_id": h["rule_id"], "rule_name": h["rule_name"], "count": h["count"],
@@ -162,25 +151,15 @@ def article(article_id: int):
 
 @bp.get("/hits")
 def hits():
-    where, params = [], []
-    rule = request.args.get("rule", "").strip()
-    if rule:
-        where.append("h.rule_id = ?")
-        params.append(rule)
-    since = _day("since")
-    if since:
-        where.append("h.matched_at >= ?")
-        params.append(since)
-    sql = (f"SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.count, h.hits, h.matched_at, "
-           f"a.title, a.source_id, {DATE}, a.url FROM hits h JOIN articles a ON a.id = "
-           "h.article_id" + (" WHERE " + " AND ".join(where) if where else "") +
-           " ORDER BY h.matched_at DESC, h.id DESC LIMIT ?")
-    rows = get_db().execute(sql, [*params, _limit()]).fetchall()
+    found = latest_hits(get_db(), rule=request.args.get("rule", "").strip() or None,
+                        since=_day("since"), limit=_limit())
     return jsonify(hits=[{
-        "id": i, "article_id": aid, "rule_id": rid, "rule_name": name, "count": count,
-        "matched_at": at, "snippets": [x.get("snippet") for x in json.loads(found or "[]")],
-        "article": {"title": title, "source": source, "date": date_, "url": url},
-    } for i, aid, rid, name, count, found, at, title, source, date_, url in rows])
+        "id": h["id"], "article_id": h["article_id"], "rule_id": h["rule_id"],
+        "rule_name": h["rule_name"], "count": h["count"], "matched_at": h["matched_at"],
+        "snippets": h["snippets"],
+        "article": {"title": h["title"], "source": h["source_id"], "date": h["date"],
+                    "url": h["url"]},
+    } for h in found])
 
 
 # The OpenAPI document ---------------------------------------------------------------------
@@ -331,5 +310,3 @@ def openapi_document() -> dict:
 def openapi():
     return jsonify(openapi_document())
 
-
-from tracker.web import api_docs  # noqa: E402,F401 - registers /api/docs on `bp`

@@ -15,10 +15,12 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from markupsafe import Markup, escape
 
 from tracker.store.articles import get_article
-from tracker.store.hits import hits_for_article
+from tracker.store.hits import hit_rule_names, hits_for_article, rules_of_articles
 from tracker.store.latest import latest
 from tracker.store.search import search
+from tracker.store.sources import source_names as stored_source_names
 from tracker.store.trends import week_start, weekly_counts
+from tracker.text.passage import found_passage
 from tracker.web.charts import line_chart, sparkline
 from tracker.web.db import get_db
 from tracker.web.rulecache import checked_rules
@@ -87,8 +89,7 @@ def rule_names() -> dict[str, str]:
     for rule in rules:
         if public_rule(rule.id):
             names[rule.id] = rule.name
-    for rule_id, name in get_db().execute(
-            "SELECT rule_id, rule_name FROM hit_rules ORDER BY rule_id"):
+    for rule_id, name in hit_rule_names(get_db()):
         if public_rule(rule_id):
             names.setdefault(rule_id, name or rule_id)
     return names
@@ -96,14 +97,7 @@ def rule_names() -> dict[str, str]:
 
 def source_names() -> dict[str, str]:
     """Source id → newspaper name, for every source the archive holds articles or a row for."""
-    db = get_db()
-    names = {sid: name or sid for sid, name in db.execute("SELECT id, name FROM sources")}
-    # The distinct source ids, one index probe each (DISTINCT would read the whole index).
-    for (sid,) in db.execute(
-            "WITH RECURSIVE s(id) AS (SELECT MIN(source_id) FROM articles UNION ALL "
-            "SELECT (SELECT MIN(source_id) FROM articles WHERE source_id > s.id) FROM s "
-            "WHERE s.id IS NOT NULL) SELECT id FROM s WHERE id IS NOT NULL"):
-        names.setdefault(sid, sid)
+    names = stored_source_names(get_db())
     return dict(sorted(names.items(), key=lambda kv: kv[1]))
 
 
@@ -139,19 +133,15 @@ def articles():
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=RESULTS)
     themes: dict[int, list[tuple[str, str]]] = {}
-    if found:
-        ids = [f.id for f in found]
-        rows = get_db().execute(
-            f"SELECT article_id, rule_id, rule_name FROM hits WHERE article_id IN "
-            f"({','.join('?' * len(ids))}) ORDER BY rule_id", ids).fetchall()
-        for article_id, rule_id, name in rows:
-            if public_rule(rule_id):
-                themes.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
+    for article_id, rule_id, name in rules_of_articles(get_db(), [f.id for f in found]):
+        if public_rule(rule_id):
+            themes.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
     return render_template(
         "archive/articles.html", q=q, rule=rule, source=source,
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
         sources=sources, searched=searched, found=found, themes=themes, mark=mark,
+        passages={f.id: found_passage(f.title, f.text, q, f.hit_snippet) for f in found},
         limit=RESULTS)
 
 

@@ -24,104 +24,52 @@ a secret), but nothing about it changes.
 Own keywords belong to the subscription (tracker.store.personal: in the database, matched only
 once it is active, shown to its owner on the manage page and to nobody else, gone when it
 unsubscribes). Rule files named `personal-*` (written by earlier versions) are never offered.
+
+The views live here; what the forms check and say in Chinese is tracker.web.subscribe_form, what
+the subscribe limits count is tracker.web.ratelimit.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-
-import yaml
-from markupsafe import Markup
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
-from tracker.alerts.subscribe import (NON_ASCII_LOCAL, SubscribeError, mask_address, welcome, check_frequency, check_rules,
-                                      normalize_email, subscribe)
-from tracker.rules import Rule, RulesError
-from tracker.rules import parse_rules_text
+from tracker.alerts.subscribe import (SubscribeError, check_chosen_rules, check_frequency,
+                                      mask_address, normalize_email, subscribe, welcome)
+from tracker.rules import Rule
+from tracker.sources.ssrf import allow_private
 from tracker.store import transaction
 from tracker.store.personal import keywords_of, set_keywords
+from tracker.store.runs import last_finished
 from tracker.store.subscriptions import (Subscription, get_subscription, set_state,
                                          update_subscription)
 from tracker.web import csrf, limiter
 from tracker.web.db import get_db
-from tracker.web.forms import (MAX_KEYWORD_LENGTH, MAX_KEYWORDS, MAX_KEYWORDS_TEXT, ButtonForm,
-                               ManageForm, SubscribeForm, split_keywords)
+from tracker.web.forms import ButtonForm, ManageForm, SubscribeForm
+from tracker.web.ratelimit import address_key, submitted_address, subscribe_limit
+from tracker.web.subscribe_form import (PERSONAL, all_rules, check_keywords, describe,
+                                        public_rules)
 
 bp = Blueprint("public", __name__)
-log = logging.getLogger(__name__)
 
-PERSONAL = "personal-"
-ADDRESS_FIELDS = {"email": "email", "webhook": "webhook_url", "chat": "chat_url"}
 RESUMABLE = ("paused", "unsubscribed", "disabled")  # not pending: that needs the confirmation
-
-
-# ---- rules --------------------------------------------------------------------------------------
-
-def all_rules() -> list[Rule]:
-    """The rules folder's rules. A broken file (an admin mid-edit) costs its own rules only."""
-    from tracker.web.rulecache import checked_rules
-
-    rules, problems = checked_rules()  # parsed again only when a rule file changes
-    if problems:
-        log.warning("rules have problems; the form shows the sound ones:\n%s", RulesError(problems))
-    return rules
-
-
-def public_rules(rules: list[Rule]) -> list[Rule]:
-    return [rule for rule in rules if not rule.id.startswith(PERSONAL)]
-
-
-def check_keywords(text: str) -> list[str]:
-    """Own keywords from a form, checked (count, length, usable as a rule); SubscribeError on
-    `keywords`."""
-    if len(text) > MAX_KEYWORDS_TEXT:
-        raise SubscribeError("keywords", f"关键词太长：最多 {MAX_KEYWORDS_TEXT} 个字符。")
-    keywords = split_keywords(text)
-    if not keywords:
-        return []
-    if len(keywords) > MAX_KEYWORDS:
-        raise SubscribeError("keywords", f"最多 {MAX_KEYWORDS} 个关键词。")
-    for word in keywords:
-        if any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in word):
-            raise SubscribeError("keywords", "关键词里有控制字符。")
-        if not 2 <= len(word) <= MAX_KEYWORD_LENGTH:
-            raise SubscribeError("keywords", f"每个关键词 2 到 {MAX_KEYWORD_LENGTH} 个字："
-                                             f"“{word}”不符合。")
-    text = yaml.safe_dump({"id": "own", "name": "own", "keywords": keywords}, allow_unicode=True)
-    _, problems = parse_rules_text(text)
-    if problems:
-        raise SubscribeError("keywords", "这些关键词不能用作规则：" + "；".join(
-            p.message for p in problems))
-    return keywords
-
-
-# ---- messages -----------------------------------------------------------------------------------
-
-def describe(error: SubscribeError) -> str:
-    """A SubscribeError in Chinese, for the field it names (the checks speak English)."""
-    from tracker.web.messages import describe as chinese
-
-    if error.field == "email" and str(error).startswith(NON_ASCII_LOCAL):
-        return ("邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
-                "请换一个只含英文字母、数字和常用符号的地址。")
-    return chinese(error.field, str(error))
 
 
 def masked(subscription: Subscription) -> str:
     return mask_address(subscription.channel, subscription.address)
 
 
-def page(template: str, status: int = 200, **context) -> tuple[str, int]:
+def render_page(template: str, status: int = 200, **context) -> tuple[str, int]:
+    """A public page from templates/public/ with its status, for a view to return."""
     return render_template(f"public/{template}", **context), status
 
 
 def problem(title: str, text: str, status: int) -> tuple[str, int]:
-    return page("problem.html", status, title=title, text=text)
+    return render_page("problem.html", status, title=title, text=text)
 
 
 @bp.errorhandler(CSRFError)
@@ -131,34 +79,10 @@ def csrf_failed(_error: CSRFError):
 
 # ---- subscribe ----------------------------------------------------------------------------------
 
-def _submitted_address() -> str:
-    """The address the form names, in the one spelling the subscription would have (an email
-    address normalised: `a@ｅｘａｍｐｌｅ.com` is `a@example.com`), so that the per-address limit
-    cannot be dodged by respelling it."""
-    field = ADDRESS_FIELDS.get(request.form.get("channel", ""), "")
-    address = request.form.get(field, "").strip() if field else ""
-    if field == "email" and address:
-        try:
-            return normalize_email(address)
-        except SubscribeError:
-            pass
-    return address.lower()
-
-
-def _address_key() -> str:
-    """The per-address limit's key: a hash, so that ratelimit.db holds no addresses."""
-    digest = hashlib.sha256(f"{request.form.get('channel', '')}\0{_submitted_address()}".encode())
-    return "subscribe-address:" + digest.hexdigest()
-
-
-def _subscribe_limit() -> str:
-    return current_app.config["SUBSCRIBE_LIMIT"]
-
-
 @bp.route("/subscribe", methods=["GET", "POST"], endpoint="subscribe")
-@limiter.limit(_subscribe_limit, methods=["POST"])
-@limiter.limit(_subscribe_limit, methods=["POST"], key_func=_address_key,
-               exempt_when=lambda: not _submitted_address())
+@limiter.limit(subscribe_limit, methods=["POST"])
+@limiter.limit(subscribe_limit, methods=["POST"], key_func=address_key,
+               exempt_when=lambda: not submitted_address())
 def subscribe_page():
     rules = public_rules(all_rules())
     form = SubscribeForm()
@@ -173,7 +97,7 @@ def subscribe_page():
         else:
             if done is not None:
                 return done
-    return page("subscribe.html", 400 if errors else 200, form=form, rules=rules,
+    return render_page("subscribe.html", 400 if errors else 200, form=form, rules=rules,
                 chosen=set(form.rules.data or []), errors=errors, sparklines=_sparklines(rules))
 
 
@@ -197,7 +121,7 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
     channel, address = form.channel.data or "", form.address()
     known = [rule.id for rule in rules]
     keywords: list[str] = []
-    checks = [lambda: check_rules(form.rules.data or [], known),
+    checks = [lambda: check_chosen_rules(form.rules.data or [], known),
               lambda: check_frequency(form.frequency.data or "")]
     if channel == "email":  # the same checks subscribe() makes, all at once for the form
         checks.append(lambda: normalize_email(address))
@@ -227,22 +151,20 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
         # The same page whether the address was new or not; only its owner hears which. Queued
         # and sent apart: neither a slow relay nor the time a send takes reaches the visitor.
         _queue_mail(subscription, "confirm" if subscription.state == "pending" else "remind")
-        return page("check_email.html", address=subscription.address,
+        return render_page("check_email.html", address=subscription.address,
                     days=max(1, _confirm_max_age() // 86400))
     if channel == "webhook":
         if not changed:
-            return page("webhook_exists.html")
+            return render_page("webhook_exists.html")
         response = Response(render_template(
             "public/webhook_secret.html", secret=subscription.secret,
             manage_url=link(config, MANAGE, subscription.id)))
         response.headers["Cache-Control"] = "no-store"
         return response
-    return page("chat_done.html")
+    return render_page("chat_done.html")
 
 
 def _chat(address: str) -> None:
-    from tracker.alerts.subscribe import allow_private
-
     reason = check_chat_url(address, admin=False, allow_private=allow_private(current_app.config))
     if reason:
         raise SubscribeError("chat_url", reason)
@@ -282,9 +204,9 @@ def confirm(token: str):
             welcome(db, current_app.config, subscription.id)  # the recent hits come first
         subscription = get_subscription(db, subscription.id) or subscription
     if subscription.state == "active":
-        return page("confirm.html", confirmed=True, address=subscription.address,
+        return render_page("confirm.html", confirmed=True, address=subscription.address,
                     manage_url=url_for("public.manage", token=_token(MANAGE, subscription.id)))
-    return page("confirm.html", confirmed=False, address=subscription.address, form=ButtonForm())
+    return render_page("confirm.html", confirmed=False, address=subscription.address, form=ButtonForm())
 
 
 def _token(purpose: str, subscription_id: int) -> str:
@@ -315,7 +237,7 @@ def manage(token: str):
     else:
         chosen, frequency = set(subscription.rules), subscription.frequency
         keywords = "、".join(keywords_of(get_db(), subscription.id))
-    response = current_app.make_response(page(
+    response = current_app.make_response(render_page(
         "manage.html", 400 if errors else 200, form=form, subscription=subscription,
         address=masked(subscription), rules=offered, chosen=chosen, frequency=frequency,
         keywords=keywords, errors=errors))
@@ -330,7 +252,7 @@ def _manage(subscription: Subscription, form: ManageForm, known: list[str],
     db = get_db()
     if action == "save":
         try:
-            chosen = check_rules(form.rules.data or [], known)
+            chosen = check_chosen_rules(form.rules.data or [], known)
             frequency = check_frequency(form.frequency.data or "")
             keywords = check_keywords(form.keywords.data or "")
         except SubscribeError as err:
@@ -372,7 +294,7 @@ def unsubscribe(token: str):
     if subscription is None:
         abort(404)
     if request.method != "POST":  # GET and HEAD (mail scanners) only look
-        return page("unsubscribe.html", done=subscription.state == "unsubscribed",
+        return render_page("unsubscribe.html", done=subscription.state == "unsubscribed",
                     address=masked(subscription), form=ButtonForm())
     if request.form.get("List-Unsubscribe") != "One-Click":
         csrf.protect()
@@ -380,7 +302,7 @@ def unsubscribe(token: str):
         db = get_db()
         with transaction(db):
             set_state(db, subscription.id, "unsubscribed", "unsubscribe link")
-    return page("unsubscribe.html", done=True, address=masked(subscription))
+    return render_page("unsubscribe.html", done=True, address=masked(subscription))
 
 
 @bp.errorhandler(404)
@@ -399,7 +321,7 @@ def bad_request(_error):
 def healthz():
     """200 with the database reachable and the last worker cycle; 503 when the database is not."""
     try:
-        row = get_db().execute("SELECT max(finished) FROM runs").fetchone()
+        finished = last_finished(get_db())
     except Exception as err:  # noqa: BLE001 - a health check reports, it does not fail
         return jsonify(status="error", database=f"{type(err).__name__}: {err}"), 503
-    return jsonify(status="ok", database="ok", last_cycle=row[0])
+    return jsonify(status="ok", database="ok", last_cycle=finished)

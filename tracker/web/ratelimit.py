@@ -1,14 +1,23 @@
 """Rate-limit counters in an SQLite file, so that a limit holds across WSGI worker processes
 (Flask-Limiter's memory storage counts per process; Redis would be a server to run for this
-alone). Registered with `limits` as the `sqlite://` storage scheme: `sqlite:////abs/path.db`."""
+alone). Registered with `limits` as the `sqlite://` storage scheme: `sqlite:////abs/path.db`.
+
+Also what the subscribe form's limits count: the client, and the address it names (hashed)."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
 
+from flask import current_app, request
 from limits.storage import Storage
+
+from tracker.alerts.subscribe import SubscribeError, normalize_email
+
+# The form field that holds each channel's address.
+ADDRESS_FIELDS = {"email": "email", "webhook": "webhook_url", "chat": "chat_url"}
 
 
 class SQLiteStorage(Storage):
@@ -69,3 +78,28 @@ class SQLiteStorage(Storage):
 
     def clear(self, key: str) -> None:
         self._db().execute("DELETE FROM counters WHERE key = ?", [key])
+
+
+def submitted_address() -> str:
+    """The address the form names, in the one spelling the subscription would have (an email
+    address normalised: `a@ｅｘａｍｐｌｅ.com` is `a@example.com`), so that the per-address limit
+    cannot be dodged by respelling it."""
+    field = ADDRESS_FIELDS.get(request.form.get("channel", ""), "")
+    address = request.form.get(field, "").strip() if field else ""
+    if field == "email" and address:
+        try:
+            return normalize_email(address)
+        except SubscribeError:
+            pass
+    return address.lower()
+
+
+def address_key() -> str:
+    """The per-address limit's key: a hash, so that ratelimit.db holds no addresses."""
+    digest = hashlib.sha256(f"{request.form.get('channel', '')}\0{submitted_address()}".encode())
+    return "subscribe-address:" + digest.hexdigest()
+
+
+def subscribe_limit() -> str:
+    """The subscribe form's limit (SUBSCRIBE_LIMIT), per client address and per address named."""
+    return current_app.config["SUBSCRIBE_LIMIT"]

@@ -11,6 +11,7 @@ from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.rules import GlobalExclude, Rule
 from tracker.rules.load import merge_globals, with_globals
+from tracker.store.articles import newest_article_texts
 from tracker.web.db import get_db
 
 PREVIEW_DAYS = 30
@@ -46,10 +47,7 @@ def preview(old_rules: list[Rule], new_rules: list[Rule],
     """Old against new over the archive. With `own`, other rules are listed only if they
     change (an edit of the global excludes runs every rule)."""
     since = (date.today() - timedelta(days=PREVIEW_DAYS)).isoformat()
-    rows = get_db().execute(
-        "SELECT id, title, text, source_id, COALESCE(issue_date, substr(first_seen, 1, 10)) "
-        "FROM articles WHERE COALESCE(issue_date, substr(first_seen, 1, 10)) >= ? "
-        "ORDER BY id DESC LIMIT ?", [since, PREVIEW_CAP + 1]).fetchall()
+    rows = newest_article_texts(get_db(), since, PREVIEW_CAP + 1)
     capped = len(rows) > PREVIEW_CAP
     rows = rows[:PREVIEW_CAP]
     documents = [Document(f"article:{i}", text or "", "article", title=title or None,

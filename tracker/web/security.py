@@ -28,7 +28,8 @@ from typing import Callable
 from flask import (Flask, Response, current_app, redirect, render_template, request, session,
                    url_for)
 
-from tracker.store.clock import iso, now
+from tracker.store.admin_sessions import add_session, end_session, session_alive
+from tracker.store.clock import iso
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -127,9 +128,7 @@ def start_admin_session() -> None:
     session_id = secrets.token_urlsafe(24)
     db = get_db()
     with transaction(db):
-        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [_oldest()])
-        db["admin_sessions"].insert({"id": session_id, "created_at": now(),
-                                     "remote_addr": request.remote_addr})
+        add_session(db, session_id, request.remote_addr, _oldest())
     session["admin"] = session_id
     session["admin_tag"] = _tag(session_id)
 
@@ -143,7 +142,7 @@ def end_admin_session() -> None:
     if isinstance(session_id, str):
         db = get_db()
         with transaction(db):
-            db.execute("DELETE FROM admin_sessions WHERE id = ?", [session_id])
+            end_session(db, session_id)
     session.clear()
 
 
@@ -155,8 +154,7 @@ def is_admin() -> bool:
     if not current_app.config.get("ADMIN_PASSWORD") or not isinstance(session_id, str) \
             or not isinstance(tag, str) or not hmac.compare_digest(tag, _tag(session_id)):
         return False
-    return get_db().execute("SELECT 1 FROM admin_sessions WHERE id = ? AND created_at >= ?",
-                            [session_id, _oldest()]).fetchone() is not None
+    return session_alive(get_db(), session_id, _oldest())
 
 
 def _oldest() -> str:

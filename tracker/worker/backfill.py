@@ -11,6 +11,7 @@ from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.rules import Rule
 from tracker.store import transaction
+from tracker.store.articles import article_texts, count_articles_since
 from tracker.store.hits import add_hits
 
 BATCH = 200
@@ -19,18 +20,14 @@ BATCH = 200
 def archived_articles(db: Database, days: int | None) -> Iterator[list[Document]]:
     """The kept articles (the last `days` days by issue date or first seen), in batches."""
     since = (date.today() - timedelta(days=days)).isoformat() if days else ""
-    cursor = db.execute(
-        "SELECT id, title, text, source_id FROM articles "
-        "WHERE COALESCE(issue_date, substr(first_seen, 1, 10)) >= ? ORDER BY id", [since])
-    while rows := cursor.fetchmany(BATCH):
+    for rows in article_texts(db, since, BATCH):
         yield [Document(f"article:{i}", text, "article", title=title, source=source,
                         meta={"article_id": i}) for i, title, text, source in rows]
 
 
 def count_articles(db: Database, days: int | None) -> int:
     since = (date.today() - timedelta(days=days)).isoformat() if days else ""
-    return db.execute("SELECT count(*) FROM articles WHERE "
-                      "COALESCE(issue_date, substr(first_seen, 1, 10)) >= ?", [since]).fetchone()[0]
+    return count_articles_since(db, since)
 
 
 def backfill(db: Database, rule: Rule, days: int | None = None,

@@ -10,17 +10,25 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from sqlite_utils import Database
+
 from tracker.documents import InputError
 from tracker.matching import Matcher
 from tracker.sources.catalog import Source
-from tracker.sources.collect import collect
+from tracker.sources.collect import SourceState, collect
 from tracker.store import connect, transaction
 from tracker.store.runs import finish_run, start_run
-from tracker.store.sources import source_state, upsert_sources
+from tracker.store.sources import stored_state, upsert_sources
 from tracker.worker.ingest import Counts, ingest
 
 log = logging.getLogger("tracker.worker")
 MAX_PARALLEL_SOURCES = 8
+
+
+def source_state(db: Database, source_id: str) -> SourceState:
+    """What the fetcher needs to know of its last visit, read from the archive's rows."""
+    stored = stored_state(db, source_id)
+    return SourceState(stored.etag, stored.last_modified, stored.files)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
-from tracker.articles import page_articles
+from tracker.splitter import page_articles
 from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.sources.collect import Collected
@@ -83,7 +83,7 @@ def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher,
             store_batch(db, source_id, articles, matcher.match_many(articles), counts)
     with transaction(db):
         for seen in collected.files:
-            save_file(db, source_id, seen)
+            save_file(db, source_id, seen.path, seen.sha256, seen.size, seen.mtime, seen.error)
         if collected.etag or collected.last_modified:
             save_validators(db, source_id, collected.etag, collected.last_modified)
     return counts

@@ -27,10 +27,8 @@ def adopt_personal_files(db, folder: str | Path) -> int:
     """Move own-keyword rule files of earlier versions (`<RULES>/personal-<id>.yaml`, public
     and matched for everyone) into their subscription: the keywords to the database, the
     matches to `personal_hits`, the file removed. How many files were adopted."""
-    import json
-
     from tracker.store import transaction
-    from tracker.store.personal import PREFIX, RULE_NAME, keywords_of, set_keywords
+    from tracker.store.personal import adopt_rule
 
     root = Path(folder)
     adopted = 0
@@ -38,7 +36,7 @@ def adopt_personal_files(db, folder: str | Path) -> int:
         number = path.stem.removeprefix("personal-")
         if not number.isdigit():
             continue
-        old, new, sid = path.stem, f"{PREFIX}{int(number)}", int(number)
+        old, sid = path.stem, int(number)
         try:
             rules = load_rules(path)
         except (RulesError, OSError) as err:
@@ -46,20 +44,7 @@ def adopt_personal_files(db, folder: str | Path) -> int:
             continue
         words = [w for rule in rules for w in rule.keywords]
         with transaction(db):
-            row = db.execute("SELECT rules FROM subscriptions WHERE id = ?", [sid]).fetchone()
-            if row is not None:
-                if not keywords_of(db, sid):
-                    set_keywords(db, sid, words)
-                kept = [r for r in json.loads(row[0]) if r != old]
-                db.execute("UPDATE subscriptions SET rules = ? WHERE id = ?", [json.dumps(kept), sid])
-                db.execute("INSERT OR IGNORE INTO personal_hits (article_id, subscription_id, "
-                           "rule_id, rule_name, count, hits, matched_at) SELECT article_id, ?, ?, "
-                           "?, count, hits, matched_at FROM hits WHERE rule_id = ?",
-                           [sid, new, RULE_NAME, old])
-                db.execute("UPDATE OR IGNORE outbox SET hit_id = NULL, rule_id = ? "
-                           "WHERE rule_id = ? AND subscription_id = ?", [new, old, sid])
-            db.execute("DELETE FROM outbox WHERE rule_id = ?", [old])
-            db.execute("DELETE FROM hits WHERE rule_id = ?", [old])
+            adopt_rule(db, sid, old, words)
         try:
             path.unlink()
         except OSError as err:

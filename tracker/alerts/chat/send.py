@@ -13,7 +13,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from tracker.alerts.email_compose import _web_link, meta_line
+from tracker.alerts.email_compose import meta_line, web_link
 from tracker.alerts.model import Alert, SendResult
 from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
 
@@ -58,8 +58,8 @@ def markdown(alert: Alert, title: str) -> str:
         lines.append(f"### {rule_name}")
         for item in (i for i in alert.items if i.rule_id == rule_id):
             name = _plain(item.title or "（无标题）")
-            original = _web_link(item.url)  # a source's word: http(s) only, never javascript:
-            link = _web_link(item.archive_url) or original
+            original = web_link(item.url)  # a source's word: http(s) only, never javascript:
+            link = web_link(item.archive_url) or original
             head = f"[{name}]({link})" if link else name
             where = meta_line(item)
             if original and link != original:

@@ -9,7 +9,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from tracker.alerts.email_compose import DEFAULT_FROM, POLICY, check_headers, date_header, parse_address
+from tracker.alerts.email_wire import POLICY, check_headers
+from tracker.alerts.email_compose import DEFAULT_FROM, date_header, parse_address
 
 
 def notice_mail(config: Mapping[str, Any], address: str, subject: str, text: str, *, kind: str,

@@ -36,7 +36,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tracker.alerts.email_compose import DEFAULT_FROM, POLICY, compose, parse_address
+from tracker.alerts.email_wire import as_bytes
+from tracker.alerts.email_compose import DEFAULT_FROM, compose_bytes, parse_address
 from tracker.alerts.model import Alert, SendResult
 from tracker.alerts.email.mailbox import mailbox_folder, write_message
 
@@ -95,7 +96,24 @@ def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any],
                 report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     """Send each (alert, address); one SendResult per pair, in the batch's order, and each to
     `report` as soon as the server answered it (from the pool's threads)."""
-    results: list[SendResult | None] = [None] * len(batch)
+    # Each message is made when a connection takes it (a pool's threads make them while others
+    # wait on the relay; a large batch is never held whole in memory).
+    return _send([_Outgoing(index, alert.delivery_id, "", None,
+                            make=partial(compose_bytes, alert, address, config))
+                  for index, (alert, address) in enumerate(batch)], config, report)
+
+
+def send_made(messages: list[tuple[int, str, bytes]], config: Mapping[str, Any],
+              report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
+    """Messages already made, as (delivery id, recipient addr-spec, bytes), through the transport
+    alerts use (the SMTP pool, or the development mailbox): one SendResult each, in order."""
+    return _send([_Outgoing(index, delivery_id, recipient, data)
+                  for index, (delivery_id, recipient, data) in enumerate(messages)], config, report)
+
+
+def _send(outgoing: list[_Outgoing], config: Mapping[str, Any],
+          report: Callable[[SendResult], None] | None) -> list[SendResult]:
+    results: list[SendResult | None] = [None] * len(outgoing)
 
     def done(index: int, result: SendResult) -> None:
         results[index] = result
@@ -106,27 +124,17 @@ def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any],
         sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
         settings = _settings(config) if config.get("SMTP_HOST") else None
     except ValueError as exc:
-        for index, (alert, _) in enumerate(batch):
-            done(index, SendResult(alert.delivery_id, ok=False, error=f"configuration: {exc}"))
+        for item in outgoing:
+            done(item.index, SendResult(item.delivery_id, ok=False, error=f"configuration: {exc}"))
         return [r for r in results if r is not None]
-    # Each message is made when a connection takes it (a pool's threads make them while others
-    # wait on the relay; a large batch is never held whole in memory).
-    outgoing = [_Outgoing(index, alert.delivery_id, "", None,
-                          make=partial(_make, alert, address, config))
-                for index, (alert, address) in enumerate(batch)]
     if settings is None:
         folder = mailbox_folder(config)
         for item in outgoing:
             done(item.index, item.prepare() or _to_mailbox(folder, item))
     elif outgoing:
         _send_pool(settings, sender, outgoing, done)
-    return [result or SendResult(alert.delivery_id, ok=False, error="not sent")
-            for result, (alert, _) in zip(results, batch)]
-
-
-def _make(alert: Alert, address: str, config: Mapping[str, Any]) -> tuple[str, bytes]:
-    msg = compose(alert, address, config)
-    return parse_address(address, "To").addr_spec, msg.as_bytes(policy=POLICY)
+    return [result or SendResult(item.delivery_id, ok=False, error="not sent")
+            for result, item in zip(results, outgoing)]
 
 
 def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
@@ -134,18 +142,14 @@ def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
     the same transport as alerts: SMTP when SMTP_HOST is set, else the development mailbox. The
     result's delivery_id is 0; a send failure is a result, never an exception."""
     try:
-        sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
+        parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
         recipient = parse_address(str(msg["To"] or ""), "To").addr_spec
-        settings = _settings(config) if config.get("SMTP_HOST") else None
-        data = msg.as_bytes(policy=POLICY)
+        if config.get("SMTP_HOST"):
+            _settings(config)
+        data = as_bytes(msg)
     except ValueError as exc:
         return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
-    item = _Outgoing(0, 0, recipient, data)
-    if settings is None:
-        return _to_mailbox(mailbox_folder(config), item)
-    results: list[SendResult | None] = [None]
-    _send_smtp(settings, sender, _Work([item]), results.__setitem__)
-    return results[0] or SendResult(0, ok=False, error="not sent")
+    return send_made([(0, recipient, data)], config)[0]
 
 
 # ---- SMTP --------------------------------------------------------------------------------------
@@ -171,14 +175,14 @@ def _settings(config: Mapping[str, Any]) -> _SmtpSettings:
                      connections=max(1, connections))
 
 
-def _connect(settings: _SmtpSettings) -> smtplib.SMTP:
-    """An open, greeted, secured and logged-in connection, else _ConnectionEnded."""
+def _connect(settings: _SmtpSettings, tls: Callable[[], ssl.SSLContext]) -> smtplib.SMTP:
+    """An open, greeted, secured and logged-in connection, else _ConnectionEnded. `tls` gives
+    the TLS context, asked for only when the connection uses TLS."""
     where = f"{settings.host}:{settings.port}"
     smtp: smtplib.SMTP | None = None
     try:
-        context = ssl.create_default_context(cafile=settings.ca_file)
         if settings.security == "tls":
-            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=tls())
         else:
             smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         smtp.ehlo_or_helo_if_needed()
@@ -186,7 +190,7 @@ def _connect(settings: _SmtpSettings) -> smtplib.SMTP:
             if not smtp.has_extn("starttls"):
                 raise _ConnectionEnded(f"{where} does not offer STARTTLS (SMTP_SECURITY is starttls)",
                                        None, False)
-            smtp.starttls(context=context)
+            smtp.starttls(context=tls())
             smtp.ehlo()
         if settings.username:
             smtp.login(settings.username, settings.password)
@@ -214,6 +218,14 @@ class _Work:
         self.pending = deque(outgoing)
         self.trying = connections
         self.lock = threading.Lock()
+        self.context: ssl.SSLContext | None = None
+
+    def tls(self, settings: _SmtpSettings) -> ssl.SSLContext:
+        """One TLS context for all the pool's connections: loading the CA bundle is tens of ms."""
+        with self.lock:
+            if self.context is None:
+                self.context = ssl.create_default_context(cafile=settings.ca_file)
+            return self.context
 
     def take(self, done: Callable[[int, SendResult], None]) -> _Outgoing | None:
         """The next message, made; one that cannot be made is reported and skipped."""
@@ -267,7 +279,7 @@ def _send_smtp(settings: _SmtpSettings, sender: str, work: _Work,
         while True:
             if smtp is None:
                 try:
-                    smtp, delivered = _connect(settings), 0
+                    smtp, delivered = _connect(settings, partial(work.tls, settings)), 0
                 except _ConnectionEnded as ended:
                     work.leave(ended, done)
                     return

@@ -8,17 +8,17 @@ from collections import Counter
 from dataclasses import replace
 from typing import Sequence
 
-from tracker.articles.layout import _assemble, _in_context, _mark_captions, _tokens
-from tracker.articles.lines import (
-    BODY, BYLINE, DATELINE, FURN, HEADISH, SUB, _SENTENCE, Article, _clean, _comma_headlines, _furniture,
-    _intrinsic, _Line, _mark_ads, _Start, _split_lines)
 from tracker.documents import Document
+from tracker.splitter.layout import assemble, headline_tokens, in_context, mark_captions
+from tracker.splitter.lines import (
+    BODY, BYLINE, DATELINE, FURN, HEADISH, SENTENCE_PATTERN, SUB, Line, Span, Start, clean,
+    comma_headlines, furniture_ranges, intrinsic, mark_ads, split_lines)
 from tracker.text.html import LINKS, TITLE_LINE, Heading
 from tracker.text.normalize import simplified
 
 
 def split_page(text: str, headings: Sequence[Heading] = (),
-               simplified_text: str | None = None) -> list[Article]:
+               simplified_text: str | None = None) -> list[Span]:
     """The articles of one page in page order, as contiguous spans covering all of `text`.
     `headings` are what an HTML page marks up (see tracker.text.html.page_layout): where they
     name articles, they decide; otherwise the text's own cues do. `simplified_text` is
@@ -27,9 +27,9 @@ def split_page(text: str, headings: Sequence[Heading] = (),
         return []
     # The cues are written in simplified characters: read a traditional page through its
     # simplified twin (same length, so every offset holds), cut titles from the page itself.
-    lines = _split_lines(simplified(text) if simplified_text is None else simplified_text)
+    lines = split_lines(simplified(text) if simplified_text is None else simplified_text)
     for line in lines:
-        _intrinsic(line)
+        intrinsic(line)
     if headings:
         _mark_link_lists(lines, headings)
     marked = _by_headings(text, lines, [h for h in headings if h.level != TITLE_LINE])
@@ -42,10 +42,10 @@ def split_page(text: str, headings: Sequence[Heading] = (),
     return out
 
 
-def _title_line_names(text: str, out: list[Article], h: Heading) -> list[Article]:
+def _title_line_names(text: str, out: list[Span], h: Heading) -> list[Span]:
     """The line the <title> repeats names its article if nothing else did; standing alone as a
     span of its own, it heads the untitled article after it."""
-    a = article_at(out, h.start)
+    a = span_at(out, h.start)
     if a is None or a.kind != "article" or (a.title is not None and a.title_start != h.start):
         return out
     k = out.index(a)
@@ -56,33 +56,33 @@ def _title_line_names(text: str, out: list[Article], h: Heading) -> list[Article
         out = out[:k] + [a] + out[k + 2:]
     elif a.title is not None:
         return out
-    out[k] = replace(a, title=_clean(text[h.start:h.end]), title_start=h.start, title_end=h.end)
+    out[k] = replace(a, title=clean(text[h.start:h.end]), title_start=h.start, title_end=h.end)
     return out
 
 
-def _by_cues(text: str, lines: list[_Line]) -> list[Article]:
-    """Articles from the text's own cues (see tracker.articles, steps 2–6)."""
+def _by_cues(text: str, lines: list[Line]) -> list[Span]:
+    """Articles from the text's own cues (see tracker.splitter, steps 2–6)."""
     if not any(x.label == DATELINE for x in lines):
-        _comma_headlines(lines)
-    _mark_ads(lines)
-    _mark_captions(lines, _in_context(lines))
-    starts = _assemble(_tokens(lines), lines) or [_Start(0)]
+        comma_headlines(lines)
+    mark_ads(lines)
+    mark_captions(lines, in_context(lines))
+    starts = assemble(headline_tokens(lines), lines) or [Start(0)]
     out = []
-    furniture = _furniture(lines)
+    furniture = furniture_ranges(lines)
     for k, s in enumerate(starts):
         begin = 0 if k == 0 else lines[s.line].start
         end = len(text) if k + 1 == len(starts) else lines[starts[k + 1].line].start
         inside = tuple(span for span in furniture if begin <= span[0] < end)
         if s.title:
-            title = " ".join(_clean(text[lines[i].start:lines[i].end]) for i in s.title)  # kicker, main
-            out.append(Article(begin, end, title, lines[s.title[0]].start, lines[s.title[-1]].end,
+            title = " ".join(clean(text[lines[i].start:lines[i].end]) for i in s.title)  # kicker, main
+            out.append(Span(begin, end, title, lines[s.title[0]].start, lines[s.title[-1]].end,
                                s.kind, inside))
         else:
-            out.append(Article(begin, end, None, kind=s.kind, furniture=inside))
+            out.append(Span(begin, end, None, kind=s.kind, furniture=inside))
     return out
 
 
-def _by_headings(text: str, lines: list[_Line], headings: Sequence[Heading]) -> list[Article] | None:
+def _by_headings(text: str, lines: list[Line], headings: Sequence[Heading]) -> list[Span] | None:
     """Articles from an HTML page's headings: one per heading of the article level, and one per
     <article> container without one. The article level is the highest whose headings have text
     of their own (sentences before the next heading: a page's name is followed by navigation or
@@ -114,7 +114,7 @@ def _by_headings(text: str, lines: list[_Line], headings: Sequence[Heading]) -> 
         elif h.level > level:
             for x in lines[i:bisect_right(line_starts, h.end - 1)]:
                 x.label = BODY if x.label in (HEADISH, SUB, BYLINE) else x.label
-    furniture = _furniture(lines)
+    furniture = furniture_ranges(lines)
     if not starts or any(x.text and x.label != FURN for x in lines[:starts[0][0]]):
         starts.insert(0, (0, None))
     out = []
@@ -124,15 +124,15 @@ def _by_headings(text: str, lines: list[_Line], headings: Sequence[Heading]) -> 
         inside = tuple(span for span in furniture if begin <= span[0] < end and
                        not (h and h.start <= span[0] < h.end))
         if h is None:
-            out.append(Article(begin, end, None, furniture=inside))
+            out.append(Span(begin, end, None, furniture=inside))
         else:
-            title = " ".join(_clean(line) for line in text[h.start:h.end].split("\n"))
-            out.append(Article(begin, end, title or None, h.start if title else None,
+            title = " ".join(clean(line) for line in text[h.start:h.end].split("\n"))
+            out.append(Span(begin, end, title or None, h.start if title else None,
                                h.end if title else None, furniture=inside))
     return out
 
 
-def _opens_with_dateline(lines: list[_Line], i: int) -> bool:
+def _opens_with_dateline(lines: list[Line], i: int) -> bool:
     """Is the first line of text from line `i` on (past furniture and bylines) a dateline?"""
     for x in lines[i:]:
         if x.text and x.label not in (FURN, BYLINE):
@@ -140,7 +140,7 @@ def _opens_with_dateline(lines: list[_Line], i: int) -> bool:
     return False
 
 
-def _mark_link_lists(lines: list[_Line], headings: Sequence[Heading]) -> None:
+def _mark_link_lists(lines: list[Line], headings: Sequence[Heading]) -> None:
     """Lines of a list of links (navigation, related articles: see tracker.text.html) are
     furniture."""
     starts = {x.start: x for x in lines}
@@ -149,7 +149,7 @@ def _mark_link_lists(lines: list[_Line], headings: Sequence[Heading]) -> None:
             starts[h.start].label = FURN
 
 
-def _with_text(lines: list[_Line], line_starts: list[int], headings: list[Heading]) -> set[int]:
+def _with_text(lines: list[Line], line_starts: list[int], headings: list[Heading]) -> set[int]:
     """Levels of the headings followed by text of their own before the next heading: a body
     line or a line ending a sentence, not furniture."""
     firsts = [bisect_right(line_starts, h.start) - 1 for h in headings]
@@ -157,7 +157,7 @@ def _with_text(lines: list[_Line], line_starts: list[int], headings: list[Headin
     levels = set()
     for k, h in enumerate(headings):
         stop = firsts[k + 1] if k + 1 < len(headings) else len(lines)
-        if any(x.label in (BODY, DATELINE) or (x.text and x.label != FURN and _SENTENCE.search(x.text))
+        if any(x.label in (BODY, DATELINE) or (x.text and x.label != FURN and SENTENCE_PATTERN.search(x.text))
                for x in lines[lasts[k]:stop]):
             levels.add(h.level)
     return levels
@@ -173,30 +173,30 @@ def page_articles(document: Document) -> list[Document]:
     for a in split_page(text, document.meta.get("headings", ()), twin):
         if a.kind == "ad":
             continue
-        body = article_body(text, a)
+        body = span_body(text, a)
         if body or a.title:
             meta = {k: v for k, v in document.meta.items() if k != "headings"}
             article = replace(document, kind="article", title=a.title, text=body,
                               meta={**meta, "span": (a.start, a.end)})
-            article.simplified = article_body(twin, a)
+            article.simplified = span_body(twin, a)
             out.append(article)
     return out
 
 
-def article_body(text: str, article: Article) -> str:
-    """The text of an article without its title and its furniture lines (masthead, navigation,
-    links, bylines), stripped: what is stored and matched as its body."""
-    cuts = sorted([*article.furniture, *([(article.title_start, article.title_end)]
-                                          if article.title_start is not None else [])])
-    pieces, pos = [], article.start
+def span_body(text: str, span: Span) -> str:
+    """The text of a span without its title and its furniture lines (masthead, navigation,
+    links, bylines), stripped: what is stored and matched as an article's body."""
+    cuts = sorted([*span.furniture, *([(span.title_start, span.title_end)]
+                                       if span.title_start is not None else [])])
+    pieces, pos = [], span.start
     for a, b in cuts:
         pieces.append(text[pos:a].strip())
         pos = max(pos, b)
-    pieces.append(text[pos:article.end].strip())
+    pieces.append(text[pos:span.end].strip())
     return "\n".join(p for p in pieces if p)
 
 
-def article_at(articles: list[Article], offset: int) -> Article | None:
-    """The article whose span contains `offset`, or None (bisect over the starts)."""
-    i = bisect_right(articles, offset, key=lambda a: a.start) - 1
-    return articles[i] if i >= 0 and articles[i].start <= offset < articles[i].end else None
+def span_at(spans: list[Span], offset: int) -> Span | None:
+    """The span that contains `offset`, or None (bisect over the starts)."""
+    i = bisect_right(spans, offset, key=lambda s: s.start) - 1
+    return spans[i] if i >= 0 and spans[i].start <= offset < spans[i].end else None

@@ -1,24 +1,24 @@
 """Lines in their context: headline blocks, captions, headline groups, and the assembly of
-articles from them (steps 3–5 of tracker.articles)."""
+articles from them (steps 3–5 of tracker.splitter)."""
 
 from __future__ import annotations
 
 import re
 
-from tracker.articles.lines import (
-    AD, BLANK, BODY, BYLINE, CAPTION, CREDIT, DATELINE, FURN, HEAD, HEADISH, SUB, _CREDIT, _NAME,
-    _NUMBERED, _PINYIN, _TOKEN_KIND, _Line, _Start, _Tok, _Units)
+from tracker.splitter.lines import (
+    AD, BLANK, BODY, BYLINE, CAPTION, CREDIT, CREDIT_PATTERN, DATELINE, FURN, HEAD, HEADISH,
+    NAME_PATTERN, NUMBERED_PATTERN, PINYIN_PATTERN, SUB, TOKEN_KIND, Line, Start, Tok, Units)
 
 
-def _in_context(lines: list[_Line]) -> list[list[int]]:
+def in_context(lines: list[Line]) -> list[list[int]]:
     """Tell headline blocks from body text broken by the column layout; return the blocks."""
     reach = [False] * (len(lines) + 1)  # a dateline follows, across headline-like lines only
-    upcoming: _Line | None = None
+    upcoming: Line | None = None
     for i in range(len(lines) - 1, -1, -1):
         line = lines[i]
         passable = line.label in (BLANK, FURN, HEADISH, SUB, BYLINE, CREDIT)
         reach[i] = line.label == DATELINE or (passable and reach[i + 1])
-        if line.label == HEADISH and upcoming is not None and _PINYIN.match(upcoming.text):
+        if line.label == HEADISH and upcoming is not None and PINYIN_PATTERN.match(upcoming.text):
             line.label = FURN  # a column name above its pinyin: 开发区评论 / kai fa qu ping lun
         upcoming = line if line.text else upcoming
     finished, blocks = True, _blocks(lines, reach)
@@ -29,7 +29,7 @@ def _in_context(lines: list[_Line]) -> list[list[int]]:
                 and kinds.count(HEADISH) <= 3 and (finished or reach[members[-1] + 1]):
             for x in block:
                 if x.label == HEADISH:
-                    x.label = BYLINE if len(block) == 1 and _NAME.match(x.text) else HEAD
+                    x.label = BYLINE if len(block) == 1 and NAME_PATTERN.match(x.text) else HEAD
         else:
             for x in block:  # a byline pattern inside running text is running text
                 if x.label in (HEADISH, SUB) or (x.label == BYLINE and not set(kinds) <= {BYLINE, CREDIT}):
@@ -39,8 +39,8 @@ def _in_context(lines: list[_Line]) -> list[list[int]]:
     return blocks
 
 
-def _blocks(lines: list[_Line], reach: list[bool]) -> list[list[int]]:
-    """Runs of non-blank lines (numbered in `_Line.block`; furniture and ads left out). A dateline
+def _blocks(lines: list[Line], reach: list[bool]) -> list[list[int]]:
+    """Runs of non-blank lines (numbered in `Line.block`; furniture and ads left out). A dateline
     starts one, and so does a headline-like line leading to one; where body lines mostly end a
     sentence (a paragraph a line, as e-papers give), every line is a block."""
     body = [x.finished for x in lines if x.label in (BODY, DATELINE)]
@@ -49,7 +49,7 @@ def _blocks(lines: list[_Line], reach: list[bool]) -> list[list[int]]:
     for i, line in enumerate(lines):
         if not line.text:
             continue
-        prev = lines[i - 1] if i else _Line(0, 0, "")
+        prev = lines[i - 1] if i else Line(0, 0, "")
         leads = line.label in (HEADISH, SUB) and reach[i] and prev.label in (BODY, DATELINE) and prev.finished
         if not prev.text or per_line or line.label == DATELINE or leads:
             out.append([])
@@ -59,10 +59,10 @@ def _blocks(lines: list[_Line], reach: list[bool]) -> list[list[int]]:
     return out
 
 
-def _mark_captions(lines: list[_Line], blocks: list[list[int]]) -> None:
+def mark_captions(lines: list[Line], blocks: list[list[int]]) -> None:
     """A credit with caption text on its line, or a short credit with the block above it."""
     for i, line in enumerate(lines):
-        match = _CREDIT.search(line.text) if line.label == CREDIT else None
+        match = CREDIT_PATTERN.search(line.text) if line.label == CREDIT else None
         if match is None:
             continue
         members, own = [i], blocks[line.block]
@@ -75,11 +75,11 @@ def _mark_captions(lines: list[_Line], blocks: list[list[int]]) -> None:
             lines[k].label, lines[k].caption = CAPTION, i
 
 
-def _tokens(lines: list[_Line]) -> list[_Tok]:
+def headline_tokens(lines: list[Line]) -> list[Tok]:
     """Group labelled lines into tokens, headline lines into groups of units."""
-    toks: list[_Tok] = []
+    toks: list[Tok] = []
     for i, line in enumerate(lines):
-        kind, last = _TOKEN_KIND.get(line.label, "B"), toks[-1] if toks else None
+        kind, last = TOKEN_KIND.get(line.label, "B"), toks[-1] if toks else None
         if line.label == BLANK:
             continue
         if last and kind in "AC" and last.kind == kind and lines[last.lines[-1]].caption == line.caption:
@@ -94,19 +94,19 @@ def _tokens(lines: list[_Line]) -> list[_Tok]:
                 last.units.append(([i], []))
             last.lines.append(i)
         else:
-            toks.append(_Tok(kind, [i], [([i], [])] if kind == "H" else [], line.closes))
+            toks.append(Tok(kind, [i], [([i], [])] if kind == "H" else [], line.closes))
     return toks
 
 
-def _assemble(toks: list[_Tok], lines: list[_Line]) -> list[_Start]:
+def assemble(toks: list[Tok], lines: list[Line]) -> list[Start]:
     """Find the articles and hand each gap between two of them to its neighbours."""
     # Headlines follow bodies on this page if a dateline directly follows body text (or its byline).
     after = re.search(r"[BD]Y?D", "".join(t.kind for t in toks).replace("F", "")) is not None
     # Without datelines on the page, nothing tells a subheading from the next article's headline:
     # a headline line followed by body text starts an article (a bulletin, a transcript).
     datelined = any(t.kind == "D" for t in toks)
-    starts: list[_Start] = []
-    core: _Start | None = None
+    starts: list[Start] = []
+    core: Start | None = None
     last, gap = -1, []
     for k, tok in enumerate(toks):
         if tok.kind in "HYFCA":
@@ -114,15 +114,15 @@ def _assemble(toks: list[_Tok], lines: list[_Line]) -> list[_Start]:
         elif tok.kind == "B" and core is not None and _continues(toks, core, toks[last], gap, datelined, lines):
             last, gap = k, []
         else:
-            new = _Start(tok.lines[0], dateline=tok.kind == "D")
+            new = Start(tok.lines[0], dateline=tok.kind == "D")
             _close_gap(toks, starts, core, gap, new, after)
             core, last, gap = new, k, []
     _close_gap(toks, starts, core, gap, None, after)
     return starts
 
 
-def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int], datelined: bool,
-               lines: list[_Line]) -> bool:
+def _continues(toks: list[Tok], core: Start, last: Tok, gap: list[int], datelined: bool,
+               lines: list[Line]) -> bool:
     """Does a body line after `gap` go on with the current article (past captions, a subheading)?"""
     kinds = "".join(toks[g].kind for g in gap)
     if last.closes or "Y" in kinds or "A" in kinds:
@@ -131,17 +131,17 @@ def _continues(toks: list[_Tok], core: _Start, last: _Tok, gap: list[int], datel
     if not heads:
         return True
     subheading = len(heads) == 1 and len(heads[0].units) == 1 and not heads[0].units[0][1]
-    numbered = subheading and _NUMBERED.match(lines[heads[0].units[0][0][0]].text) is not None
+    numbered = subheading and NUMBERED_PATTERN.match(lines[heads[0].units[0][0][0]].text) is not None
     return subheading and (datelined or numbered) and not (core.dateline and core.title is None)
 
 
-def _titled(units: _Units) -> list[int]:
+def _titled(units: Units) -> list[int]:
     """A headline printed before its body: the main lines of its last two units (kicker + main)."""
     return [i for main, _ in units[-2:] for i in main]
 
 
-def _close_gap(toks: list[_Tok], starts: list[_Start], prev: _Start | None, gap: list[int],
-               new: _Start | None, after: bool) -> None:
+def _close_gap(toks: list[Tok], starts: list[Start], prev: Start | None, gap: list[int],
+               new: Start | None, after: bool) -> None:
     """Give the tokens between two articles to the one before, the one after, or own spans."""
     kinds = "".join(toks[g].kind for g in gap)
     heads = [p for p, kind in enumerate(kinds) if kind == "H"]
@@ -174,7 +174,7 @@ def _close_gap(toks: list[_Tok], starts: list[_Start], prev: _Start | None, gap:
         if tok.kind in "CA" or (tok.kind == "H" and lone):
             first = toks[gap[p if furniture is None else furniture]].lines[0]
             title = _titled(tok.units) if tok.kind == "H" else None
-            starts.append(_Start(first, {"C": "caption", "A": "ad"}.get(tok.kind, "article"), title=title))
+            starts.append(Start(first, {"C": "caption", "A": "ad"}.get(tok.kind, "article"), title=title))
             lone = lone and tok.kind != "H"
         furniture = (p if furniture is None else furniture) if tok.kind == "F" else None
     if new is not None:
