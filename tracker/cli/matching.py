@@ -165,8 +165,9 @@ def _json_line(ref: str, entry: int, entries: int, found) -> str:
         out += [', "published": ', _json(doc.published)]
     hits = []
     for h in found.hits:
-        hit = (f'{{"keyword": {_json(h.keyword)}, "field": {_json(h.field)}, "offset": '
-               f'{_json(h.start)}, "snippet": {_json(h.snippet.marked())}')
+        hit = (f'{{"keyword": {encode_basestring(h.keyword)}, "field": '
+               f'{encode_basestring(h.field)}, "offset": {h.start:d}, "snippet": '
+               f'{encode_basestring(h.snippet.marked())}')
         if rule.names and (name := rule.display_name(h.keyword)):
             hit += f', "name": {_json(name)}'
         hits.append(hit + "}")
