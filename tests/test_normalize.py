@@ -2,7 +2,8 @@
 
 import pytest
 
-from tracker.text.normalize import normalize, normalize_term, readable, sentence_ends, snippet
+from tracker.text.normalize import normalize, normalize_term, readable
+from tracker.text.snippets import sentence_ends, snippet
 
 KEYS = [
     # (page text, match key)

@@ -22,7 +22,8 @@ from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import Rule
 from tracker.rules.regex import compile_pattern, options
-from tracker.text.normalize import Normalized, Snippet, normalize_term, sentence_ends, snippet
+from tracker.text.normalize import Normalized, normalize_term
+from tracker.text.snippets import Snippet, sentence_ends, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"

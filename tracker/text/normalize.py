@@ -14,7 +14,7 @@ A page's text is kept as people read it. Matching runs over a *key* made from it
    other runs of whitespace become one space.
 
 `Normalized.offset(i)` is the index in the page text of the character `key[i]` came from, so a hit
-found in the key is shown to people from the page's own characters (see `snippet`).
+found in the key is shown to people from the page's own characters (see `tracker.text.snippets`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, NamedTuple, Sequence
 
-_CJK = (
+CJK_RANGES = _CJK = (
     "\u2e80-\u2fdf"  # radicals
     "\u3000-\u303f"  # CJK punctuation 、。《》「」【】
     "\u3040-\u30ff"  # kana
@@ -40,11 +39,7 @@ _CJK = (
 )
 CJK_CHAR = re.compile(f"[{_CJK}]")
 _WHITESPACE = re.compile(r"\s+")
-# Whitespace between a hit's mark (\x01-\x04, see `snippet`) and a CJK character.
-_BY_MARK = re.compile(f"(?<=[{_CJK}])\\s+(?=[\x01-\x04])|(?<=[\x01-\x04])\\s+(?=[{_CJK}])")
 _WHITESPACE_BY_CJK = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
-# Sentence ends where a snippet may start or stop.
-_SENTENCE_END = re.compile(r"[。！？；!?;]")
 
 
 @dataclass(frozen=True)
@@ -220,151 +215,3 @@ def normalize_term(term: str) -> str:
 def readable(text: str) -> str:
     """Page text as one readable line: the key's whitespace rule, the page's own characters."""
     return _WHITESPACE.sub(" ", _WHITESPACE_BY_CJK.sub("", text)).strip()
-
-
-class Snippet(NamedTuple):
-    """A short readable passage around a hit: `before`, the hit as printed, `after`; `others`
-    are the spans of the other hits in the same passage, in `before + hit + after`."""
-
-    before: str
-    hit: str
-    after: str
-    others: tuple[tuple[int, int], ...] = ()
-
-    def marked(self, left: str = "【", right: str = "】") -> str:
-        """The passage with every hit in it marked (so a sentence with three hits reads the same
-        for each of them, and an alert shows it once)."""
-        if not self.others:
-            return f"{self.before}{left}{self.hit}{right}{self.after}"
-        text = f"{self.before}{self.hit}{self.after}"
-        spans = sorted({*self.others, (len(self.before), len(self.before) + len(self.hit))})
-        out, pos = [], 0
-        for a, b in spans:
-            if a < pos:
-                continue  # overlapping hits: the first one marked
-            out += [text[pos:a], left, text[a:b], right]
-            pos = b
-        out.append(text[pos:])
-        return "".join(out)
-
-
-Cutter = Callable[[int, int], set[int]]  # word boundaries (page offsets) within [a, b)
-# Where a passage may be cut inside a sentence: after clause punctuation or a space.
-_CLAUSE = re.compile(f"[，、：,:“”‘’「」『』（）()《》]|(?<![{_CJK}])\\s+(?![{_CJK}])")
-
-
-def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = None,
-            width: int = 40, others: Sequence[tuple[int, int]] = (),
-            words: Cutter | None = None, sentence_ends: Sequence[int] | None = None) -> Snippet:
-    """The passage around text[start:end] within [lo, hi) (its article's field): its sentence,
-    at most `width` more characters on each side of the hits in that sentence (`others` are all
-    hits of the same rule; the ones in this sentence are marked too, and every hit of a sentence
-    gets the same passage). A cut inside a sentence falls after clause punctuation, else at a
-    word boundary (`words`, a segmenter), never inside a word where one is known.
-    `sentence_ends` is `sentence_ends(text)` when the caller cuts many passages from one text."""
-    hi = len(text) if hi is None else hi
-    reach_a = max(lo, start - 4 * width)
-    reach_b = min(hi, end + 4 * width)
-    if sentence_ends is None:
-        ends = [m.end() for m in _SENTENCE_END.finditer(text, reach_a, start)]
-        sentence_a = ends[-1] if ends else reach_a
-        stop = _SENTENCE_END.search(text, end, reach_b)
-        sentence_b = stop.end() if stop else reach_b
-    else:  # the same two ends, by bisection
-        i = bisect_right(sentence_ends, start) - 1
-        sentence_a = sentence_ends[i] if i >= 0 and sentence_ends[i] > reach_a else reach_a
-        i = bisect_right(sentence_ends, end)
-        sentence_b = sentence_ends[i] if i < len(sentence_ends) and \
-            sentence_ends[i] <= reach_b else reach_b
-    if len(others) == 1 and others[0] == (start, end):
-        near: list[tuple[int, int]] = []  # the rule's only hit here: the common case
-    else:
-        near = [(a, b) for a, b in others if sentence_a <= a and b <= sentence_b]
-    first = min([start, *(a for a, _ in near)])
-    last = max([end, *(b for _, b in near)])
-    a = max(sentence_a, first - width)
-    b = min(sentence_b, last + width)
-    if a > sentence_a:
-        a = _cut_after(text, a, first, words)
-    if b < sentence_b:
-        b = _cut_before(text, last, b, words)
-    spans = sorted({(x, y) for x, y in near if (x, y) != (start, end) and a <= x and y <= b})
-    prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
-    suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
-    if not spans and not _WHITESPACE.search(text, a, b):
-        # No other hit and no layout whitespace in the passage (most snippets): nothing to mark
-        # through a join, so the pieces are slices of the text.
-        return Snippet(prefix + text[a:start].rstrip(), text[start:end].strip(),
-                       text[end:b].lstrip() + suffix)
-    marks = [(start, "\x01"), (end, "\x02")] + [(x, "\x03") for x, _ in spans] + \
-        [(y, "\x04") for _, y in spans]
-    pieces, pos = [], a
-    for at, m in sorted(marks, key=lambda t: (t[0], t[1] in "\x02\x04")):
-        pieces += [text[pos:at], m]
-        pos = at
-    pieces.append(text[pos:b])
-    # \x01-\x04 (neither space nor CJK) mark the hits through the join.
-    joined = "".join(pieces)
-    if _WHITESPACE.search(joined):
-        joined = readable(_BY_MARK.sub("", joined))
-    before, rest = joined.split("\x01", 1)
-    hit, after = rest.split("\x02", 1)
-    before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
-    return _assemble(prefix + before, hit, after + suffix)
-
-
-def sentence_ends(text: str) -> list[int]:
-    """The offsets just after each sentence end in `text`, in order (for `snippet`)."""
-    return [m.end() for m in _SENTENCE_END.finditer(text)]
-
-
-def _assemble(before: str, hit: str, after: str) -> Snippet:
-    """A Snippet from pieces that still hold the other hits' marks (\x03 … \x04)."""
-    if not any("\x03" in p or "\x04" in p for p in (before, hit, after)):
-        return Snippet(before, hit, after)  # no other hit in the passage: most snippets
-    out: list[str] = []
-    others: list[tuple[int, int]] = []
-    opened = -1
-    parts: list[str] = []
-    for piece in (before, hit, after):
-        clean = []
-        for ch in piece:
-            if ch == "\x03":
-                opened = len(out) + len(clean)
-            elif ch == "\x04":
-                if opened >= 0:
-                    others.append((opened, len(out) + len(clean)))
-                opened = -1
-            else:
-                clean.append(ch)
-        parts.append("".join(clean))
-        out.extend(clean)
-    return Snippet(parts[0], parts[1], parts[2], tuple(others))
-
-
-def _cut_after(text: str, a: int, first: int, words: Cutter | None) -> int:
-    """Move a passage's start `a` forward to a clause or word start before `first`."""
-    clause = _CLAUSE.search(text, a, first)
-    if clause and clause.end() <= first:
-        return clause.end()
-    cuts = _boundaries(text, max(0, a - 8), first, words)
-    later = [c for c in cuts if a <= c <= first]
-    return min(later) if later else a
-
-
-def _cut_before(text: str, last: int, b: int, words: Cutter | None) -> int:
-    """Move a passage's end `b` back to a clause or word end after `last`."""
-    clauses = [m.start() for m in _CLAUSE.finditer(text, last, b) if m.start() > last]
-    if clauses:
-        return clauses[-1]
-    cuts = _boundaries(text, last, min(len(text), b + 8), words)
-    earlier = [c for c in cuts if last <= c <= b]
-    return max(earlier) if earlier else b
-
-
-def _boundaries(text: str, a: int, b: int, words: Cutter | None) -> set[int]:
-    """Word boundaries in text[a:b]: the segmenter's, or where the script changes."""
-    if words is not None:
-        return words(a, b)
-    return {i for i in range(a + 1, b)
-            if bool(CJK_CHAR.match(text[i - 1])) != bool(CJK_CHAR.match(text[i]))}

@@ -5,7 +5,8 @@ snippet of its first hit; which passage people see is chosen here, for the CLI a
 
 from __future__ import annotations
 
-from tracker.text.normalize import normalize, normalize_term, snippet
+from tracker.text.normalize import normalize, normalize_term
+from tracker.text.snippets import snippet
 
 OPENING = 80  # characters shown of an article with nothing to mark
 
