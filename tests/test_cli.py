@@ -73,6 +73,21 @@ def test_text_format_groups_by_rule_and_marks_the_hit(theme_rules, seeds_dir):
     assert "【整村授信】" in done.stdout
 
 
+def test_text_format_shows_a_sentence_once_with_all_its_hits_marked(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "cn.yaml").write_text("id: cn\nname: 储能\nkeywords: [储能]\n", encoding="utf-8")
+    page = tmp_path / "page.txt"
+    page.write_text("我市新建三座储能电站\n\n今年以来，我市加快新型储能建设，三座储能电站相继投运。\n\n"
+                    "据介绍，电站总容量达到200兆瓦。\n", encoding="utf-8")
+    done = tracker("match", "--rules", str(tmp_path / "rules"), str(page))
+    assert done.returncode == 0, done.stderr
+    assert "储能 (cn): 3 hits in 1 articles" in done.stdout
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    both = "今年以来，我市加快新型【储能】建设，三座【储能】电站相继投运。"
+    assert lines.count(both) == 1, done.stdout
+    assert lines.count("我市新建三座【储能】电站") == 1, done.stdout
+
+
 def test_bad_inputs_are_named_and_the_good_ones_still_matched(tmp_path, theme_rules):
     good = tmp_path / "good.txt"
     good.write_text("本报讯 今年全省新认定一批专业镇，带动就业。", encoding="utf-8")

@@ -185,11 +185,7 @@ def _json(value) -> str:
 
 
 def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
-    def mark(hit) -> str:
-        if color:
-            return hit.snippet.before + click.style(hit.snippet.hit, fg="red", bold=True) \
-                + hit.snippet.after
-        return hit.snippet.marked()
+    left, right = click.style("\0", fg="red", bold=True).split("\0") if color else ("【", "】")
 
     for rule in matcher.rules:
         found = grouped.get(rule.id)
@@ -200,8 +196,12 @@ def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
                                bold=color))
         for ref, f in found:
             click.echo(f"  {ref} · {f.title or '(untitled)'}")
+            shown: set[str] = set()  # a sentence with several hits is one passage, shown once
             for hit in f.hits:
-                click.echo(f"    {mark(hit)}")
+                passage = hit.snippet.marked(left, right)
+                if passage not in shown:
+                    shown.add(passage)
+                    click.echo(f"    {passage}")
         click.echo("")
     if not grouped:
         click.echo("no rule fired")
