@@ -56,12 +56,11 @@ class Envelope:
 
 
 def envelope(delivery_id: int, recipient: str, data: bytes) -> Envelope:
-    """The envelope for `data` to `recipient` (an addr-spec); ValueError when the recipient
-    cannot be written in a command."""
-    rcpt = "TO:" + smtplib.quoteaddr(recipient)
-    if "\r" in rcpt or "\n" in rcpt:
+    """The envelope for `data` to `recipient` (an addr-spec); ValueError for a recipient with a
+    line break (smtplib's quoting would quietly send to the part before it)."""
+    if "\r" in recipient or "\n" in recipient:
         raise ValueError(f"the recipient {recipient!r} has a line break")
-    return Envelope(delivery_id, rcpt, len(data), wire_form(data))
+    return Envelope(delivery_id, "TO:" + smtplib.quoteaddr(recipient), len(data), wire_form(data))
 
 
 def wire_form(data: bytes) -> bytes:
