@@ -22,7 +22,7 @@ from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import Rule
 from tracker.rules.regex import compile_pattern, options
-from tracker.text.normalize import Normalized, normalize_term
+from tracker.text.normalize import Normalized, normalize_term, normalize_terms
 from tracker.text.snippets import Snippet, sentence_ends, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
@@ -103,6 +103,8 @@ class Matcher:
         word_terms: set[str] = set()
         word_ids: set[int] = set()  # the fast path's word terms, as ids
         self._globals: dict = {}  # (id of global excludes, word) → term ids, worked out once
+        keywords = list(dict.fromkeys(k for rule in self.rules for k in rule.keywords))
+        self._keys = dict(zip(keywords, normalize_terms(keywords)))  # all at once: faster
         paused = gc.isenabled()
         gc.disable()  # as for loading: a collection here walks every rule made so far, for naught
         try:
@@ -124,7 +126,9 @@ class Matcher:
         _settle()
 
     def _term(self, text: str) -> int:
-        return self._term_ids.setdefault(normalize_term(text), len(self._term_ids))
+        key = self._keys.get(text)
+        return self._term_ids.setdefault(normalize_term(text) if key is None else key,
+                                         len(self._term_ids))
 
     def _pattern(self, pattern: str) -> int:
         return self._regex_ids.setdefault(pattern, -len(self._regex_ids) - 1)
