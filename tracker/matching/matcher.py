@@ -20,7 +20,7 @@ from tracker.splitter import Span, furniture_lines, split_page
 from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
-from tracker.rules.model import Rule
+from tracker.rules.model import FIELDS, Rule
 from tracker.rules.regex import compile_pattern, options
 from tracker.text.normalize import Normalized, normalize_term, normalize_terms
 from tracker.text.snippets import Snippet, sentence_ends, snippet
@@ -79,8 +79,7 @@ class _Occurrence(NamedTuple):
     word: bool  # a word of its sentence (always True for terms no word-mode rule uses)
 
 
-@dataclass(frozen=True)
-class _Compiled:
+class _Compiled(NamedTuple):  # a tuple: 100,000 of them are made at every start
     """One rule in term ids: keywords with the spelling the rule used, and its conditions."""
 
     rule: Rule
@@ -135,13 +134,16 @@ class Matcher:
 
     def _compile(self, index: int, rule: Rule, word_terms: set[str],
                  word_ids: set[int]) -> _Compiled:
-        keywords = tuple((self._term(k), k) for k in rule.keywords) + \
-            tuple((self._pattern(p), f"/{p}/") for p in rule.regex)
+        keywords = tuple((self._term(k), k) for k in rule.keywords)
+        if rule.regex:
+            keywords += tuple((self._pattern(p), f"/{p}/") for p in rule.regex)
         ids = frozenset(t for t, _ in keywords)
+        by_keyword = self._by_keyword
         for term_id in ids:
-            self._by_keyword[term_id].append(index)
+            by_keyword[term_id].append(index)
         plain = not (rule.all or rule.exclude or rule.near or rule.sources or rule.all_regex
-                     or rule.exclude_regex) and set(rule.fields) == {"title", "body"}
+                     or rule.exclude_regex) and (rule.fields == FIELDS
+                                                 or set(rule.fields) == set(FIELDS))
         if plain:  # the common shape, in fewer steps: 100,000 of them load at every start
             word = rule.match == "word"
             if word:
