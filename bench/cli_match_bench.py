@@ -2,10 +2,15 @@
 naive loop (every keyword tested against every page's match key, rules already in memory).
 
 The CLI is timed as a user meets it: a fresh process that loads and compiles the rules, reads,
-splits and matches the files and writes JSON lines (to a file). The naive loop is linear in the
-pages, so it is timed on --naive-pages of them and scaled; the two are interleaved (naive,
-CLI, naive) so that the host's changing load meets both alike. Goal: ≥ 100× (stretch 300×).
-The CLI's fixed cost (start, load, compile: the same command on one page) is reported too.
+splits and matches the files (in one process per CPU, `--jobs` default) and writes JSON lines
+(to a file). The naive loop is linear in the pages, so it is timed on --naive-pages of them and
+scaled; the two are interleaved (naive, CLI, naive) so that the host's changing load meets both
+alike. Goal: ≥ 100× (stretch 300×).
+
+The CLI's fixed cost (start, load, compile: the same command on one page) is reported twice:
+the first run in a new instance folder reads the rule file's YAML and caches what it read
+(`tracker.rules.cache`); every later run — the timed one included — starts from that cache, as
+a user's second `tracker match` does. The speed-up of a first run ever (cold) is reported too.
 
     .venv/bin/python bench/cli_match_bench.py [--rules 100000] [--pages 1000]
 """
@@ -66,6 +71,7 @@ def main() -> int:
         rules = load_rules(rules_path)
         sample = [f.read_text(encoding="utf-8") for f in files[:args.naive_pages]]
         naive_first, fired = naive(rules, sample[: len(sample) // 2])
+        cold_fixed_s = cli(rules_path, files[:1], tmp_path / "one.jsonl", env)
         fixed_s = cli(rules_path, files[:1], tmp_path / "one.jsonl", env)
         cli_s = cli(rules_path, files, tmp_path / "out.jsonl", env)
         naive_second, fired2 = naive(rules, sample[len(sample) // 2:])
@@ -76,8 +82,10 @@ def main() -> int:
         "naive_s_scaled": round(naive_s, 1),
         "naive_s_per_page": round((naive_first + naive_second) / len(sample), 3),
         "cli_s": round(cli_s, 2), "cli_fixed_s": round(fixed_s, 2),
+        "cli_fixed_cold_s": round(cold_fixed_s, 2), "jobs": os.cpu_count(),
         "cli_s_per_page": round((cli_s - fixed_s) / (args.pages - 1), 4),
         "speedup": round(naive_s / cli_s, 1),
+        "speedup_cold": round(naive_s / (cli_s - fixed_s + cold_fixed_s), 1),
         "speedup_past_fixed_cost": round(naive_s / max(cli_s - fixed_s, 1e-9), 1),
         "jsonl_lines": lines, "naive_fired_in_sample": fired + fired2,
     }

@@ -108,3 +108,9 @@ def instance_file(config: Mapping[str, Any], key: str) -> Path:
     """A file setting, relative to the instance folder unless absolute."""
     path = Path(config[key])
     return path if path.is_absolute() else Path(config["INSTANCE_PATH"]) / path
+
+
+def cache_folder(config: Mapping[str, Any]) -> Path:
+    """Where work that can be redone is kept between runs (parsed rule files): `cache` in the
+    instance folder. Deleting it loses nothing."""
+    return Path(config["INSTANCE_PATH"]) / "cache"

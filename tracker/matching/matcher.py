@@ -20,9 +20,9 @@ from tracker.splitter import Span, furniture_lines, split_page
 from tracker.documents import Document
 from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.matching.words import WordSegmenter, is_whole
-from tracker.rules.model import Rule
+from tracker.rules.model import FIELDS, Rule
 from tracker.rules.regex import compile_pattern, options
-from tracker.text.normalize import Normalized, normalize_term
+from tracker.text.normalize import Normalized, normalize_term, normalize_terms
 from tracker.text.snippets import Snippet, sentence_ends, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
@@ -79,8 +79,7 @@ class _Occurrence(NamedTuple):
     word: bool  # a word of its sentence (always True for terms no word-mode rule uses)
 
 
-@dataclass(frozen=True)
-class _Compiled:
+class _Compiled(NamedTuple):  # a tuple: 100,000 of them are made at every start
     """One rule in term ids: keywords with the spelling the rule used, and its conditions."""
 
     rule: Rule
@@ -103,6 +102,8 @@ class Matcher:
         word_terms: set[str] = set()
         word_ids: set[int] = set()  # the fast path's word terms, as ids
         self._globals: dict = {}  # (id of global excludes, word) → term ids, worked out once
+        keywords = list(dict.fromkeys(k for rule in self.rules for k in rule.keywords))
+        self._keys = dict(zip(keywords, normalize_terms(keywords)))  # all at once: faster
         paused = gc.isenabled()
         gc.disable()  # as for loading: a collection here walks every rule made so far, for naught
         try:
@@ -124,20 +125,25 @@ class Matcher:
         _settle()
 
     def _term(self, text: str) -> int:
-        return self._term_ids.setdefault(normalize_term(text), len(self._term_ids))
+        key = self._keys.get(text)
+        return self._term_ids.setdefault(normalize_term(text) if key is None else key,
+                                         len(self._term_ids))
 
     def _pattern(self, pattern: str) -> int:
         return self._regex_ids.setdefault(pattern, -len(self._regex_ids) - 1)
 
     def _compile(self, index: int, rule: Rule, word_terms: set[str],
                  word_ids: set[int]) -> _Compiled:
-        keywords = tuple((self._term(k), k) for k in rule.keywords) + \
-            tuple((self._pattern(p), f"/{p}/") for p in rule.regex)
+        keywords = tuple((self._term(k), k) for k in rule.keywords)
+        if rule.regex:
+            keywords += tuple((self._pattern(p), f"/{p}/") for p in rule.regex)
         ids = frozenset(t for t, _ in keywords)
+        by_keyword = self._by_keyword
         for term_id in ids:
-            self._by_keyword[term_id].append(index)
+            by_keyword[term_id].append(index)
         plain = not (rule.all or rule.exclude or rule.near or rule.sources or rule.all_regex
-                     or rule.exclude_regex) and set(rule.fields) == {"title", "body"}
+                     or rule.exclude_regex) and (rule.fields == FIELDS
+                                                 or set(rule.fields) == set(FIELDS))
         if plain:  # the common shape, in fewer steps: 100,000 of them load at every start
             word = rule.match == "word"
             if word:

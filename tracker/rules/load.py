@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from tracker.rules.cache import cached
 from tracker.rules.model import FIELDS, MATCH_MODES, NO_GLOBALS, GlobalExclude, Near, Rule
 from tracker.rules.regex import pattern_problem
 from tracker.text.normalize import normalize_term, readable
@@ -293,14 +294,15 @@ class RuleSet:
     globals: GlobalExclude = NO_GLOBALS
 
 
-def check_rules(path: str | Path) -> tuple[list[Rule], list[Problem]]:
+def check_rules(path: str | Path, cache: Path | None = None) -> tuple[list[Rule], list[Problem]]:
     """Every rule under `path` that is sound, and every problem (including duplicate ids)."""
-    found = read_rule_set(path)
+    found = read_rule_set(path, cache)
     return found.rules, found.problems
 
 
-def read_rule_set(path: str | Path) -> RuleSet:
-    """`check_rules`, with the global excludes the rules were given."""
+def read_rule_set(path: str | Path, cache: Path | None = None) -> RuleSet:
+    """`check_rules`, with the global excludes the rules were given. With a `cache` folder, a
+    large file read before is taken from there (see `tracker.rules.cache`)."""
     path = Path(path)
     if not path.exists():
         return RuleSet([], [Problem(str(path), 1, "no such file or folder")])
@@ -313,7 +315,7 @@ def read_rule_set(path: str | Path) -> RuleSet:
         except (OSError, UnicodeDecodeError) as err:
             problems.append(Problem(str(file), 1, f"cannot read: {err}"))
             continue
-        parsed = parse_file(text, str(file))
+        parsed = cached(cache, text, str(file), parse_file) if cache else parse_file(text, str(file))
         rules.extend(parsed.rules)
         problems.extend(parsed.problems)
         if parsed.globals:
@@ -334,9 +336,9 @@ def read_rule_set(path: str | Path) -> RuleSet:
     return RuleSet(with_globals(unique, merged), problems, merged)
 
 
-def load_rules(path: str | Path) -> list[Rule]:
+def load_rules(path: str | Path, cache: Path | None = None) -> list[Rule]:
     """All rules under `path`; raises RulesError listing every problem if there is any."""
-    rules, problems = check_rules(path)
+    rules, problems = check_rules(path, cache)
     if problems:
         raise RulesError(problems)
     return rules

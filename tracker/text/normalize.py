@@ -87,6 +87,7 @@ class _FoldTable(dict):
         return folded
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # quicker than max(text) on a page
 _CJK_PUNCTUATION = re.compile("[\u3000-\u303f\ufe30-\ufe4f\uff00-\uffef]")
 
 
@@ -119,10 +120,24 @@ def _fold_chars(text: str) -> tuple[str, Runs]:
     """Step 1, with its runs. Characters that fold to more or fewer than one (… → ...) are
     rare: only they start new runs."""
     starts, sources = [0], [0]
-    if text.isascii() or (max(text) < "\U00010000" and not _needs_more_than_lower().search(text)):
-        return text.lower(), (starts, sources)  # most pages: C speed
-    folded = text.translate(_FOLD)  # also fills _FOLD.odd with this text's odd characters
-    odd = "".join(_FOLD.odd.intersection(text))
+    if text.isascii():
+        return text.lower(), (starts, sources)
+    if not _ASTRAL.search(text):
+        # Lower case is the fold of every character but the few `_needs_more_than_lower`
+        # finds (full-width digits, say): those one by one, the stretches between at C speed.
+        pieces, pos, seen = [], 0, set()
+        for m in _needs_more_than_lower().finditer(text):
+            pieces += [text[pos:m.start()].lower(), _FOLD[ord(m[0])]]  # fills _FOLD.odd
+            seen.add(m[0])
+            pos = m.end()
+        if not pieces:
+            return text.lower(), (starts, sources)  # most pages
+        pieces.append(text[pos:].lower())
+        folded = "".join(pieces)
+        odd = "".join(_FOLD.odd.intersection(seen))  # the others fold one for one
+    else:
+        folded = text.translate(_FOLD)  # also fills _FOLD.odd with this text's odd characters
+        odd = "".join(_FOLD.odd.intersection(text))
     if not odd:
         return folded, (starts, sources)
     at = 0  # position in `folded` of text[i]
@@ -210,6 +225,22 @@ def normalize_term(term: str) -> str:
     """A rule's keyword folded the same way as page text, so the two compare equal. Cached:
     loading and compiling rules fold each keyword three times (100,000 rules: seconds)."""
     return _join_words(_fold_chars(_simplify(term.strip()))[0])[0]  # normalize(…).key, no runs
+
+
+def normalize_terms(terms: list[str]) -> list[str]:
+    """`normalize_term` of each term, worked out for all of them at once: one OpenCC call and one
+    fold over the terms joined by line breaks (no conversion phrase or fold crosses one), then
+    each term on its own only where it holds whitespace or its conversion changed its length."""
+    stripped = [t.strip() for t in terms]
+    joined = "\n".join(stripped)
+    if "\n" in "".join(stripped):
+        return [normalize_term(t) for t in terms]
+    converted = _t2s().convert(joined).split("\n")
+    folded = _fold_chars("\n".join(converted))[0].split("\n")
+    if len(converted) != len(stripped) or len(folded) != len(stripped):
+        return [normalize_term(t) for t in terms]
+    return [normalize_term(t) if len(c) != len(s) or _WHITESPACE.search(f) else f
+            for t, s, c, f in zip(terms, stripped, converted, folded)]
 
 
 def readable(text: str) -> str:

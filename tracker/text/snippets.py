@@ -76,24 +76,26 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
             sentence_ends[i] <= reach_b else reach_b
     if len(others) == 1 and others[0] == (start, end):
         near: list[tuple[int, int]] = []  # the rule's only hit here: the common case
+        first, last = start, end
     else:
         near = [(a, b) for a, b in others if sentence_a <= a and b <= sentence_b]
-    first = min([start, *(a for a, _ in near)])
-    last = max([end, *(b for _, b in near)])
+        first = min([start, *(a for a, _ in near)])
+        last = max([end, *(b for _, b in near)])
     a = max(sentence_a, first - width)
     b = min(sentence_b, last + width)
     if a > sentence_a:
         a = _cut_after(text, a, first, words)
     if b < sentence_b:
         b = _cut_before(text, last, b, words)
-    spans = sorted({(x, y) for x, y in near if (x, y) != (start, end) and a <= x and y <= b})
+    spans = sorted({(x, y) for x, y in near if (x, y) != (start, end) and a <= x and y <= b}) \
+        if near else []
     prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
     suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
-    if not spans and not _WHITESPACE.search(text, a, b):
-        # No other hit and no layout whitespace in the passage (most snippets): nothing to mark
-        # through a join, so the pieces are slices of the text.
-        return Snippet(prefix + text[a:start].rstrip(), text[start:end].strip(),
-                       text[end:b].lstrip() + suffix)
+    if not spans:
+        # No other hit in the passage (most snippets): nothing to mark through a join, so each
+        # piece is made readable on its own (whitespace at a piece's edge goes either way).
+        return Snippet(prefix + _readable(text[a:start]), _readable(text[start:end]),
+                       _readable(text[end:b]) + suffix)
     marks = [(start, "\x01"), (end, "\x02")] + [(x, "\x03") for x, _ in spans] + \
         [(y, "\x04") for _, y in spans]
     pieces, pos = [], a
@@ -111,6 +113,11 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     return _assemble(prefix + before, hit, after + suffix)
 
 
+def _readable(piece: str) -> str:
+    """`readable(piece)`, quicker for a piece without whitespace (a passage's common case)."""
+    return readable(piece) if _WHITESPACE.search(piece) else piece
+
+
 def sentence_ends(text: str) -> list[int]:
     """The offsets just after each sentence end in `text`, in order (for `snippet`)."""
     return [m.end() for m in _SENTENCE_END.finditer(text)]
@@ -118,25 +125,31 @@ def sentence_ends(text: str) -> list[int]:
 
 def _assemble(before: str, hit: str, after: str) -> Snippet:
     """A Snippet from pieces that still hold the other hits' marks (\x03 … \x04)."""
-    if not any("\x03" in p or "\x04" in p for p in (before, hit, after)):
+    if "\x03" not in before and "\x03" not in after and "\x04" not in before + hit + after:
         return Snippet(before, hit, after)  # no other hit in the passage: most snippets
-    out: list[str] = []
     others: list[tuple[int, int]] = []
-    opened = -1
     parts: list[str] = []
+    length = 0  # of the clean text so far
+    opened = -1
     for piece in (before, hit, after):
-        clean = []
-        for ch in piece:
-            if ch == "\x03":
-                opened = len(out) + len(clean)
-            elif ch == "\x04":
-                if opened >= 0:
-                    others.append((opened, len(out) + len(clean)))
+        clean: list[str] = []
+        pos = 0
+        while True:  # from mark to mark (a passage has few), not character by character
+            i = min((j for j in (piece.find("\x03", pos), piece.find("\x04", pos)) if j >= 0),
+                    default=-1)
+            if i < 0:
+                break
+            clean.append(piece[pos:i])
+            length += i - pos
+            if piece[i] == "\x03":
+                opened = length
+            elif opened >= 0:
+                others.append((opened, length))
                 opened = -1
-            else:
-                clean.append(ch)
+            pos = i + 1
+        clean.append(piece[pos:])
+        length += len(piece) - pos
         parts.append("".join(clean))
-        out.extend(clean)
     return Snippet(parts[0], parts[1], parts[2], tuple(others))
 
 

@@ -56,8 +56,9 @@ def adopt_personal_files(db, folder: str | Path) -> int:
 
 
 class RuleBook:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, cache: Path | None = None):
         self.path = Path(path)
+        self.cache = cache  # large rule files read before come from here (tracker.rules.cache)
         self._signature: tuple | None = None
         self._personal: tuple = ()
         self.rules: list[Rule] | None = None  # the folder's last good rules
@@ -98,7 +99,7 @@ class RuleBook:
     def _load(self) -> bool:
         """Read the folder again; whether its rules were good (else the last good ones stay)."""
         try:
-            rules = load_rules(self.path)
+            rules = load_rules(self.path, self.cache)
         except RulesError as err:
             self.problems = [str(p) for p in err.problems]
             state = "keeping the last good rules" if self.rules else "no rules to match with"

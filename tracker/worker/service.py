@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from tracker.config import flag, instance_file
+from tracker.config import cache_folder, flag, instance_file
 from tracker.matching import Matcher
 from tracker.sources.catalog import Source, SourcesError, load_sources
 from tracker.store import connect
@@ -39,7 +39,7 @@ class Worker:
         self.config = config
         self.db_path = instance_file(config, "DATABASE")
         self.sources_path = instance_file(config, "SOURCES")
-        self.rulebook = RuleBook(config["RULES"])
+        self.rulebook = RuleBook(config["RULES"], cache_folder(config))
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
         self.lost = threading.Event()  # the lock is no longer ours: stop at once
         self.on_lost: Callable[[], None] = lambda: None

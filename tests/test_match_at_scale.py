@@ -1,0 +1,159 @@
+"""`tracker match` on many inputs and large rule sets: the inputs matched in forked processes
+(`--jobs`) print exactly what one process prints, in the order given; a large rule file's parsed
+rules come from the instance's cache the second time, and a changed or damaged cache entry is
+never believed; keywords normalised in one batch equal each one normalised alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracker.cli.fanout import map_in_order
+from tracker.rules.cache import SMALL
+from tracker.text.normalize import _FOLD, _fold_chars, normalize_term, normalize_terms
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("TRACKER_CORPORA") or REPO.parent / "shared" / "corpora")
+
+
+def tracker(*args: str, instance: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TRACKER_INSTANCE": str(instance)}
+    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=180)
+
+
+def corpus_words(limit: int) -> list[str]:
+    """Distinct words of the PKU gold segmentation (not our text; read at run time)."""
+    path = CORPUS / "pku-gold-a.utf8"
+    if not path.exists():
+        pytest.skip(f"no corpus at {path} (set TRACKER_CORPORA)")
+    words: dict[str, None] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        for word in line.split():
+            if len(word) >= 2:
+                words[word] = None
+        if len(words) >= limit:
+            break
+    return list(words)[:limit]
+
+
+def _pid(_item: object) -> int:
+    return os.getpid()
+
+
+def test_map_in_order_runs_in_other_processes_and_keeps_the_order():
+    items = list(range(40))
+    assert list(map_in_order(lambda n: n * n, items, jobs=2)) == [n * n for n in items]
+    pids = list(map_in_order(_pid, items, jobs=2))
+    assert os.getpid() not in pids and len(set(pids)) == 2
+    assert set(map_in_order(_pid, items, jobs=1)) == {os.getpid()}  # one job: no fork
+    assert set(map_in_order(_pid, items[:4], jobs=2)) == {os.getpid()}  # too few to share
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "text"])
+def test_jobs_print_what_one_process_prints_in_the_order_given(tmp_path, seeds_dir, fmt):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for i, keyword in enumerate(["专业镇", "营商环境", "绿电", "招商引资"]):
+        (folder / f"r{i}.yaml").write_text(f"id: r{i}\nname: {keyword}\nkeywords: [{keyword}]\n",
+                                           encoding="utf-8")
+    pages = sorted(seeds_dir.glob("*.txt"))
+    missing = tmp_path / "missing.txt"
+    # Each page twice, reversed the second time, with an unreadable input in the middle.
+    inputs = [str(p) for p in pages] + [str(missing)] + [str(p) for p in reversed(pages)]
+    one = tracker("match", "-j", "1", "--rules", str(folder), "--format", fmt, *inputs,
+                  instance=tmp_path / "instance")
+    two = tracker("match", "-j", "2", "--rules", str(folder), "--format", fmt, *inputs,
+                  instance=tmp_path / "instance")
+    assert one.returncode == two.returncode == 1  # the missing input, and only it
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    assert f"{missing}: no such file" in two.stderr
+    if fmt == "jsonl":
+        order = [json.loads(line)["document"] for line in two.stdout.splitlines()]
+        seen = list(dict.fromkeys(order))
+        assert seen == [str(p) for p in pages]  # first pass in order; the repeat re-visits
+        assert order[-1] == str(pages[0])  # … in reverse, so the last line is the first page's
+
+
+def big_rules(path: Path, words: list[str]) -> None:
+    path.write_text("rules:\n" + "".join(f"  - id: w{i}\n    name: {w}\n    keywords: [{w}]\n"
+                                         for i, w in enumerate(words)), encoding="utf-8")
+
+
+def test_a_large_rule_file_is_read_from_the_cache_the_second_time(tmp_path):
+    words = corpus_words(3000)
+    rules = tmp_path / "big.yaml"
+    big_rules(rules, words)
+    assert rules.stat().st_size >= SMALL
+    page = tmp_path / "page.txt"
+    page.write_text("。".join(words[:50:7]) + "。", encoding="utf-8")
+    instance = tmp_path / "instance"
+    first = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
+                    instance=instance)
+    assert first.returncode == 0, first.stderr
+    (entry,) = (instance / "cache").glob("rules-*.pickle")
+    again = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
+                    instance=instance)
+    assert again.stdout == first.stdout and again.returncode == 0
+
+    # A changed file is read again: its new rule fires, and the old entry no longer serves.
+    with rules.open("a", encoding="utf-8") as file:
+        file.write("  - id: added\n    name: 新规则\n    keywords: [新规则]\n")
+    page.write_text(page.read_text(encoding="utf-8") + "新规则出台。", encoding="utf-8")
+    changed = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
+                      instance=instance)
+    assert '"rule": "added"' in changed.stdout
+    assert len(list((instance / "cache").glob("rules-*.pickle"))) == 2
+
+    # A damaged entry is ignored (and written anew), never believed.
+    for cached in (instance / "cache").glob("rules-*.pickle"):
+        cached.write_bytes(b"not a pickle")
+    damaged = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
+                      instance=instance)
+    assert damaged.returncode == 0 and damaged.stdout == changed.stdout
+    entries = list((instance / "cache").glob("rules-*.pickle"))
+    assert sorted(p.read_bytes() == b"not a pickle" for p in entries) == [False, True]  # rewritten
+
+
+def test_a_cached_file_with_problems_still_stops_with_file_and_line(tmp_path):
+    words = corpus_words(3000)
+    rules = tmp_path / "big.yaml"
+    big_rules(rules, words)
+    with rules.open("a", encoding="utf-8") as file:
+        file.write("  - id: Bad Id\n    name: 坏\n    keywords: [坏]\n")
+    page = tmp_path / "page.txt"
+    page.write_text("一句话。", encoding="utf-8")
+    for _ in range(2):  # the second time from the cache
+        done = tracker("match", "--rules", str(rules), str(page), instance=tmp_path / "i")
+        assert done.returncode == 2
+        assert f"{rules}:{3 * len(words) + 2}" in done.stderr and "must be a slug" in done.stderr
+    assert list((tmp_path / "i" / "cache").glob("rules-*.pickle"))
+
+
+def test_keywords_normalised_together_equal_each_alone():
+    words = corpus_words(5000)
+    odd = ["專業鎮", " 標準地 ", "ＡＢＣ１２３", "café", "ΣΑΣ", "乡村 振兴", "…", "﨑", "𠀀字",
+           "a  b", "Straße", "İstanbul", "ﬁ", "\u3000全角\u3000", "\u200b专业镇", "頭髮", "乾隆",
+           "後面", "髮型", "ⅻ", "㈱", "Ｗｉ－Ｆｉ"]
+    terms = words + odd
+    random.Random(7).shuffle(terms)
+    assert normalize_terms(terms) == [normalize_term(t) for t in terms]
+    assert normalize_terms(["a\nb", "绿电"]) == [normalize_term("a\nb"), "绿电"]
+
+
+def test_page_folding_equals_the_fold_table_character_by_character():
+    """The fast fold (lower case between the few characters that need more) gives what the
+    fold table gives, on text mixing every kind of character that folds unusually."""
+    alphabet = ("专业镇標準地abcXYZ０１２ＡＢＣａｂｃΣσςİıẞßﬁ…㈱ⅻ①，。（）\u200b\u00ad "
+                "\n\tКириллица")
+    pick = random.Random(3)
+    for _ in range(300):
+        text = "".join(pick.choice(alphabet) for _ in range(pick.randint(1, 40)))
+        folded, _ = _fold_chars(text)
+        assert folded == text.translate(_FOLD), text

@@ -1,0 +1,56 @@
+"""One function over many inputs in forked worker processes, the results in input order.
+
+For `tracker match` on many files: matching is pure Python, so only processes use more than
+one core. The children are forked after the rules are compiled and share them (copy on write;
+the matcher has frozen them out of the GC's sight, so a collection does not touch every page);
+each input's result comes back as plain data and the parent prints it in the order given.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from typing import Callable, Iterator, Sequence, TypeVar
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class _Child:
+    """What a forked child runs (set once in each child by `_adopt`)."""
+
+    work: Callable | None = None
+
+
+def _adopt(work: Callable) -> None:
+    _Child.work = work
+
+
+def _run(item):
+    assert _Child.work is not None
+    return _Child.work(item)
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def map_in_order(work: Callable[[In], Out], items: Sequence[In], jobs: int,
+                 chunk: int = 4) -> Iterator[Out]:
+    """`map(work, items)` in up to `jobs` forked processes (in this one when jobs is 1, there
+    are too few items, or the platform cannot fork). `work` must catch its own errors: one that
+    escapes ends the whole map, as in `map`."""
+    jobs = min(jobs, len(items) // chunk)
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(work, items)
+        return
+    for stream in (sys.stdout, sys.stderr):  # a child must not write the parent's buffer again
+        stream.flush()
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_adopt,
+                                                  initargs=(work,)) as pool:
+        yield from pool.imap(_run, items, chunk)

@@ -1,0 +1,96 @@
+"""A large rule file's parsed rules kept on disk, so the next start does not read its YAML again.
+
+Reading 100,000 rules checks every YAML node (each problem gets its file:line): seconds at every
+start of `tracker match` or the worker. What reading one file gives (its rules, problems and
+global excludes) is pickled in a cache folder under the instance folder, named by a digest of
+the file's text, its name and the code that reads it (and the Python, PyYAML and OpenCC it
+runs on): a changed file, or new code, is read again. A cache entry that cannot be read is
+ignored and written anew. Files under SMALL bytes are read as they are (fast already). The
+cache is as trusted as the instance folder that holds it (which holds the database too).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, TypeVar
+
+SMALL = 64 << 10  # bytes of YAML (~1,000 rules) below which a file is not cached
+KEEP = 32  # cache entries kept; the least recently used go first
+# The code whose output is cached, relative to the tracker package.
+CODE = ("rules/load.py", "rules/model.py", "rules/regex.py", "text/normalize.py", "yamlcheck.py")
+
+Parsed = TypeVar("Parsed")
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> bytes:
+    """What the cached objects depend on besides the file: the reading code and its libraries."""
+    import opencc
+    import yaml
+
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.blake2b(digest_size=16)
+    for name in CODE:
+        digest.update((package / name).read_bytes())
+    digest.update(f"{sys.version}|{yaml.__version__}|{getattr(opencc, '__version__', '')}".encode())
+    return digest.digest()
+
+
+def cached(folder: Path, text: str, filename: str, parse: Callable[[str, str], Parsed]) -> Parsed:
+    """`parse(text, filename)`, from the cache in `folder` when this text was read before."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) < SMALL:
+        return parse(text, filename)
+    digest = hashlib.blake2b(data, digest_size=20, key=code_digest())
+    digest.update(filename.encode("utf-8", "surrogatepass"))
+    entry = folder / f"rules-{digest.hexdigest()}.pickle"
+    paused = gc.isenabled()
+    gc.disable()  # as for reading YAML: a collection would walk the objects being made
+    try:
+        with entry.open("rb") as file:
+            found = pickle.load(file)
+        os.utime(entry)  # recently used: kept when older entries are pruned
+        return found
+    except FileNotFoundError:
+        pass
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError,
+            ValueError, IndexError):
+        pass  # damaged or from other code: read the file and write the entry anew
+    finally:
+        if paused:
+            gc.enable()
+    parsed = parse(text, filename)
+    _write(folder, entry, parsed)
+    return parsed
+
+
+def _write(folder: Path, entry: Path, parsed: object) -> None:
+    """Write an entry atomically (readers see the old file or the whole new one); a cache that
+    cannot be written only costs the next start its time."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                pickle.dump(parsed, file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, entry)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        _prune(folder)
+    except OSError:
+        pass
+
+
+def _prune(folder: Path) -> None:
+    entries = sorted(folder.glob("rules-*.pickle"), key=lambda p: p.stat().st_mtime_ns,
+                     reverse=True)
+    for old in entries[KEEP:]:
+        old.unlink(missing_ok=True)
