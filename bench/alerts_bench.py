@@ -42,6 +42,7 @@ from aiosmtpd.controller import Controller
 
 from tracker.alerts.deliver import build_alert, deliver, mail_domain, record, retry_delays
 from tracker.alerts.email_compose import DEFAULT_FROM, compose_bytes, parse_address
+from tracker.alerts.links import with_secret_key
 from tracker.alerts.model import SendResult
 from tracker.config import load_config
 from tracker.store import connect, transaction
@@ -152,6 +153,7 @@ def deliver_strictly_serially(db, config) -> Counter:
                         domain=mail_domain(config))
         due = due_deliveries(db, now)
         mark_sending(db, [d.id for d in due])
+    config = with_secret_key(config)  # as `deliver` does
     sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
     delays, disable_after = retry_delays(config), timedelta(days=5)
     outcome: Counter = Counter()
