@@ -44,13 +44,16 @@ class Outgoing:
     envelope: Envelope | None = None  # what the connection sends, made by `prepare(smtp=True)`
 
     def prepare(self, smtp: bool = False) -> SendResult | None:
-        """Make the message (and for SMTP its envelope) if not made yet; the failure when it
-        cannot be made."""
+        """Make the message (and for SMTP its envelope, which then holds the only copy) if not
+        made yet; the failure when it cannot be made."""
+        if smtp and self.envelope is not None:
+            return None
         try:
             if self.data is None and self.make is not None:
                 self.recipient, self.data = self.make()
-            if smtp and self.envelope is None:
+            if smtp:
                 self.envelope = envelope(self.delivery_id, self.recipient, self.data or b"")
+                self.data = None
         except ValueError as exc:
             return SendResult(self.delivery_id, ok=False, permanent=True,
                               error=f"cannot make the email: {exc}")
@@ -59,6 +62,12 @@ class Outgoing:
             return SendResult(self.delivery_id, ok=False,
                               error=f"cannot make the email: {type(exc).__name__}: {exc}")
         return None
+
+
+def _final(done: Done, item: Outgoing, result: SendResult) -> None:
+    """Report the message's result; what was made for it is not needed any more."""
+    item.envelope = None
+    done(item.index, result)
 
 
 def failure(item: Outgoing, error: str, status: int | None, permanent: bool = False) -> SendResult:
@@ -132,7 +141,7 @@ class Work:
             if left:
                 self.pending.clear()
         for item in left:
-            done(item.index, failure(item, ended.error, ended.status))
+            _final(done, item, failure(item, ended.error, ended.status))
 
 
 def send_pool(settings: SmtpSettings, sender: str, outgoing: list[Outgoing], done: Done) -> None:
@@ -178,13 +187,13 @@ def _connection(settings: SmtpSettings, mail_from: str, work: Work, done: Done) 
                 session.close()
                 session = None
                 if ended.sent:
-                    done(item.index, failure(item, f"{ended.error}; the server may have accepted "
-                                                   "the message (a retry keeps its Message-ID)",
-                                             ended.status))
+                    _final(done, item, failure(item, f"{ended.error}; the server may have "
+                                                     "accepted the message (a retry keeps its "
+                                                     "Message-ID)", ended.status))
                 elif delivered:
                     work.put_back(item)  # refused only because the connection ended: once more
                 else:
-                    done(item.index, failure(item, ended.error, ended.status))
+                    _final(done, item, failure(item, ended.error, ended.status))
                 if not delivered:  # no progress on that connection: try again later, not now
                     work.leave(ended, done)
                     return
@@ -192,7 +201,7 @@ def _connection(settings: SmtpSettings, mail_from: str, work: Work, done: Done) 
                          delivered, ended.error)
                 continue
             delivered += result.ok
-            done(item.index, result)
+            _final(done, item, result)
     finally:
         if session is not None:
             session.quit()
