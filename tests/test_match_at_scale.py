@@ -6,6 +6,7 @@ never believed; keywords normalised in one batch equal each one normalised alone
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import subprocess
@@ -50,7 +51,17 @@ def _pid(_item: object) -> int:
 def test_map_in_order_runs_in_other_processes_and_keeps_the_order():
     items = list(range(40))
     assert list(map_in_order(lambda n: n * n, items, jobs=2)) == [n * n for n in items]
-    pids = list(map_in_order(_pid, items, jobs=2))
+    # Each child waits once for the other (bounded): both must have been given work.
+    barrier = multiprocessing.get_context("fork").Barrier(2)
+    waited: list[bool] = []  # each child has its own copy
+
+    def pid_once_both_work(_item: int) -> int:
+        if not waited:
+            waited.append(True)
+            barrier.wait(timeout=30)
+        return os.getpid()
+
+    pids = list(map_in_order(pid_once_both_work, items, jobs=2))
     assert os.getpid() not in pids and len(set(pids)) == 2
     assert set(map_in_order(_pid, items, jobs=1)) == {os.getpid()}  # one job: no fork
     assert set(map_in_order(_pid, items[:4], jobs=2)) == {os.getpid()}  # too few to share

@@ -163,8 +163,7 @@ def _match_input(matcher, config: dict, fmt: str, marks: tuple[str, str], ref: s
     except Exception as err:  # noqa: BLE001 - one input's failure must not stop the others
         return None, f"{ref}: could not be matched ({type(err).__name__}: {err})"
     if fmt == "jsonl":
-        return "\n".join(_json_line(ref, entry, len(documents), found)
-                         for entry, fired in enumerate(results, start=1) for found in fired), None
+        return _json_lines(ref, documents, results), None
     return [(found.rule.id, ref, found.title, len(found.hits), _passages(found, marks))
             for fired in results for found in fired], None
 
@@ -174,35 +173,47 @@ def _passages(found, marks: tuple[str, str]) -> list[str]:
     return list(dict.fromkeys(hit.snippet.marked(*marks) for hit in found.hits))
 
 
-def _json_line(ref: str, entry: int, entries: int, found) -> str:
+def _json_lines(ref: str, documents: list, results: list) -> str:
+    """The JSON lines of one input: one per rule and article (see `_json_line`); what every line
+    of a document repeats (the input, the article's title, entry, url, published) encoded once."""
+    document = encode_basestring(ref)
+    lines = []
+    for entry, (doc, fired) in enumerate(zip(documents, results), start=1):
+        tail = f', "entry": {entry:d}' if len(documents) > 1 or doc.kind == "feed-entry" else ""
+        if doc.url:
+            tail += ', "url": ' + _json(doc.url)
+        if doc.published:
+            tail += ', "published": ' + _json(doc.published)
+        titles: dict = {}
+        for found in fired:
+            title = titles.get(found.title) or titles.setdefault(found.title, _json(found.title))
+            lines.append(_json_line(found, document, title, tail))
+    return "\n".join(lines)
+
+
+def _json_line(found, document: str, title: str, tail: str) -> str:
     """One JSON line: {rule, document, title, [entry], [url], [published], hits: [{keyword,
     field, offset, snippet, [name]}]}, the bytes json.dumps(…, ensure_ascii=False) gives for it,
-    written out directly (a page's hundreds of lines, without a dict and encoder pass each)."""
-    doc, rule = found.document, found.rule
-    out = ['{"rule": ', _json(rule.id), ', "document": ', _json(ref), ', "title": ',
-           _json(found.title)]
-    if entries > 1 or doc.kind == "feed-entry":
-        out += [', "entry": ', _json(entry)]
-    if doc.url:
-        out += [', "url": ', _json(doc.url)]
-    if doc.published:
-        out += [', "published": ', _json(doc.published)]
+    written out directly (a page's hundreds of lines, without a dict and encoder pass each);
+    `document`, `title` and `tail` (entry, url, published) come encoded already."""
+    rule = found.rule
     hits = []
     for h in found.hits:
-        hit = (f'{{"keyword": {encode_basestring(h.keyword)}, "field": '
-               f'{encode_basestring(h.field)}, "offset": {h.start:d}, "snippet": '
-               f'{encode_basestring(h.snippet.marked())}')
+        hit = (f'{{"keyword": {encode_basestring(h.keyword)}, "field": "{h.field}", '
+               f'"offset": {h.start:d}, "snippet": {encode_basestring(h.snippet.marked())}')
         if rule.names and (name := rule.display_name(h.keyword)):
             hit += f', "name": {_json(name)}'
         hits.append(hit + "}")
-    out += [', "hits": [', ", ".join(hits), "]}"]
-    return "".join(out)
+    return (f'{{"rule": {encode_basestring(rule.id)}, "document": {document}, "title": {title}'
+            f'{tail}, "hits": [{", ".join(hits)}]}}')
 
 
 def _json(value) -> str:
     """A JSON value as json.dumps(value, ensure_ascii=False) writes it; strings the fast way."""
     if isinstance(value, str):
         return encode_basestring(value)
+    if value is None:
+        return "null"
     if type(value) is int:
         return repr(value)
     return json.dumps(value, ensure_ascii=False)

@@ -89,6 +89,7 @@ class _Compiled(NamedTuple):  # a tuple: 100,000 of them are made at every start
     exclude: tuple[int, ...]
     near: tuple[tuple[frozenset[int], tuple[int, ...], int], ...]
     plain: bool  # keywords only, both fields, every source: the common shape, a fast path
+    word: bool  # match: word (an occurrence counts only where it keeps its words whole)
 
 
 class Matcher:
@@ -149,7 +150,7 @@ class Matcher:
             if word:
                 word_ids.update(t for t in ids if t >= 0)
             return _Compiled(rule, keywords, ids, (), self._global_ids(rule, word, word_terms),
-                             (), True)
+                             (), True, word)
         if rule.match == "word":
             word_terms.update(normalize_term(t) for t in rule.terms() | set(rule.globals.terms))
         near = tuple((frozenset(map(self._term, n.terms)), tuple(map(self._term, n.with_)),
@@ -159,7 +160,7 @@ class Matcher:
                    *map(self._term, rule.globals.terms), *map(self._pattern, rule.globals.regex))
         return _Compiled(rule, keywords, ids,
                          (*map(self._term, rule.all), *map(self._pattern, rule.all_regex)),
-                         tuple(dict.fromkeys(exclude)), near, plain)
+                         tuple(dict.fromkeys(exclude)), near, plain, rule.match == "word")
 
     def _global_ids(self, rule: Rule, word: bool, word_terms: set[str]) -> tuple[int, ...]:
         """The ids of the rule set's global excludes (the exclude of a plain rule)."""
@@ -267,9 +268,14 @@ class Matcher:
         candidates = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
         words = self._words_of(text)
         out = []
+        compiled_rules = self._compiled
         for r in candidates:
-            compiled = self._compiled[r]
-            kept = _evaluate(compiled, by_term, document.source)
+            compiled = compiled_rules[r]
+            if compiled.plain and not compiled.exclude and len(compiled.keywords) == 1:
+                # One keyword, nothing else (most rules): its occurrences, overlaps dropped.
+                kept = _one_keyword(compiled, by_term[compiled.keywords[0][0]])
+            else:
+                kept = _evaluate(compiled, by_term, document.source)
             if not kept:
                 continue
             spans = tuple((o.source_start, o.source_end) for _, _, _, o in kept)
@@ -333,19 +339,42 @@ def _in_furniture(article: Span, offset: int) -> bool:
     return any(a <= offset < b for a, b in article.furniture)
 
 
+def _one_keyword(compiled: _Compiled, found: list[_Occurrence]
+                 ) -> list[tuple[int, int, str, _Occurrence]]:
+    """`_evaluate` for a plain rule with one keyword and no global excludes: the occurrences
+    that count, as (start, end, keyword, occurrence); of overlapping ones (the keyword overlaps
+    itself: 哈哈 in 哈哈哈) the first, as `longest_first` keeps them."""
+    keyword = compiled.keywords[0][1]
+    kept: list[tuple[int, int, str, _Occurrence]] = []
+    end = -1
+    for o in sorted(found, key=_longest_first) if len(found) > 1 else found:
+        if (o.word or not compiled.word) and o.start >= end:
+            kept.append((o.start, o.end, keyword, o))
+            end = o.end
+    return kept
+
+
+def _longest_first(o: _Occurrence) -> tuple[int, int]:
+    return o.start, o.start - o.end
+
+
 def _evaluate(compiled: _Compiled, by_term: dict[int, list[_Occurrence]],
               source: str | None) -> list[tuple[int, int, str, _Occurrence]]:
     """The hits that remain after the rule's conditions (see tracker.rules for the order), as
     (start, end, keyword, occurrence)."""
-    rule = compiled.rule
-    word_mode = rule.match == "word"
+    word_mode = compiled.word
     if compiled.plain:
-        found = [(o.start, o.end, kw, o) for t, kw in compiled.keywords
-                 for o in by_term.get(t, ()) if o.word or not word_mode]
+        if len(compiled.keywords) == 1:  # the commonest rule of all: one keyword
+            ((t, kw),) = compiled.keywords
+            found = [(o.start, o.end, kw, o) for o in by_term.get(t, ()) if o.word or not word_mode]
+        else:
+            found = [(o.start, o.end, kw, o) for t, kw in compiled.keywords
+                     for o in by_term.get(t, ()) if o.word or not word_mode]
         if found and compiled.exclude and any(
                 o.word or not word_mode for t in compiled.exclude for o in by_term.get(t, ())):
             return []
         return longest_first(found) if len(found) > 1 else found
+    rule = compiled.rule
     if rule.sources and source not in rule.sources:
         return []
 

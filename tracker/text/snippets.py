@@ -92,8 +92,11 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
     suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
     if not spans:
-        # No other hit in the passage (most snippets): nothing to mark through a join, so each
-        # piece is made readable on its own (whitespace at a piece's edge goes either way).
+        # No other hit in the passage (most snippets): nothing to mark through a join, so the
+        # pieces are slices of the text, each made readable on its own where the passage has
+        # layout whitespace (whitespace at a piece's edge goes either way).
+        if not _WHITESPACE.search(text, a, b):
+            return Snippet(prefix + text[a:start], text[start:end], text[end:b] + suffix)
         return Snippet(prefix + _readable(text[a:start]), _readable(text[start:end]),
                        _readable(text[end:b]) + suffix)
     marks = [(start, "\x01"), (end, "\x02")] + [(x, "\x03") for x, _ in spans] + \
