@@ -1,6 +1,6 @@
 """A batch of messages over a small pool of SMTP connections (SMTP_CONNECTIONS), each on its own
 thread, sharing one queue of messages (`Work`). Each result is reported as soon as the relay
-answered it.
+answered it (at most the making of one message later, for a relay faster than that).
 
 A connection makes the next message while the relay works on the one it has just sent: between
 the end of the data and the relay's answer it takes the first message not made yet, makes it
