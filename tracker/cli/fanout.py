@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -25,6 +26,8 @@ class _Child:
 
 def _adopt(work: Callable) -> None:
     _Child.work = work
+    # Ctrl-C reaches the whole process group: the parent stops the pool, the children stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run(item):
