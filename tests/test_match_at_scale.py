@@ -170,9 +170,11 @@ def test_page_folding_equals_the_fold_table_character_by_character():
         assert folded == text.translate(_FOLD), text
 
 
-def test_ctrl_c_stops_the_parent_and_its_children_quietly(tmp_path):
-    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while the children
-    wait on slow inputs: the command says "Aborted!", exits, and leaves no child behind."""
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_stopping_the_command_stops_its_children(tmp_path, how):
+    """While the children wait on slow inputs: Ctrl-C (SIGINT to the whole process group, as a
+    terminal sends it) makes the command say "Aborted!" and exit; SIGTERM to the parent alone
+    (`timeout`, a supervisor) ends it with 143. Either way no child is left behind."""
     import signal
     import time
 
@@ -199,14 +201,18 @@ def test_ctrl_c_stops_the_parent_and_its_children_quietly(tmp_path):
             while len(site.requested) < 2 and time.monotonic() < deadline:  # both children
                 time.sleep(0.05)  # polling a condition, bounded
             assert len(site.requested) >= 2
-            os.killpg(process.pid, signal.SIGINT)
+            if how == "ctrl-c":
+                os.killpg(process.pid, signal.SIGINT)
+            else:
+                process.send_signal(signal.SIGTERM)
             _, err = process.communicate(timeout=30)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-    assert process.returncode == 1
-    assert "Aborted!" in err and "Traceback" not in err and "ForkPoolWorker" not in err
+    assert process.returncode == (1 if how == "ctrl-c" else 143)
+    assert ("Aborted!" in err) == (how == "ctrl-c")
+    assert "Traceback" not in err and "ForkPoolWorker" not in err
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # no process of the group is left
         try:
