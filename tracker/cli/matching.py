@@ -137,7 +137,7 @@ def match(config: dict, rules_path: Path | None, fmt: str, jobs: int,
             failed += 1
         elif fmt == "jsonl":
             if found:
-                click.echo(found)
+                click.echo(found)  # bytes: encoded where they were made, written as they are
         else:
             for entry in found:
                 grouped[entry[0]].append(entry[1:])
@@ -150,8 +150,8 @@ def match(config: dict, rules_path: Path | None, fmt: str, jobs: int,
 
 def _match_input(matcher, config: dict, fmt: str, marks: tuple[str, str], ref: str):
     """One input read and matched: (output, None) or (None, what went wrong). The output is
-    plain data (it may come back from a forked child): for jsonl the input's lines, joined
-    (one write per input: 100,000 rules give ~300 lines a page); for text one
+    plain data (it may come back from a forked child): for jsonl the input's lines, joined and
+    UTF-8 encoded (one write per input: 100,000 rules give ~300 lines a page); for text one
     (rule id, ref, title, hit count, passages) per rule and article."""
     from tracker.sources import read
 
@@ -163,7 +163,7 @@ def _match_input(matcher, config: dict, fmt: str, marks: tuple[str, str], ref: s
     except Exception as err:  # noqa: BLE001 - one input's failure must not stop the others
         return None, f"{ref}: could not be matched ({type(err).__name__}: {err})"
     if fmt == "jsonl":
-        return _json_lines(ref, documents, results), None
+        return _json_lines(ref, documents, results).encode(), None
     return [(found.rule.id, ref, found.title, len(found.hits), _passages(found, marks))
             for fired in results for found in fired], None
 

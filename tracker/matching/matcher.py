@@ -135,6 +135,19 @@ class Matcher:
 
     def _compile(self, index: int, rule: Rule, word_terms: set[str],
                  word_ids: set[int]) -> _Compiled:
+        if len(rule.keywords) == 1 and rule.fields == FIELDS and not (
+                rule.regex or rule.all or rule.exclude or rule.near or rule.sources
+                or rule.all_regex or rule.exclude_regex):
+            # One keyword and nothing else, the commonest rule: the plain path below, in fewer
+            # steps (100,000 of them compile at every start).
+            keyword = rule.keywords[0]
+            term_id = self._term(keyword)
+            self._by_keyword[term_id].append(index)
+            word = rule.match == "word"
+            if word:
+                word_ids.add(term_id)
+            return _Compiled(rule, ((term_id, keyword),), frozenset((term_id,)), (),
+                             self._global_ids(rule, word, word_terms), (), True, word)
         keywords = tuple((self._term(k), k) for k in rule.keywords)
         if rule.regex:
             keywords += tuple((self._pattern(p), f"/{p}/") for p in rule.regex)
