@@ -191,9 +191,14 @@ def test_stopping_the_command_stops_its_children(tmp_path, how):
         for path in paths:
             site.routes[path] = held
         env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance")}
+        # As from a terminal: SIGINT at its default even if this test runner ignores it (a
+        # background job's children inherit the ignoring, and Python keeps it).
+        command = [sys.executable, "-m", "tracker", "match", "-j", "2", "--rules", str(rules),
+                   *(site.base + p for p in paths)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "tracker", "match", "-j", "2", "--rules", str(rules),
-             *(site.base + p for p in paths)],
+            [sys.executable, "-c", "import os, signal, sys; "
+             "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+             *command],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
             start_new_session=True)
         try:
