@@ -103,6 +103,9 @@ def test_many_themes_show_a_bounded_page_most_active_first(app, client, many):
     assert len(values) == LIMIT and len(response.data) < 150_000
     assert page.count("<svg") == LIMIT  # sparklines only for the themes shown
     assert values[:3] == ["r2000", "r1500", "r2399"]
+    # this week's hits reach the top of the first theme's line; a theme without hits lies flat
+    assert 'cy="2"' in page[page.index('value="r2000"'):page.index('value="r1500"')]
+    assert 'cy="18"' in page[page.index(f'value="{values[-1]}"'):]
     rest = [many[v]["name"] for v in values[3:]]
     assert rest == sorted(rest)  # then by name
     assert f"共 {N + 1} 个主题，显示 {LIMIT} 个" in page and "输入关键词查找其他主题" in page
@@ -141,6 +144,8 @@ def test_a_search_that_finds_nothing_says_so(app, client, many):
     assert response.status_code == 200 and shown(page) == []
     assert "没有找到与“绝无此主题ＸＹＺ”相关的主题" in page
     assert '<a href="/subscribe">清空搜索</a>' in page
+    page = text(client.get("/subscribe", query_string={"q": '<script>alert(1)</script>'}))
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
 
 
 def test_chosen_themes_stay_shown_and_checked_after_an_error(app, client, many):
@@ -229,3 +234,21 @@ def test_themes_shown_from_the_environment(monkeypatch, tmp_path):
     page = text(create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
                             "RULES": str(REPO_RULES)}).test_client().get("/subscribe"))
     assert len(shown(page)) == 5 and 'name="q"' not in page
+
+
+def test_hundreds_of_chosen_themes_are_all_shown_with_their_lines(app, client, many):
+    """Chosen themes are never hidden, however many (a subscriber's own choice)."""
+    client.get("/healthz")
+    hit(app, "r600", 2)
+    chosen = [f"r{i}" for i in range(1000, 1600)] + ["r600"]
+    data = {"csrf_token": csrf_token(client, "/subscribe"), "channel": "email", "email": "bad",
+            "rules": chosen, "frequency": "daily"}
+    page = text(client.post("/subscribe", data=data))
+    assert checked(page) == set(chosen) and len(shown(page)) == len(chosen) + LIMIT
+    assert page.count("<svg") == len(shown(page))
+
+
+def test_few_themes_ignore_rules_in_the_url(client):
+    """The starter rules (5 ≤ THEMES_SHOWN): the page as it always was, nothing pre-checked."""
+    page = text(client.get("/subscribe", query_string={"rules": "lvdian"}))
+    assert 'name="q"' not in page and checked(page) == set() and len(shown(page)) == 5

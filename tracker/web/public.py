@@ -51,7 +51,7 @@ from tracker.web.forms import ButtonForm, ManageForm, SubscribeForm
 from tracker.web.ratelimit import address_key, submitted_address, subscribe_limit
 from tracker.web.subscribe_form import (PERSONAL, all_rules, check_keywords, describe,
                                         public_rules)
-from tracker.web.themes import clean_query, select_themes, sparklines
+from tracker.web.themes import clean_query, select_themes, sparklines, themes_limit
 
 bp = Blueprint("public", __name__)
 
@@ -96,9 +96,10 @@ def subscribe_page():
         else:
             if done is not None:
                 return done
-    # Shown checked: what was posted, or on a GET the themes a search form carried along
-    chosen = set(form.rules.data or []) if request.method == "POST" else set(
-        request.args.getlist("rules"))
+    # Shown checked: what was posted, or on a GET the themes the search form carried along
+    chosen = set(form.rules.data or [])
+    if request.method != "POST" and len(rules) > themes_limit():
+        chosen = set(request.args.getlist("rules"))
     themes = select_themes(rules, chosen, clean_query(request.args.get("q")))
     return render_page("subscribe.html", 400 if errors else 200, form=form, rules=themes.rules,
                        themes=themes, chosen=chosen, errors=errors,

@@ -82,7 +82,8 @@ def sparklines(rules: list[Rule]) -> dict[str, Markup]:
     counts of these rules only."""
     from tracker.web.charts import sparkline
 
-    _, counts = weekly_counts(get_db(), WEEKS, _today(), rules=[r.id for r in rules])
+    ids = [r.id for r in rules]  # beyond a few hundred (all chosen), all rules: no huge IN (…)
+    _, counts = weekly_counts(get_db(), WEEKS, _today(), rules=ids if len(ids) <= 500 else None)
     return {r.id: sparkline(counts.get(r.id, [0] * WEEKS), f"{r.name}：近 {WEEKS} 周每周篇数")
             for r in rules}
 
