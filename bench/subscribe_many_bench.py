@@ -5,9 +5,10 @@ instance whose rules folder holds --rules rules named after jieba dictionary wor
 description. The last 12 weeks of `hit_days` (the per-day counts the worker's triggers keep) get
 synthetic counts for a tenth of the rules, so "most active first" and the sparklines have
 something to show. Each page is asked --requests times after one warm-up request (the first fills the
-rule cache); the median is reported, and the warm-up's time apart.
+rule cache); the median is reported, and the warm-up's time apart. With --serve, the same
+pages through `tracker serve` (waitress) on loopback, one keep-alive client.
 
-    .venv/bin/python bench/subscribe_many_bench.py [--rules 10000] [--requests 20]
+    .venv/bin/python bench/subscribe_many_bench.py [--rules 10000] [--requests 20] [--serve]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def words(n: int) -> list[str]:
     import jieba
@@ -58,26 +60,61 @@ def fill_hit_days(db_path: Path, n: int) -> None:
     db.conn.close()
 
 
-def measure(client, url: str, requests: int) -> dict:
+class Loopback:
+    """GET over one keep-alive HTTP connection to `tracker serve` on 127.0.0.1."""
+
+    def __init__(self, port: int) -> None:
+        import http.client
+
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        from urllib.parse import quote
+
+        self.conn.request("GET", quote(url, safe="/?=&"))
+        answer = self.conn.getresponse()
+        return answer.status, answer.read()
+
+
+def in_process(client):
+    def get(url: str) -> tuple[int, bytes]:
+        answer = client.get(url)
+        return answer.status_code, answer.data
+    return get
+
+
+def measure(get, url: str, requests: int) -> dict:
     start = time.perf_counter()
-    answer = client.get(url)  # warm-up: the rule cache, templates
+    status, body = get(url)  # warm-up: the rule cache, templates
     first = time.perf_counter() - start
-    assert answer.status_code == 200, (url, answer.status_code)
+    assert status == 200, (url, status)
     times = []
     for _ in range(requests):
         start = time.perf_counter()
-        answer = client.get(url)
+        status, body = get(url)
         times.append(time.perf_counter() - start)
-    body = answer.get_data(as_text=True)
-    return {"median_ms": round(statistics.median(times) * 1000, 1), "bytes": len(answer.data),
+    return {"median_ms": round(statistics.median(times) * 1000, 1), "bytes": len(body),
             "first_ms": round(first * 1000),
-            "checkboxes": len(re.findall(r'type="checkbox" name="rules"', body))}
+            "checkboxes": len(re.findall(rb'type="checkbox" name="rules"', body))}
+
+
+def start_server(tmp_path: Path, secret: str):
+    """`tracker serve` (waitress) on this instance and rules; (process, get)."""
+    import os
+
+    from web_bench import free_port, serve
+
+    port = free_port()
+    env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance"),
+           "TRACKER_RULES": str(tmp_path / "rules"), "TRACKER_SECRET_KEY": secret}
+    return serve(env, port), Loopback(port).get
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--serve", action="store_true", help="through tracker serve on loopback")
     args = parser.parse_args()
 
     from tracker.alerts.links import MANAGE, make_token
@@ -100,15 +137,23 @@ def main() -> int:
         sub, _ = subscribe(db, app.config, "email", "bench@example.org", ids[-3:], ids, "daily",
                            confirmed=True)
         db.conn.close()
-        figures = {
-            "GET /subscribe": measure(client, "/subscribe", args.requests),
-            f"GET /subscribe?q={names[7][:2]}": measure(client, f"/subscribe?q={names[7][:2]}",
-                                                         args.requests),
-            "GET /subscribe?q=关于 (all match)": measure(client, "/subscribe?q=关于", args.requests),
-            "GET /manage/<token>": measure(client, f"/manage/{make_token(app.config, MANAGE, sub.id)}",
-                                           args.requests),
-        }
-    print(f"{args.rules} rules, median of {args.requests} requests (Flask test client); "
+        urls = {"GET /subscribe": "/subscribe",
+                f"GET /subscribe?q={names[7][:2]}": f"/subscribe?q={names[7][:2]}",
+                "GET /subscribe?q=关于 (all match)": "/subscribe?q=关于",
+                "GET /manage/<token>": f"/manage/{make_token(app.config, MANAGE, sub.id)}"}
+        server = None
+        if args.serve:
+            server, get = start_server(tmp_path, app.config["SECRET_KEY"])
+        else:
+            get = in_process(client)
+        try:
+            figures = {label: measure(get, url, args.requests) for label, url in urls.items()}
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
+    how = "tracker serve on loopback" if args.serve else "Flask test client"
+    print(f"{args.rules} rules, median of {args.requests} requests ({how}); "
           "the first request of each, which may read the rules, apart:")
     for key, value in figures.items():
         print(f"  {key:<30}  {value['median_ms']:>8} ms  {value['bytes']:>9} bytes  "
