@@ -134,7 +134,7 @@ def test_search_finds_themes_by_name_description_and_keywords(app, client, many,
     assert f"r{pick}" in shown(text(client.get("/subscribe", query_string={"q": traditional})))
     # full-width and case folded; several words must all be found
     assert shown(text(client.get("/subscribe", query_string={"q": "wto"}))) == ["wto"]
-    assert shown(text(client.get("/subscribe", query_string={"q": "Ｗto 争端"}))) == ["wto"]
+    assert shown(text(client.get("/subscribe", query_string={"q": "Ｗto\u3000争端"}))) == ["wto"]
     assert shown(text(client.get("/subscribe", query_string={"q": "wto 不相干的词语"}))) == []
 
 

@@ -53,7 +53,8 @@ def themes_limit() -> int:
 
 def clean_query(text: str | None) -> str:
     """The search as typed, bounded, without control characters."""
-    text = "".join(c for c in (text or "")[:MAX_QUERY] if c.isprintable() or c == " ")
+    text = "".join(" " if c.isspace() else c for c in (text or "")[:MAX_QUERY]
+                   if c.isprintable() or c.isspace())  # 　 (U+3000) separates words too
     return " ".join(text.split())
 
 
