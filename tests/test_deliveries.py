@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tracker.alerts.deliver import RETRY_DELAYS, record, retry_delays
-from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token, secret_key
+from tracker.alerts.links import (CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token,
+                                  secret_key, with_secret_key)
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import SubscribeError, subscribe
 from tracker.store import connect, transaction
@@ -190,6 +191,10 @@ def test_signed_links(tmp_path):
     assert read_token(config, CONFIRM, make_token(config, CONFIRM, 7), max_age=-1) is None
     assert link(config, UNSUBSCRIBE, 7).startswith("https://tracker.example.org/unsubscribe/")
     assert link(config, MANAGE, 7) == link(config, MANAGE, 7)  # a resend carries the same link
+    once = with_secret_key(config)  # what a delivery run signs with: the same key, read once
+    assert once["SECRET_KEY"] == key and "SECRET_KEY" not in config
+    assert link(once, MANAGE, 7) == link(config, MANAGE, 7)
+    assert with_secret_key({"SECRET_KEY": "given"}) == {"SECRET_KEY": "given"}
 
 
 @pytest.mark.parametrize("channel,address,field", [

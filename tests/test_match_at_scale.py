@@ -168,3 +168,57 @@ def test_page_folding_equals_the_fold_table_character_by_character():
         text = "".join(pick.choice(alphabet) for _ in range(pick.randint(1, 40)))
         folded, _ = _fold_chars(text)
         assert folded == text.translate(_FOLD), text
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_stopping_the_command_stops_its_children(tmp_path, how):
+    """While the children wait on slow inputs: Ctrl-C (SIGINT to the whole process group, as a
+    terminal sends it) makes the command say "Aborted!" and exit; SIGTERM to the parent alone
+    (`timeout`, a supervisor) ends it with 143. Either way no child is left behind."""
+    import signal
+    import time
+
+    from loopback import serve
+
+    rules = tmp_path / "r.yaml"
+    rules.write_text("id: r\nname: 绿电\nkeywords: [绿电]\n", encoding="utf-8")
+
+    with serve() as site:
+        def held(handler) -> None:  # answers only when the test ends (bounded)
+            site.release.wait(timeout=60)
+
+        paths = [f"/slow{i}.txt" for i in range(10)]
+        for path in paths:
+            site.routes[path] = held
+        env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "match", "-j", "2", "--rules", str(rules),
+             *(site.base + p for p in paths)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+            start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while len(site.requested) < 2 and time.monotonic() < deadline:  # both children
+                time.sleep(0.05)  # polling a condition, bounded
+            assert len(site.requested) >= 2
+            if how == "ctrl-c":
+                os.killpg(process.pid, signal.SIGINT)
+            else:
+                process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+    assert process.returncode == (1 if how == "ctrl-c" else 143)
+    assert ("Aborted!" in err) == (how == "ctrl-c")
+    assert "Traceback" not in err and "ForkPoolWorker" not in err
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # no process of the group is left
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("a child of `tracker match` outlived it")

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from tracker.alerts.links import MANAGE, UNSUBSCRIBE, archive_link, link, unsubscribe_mailto
+from tracker.alerts.links import (MANAGE, UNSUBSCRIBE, archive_link, link, unsubscribe_mailto,
+                                  with_secret_key)
 from tracker.alerts.model import Alert, AlertItem, SendResult
 from tracker.alerts.subscribe import mask_address
 from tracker.store import transaction
@@ -146,6 +147,7 @@ def deliver(db: Database, config: Mapping[str, Any], now: datetime | None = None
     outcome: Counter = Counter()
     if not due:
         return outcome
+    config = with_secret_key(config)  # read once, not once per link
     waiting = {d.id: d for d in due}
     results: queue.Queue = queue.Queue()
     senders = []

@@ -34,6 +34,14 @@ def secret_key(config: Mapping[str, Any]) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def with_secret_key(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The configuration with its secret key read once: for a batch of alerts, each of whose
+    links would otherwise read the instance's key file again."""
+    if config.get("SECRET_KEY"):
+        return config
+    return {**config, "SECRET_KEY": secret_key(config)}
+
+
 def _serializer(config: Mapping[str, Any], purpose: str) -> URLSafeSerializer:
     """Confirmation links expire, so they carry a time; manage and unsubscribe links do not, and
     stay the same on every resend (a retried message is byte for byte the same message)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -25,6 +26,9 @@ class _Child:
 
 def _adopt(work: Callable) -> None:
     _Child.work = work
+    # Ctrl-C reaches the whole process group: the parent stops the pool, the children stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # how the pool ends its children
 
 
 def _run(item):
@@ -51,6 +55,15 @@ def map_in_order(work: Callable[[In], Out], items: Sequence[In], jobs: int,
         return
     for stream in (sys.stdout, sys.stderr):  # a child must not write the parent's buffer again
         stream.flush()
-    with multiprocessing.get_context("fork").Pool(jobs, initializer=_adopt,
-                                                  initargs=(work,)) as pool:
-        yield from pool.imap(_run, items, chunk)
+    # SIGTERM to the parent alone (`timeout`, a supervisor) must not leave the children working.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_adopt,
+                                                      initargs=(work,)) as pool:
+            yield from pool.imap(_run, items, chunk)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # out through the pool's `with`, which ends the children

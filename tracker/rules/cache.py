@@ -75,7 +75,7 @@ def _write(folder: Path, entry: Path, parsed: object) -> None:
     """Write an entry atomically (readers see the old file or the whole new one); a cache that
     cannot be written only costs the next start its time."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # pickles: ours alone
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as file:

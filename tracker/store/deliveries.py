@@ -66,11 +66,12 @@ def form_deliveries(db: Database, now: datetime, *, zone: ZoneInfo, digest_hour:
         if frequency != "instant" and datetime.fromisoformat(oldest) >= slot:
             continue
         token = secrets.token_hex(12)
-        delivery_id = db["deliveries"].insert({
-            "subscription_id": subscription_id, "frequency": frequency, "created_at": iso(now),
-            "status": "pending", "attempts": 0, "next_attempt_at": iso(now),
-            "message_id": f"<tracker.{token}@{domain}>", "webhook_id": f"msg_{token}",
-        }).last_pk
+        # Plain SQL: sqlite-utils' insert reads the table's schema on every call.
+        delivery_id = db.execute(
+            "INSERT INTO deliveries (subscription_id, frequency, created_at, status, attempts, "
+            "next_attempt_at, message_id, webhook_id) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)",
+            [subscription_id, frequency, iso(now), iso(now), f"<tracker.{token}@{domain}>",
+             f"msg_{token}"]).lastrowid
         db.execute("UPDATE outbox SET delivery_id = ? WHERE subscription_id = ? "
                    "AND delivery_id IS NULL", [delivery_id, subscription_id])
         formed.append(delivery_id)

@@ -1,0 +1,213 @@
+"""One SMTP connection to the relay: its settings, opening it (TLS, login), and one message's
+transaction in two halves — `start` (MAIL, RCPT, DATA and the message itself) and `finish` (the
+relay's reply to the end of data) — so that the connection can make its next message while the
+relay works on this one (`tracker.alerts.email.pool`).
+
+The commands are smtplib's (`SMTP.mail`, `rcpt`, `data`), written out so that what does not
+change from one message to the next (the quoted sender, whether the relay takes SIZE) is worked
+out once per connection, and what belongs to one message (its quoted recipient, its data with
+dots doubled and the final ".") is made before the connection needs it (`wire_form`).
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tracker.alerts.model import SendResult
+
+SECURITY = ("starttls", "tls", "none")
+DEFAULT_CONNECTIONS = 4
+_LEADING_DOT = re.compile(rb"(?m)^\.")  # smtplib._quote_periods
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    username: str | None
+    password: str
+    timeout: float
+    ca_file: str | None
+    connections: int = 1
+
+
+class ConnectionEnded(Exception):
+    """The connection is gone; `sent` tells whether the message's data may have reached the server."""
+
+    def __init__(self, error: str, status: int | None, sent: bool):
+        super().__init__(error)
+        self.error, self.status, self.sent = error, status, sent
+
+
+@dataclass
+class Envelope:
+    """One message as the connection sends it: made ahead, off the connection's critical path."""
+
+    delivery_id: int
+    rcpt: str  # the RCPT command's argument, "TO:<addr>"
+    size: int  # of the message as made (what SIZE= declares, as smtplib's sendmail does)
+    wire: bytes  # the data as sent after DATA: dots doubled, ending in CRLF "." CRLF
+
+
+def envelope(delivery_id: int, recipient: str, data: bytes) -> Envelope:
+    """The envelope for `data` to `recipient` (an addr-spec); ValueError for a recipient with a
+    line break (smtplib's quoting would quietly send to the part before it)."""
+    if "\r" in recipient or "\n" in recipient:
+        raise ValueError(f"the recipient {recipient!r} has a line break")
+    return Envelope(delivery_id, "TO:" + smtplib.quoteaddr(recipient), len(data), wire_form(data))
+
+
+def wire_form(data: bytes) -> bytes:
+    """What smtplib's `SMTP.data` sends for bytes: each line starting with "." gets another,
+    a CRLF is added if the data does not end in one, then "." CRLF. Line ends are left as
+    they are (bytes are sent as is)."""
+    quoted = _LEADING_DOT.sub(b"..", data)
+    if quoted[-2:] != b"\r\n":
+        quoted += b"\r\n"
+    return quoted + b".\r\n"
+
+
+def smtp_settings(config: Mapping[str, Any]) -> SmtpSettings:
+    """The SMTP_* settings, checked; ValueError says which one is wrong."""
+    security = str(config.get("SMTP_SECURITY") or "").strip().lower() or None
+    if security is not None and security not in SECURITY:
+        raise ValueError(f"SMTP_SECURITY {security!r} is not one of {', '.join(SECURITY)}")
+    port_setting = config.get("SMTP_PORT")
+    try:
+        port = int(port_setting) if port_setting not in (None, "") else {"tls": 465, "none": 25}.get(
+            security or "", 587)
+        timeout = float(config.get("SMTP_TIMEOUT") or 30)
+        connections = int(config.get("SMTP_CONNECTIONS") or DEFAULT_CONNECTIONS)
+    except (TypeError, ValueError):
+        raise ValueError(f"SMTP_PORT {port_setting!r}, SMTP_TIMEOUT or SMTP_CONNECTIONS is not a "
+                         "number") from None
+    return SmtpSettings(host=str(config["SMTP_HOST"]), port=port,
+                        security=security or {587: "starttls", 465: "tls"}.get(port, "none"),
+                        username=str(config["SMTP_USERNAME"]) if config.get("SMTP_USERNAME") else None,
+                        password=str(config.get("SMTP_PASSWORD") or ""), timeout=timeout,
+                        ca_file=str(config["SMTP_CA_FILE"]) if config.get("SMTP_CA_FILE") else None,
+                        connections=max(1, connections))
+
+
+class Session:
+    """An open connection and what stays the same for every message on it."""
+
+    def __init__(self, smtp: smtplib.SMTP, mail_from: str):
+        self.smtp = smtp
+        self.mail_from = mail_from  # "FROM:<addr>"
+        self.size = smtp.does_esmtp and smtp.has_extn("size")
+
+    def close(self) -> None:
+        self.smtp.close()
+
+    def quit(self) -> None:
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+
+
+def open_session(settings: SmtpSettings, mail_from: str,
+                 tls: Callable[[], ssl.SSLContext]) -> Session:
+    """An open, greeted, secured and logged-in connection, else ConnectionEnded. `tls` gives
+    the TLS context, asked for only when the connection uses TLS."""
+    where = f"{settings.host}:{settings.port}"
+    smtp: smtplib.SMTP | None = None
+    try:
+        if settings.security == "tls":
+            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=tls())
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        smtp.ehlo_or_helo_if_needed()
+        if settings.security == "starttls":
+            if not smtp.has_extn("starttls"):
+                raise ConnectionEnded(f"{where} does not offer STARTTLS (SMTP_SECURITY is starttls)",
+                                      None, False)
+            smtp.starttls(context=tls())
+            smtp.ehlo()
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+        return Session(smtp, mail_from)
+    except BaseException as exc:
+        if smtp is not None:
+            smtp.close()
+        if isinstance(exc, ConnectionEnded):
+            raise
+        if isinstance(exc, smtplib.SMTPResponseException):
+            what = "login refused" if isinstance(exc, smtplib.SMTPAuthenticationError) else "refused"
+            raise ConnectionEnded(f"{where} {what}: {exc.smtp_code} {_text(exc.smtp_error)}",
+                                  exc.smtp_code, False) from None
+        if isinstance(exc, (OSError, smtplib.SMTPException)):
+            raise ConnectionEnded(f"cannot connect to {where}: {exc or type(exc).__name__}", None,
+                                  False) from None
+        raise
+
+
+def start(session: Session, message: Envelope) -> SendResult | None:
+    """MAIL, RCPT, DATA, then the message: None once it is sent and the relay's answer is
+    pending (`finish`), else how it was refused. Raises ConnectionEnded when the connection is
+    lost or the server says 421 (closing)."""
+    smtp = session.smtp
+    stage = "MAIL FROM"
+    try:
+        smtp.putcmd("mail", f"{session.mail_from} SIZE={message.size}" if session.size
+                    else session.mail_from)
+        code, reply = smtp.getreply()
+        if not 200 <= code < 300:
+            # 5xx here is about MAIL_FROM or the relay's rules, fixable, so retried later; 552
+            # (too big for this server) is about the message.
+            return _refused(smtp, message, stage, code, reply, permanent=code == 552,
+                            note=" (sender refused: check MAIL_FROM and the relay)" if code >= 500 else "")
+        stage = "RCPT TO"
+        smtp.putcmd("rcpt", message.rcpt)
+        code, reply = smtp.getreply()
+        if not 200 <= code < 300:
+            return _refused(smtp, message, stage, code, reply, permanent=code >= 500)
+        stage = "DATA"
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:  # DATA itself was answered without "go ahead"
+            return _refused(smtp, message, stage, code, reply, permanent=code >= 500)
+        smtp.send(message.wire)
+        return None
+    except (OSError, smtplib.SMTPException) as exc:
+        # Lost while the data was going out: the server may have kept it (as before the split,
+        # when DATA and its answer were one call).
+        raise ConnectionEnded(f"connection lost at {stage}: {exc or type(exc).__name__}", None,
+                              sent=stage == "DATA") from None
+
+
+def finish(session: Session, message: Envelope) -> SendResult:
+    """The relay's answer to the end of the message `start` sent. Raises ConnectionEnded as
+    `start` does; a connection lost here may have lost only the answer to a message the
+    server kept."""
+    try:
+        code, reply = session.smtp.getreply()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ConnectionEnded(f"connection lost at DATA: {exc or type(exc).__name__}", None,
+                              sent=True) from None
+    if not 200 <= code < 300:
+        return _refused(session.smtp, message, "end of data", code, reply, permanent=code >= 500)
+    return SendResult(message.delivery_id, ok=True, status=code)
+
+
+def _refused(smtp: smtplib.SMTP, message: Envelope, stage: str, code: int, reply: bytes | str,
+             permanent: bool, note: str = "") -> SendResult:
+    text = f"{code} at {stage}: {_text(reply)}{note}"
+    if code == 421:  # the server is closing the connection (RFC 5321 3.8)
+        raise ConnectionEnded(text, code, False)
+    try:
+        smtp.rset()
+    except (OSError, smtplib.SMTPException):
+        raise ConnectionEnded(text, code, False) from None
+    return SendResult(message.delivery_id, ok=False, error=text, status=code, permanent=permanent)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
