@@ -227,3 +227,22 @@ def test_stopping_the_command_stops_its_children(tmp_path, how):
         time.sleep(0.05)
     else:
         pytest.fail("a child of `tracker match` outlived it")
+
+
+def test_a_child_that_dies_leaves_its_inputs_to_the_parent(capsys):
+    """A child killed outright (as the kernel kills for memory) would leave its inputs without
+    an answer for ever: the map notices, says so, and works what is left itself, in order."""
+    import signal
+
+    parent = os.getpid()
+
+    def work(n: int) -> int:
+        if n == 13 and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n * 10
+
+    said: list[str] = []
+    assert list(map_in_order(work, list(range(40)), jobs=2, warn=said.append)) == \
+        [n * 10 for n in range(40)]
+    (warning,) = said
+    assert "killed by SIGKILL" in warning
