@@ -280,7 +280,7 @@ def test_tracker_match_finishes_when_a_child_is_killed(tmp_path):
             children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
             assert len(children) == 2
             os.kill(int(children[0]), signal.SIGKILL)
-            site.release.set()  # the dead child's inputs are never answered: the parent's
+            site.release.set()  # the survivor answers its own; the dead one's fall to the parent
             out, err = process.communicate(timeout=60)
         finally:
             if process.poll() is None:
