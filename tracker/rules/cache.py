@@ -4,9 +4,10 @@ Reading 100,000 rules checks every YAML node (each problem gets its file:line): 
 start of `tracker match` or the worker. What reading one file gives (its rules, problems and
 global excludes) is pickled in a cache folder under the instance folder, named by a digest of
 the file's text, its name and the code that reads it (and the Python, PyYAML and OpenCC it
-runs on): a changed file, or new code, is read again. A cache entry that cannot be read is
-ignored and written anew. Files under SMALL bytes are read as they are (fast already). The
-cache is as trusted as the instance folder that holds it (which holds the database too).
+runs on): a changed file, or new code, is read again. An entry starts with a digest of the
+pickle that follows: one damaged on disk (even into another valid pickle, or into a length the
+unpickler would try to allocate) is ignored and written anew. Files under SMALL bytes are read
+as they are (fast already). The cache is as trusted as the instance folder that holds it (which holds the database too).
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def cached(folder: Path, text: str, filename: str, parse: Callable[[str, str], P
     paused = gc.isenabled()
     gc.disable()  # as for reading YAML: a collection would walk the objects being made
     try:
-        with entry.open("rb") as file:
-            found = pickle.load(file)
+        data = memoryview(entry.read_bytes())
+        if data[:_CHECK] != _check(data[_CHECK:]):
+            raise ValueError("damaged cache entry")
+        found = pickle.loads(data[_CHECK:])
         os.utime(entry)  # recently used: kept when older entries are pruned
         return found
     except FileNotFoundError:
@@ -75,11 +78,13 @@ def _write(folder: Path, entry: Path, parsed: object) -> None:
     """Write an entry atomically (readers see the old file or the whole new one); a cache that
     cannot be written only costs the next start its time."""
     try:
+        data = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # pickles: ours alone
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as file:
-                pickle.dump(parsed, file, protocol=pickle.HIGHEST_PROTOCOL)
+                file.write(_check(data))
+                file.write(data)
             os.replace(tmp, entry)
         finally:
             if os.path.exists(tmp):
@@ -87,6 +92,14 @@ def _write(folder: Path, entry: Path, parsed: object) -> None:
         _prune(folder)
     except OSError:
         pass
+
+
+_CHECK = 16  # bytes of the digest an entry starts with
+
+
+def _check(pickled: bytes | memoryview) -> bytes:
+    """The digest an entry starts with, of the pickle that follows it."""
+    return hashlib.blake2b(pickled, digest_size=_CHECK).digest()
 
 
 def _prune(folder: Path) -> None:

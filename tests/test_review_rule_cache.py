@@ -1,0 +1,59 @@
+"""Review of the rule cache (tracker.rules.cache): a damaged entry is never believed, whatever
+the damage — not only an entry that no longer unpickles, but one whose bytes still make a pickle
+(a keyword changed on disk) or one that asks the unpickler for an impossible amount of memory."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from tracker.rules.cache import SMALL, cached
+from tracker.rules.load import parse_file
+
+
+def _rule_text() -> str:
+    """A rule file over SMALL bytes (so it is cached), with one keyword easy to find on disk."""
+    lines = ["rules:"]
+    for i in range(2000):
+        lines += [f"  - id: r{i}", f"    name: 规则{i}", f"    keywords: [关键词{i:05d}]"]
+    lines += ["  - id: target", "    name: 目标", "    keywords: [乡村振兴]"]
+    text = "\n".join(lines) + "\n"
+    assert len(text.encode()) >= SMALL
+    return text
+
+
+def _keywords(parsed) -> set[str]:
+    return {k for rule in parsed.rules for k in rule.keywords}
+
+
+def _entry(folder: Path, text: str) -> Path:
+    first = cached(folder, text, "rules.yaml", parse_file)
+    assert "乡村振兴" in _keywords(first)
+    (entry,) = folder.glob("rules-*.pickle")
+    return entry
+
+
+def test_an_entry_changed_on_disk_but_still_a_pickle_is_not_believed(tmp_path):
+    text = _rule_text()
+    folder = tmp_path / "cache"
+    entry = _entry(folder, text)
+    data = entry.read_bytes()
+    assert data.count("乡村振兴".encode()) == 1
+    entry.write_bytes(data.replace("乡村振兴".encode(), "乡村振荡".encode()))  # same length
+    again = cached(folder, text, "rules.yaml", parse_file)
+    assert "乡村振兴" in _keywords(again) and "乡村振荡" not in _keywords(again)
+    assert again == parse_file(text, "rules.yaml")
+
+
+def test_an_entry_whose_frame_length_is_absurd_is_read_again_not_a_crash(tmp_path):
+    text = _rule_text()
+    folder = tmp_path / "cache"
+    entry = _entry(folder, text)
+    data = entry.read_bytes()
+    # A damaged length where the pickle's first frame says how long it is: 1 TiB.
+    at = data.index(b"\x95")
+    entry.write_bytes(data[:at + 1] + struct.pack("<Q", 1 << 40) + data[at + 9:])
+    again = cached(folder, text, "rules.yaml", parse_file)  # was: MemoryError
+    assert again == parse_file(text, "rules.yaml")
+    # and the entry was written anew: the next read is from the cache, and right
+    assert cached(folder, text, "rules.yaml", parse_file) == again
