@@ -56,7 +56,8 @@ def map_in_order(work: Callable[[In], Out], items: Sequence[In], jobs: int, chun
         yield from map(work, items)
         return
     for stream in (sys.stdout, sys.stderr):  # a child must not write the parent's buffer again
-        stream.flush()
+        if stream is not None:  # None: started with that descriptor closed
+            stream.flush()
     # SIGTERM to the parent alone (`timeout`, a supervisor) must not leave the children working.
     previous = signal.signal(signal.SIGTERM, _terminated)
     answered = 0
