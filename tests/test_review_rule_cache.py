@@ -57,3 +57,17 @@ def test_an_entry_whose_frame_length_is_absurd_is_read_again_not_a_crash(tmp_pat
     assert again == parse_file(text, "rules.yaml")
     # and the entry was written anew: the next read is from the cache, and right
     assert cached(folder, text, "rules.yaml", parse_file) == again
+
+
+def test_another_files_entry_put_in_place_of_an_entry_is_not_believed(tmp_path):
+    """The entry's name is the digest of its file; an entry copied or renamed over another
+    (two instance folders merged, a backup put back by hand) must not pass for it."""
+    text = _rule_text()
+    other = text.replace("乡村振兴", "绿色电力")
+    folder = tmp_path / "cache"
+    entry = _entry(folder, text)
+    cached(folder, other, "rules.yaml", parse_file)
+    (other_entry,) = set(folder.glob("rules-*.pickle")) - {entry}
+    other_entry.replace(entry)
+    again = cached(folder, text, "rules.yaml", parse_file)
+    assert "乡村振兴" in _keywords(again) and "绿色电力" not in _keywords(again)

@@ -5,8 +5,9 @@ start of `tracker match` or the worker. What reading one file gives (its rules, 
 global excludes) is pickled in a cache folder under the instance folder, named by a digest of
 the file's text, its name and the code that reads it (and the Python, PyYAML and OpenCC it
 runs on): a changed file, or new code, is read again. An entry starts with a digest of the
-pickle that follows: one damaged on disk (even into another valid pickle, or into a length the
-unpickler would try to allocate) is ignored and written anew. Files under SMALL bytes are read
+pickle that follows and of its own name: one damaged on disk (even into another valid pickle,
+or into a length the unpickler would try to allocate), or another entry copied over it, is
+ignored and written anew. Files under SMALL bytes are read
 as they are (fast already). The cache is as trusted as the instance folder that holds it (which holds the database too).
 """
 
@@ -52,11 +53,12 @@ def cached(folder: Path, text: str, filename: str, parse: Callable[[str, str], P
     digest = hashlib.blake2b(data, digest_size=20, key=code_digest())
     digest.update(filename.encode("utf-8", "surrogatepass"))
     entry = folder / f"rules-{digest.hexdigest()}.pickle"
+    name = digest.digest()  # also in the entry's check: another entry renamed to it fails it
     paused = gc.isenabled()
     gc.disable()  # as for reading YAML: a collection would walk the objects being made
     try:
         data = memoryview(entry.read_bytes())
-        if data[:_CHECK] != _check(data[_CHECK:]):
+        if data[:_CHECK] != _check(name, data[_CHECK:]):
             raise ValueError("damaged cache entry")
         found = pickle.loads(data[_CHECK:])
         os.utime(entry)  # recently used: kept when older entries are pruned
@@ -70,11 +72,11 @@ def cached(folder: Path, text: str, filename: str, parse: Callable[[str, str], P
         if paused:
             gc.enable()
     parsed = parse(text, filename)
-    _write(folder, entry, parsed)
+    _write(folder, entry, name, parsed)
     return parsed
 
 
-def _write(folder: Path, entry: Path, parsed: object) -> None:
+def _write(folder: Path, entry: Path, name: bytes, parsed: object) -> None:
     """Write an entry atomically (readers see the old file or the whole new one); a cache that
     cannot be written only costs the next start its time."""
     try:
@@ -83,7 +85,7 @@ def _write(folder: Path, entry: Path, parsed: object) -> None:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as file:
-                file.write(_check(data))
+                file.write(_check(name, data))
                 file.write(data)
             os.replace(tmp, entry)
         finally:
@@ -97,9 +99,10 @@ def _write(folder: Path, entry: Path, parsed: object) -> None:
 _CHECK = 16  # bytes of the digest an entry starts with
 
 
-def _check(pickled: bytes | memoryview) -> bytes:
-    """The digest an entry starts with, of the pickle that follows it."""
-    return hashlib.blake2b(pickled, digest_size=_CHECK).digest()
+def _check(name: bytes, pickled: bytes | memoryview) -> bytes:
+    """The digest an entry starts with: of the pickle that follows it, keyed by the digest that
+    names the entry (the file's text, name and code)."""
+    return hashlib.blake2b(pickled, digest_size=_CHECK, key=name).digest()
 
 
 def _prune(folder: Path) -> None:
