@@ -16,6 +16,7 @@ from tracker.text.normalize import CJK_CHAR, CJK_RANGES as _CJK, readable
 _WHITESPACE = re.compile(r"\s+")
 # Whitespace between a hit's mark (\x01-\x04, see `snippet`) and a CJK character.
 _BY_MARK = re.compile(f"(?<=[{_CJK}])\\s+(?=[\x01-\x04])|(?<=[\x01-\x04])\\s+(?=[{_CJK}])")
+_MARK = re.compile("[\x01-\x04]")
 # Sentence ends where a snippet may start or stop.
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
 
@@ -102,10 +103,12 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     marks = [(start, "\x01"), (end, "\x02")] + [(x, "\x03") for x, _ in spans] + \
         [(y, "\x04") for _, y in spans]
     pieces, pos = [], a
+    # The page's own \x01-\x04 (invisible; an HTML page can hold them) would pass for marks.
+    own = _MARK.sub if _MARK.search(text, a, b) else None
     for at, m in sorted(marks, key=lambda t: (t[0], t[1] in "\x02\x04")):
-        pieces += [text[pos:at], m]
+        pieces += [own("", text[pos:at]) if own else text[pos:at], m]
         pos = at
-    pieces.append(text[pos:b])
+    pieces.append(own("", text[pos:b]) if own else text[pos:b])
     # \x01-\x04 (neither space nor CJK) mark the hits through the join.
     joined = "".join(pieces)
     if _WHITESPACE.search(joined):
