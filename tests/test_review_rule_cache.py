@@ -71,3 +71,64 @@ def test_another_files_entry_put_in_place_of_an_entry_is_not_believed(tmp_path):
     other_entry.replace(entry)
     again = cached(folder, text, "rules.yaml", parse_file)
     assert "乡村振兴" in _keywords(again) and "绿色电力" not in _keywords(again)
+
+
+def test_a_folder_of_more_large_files_than_entries_kept_is_still_read_from_the_cache(tmp_path):
+    """Entries are pruned to the KEEP most recently used after each write. A rules folder with
+    more large files than KEEP is read file by file in the same order each start, so each
+    file's entry was the oldest, pruned just before it was needed: every start read every file
+    again (and wrote every entry), slower than no cache at all."""
+    from tracker.rules import cache as cache_module
+    from tracker.rules.load import read_rule_set
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    files = cache_module.KEEP + 2
+    for n in range(files):
+        lines = ["rules:"]
+        for i in range(1700):
+            lines += [f"  - id: f{n}-r{i}", f"    name: 规则{i}", f"    keywords: [词{n}x{i:05d}]"]
+        (rules / f"f{n:02d}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert (rules / f"f{n:02d}.yaml").stat().st_size >= SMALL
+    folder = tmp_path / "cache"
+    first = read_rule_set(rules, folder)
+    assert not first.problems
+    parsed: list[str] = []
+    real = cache_module.cached
+
+    def counting(folder_, text, filename, parse):
+        def parse_counted(text_, filename_):
+            parsed.append(filename_)
+            return parse(text_, filename_)
+        return real(folder_, text, filename, parse_counted)
+
+    import tracker.rules.load as load_module
+    load_module.cached, saved = counting, load_module.cached
+    try:
+        again = read_rule_set(rules, folder)
+    finally:
+        load_module.cached = saved
+    assert again.rules == first.rules
+    assert parsed == []  # every file from the cache the second time
+
+
+def test_entries_not_used_for_long_are_still_pruned_to_keep(tmp_path):
+    """The other side of the fix above: the folder does not grow without bound."""
+    import os
+    import time
+
+    from tracker.rules import cache as cache_module
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    long_ago = time.time() - 2 * cache_module.RECENT_SECONDS
+    for i in range(cache_module.KEEP + 5):
+        stale = folder / f"rules-{i:040x}.pickle"
+        stale.write_bytes(b"old")
+        os.utime(stale, (long_ago + i, long_ago + i))
+    text = _rule_text()
+    cached(folder, text, "rules.yaml", parse_file)
+    left = sorted(p.name for p in folder.glob("rules-*.pickle"))
+    assert len(left) == cache_module.KEEP
+    assert f"rules-{0:040x}.pickle" not in left  # the least recently used went first
+    assert any(p.read_bytes() != b"old" for p in folder.glob("rules-*.pickle"))  # the new one

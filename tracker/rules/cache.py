@@ -19,12 +19,17 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, TypeVar
 
 SMALL = 64 << 10  # bytes of YAML (~1,000 rules) below which a file is not cached
 KEEP = 32  # cache entries kept; the least recently used go first
+# ... but never one used this last hour: a start reads a folder's files in the same order each
+# time, and a folder of more than KEEP large files would otherwise lose each file's entry just
+# before it is needed (every start reading every file again).
+RECENT_SECONDS = 3600
 # The code whose output is cached, relative to the tracker package.
 CODE = ("rules/load.py", "rules/model.py", "rules/regex.py", "text/normalize.py", "yamlcheck.py")
 
@@ -106,7 +111,8 @@ def _check(name: bytes, pickled: bytes | memoryview) -> bytes:
 
 
 def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob("rules-*.pickle"), key=lambda p: p.stat().st_mtime_ns,
-                     reverse=True)
-    for old in entries[KEEP:]:
-        old.unlink(missing_ok=True)
+    used = sorted(((p.stat().st_mtime, p) for p in folder.glob("rules-*.pickle")), reverse=True)
+    recent = time.time() - RECENT_SECONDS
+    for when, old in used[KEEP:]:
+        if when < recent:
+            old.unlink(missing_ok=True)
