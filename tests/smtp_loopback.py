@@ -34,6 +34,15 @@ class Recorder:
     hold_data: set[str] = field(default_factory=set)  # DATA for these waits for `release`
     holding: threading.Event = field(default_factory=threading.Event)  # set while one waits
     release: threading.Event = field(default_factory=threading.Event)
+    pipelining: bool = False  # advertise PIPELINING (RFC 2920) in the EHLO reply
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        """aiosmtpd reads commands line by line, so it takes pipelined ones as they come; it
+        only does not say so. This hook adds the EHLO line when told to."""
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.drop_at_mail:
