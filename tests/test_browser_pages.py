@@ -185,6 +185,38 @@ def test_form_errors_are_chinese_and_say_what_to_do(browser, demo):
     context.close()
 
 
+def test_a_search_picks_among_many_themes_on_a_phone(browser, demo):
+    """More themes than THEMES_SHOWN (here 2 of the 5 starter rules): a visitor searches in
+    traditional characters, checks a theme found, and after an error it is still checked."""
+    app, base = demo
+    before = app.config["THEMES_SHOWN"]
+    app.config["THEMES_SHOWN"] = 2
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/subscribe")
+        assert page.locator('input[type=checkbox][name="rules"]').count() == 2
+        assert "共 5 个主题，显示 2 个" in page.inner_text("main")
+        page.fill('input[name="q"]', "綠色電力")
+        page.press('input[name="q"]', "Enter")
+        page.wait_for_url("**/subscribe?q=*")
+        assert page.locator('input[type=checkbox][name="rules"]').evaluate_all(
+            "boxes => boxes.map(b => b.value)") == ["lvdian"]
+        assert not english_sentences(page) and overflow(page) <= 0
+        shot(page, "subscribe-search-phone")
+        page.check('input[name="rules"][value="lvdian"]')
+        page.fill('input[name="email"]', "zhao@")
+        page.click('form[method="post"] button[type="submit"]')
+        page.wait_for_load_state()
+        assert "@ 后面缺少域名" in page.inner_text("main")
+        assert "zhao" not in page.url  # the address went in the POST body only
+        assert page.locator('input[type=checkbox][value="lvdian"]').is_checked()
+        assert overflow(page) <= 0
+    finally:
+        context.close()
+        app.config["THEMES_SHOWN"] = before
+
+
 def test_the_demo_has_a_shape_and_its_alert_reads_like_mail(browser, demo):
     app, base = demo
     context = browser.new_context(locale="zh-CN", viewport=DESKTOP)

@@ -191,9 +191,14 @@ def test_stopping_the_command_stops_its_children(tmp_path, how):
         for path in paths:
             site.routes[path] = held
         env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance")}
+        # As from a terminal: SIGINT at its default even if this test runner ignores it (a
+        # background job's children inherit the ignoring, and Python keeps it).
+        command = [sys.executable, "-m", "tracker", "match", "-j", "2", "--rules", str(rules),
+                   *(site.base + p for p in paths)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "tracker", "match", "-j", "2", "--rules", str(rules),
-             *(site.base + p for p in paths)],
+            [sys.executable, "-c", "import os, signal, sys; "
+             "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+             *command],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
             start_new_session=True)
         try:
@@ -222,3 +227,67 @@ def test_stopping_the_command_stops_its_children(tmp_path, how):
         time.sleep(0.05)
     else:
         pytest.fail("a child of `tracker match` outlived it")
+
+
+def test_a_child_that_dies_leaves_its_inputs_to_the_parent(capsys):
+    """A child killed outright (as the kernel kills for memory) would leave its inputs without
+    an answer for ever: the map notices, says so, and works what is left itself, in order."""
+    import signal
+
+    parent = os.getpid()
+
+    def work(n: int) -> int:
+        if n == 13 and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n * 10
+
+    said: list[str] = []
+    assert list(map_in_order(work, list(range(40)), jobs=2, warn=said.append)) == \
+        [n * 10 for n in range(40)]
+    (warning,) = said
+    assert "killed by SIGKILL" in warning
+
+
+def test_tracker_match_finishes_when_a_child_is_killed(tmp_path):
+    """The deployed command: one of its children is killed (SIGKILL, as the kernel's OOM killer
+    does) while the inputs are held on a loopback server; the command says so, matches the
+    inputs left itself, and prints every input's line in order."""
+    import signal
+    import time
+
+    from loopback import respond, serve
+
+    rules = tmp_path / "r.yaml"
+    rules.write_text("id: r\nname: 绿电\nkeywords: [绿电]\n", encoding="utf-8")
+    page = respond("推动绿电交易。".encode(), "text/plain; charset=utf-8")
+    with serve() as site:
+        def held(handler) -> None:
+            site.release.wait(timeout=60)
+            page(handler)
+
+        paths = [f"/p{i}.txt" for i in range(10)]
+        for path in paths:
+            site.routes[path] = held
+        env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "match", "-j", "2", "--format", "jsonl",
+             "--rules", str(rules), *(site.base + p for p in paths)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        try:
+            deadline = time.monotonic() + 60
+            while len(site.requested) < 2 and time.monotonic() < deadline:  # both children
+                time.sleep(0.05)  # polling a condition, bounded
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            assert len(children) == 2
+            os.kill(int(children[0]), signal.SIGKILL)
+            site.release.set()  # the survivor answers its own; the dead one's fall to the parent
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+    assert process.returncode == 0, err
+    assert "a matching process died (killed by SIGKILL)" in err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["document"] for line in lines] == [site.base + p for p in paths]
+    assert all(line["hits"][0]["keyword"] == "绿电" for line in lines)

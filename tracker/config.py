@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_CONNECT_TIMEOUT": 10.0,
     "HTTP_READ_TIMEOUT": 20.0,
     "HTTP_TOTAL_TIMEOUT": 30.0,
+    # The subscribe and manage pages list at most this many themes; beyond, a search picks them.
+    "THEMES_SHOWN": 50,
 }
 
 

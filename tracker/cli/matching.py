@@ -131,7 +131,9 @@ def match(config: dict, rules_path: Path | None, fmt: str, jobs: int,
     work = partial(_match_input, matcher, config, fmt, tuple(marks))
     failed = 0
     grouped: dict[str, list] = defaultdict(list)
-    for found, error in map_in_order(work, inputs, jobs or cpus()):
+    warn = partial(click.echo, err=True)
+    for found, error in map_in_order(work, inputs, jobs or cpus(),
+                                     warn=lambda text: warn(f"tracker: {text}")):
         if error:
             click.echo(f"tracker: {error}", err=True)
             failed += 1

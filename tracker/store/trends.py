@@ -10,6 +10,7 @@ whatever the size of the archive.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Sequence
 
 from sqlite_utils import Database
 
@@ -20,12 +21,13 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def weekly_counts(db: Database, weeks: int, today: date, source: str | None = None
-                  ) -> tuple[list[date], dict[str, list[int]]]:
+def weekly_counts(db: Database, weeks: int, today: date, source: str | None = None,
+                  rules: Sequence[str] | None = None) -> tuple[list[date], dict[str, list[int]]]:
     """The Mondays of the last `weeks` weeks (the current one, however far it has got, last) and
     for each rule with a hit in them, the number of articles it fired in, one count per week.
-    `source`: only articles of that source. Rules with no hit in the period are left out."""
-    if weeks < 1:
+    `source`: only articles of that source; `rules`: only these rules (a page showing a few of
+    many). Rules with no hit in the period are left out."""
+    if weeks < 1 or rules is not None and not rules:
         return [], {}
     first = week_start(today) - timedelta(weeks=weeks - 1)
     mondays = [first + timedelta(weeks=i) for i in range(weeks)]
@@ -34,6 +36,9 @@ def weekly_counts(db: Database, weeks: int, today: date, source: str | None = No
     if source:
         where.append("source_id = ?")
         params.append(source)
+    if rules is not None:
+        where.append(f"rule_id IN ({', '.join('?' * len(rules))})")
+        params.extend(rules)
     sql = ("SELECT rule_id, day, SUM(articles) FROM hit_days WHERE " + " AND ".join(where) +
            " GROUP BY rule_id, day ORDER BY rule_id")
     counts: dict[str, list[int]] = {}
@@ -45,3 +50,15 @@ def weekly_counts(db: Database, weeks: int, today: date, source: str | None = No
         if 0 <= index < weeks:
             counts.setdefault(rule_id, [0] * weeks)[index] += n
     return mondays, counts
+
+
+def rule_totals(db: Database, weeks: int, today: date) -> dict[str, int]:
+    """Articles each rule fired in over the same `weeks` weeks as weekly_counts (rules without a
+    hit left out): one row per rule, summed by SQLite, for ordering themes by how active they
+    are without drawing each one."""
+    if weeks < 1:
+        return {}
+    first = week_start(today) - timedelta(weeks=weeks - 1)
+    last = week_start(today) + timedelta(days=6)
+    return dict(db.execute("SELECT rule_id, SUM(articles) FROM hit_days WHERE day BETWEEN ? AND ? "
+                           "GROUP BY rule_id", [first.isoformat(), last.isoformat()]).fetchall())

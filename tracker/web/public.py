@@ -34,8 +34,6 @@ from __future__ import annotations
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
-
 from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
 from tracker.alerts.subscribe import (SubscribeError, check_chosen_rules, check_frequency,
@@ -53,6 +51,7 @@ from tracker.web.forms import ButtonForm, ManageForm, SubscribeForm
 from tracker.web.ratelimit import address_key, submitted_address, subscribe_limit
 from tracker.web.subscribe_form import (PERSONAL, all_rules, check_keywords, describe,
                                         public_rules)
+from tracker.web.themes import clean_query, select_themes, sparklines, themes_limit
 
 bp = Blueprint("public", __name__)
 
@@ -97,22 +96,14 @@ def subscribe_page():
         else:
             if done is not None:
                 return done
-    return render_page("subscribe.html", 400 if errors else 200, form=form, rules=rules,
-                chosen=set(form.rules.data or []), errors=errors, sparklines=_sparklines(rules))
-
-
-def _sparklines(rules: list[Rule]) -> dict[str, Markup]:
-    """Each rule's last 12 weeks as a small line: how often its theme appeared."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from tracker.store.trends import weekly_counts
-    from tracker.web.charts import sparkline
-
-    today = datetime.now(ZoneInfo(str(current_app.config["TIMEZONE"]))).date()
-    _, counts = weekly_counts(get_db(), 12, today)
-    return {r.id: sparkline(counts.get(r.id, [0] * 12), f"{r.name}：近 12 周每周篇数")
-            for r in rules}
+    # Shown checked: what was posted, or on a GET the themes the search form carried along
+    chosen = set(form.rules.data or [])
+    if request.method != "POST" and len(rules) > themes_limit():
+        chosen = set(request.args.getlist("rules"))
+    themes = select_themes(rules, chosen, clean_query(request.args.get("q")))
+    return render_page("subscribe.html", 400 if errors else 200, form=form, rules=themes.rules,
+                       themes=themes, chosen=chosen, errors=errors,
+                       sparklines=sparklines(themes.rules))
 
 
 def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
@@ -237,10 +228,11 @@ def manage(token: str):
     else:
         chosen, frequency = set(subscription.rules), subscription.frequency
         keywords = "、".join(keywords_of(get_db(), subscription.id))
+    themes = select_themes(offered, chosen, clean_query(request.args.get("q")))
     response = current_app.make_response(render_page(
         "manage.html", 400 if errors else 200, form=form, subscription=subscription,
-        address=masked(subscription), rules=offered, chosen=chosen, frequency=frequency,
-        keywords=keywords, errors=errors))
+        address=masked(subscription), rules=themes.rules, themes=themes, chosen=chosen,
+        frequency=frequency, keywords=keywords, errors=errors))
     response.headers["Cache-Control"] = "no-store"  # own keywords: the owner's eyes only
     return response
 
