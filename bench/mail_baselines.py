@@ -7,15 +7,13 @@ import smtplib
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-from tracker.alerts.deliver import build_alert, mail_domain, record, retry_delays
+from tracker.alerts.deliver import build_alert, record, retry_delays, take_due
 from tracker.alerts.email.send import send_made
 from tracker.alerts.email_compose import DEFAULT_FROM, compose_bytes, parse_address
 from tracker.alerts.links import with_secret_key
 from tracker.alerts.model import SendResult
 from tracker.store import transaction
-from tracker.store.deliveries import due_deliveries, form_deliveries, mark_sending
 
 
 def deliver_strictly_serially(db, config) -> Counter:
@@ -23,14 +21,7 @@ def deliver_strictly_serially(db, config) -> Counter:
     then one message at a time over one SMTP connection — alert built, mail composed, sent, its
     250 awaited, the attempt recorded (committed) — and only then the next. Every message must
     be accepted (this is a benchmark, not a sender)."""
-    now = datetime.now(timezone.utc)
-    with transaction(db):
-        form_deliveries(db, now, zone=ZoneInfo(str(config.get("TIMEZONE", "Asia/Shanghai"))),
-                        digest_hour=int(config.get("DIGEST_HOUR", 8)),
-                        digest_weekday=int(config.get("DIGEST_WEEKDAY", 0)),
-                        domain=mail_domain(config))
-        due = due_deliveries(db, now)
-        mark_sending(db, [d.id for d in due])
+    due = take_due(db, config, datetime.now(timezone.utc))
     config = with_secret_key(config)  # as `deliver` does
     sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
     delays, disable_after = retry_delays(config), timedelta(days=5)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import select
 import socket
-import threading
 import time
 
 import pytest
+
+from smtp_loopback import RawServer
 
 import tracker.alerts.email.relay as relay
 from tracker.alerts.email.send import send_made
@@ -22,7 +23,7 @@ DEFAULT_REPLIES = {"MAIL": b"250 2.1.0 ok", "RCPT": b"250 2.1.5 ok", "DATA": b"3
                    ".": b"250 2.0.0 kept"}
 
 
-class ScriptedRelay:
+class ScriptedRelay(RawServer):
     """An SMTP relay on a raw socket, one connection at a time. `script` maps (transaction,
     verb) to the reply — transactions are counted by MAIL commands, from 1, across connections;
     verb is MAIL, RCPT, DATA or "." (the end of data); None closes the connection unanswered; a
@@ -32,39 +33,18 @@ class ScriptedRelay:
 
     def __init__(self, pipelining: bool, script: dict | None = None, watch: float = 0.0):
         self.pipelining, self.script, self.watch = pipelining, dict(script or {}), watch
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)  # so that `close` is seen soon
-        self.port = self.listener.getsockname()[1]
-        self.stop = threading.Event()
-        self.transactions = self.connections = 0
+        self.transactions = 0
         self.segments: list[bytes] = []
         self.commands: list[bytes] = []
         self.before_mail_reply: list[bytes] = []
         self.bodies: dict[int, bytes] = {}
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
     def config(self, **extra) -> dict:
         return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "SMTP_SECURITY": "none",
                 "SMTP_TIMEOUT": 5, "SMTP_CONNECTIONS": 1, **extra}
 
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            with conn:
-                conn.settimeout(10)
-                try:
-                    self._session(conn)
-                except OSError:
-                    pass  # the client went: the next connection
-
-    def _session(self, conn: socket.socket) -> None:
+    def session(self, conn: socket.socket) -> None:
         buffer = b""
 
         def more() -> bool:
@@ -117,11 +97,6 @@ class ScriptedRelay:
                 if reply is None:
                     return
                 conn.sendall(reply + b"\r\n")
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-        self.listener.close()
 
 
 @pytest.fixture
