@@ -4,6 +4,7 @@ told (421, 451, 550…), counts connections, and can hold a DATA reply until rel
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from dataclasses import dataclass, field
 
@@ -34,6 +35,15 @@ class Recorder:
     hold_data: set[str] = field(default_factory=set)  # DATA for these waits for `release`
     holding: threading.Event = field(default_factory=threading.Event)  # set while one waits
     release: threading.Event = field(default_factory=threading.Event)
+    pipelining: bool = False  # advertise PIPELINING (RFC 2920) in the EHLO reply
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        """aiosmtpd reads commands line by line, so it takes pipelined ones as they come; it
+        only does not say so. This hook adds the EHLO line when told to."""
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.drop_at_mail:
@@ -102,3 +112,42 @@ class Server:
     config: dict
 
 
+
+
+class RawServer:
+    """A server on a raw loopback socket for what aiosmtpd cannot show (the exact bytes, what
+    arrived before a reply): one connection at a time, each answered by `session`, until
+    `close`. A subclass sets its own fields before calling this __init__ (the thread starts)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)  # so that `close` is seen soon
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def session(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.settimeout(10)
+                try:
+                    self.session(conn)
+                except OSError:
+                    pass  # the client went: the next connection
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.listener.close()

@@ -1,6 +1,6 @@
 """SIGKILL in the middle of a batch of 30 mails: what the relay had accepted (250) is recorded
 at once and never sent again; only the messages in flight (the relay kept them but had not
-answered) go again, with their own Message-ID."""
+answered) go again, with their own Message-ID. Against a relay with and without PIPELINING."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections import Counter
 from email import policy
 from pathlib import Path
 
+import pytest
 from smtp_loopback import LoopbackController, Recorder
 from test_worker import REPO, rows, source, wait_for, write_sources
 from test_worker_deployed import Process, environment
@@ -45,7 +46,8 @@ def dead_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_sigkill_mid_batch_resends_only_what_was_in_flight(tmp_path):
+@pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
+def test_sigkill_mid_batch_resends_only_what_was_in_flight(tmp_path, pipelining):
     instance = tmp_path / "instance"
     instance.mkdir()
     drop = tmp_path / "drop"
@@ -61,7 +63,7 @@ def test_sigkill_mid_batch_resends_only_what_was_in_flight(tmp_path):
     first.proc.wait(timeout=120)  # stored and formed; every send failed (nobody listens)
     assert rows(config, "SELECT status, count(*) FROM deliveries GROUP BY status") == [("failed", 30)]
 
-    recorder = SlowAfter()
+    recorder = SlowAfter(pipelining=pipelining)
     relay = LoopbackController(recorder, hostname="127.0.0.1", port=0, ready_timeout=10,
                                auth_require_tls=False)
     relay.start()

@@ -15,6 +15,8 @@ from email import policy
 
 import pytest
 
+from smtp_loopback import RawServer
+
 import tracker.alerts.email.send as email_send
 from tracker.alerts.email.send import send_emails, send_made
 from tracker.alerts.model import Alert, AlertItem
@@ -43,32 +45,15 @@ def wait_until(condition, seconds: float = 10.0) -> bool:
     return True
 
 
-class RawSink:
+class RawSink(RawServer):
     """The smallest SMTP server that says yes to everything, on a raw socket: it keeps the exact
     bytes each client sent after DATA, up to and with the final "." line."""
 
     def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)  # so that `close` is seen soon
-        self.stop = threading.Event()
-        self.port = self.listener.getsockname()[1]
         self.bodies: list[bytes] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(10)
-                self._session(conn)
-
-    def _session(self, conn: socket.socket) -> None:
+    def session(self, conn: socket.socket) -> None:
         buffer = b""
         conn.sendall(b"220 raw.test ESMTP\r\n")
         while True:
@@ -97,11 +82,6 @@ class RawSink:
                 return
             else:
                 conn.sendall(b"250 ok\r\n")
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-        self.listener.close()
 
 
 @pytest.fixture

@@ -130,20 +130,27 @@ def _run_sender(channel: str, send: Callable, batch: list, config: Mapping[str, 
     results.put(channel)
 
 
+def take_due(db: Database, config: Mapping[str, Any], now: datetime) -> list[Due]:
+    """Form the deliveries the outbox holds (instant ones, digests whose hour has come), and
+    take those due now, marked as being sent: in one transaction."""
+    with transaction(db):
+        form_deliveries(db, now, zone=ZoneInfo(str(config.get("TIMEZONE", "Asia/Shanghai"))),
+                        digest_hour=int(config.get("DIGEST_HOUR", 8)),
+                        digest_weekday=int(config.get("DIGEST_WEEKDAY", 0)),
+                        domain=mail_domain(config))
+        due = due_deliveries(db, now)
+        mark_sending(db, [d.id for d in due])
+    return due
+
+
 def deliver(db: Database, config: Mapping[str, Any], now: datetime | None = None) -> Counter:
     """Form what is due, send it, record how it went; a count of outcomes ("sent", "failed"…).
 
     Each message's result is committed as soon as its receiver answered (SMTP 250, HTTP 2xx),
     while the others are still being sent: a worker killed mid-batch sends again (same
     Message-ID, same webhook-id) only the messages that were in flight."""
-    with transaction(db):
-        formed_at = now or datetime.now(timezone.utc)
-        form_deliveries(db, formed_at, zone=ZoneInfo(str(config.get("TIMEZONE", "Asia/Shanghai"))),
-                        digest_hour=int(config.get("DIGEST_HOUR", 8)),
-                        digest_weekday=int(config.get("DIGEST_WEEKDAY", 0)),
-                        domain=mail_domain(config))
-        due = due_deliveries(db, formed_at)
-        mark_sending(db, [d.id for d in due])
+    formed_at = now or datetime.now(timezone.utc)
+    due = take_due(db, config, formed_at)
     outcome: Counter = Counter()
     if not due:
         return outcome

@@ -3,6 +3,13 @@ transaction in two halves — `start` (MAIL, RCPT, DATA and the message itself) 
 relay's reply to the end of data) — so that the connection can make its next message while the
 relay works on this one (`tracker.alerts.email.pool`).
 
+When the relay's EHLO reply offers PIPELINING (RFC 2920), `start` writes MAIL, RCPT and DATA in
+one send and then reads their three replies in order, every one of them checked: a message then
+costs two waits on the relay instead of four. The body goes only after DATA got 354; a relay
+that said 354 after refusing the sender or the recipient gets a lone "." to end that empty
+transaction, and the refusal is what is reported. A relay that does not offer it never sees two
+commands at once.
+
 The commands are smtplib's (`SMTP.mail`, `rcpt`, `data`), written out so that what does not
 change from one message to the next (the quoted sender, whether the relay takes SIZE) is worked
 out once per connection, and what belongs to one message (its quoted recipient, its data with
@@ -11,6 +18,7 @@ dots doubled and the final ".") is made before the connection needs it (`wire_fo
 
 from __future__ import annotations
 
+import logging
 import re
 import smtplib
 import ssl
@@ -22,6 +30,7 @@ from tracker.alerts.model import SendResult
 
 SECURITY = ("starttls", "tls", "none")
 DEFAULT_CONNECTIONS = 4
+log = logging.getLogger(__name__)
 _LEADING_DOT = re.compile(rb"(?m)^\.")  # smtplib._quote_periods
 
 
@@ -102,6 +111,7 @@ class Session:
         self.smtp = smtp
         self.mail_from = mail_from  # "FROM:<addr>"
         self.size = smtp.does_esmtp and smtp.has_extn("size")
+        self.pipelining = smtp.does_esmtp and smtp.has_extn("pipelining")
 
     def close(self) -> None:
         self.smtp.close()
@@ -152,18 +162,16 @@ def open_session(settings: SmtpSettings, mail_from: str,
 def start(session: Session, message: Envelope) -> SendResult | None:
     """MAIL, RCPT, DATA, then the message: None once it is sent and the relay's answer is
     pending (`finish`), else how it was refused. Raises ConnectionEnded when the connection is
-    lost or the server says 421 (closing)."""
+    lost or the server says 421 (closing). Pipelined when the relay offers it."""
+    if session.pipelining:
+        return _start_pipelined(session, message)
     smtp = session.smtp
     stage = "MAIL FROM"
     try:
-        smtp.putcmd("mail", f"{session.mail_from} SIZE={message.size}" if session.size
-                    else session.mail_from)
+        smtp.putcmd("mail", _mail_argument(session, message))
         code, reply = smtp.getreply()
         if not 200 <= code < 300:
-            # 5xx here is about MAIL_FROM or the relay's rules, fixable, so retried later; 552
-            # (too big for this server) is about the message.
-            return _refused(smtp, message, stage, code, reply, permanent=code == 552,
-                            note=" (sender refused: check MAIL_FROM and the relay)" if code >= 500 else "")
+            return _mail_refused(smtp, message, code, reply)
         stage = "RCPT TO"
         smtp.putcmd("rcpt", message.rcpt)
         code, reply = smtp.getreply()
@@ -181,6 +189,80 @@ def start(session: Session, message: Envelope) -> SendResult | None:
         # when DATA and its answer were one call).
         raise ConnectionEnded(f"connection lost at {stage}: {exc or type(exc).__name__}", None,
                               sent=stage == "DATA") from None
+
+
+_STAGES = ("MAIL FROM", "RCPT TO", "DATA")
+_SENDER_NOTE = " (sender refused: check MAIL_FROM and the relay)"
+
+
+def _start_pipelined(session: Session, message: Envelope) -> SendResult | None:
+    """`start` for a relay that offers PIPELINING: the three commands in one send, then their
+    replies in order (RFC 2920 3.1: every one checked). The message's data is sent only once
+    DATA got 354, so a connection lost before that never leaves the message half sent."""
+    smtp = session.smtp
+    commands = (f"MAIL {_mail_argument(session, message)}", f"RCPT {message.rcpt}", "DATA")
+    if any("\r" in command or "\n" in command for command in commands):
+        raise ValueError(f"a command has a line break: {commands!r}")  # as smtplib's putcmd
+    group = "".join(command + "\r\n" for command in commands)
+    replies: list[tuple[int, bytes]] = []
+    try:
+        smtp.send(group)
+        for stage in _STAGES:
+            code, reply = smtp.getreply()
+            if code == 421:  # closing (RFC 5321 3.8): the rest of the group is not answered
+                raise ConnectionEnded(f"{code} at {stage}: {_text(reply)}", code, False)
+            replies.append((code, reply))
+    except (OSError, smtplib.SMTPException) as exc:
+        refusal = _first_refusal(replies)
+        if refusal is not None:  # what the relay said before it went is the message's outcome
+            raise ConnectionEnded(_refusal_text(*refusal), refusal[1], False) from None
+        raise ConnectionEnded(f"connection lost at {_STAGES[len(replies)]}: "
+                              f"{exc or type(exc).__name__}", None, sent=False) from None
+    refusal = _first_refusal(replies)
+    if refusal is None:
+        try:
+            smtp.send(message.wire)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ConnectionEnded(f"connection lost at DATA: {exc or type(exc).__name__}", None,
+                                  sent=True) from None
+        return None
+    stage, code, reply = refusal
+    if replies[2][0] == 354:
+        # Go ahead after a refused sender or recipient (RFC 2920 3.1): end the transaction with
+        # no data, read that answer, and report the refusal.
+        try:
+            smtp.send(".\r\n")
+            smtp.getreply()
+        except (OSError, smtplib.SMTPException):
+            raise ConnectionEnded(_refusal_text(stage, code, reply), code, False) from None
+        log.warning("the relay said 354 to DATA after %s was refused (%s)", stage, code)
+    if stage == "MAIL FROM":
+        return _mail_refused(smtp, message, code, reply)
+    return _refused(smtp, message, stage, code, reply, permanent=code >= 500)
+
+
+def _first_refusal(replies: list[tuple[int, bytes]]) -> tuple[str, int, bytes] | None:
+    """The first of MAIL, RCPT, DATA whose reply says no, with the reply."""
+    for stage, (code, reply) in zip(_STAGES, replies):
+        if not (code == 354 if stage == "DATA" else 200 <= code < 300):
+            return stage, code, reply
+    return None
+
+
+def _refusal_text(stage: str, code: int, reply: bytes) -> str:
+    note = _SENDER_NOTE if stage == "MAIL FROM" and code >= 500 else ""
+    return f"{code} at {stage}: {_text(reply)}{note}"
+
+
+def _mail_argument(session: Session, message: Envelope) -> str:
+    return f"{session.mail_from} SIZE={message.size}" if session.size else session.mail_from
+
+
+def _mail_refused(smtp: smtplib.SMTP, message: Envelope, code: int, reply: bytes) -> SendResult:
+    # 5xx here is about MAIL_FROM or the relay's rules, fixable, so retried later; 552 (too
+    # big for this server) is about the message.
+    return _refused(smtp, message, "MAIL FROM", code, reply, permanent=code == 552,
+                    note=_SENDER_NOTE if code >= 500 else "")
 
 
 def finish(session: Session, message: Envelope) -> SendResult:
