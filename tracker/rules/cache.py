@@ -3,12 +3,12 @@
 Reading 100,000 rules checks every YAML node (each problem gets its file:line): seconds at every
 start of `tracker match` or the worker. What reading one file gives (its rules, problems and
 global excludes) is pickled in a cache folder under the instance folder, named by a digest of
-the file's text, its name and the code that reads it (and the Python, PyYAML and OpenCC it
+the file's text, its name and the code that reads it (and the Python, PyYAML, OpenCC and RE2 it
 runs on): a changed file, or new code, is read again. An entry starts with a digest of the
 pickle that follows and of its own name: one damaged on disk (even into another valid pickle,
 or into a length the unpickler would try to allocate), or another entry copied over it, is
-ignored and written anew. Files under SMALL bytes are read
-as they are (fast already). The cache is as trusted as the instance folder that holds it (which holds the database too).
+ignored and written anew. Files under SMALL bytes are read as they are (fast already). The
+cache is as trusted as the instance folder that holds it (which holds the database too).
 """
 
 from __future__ import annotations
@@ -39,14 +39,22 @@ Parsed = TypeVar("Parsed")
 @lru_cache(maxsize=1)
 def code_digest() -> bytes:
     """What the cached objects depend on besides the file: the reading code and its libraries."""
+    from importlib.metadata import PackageNotFoundError, version
+
     import opencc
     import yaml
+
+    try:  # RE2 decides which patterns are problems
+        re2_version = version("google-re2")
+    except PackageNotFoundError:
+        re2_version = ""
 
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.blake2b(digest_size=16)
     for name in CODE:
         digest.update((package / name).read_bytes())
-    digest.update(f"{sys.version}|{yaml.__version__}|{getattr(opencc, '__version__', '')}".encode())
+    digest.update(f"{sys.version}|{yaml.__version__}|{getattr(opencc, '__version__', '')}|"
+                  f"{re2_version}|{yaml.__with_libyaml__}".encode())
     return digest.digest()
 
 
