@@ -2,7 +2,8 @@
 
 Somewhat over 350 lines on purpose: compiling a rule and running it share private indexes (term
 ids, word terms, RE2 sets) that would have to become a public interface if split; the pure
-parts (word edges, near, longest-first) already live in `words` and `filters`.
+parts live in `words` (word edges), `filters` (near, longest-first) and `evaluate` (a compiled
+rule's conditions on one article's occurrences).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re2
 
 from tracker.splitter import Span, furniture_lines, split_page
 from tracker.documents import Document
-from tracker.matching.filters import any_near, is_near, longest_first
+from tracker.matching.evaluate import Compiled, Occurrence, evaluate, one_keyword
 from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import FIELDS, Rule
 from tracker.rules.regex import compile_pattern, options
@@ -70,28 +71,6 @@ class RuleMatch:
     hits: list[Hit] = field(default_factory=list)
 
 
-class _Occurrence(NamedTuple):
-    start: int  # in the match key
-    end: int
-    source_start: int  # in the document text
-    source_end: int
-    field: str
-    word: bool  # a word of its sentence (always True for terms no word-mode rule uses)
-
-
-class _Compiled(NamedTuple):  # a tuple: 100,000 of them are made at every start
-    """One rule in term ids: keywords with the spelling the rule used, and its conditions."""
-
-    rule: Rule
-    keywords: tuple[tuple[int, str], ...]
-    keyword_ids: frozenset[int]
-    all: tuple[int, ...]
-    exclude: tuple[int, ...]
-    near: tuple[tuple[frozenset[int], tuple[int, ...], int], ...]
-    plain: bool  # keywords only, both fields, every source: the common shape, a fast path
-    word: bool  # match: word (an occurrence counts only where it keeps its words whole)
-
-
 class Matcher:
     """Rules compiled into one automaton; `match` a document to get what fired where."""
 
@@ -134,7 +113,7 @@ class Matcher:
         return self._regex_ids.setdefault(pattern, -len(self._regex_ids) - 1)
 
     def _compile(self, index: int, rule: Rule, word_terms: set[str],
-                 word_ids: set[int]) -> _Compiled:
+                 word_ids: set[int]) -> Compiled:
         if len(rule.keywords) == 1 and rule.fields == FIELDS and not (
                 rule.regex or rule.all or rule.exclude or rule.near or rule.sources
                 or rule.all_regex or rule.exclude_regex):
@@ -146,7 +125,7 @@ class Matcher:
             word = rule.match == "word"
             if word:
                 word_ids.add(term_id)
-            return _Compiled(rule, ((term_id, keyword),), frozenset((term_id,)), (),
+            return Compiled(rule, ((term_id, keyword),), frozenset((term_id,)), (),
                              self._global_ids(rule, word, word_terms), (), True, word)
         keywords = tuple((self._term(k), k) for k in rule.keywords)
         if rule.regex:
@@ -162,7 +141,7 @@ class Matcher:
             word = rule.match == "word"
             if word:
                 word_ids.update(t for t in ids if t >= 0)
-            return _Compiled(rule, keywords, ids, (), self._global_ids(rule, word, word_terms),
+            return Compiled(rule, keywords, ids, (), self._global_ids(rule, word, word_terms),
                              (), True, word)
         if rule.match == "word":
             word_terms.update(normalize_term(t) for t in rule.terms() | set(rule.globals.terms))
@@ -171,7 +150,7 @@ class Matcher:
         # A plain rule's `exclude` holds only the global excludes (checked on the fast path).
         exclude = (*map(self._term, rule.exclude), *map(self._pattern, rule.exclude_regex),
                    *map(self._term, rule.globals.terms), *map(self._pattern, rule.globals.regex))
-        return _Compiled(rule, keywords, ids,
+        return Compiled(rule, keywords, ids,
                          (*map(self._term, rule.all), *map(self._pattern, rule.all_regex)),
                          tuple(dict.fromkeys(exclude)), near, plain, rule.match == "word")
 
@@ -255,7 +234,7 @@ class Matcher:
         titles = [(a.title_start, a.title_end) if a.title_start is not None else (-1, -1)
                   for a in articles]
         word_term, offset, key = self._word_term, norm.offset, norm.key
-        buckets: dict[int, dict[int, list[_Occurrence]]] = defaultdict(lambda: defaultdict(list))
+        buckets: dict[int, dict[int, list[Occurrence]]] = defaultdict(lambda: defaultdict(list))
         for term_id, ks, ke in found:
             source = offset(ks)
             a = bisect_right(starts, source) - 1
@@ -269,14 +248,14 @@ class Matcher:
             title_start, title_end = titles[a]
             field_ = "title" if title_start <= source < title_end else "body"
             buckets[a][term_id].append(
-                _Occurrence(ks, ke, source, offset(ke - 1) + 1, field_, word))
+                Occurrence(ks, ke, source, offset(ke - 1) + 1, field_, word))
         results = []
         ends = sentence_ends(text)
         for a in sorted(buckets):
             results.extend(self._fire(document, text, articles[a], buckets[a], ends))
         return results
 
-    def _fire(self, document, text, article: Span, by_term: dict[int, list[_Occurrence]],
+    def _fire(self, document, text, article: Span, by_term: dict[int, list[Occurrence]],
               ends: list[int]) -> list[RuleMatch]:
         candidates = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
         words = self._words_of(text)
@@ -286,9 +265,9 @@ class Matcher:
             compiled = compiled_rules[r]
             if compiled.plain and not compiled.exclude and len(compiled.keywords) == 1:
                 # One keyword, nothing else (most rules): its occurrences, overlaps dropped.
-                kept = _one_keyword(compiled, by_term[compiled.keywords[0][0]])
+                kept = one_keyword(compiled, by_term[compiled.keywords[0][0]])
             else:
-                kept = _evaluate(compiled, by_term, document.source)
+                kept = evaluate(compiled, by_term, document.source)
             if not kept:
                 continue
             spans = tuple((o.source_start, o.source_end) for _, _, _, o in kept)
@@ -350,66 +329,6 @@ def _field_span(article: Span, field_: str, offset: int) -> tuple[int, int]:
 
 def _in_furniture(article: Span, offset: int) -> bool:
     return any(a <= offset < b for a, b in article.furniture)
-
-
-def _one_keyword(compiled: _Compiled, found: list[_Occurrence]
-                 ) -> list[tuple[int, int, str, _Occurrence]]:
-    """`_evaluate` for a plain rule with one keyword and no global excludes: the occurrences
-    that count, as (start, end, keyword, occurrence); of overlapping ones (the keyword overlaps
-    itself: 哈哈 in 哈哈哈) the first, as `longest_first` keeps them."""
-    keyword = compiled.keywords[0][1]
-    kept: list[tuple[int, int, str, _Occurrence]] = []
-    end = -1
-    for o in sorted(found, key=_longest_first) if len(found) > 1 else found:
-        if (o.word or not compiled.word) and o.start >= end:
-            kept.append((o.start, o.end, keyword, o))
-            end = o.end
-    return kept
-
-
-def _longest_first(o: _Occurrence) -> tuple[int, int]:
-    return o.start, o.start - o.end
-
-
-def _evaluate(compiled: _Compiled, by_term: dict[int, list[_Occurrence]],
-              source: str | None) -> list[tuple[int, int, str, _Occurrence]]:
-    """The hits that remain after the rule's conditions (see tracker.rules for the order), as
-    (start, end, keyword, occurrence)."""
-    word_mode = compiled.word
-    if compiled.plain:
-        if len(compiled.keywords) == 1:  # the commonest rule of all: one keyword
-            ((t, kw),) = compiled.keywords
-            found = [(o.start, o.end, kw, o) for o in by_term.get(t, ()) if o.word or not word_mode]
-        else:
-            found = [(o.start, o.end, kw, o) for t, kw in compiled.keywords
-                     for o in by_term.get(t, ()) if o.word or not word_mode]
-        if found and compiled.exclude and any(
-                o.word or not word_mode for t in compiled.exclude for o in by_term.get(t, ())):
-            return []
-        return longest_first(found) if len(found) > 1 else found
-    rule = compiled.rule
-    if rule.sources and source not in rule.sources:
-        return []
-
-    def occurrences(term_id: int) -> list[_Occurrence]:
-        return [o for o in by_term.get(term_id, ())
-                if o.field in rule.fields and (o.word or not word_mode)]
-
-    def spans(term_id: int) -> list[tuple[int, int]]:
-        return [(o.start, o.end) for o in occurrences(term_id)]
-
-    hits = [(o.start, o.end, kw, o, t) for t, kw in compiled.keywords for o in occurrences(t)]
-    for terms, with_ids, within in compiled.near:
-        others = [span for w in with_ids for span in spans(w)]
-        if terms & compiled.keyword_ids:
-            hits = [h for h in hits if h[4] not in terms or is_near(h[:2], others, within)]
-        elif not any_near([span for t in terms for span in spans(t)], others, within):
-            return []
-    if not hits:
-        return []
-    if any(not spans(t) for t in compiled.all) or any(spans(t) for t in compiled.exclude):
-        return []
-    return longest_first(h[:4] for h in hits)
 
 
 def _key(document: Document) -> Normalized:
