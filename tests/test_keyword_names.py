@@ -1,12 +1,15 @@
 """A keyword's display name travels from the rule file to the hit, the alert mail (a real SMTP
-server on loopback) and the archive's article page."""
+server on loopback), the webhook's JSON (a real HTTP receiver on loopback), the archive's
+article page and the API."""
 
 from __future__ import annotations
 
 import email
+import json
 import socket
 from email import policy
 
+from loopback import respond, serve
 from smtp_loopback import LoopbackController, Recorder
 from tracker.alerts.subscribe import subscribe
 from tracker.config import load_config
@@ -40,7 +43,8 @@ def test_display_names_reach_the_mail_and_the_archive(tmp_path):
     config = load_config({"INSTANCE_PATH": str(instance), "RULES": str(rules),
                           "FOLDER_SETTLE_SECONDS": 0, "SMTP_HOST": "127.0.0.1",
                           "SMTP_PORT": free_port(), "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 5,
-                          "BASE_URL": "https://tracker.example.org"}, environ={})
+                          "BASE_URL": "https://tracker.example.org",
+                          "WEBHOOK_ALLOW_PRIVATE": True, "API_TOKEN": "t0ken"}, environ={})
     db = connect(instance / "tracker.db")
     subscribe(db, config, "email", "li@example.org", ["lvdian"], ["lvdian"], "instant",
               confirmed=True, admin=True)
@@ -48,11 +52,24 @@ def test_display_names_reach_the_mail_and_the_archive(tmp_path):
     recorder = Recorder()
     controller = LoopbackController(recorder, hostname="127.0.0.1", port=config["SMTP_PORT"],
                                     ready_timeout=10, auth_require_tls=False)
+    posted: list[bytes] = []
+
+    def hook(handler) -> None:
+        posted.append(handler.rfile.read(int(handler.headers.get("Content-Length", 0))))
+        respond(b"ok", "text/plain")(handler)
+
     controller.start()
     try:
-        Worker(config).once()
+        with serve() as site:
+            site.routes["/hook"] = hook
+            subscribe(db, config, "webhook", site.base + "/hook", ["lvdian"], ["lvdian"],
+                      "instant", confirmed=True, admin=True)
+            Worker(config).once()
     finally:
         controller.stop()
+    (body,) = posted
+    (article,) = json.loads(body)["data"]["articles"]
+    assert article["keyword_names"] == ["绿色电力", "储能设施"]
     (raw,) = recorder.received("li@example.org")
     message = email.message_from_bytes(raw.data, policy=policy.default)
     text = message.get_body(("plain",)).get_content()
@@ -61,8 +78,14 @@ def test_display_names_reach_the_mail_and_the_archive(tmp_path):
 
     from tracker.web import create_app
 
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "RULES": str(rules)})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "RULES": str(rules),
+                      "API_TOKEN": "t0ken"})
     (article_id,) = db.execute("SELECT article_id FROM hits").fetchone()
     html = app.test_client().get(f"/articles/{article_id}").get_data(as_text=True)
     assert "（绿色电力）" in html and "（储能设施）" in html
     assert html.count('class="hint keyword-name"') == 2
+    api = app.test_client().get(f"/api/articles/{article_id}",
+                                headers={"Authorization": "Bearer t0ken"}).get_json()
+    (rule,) = api["article"]["hits"]
+    assert {h["keyword"]: h["name"] for h in rule["hits"]} == \
+        {"绿电": "绿色电力", "光伏": None, "/储能(电站|项目)/": "储能设施"}

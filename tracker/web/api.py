@@ -144,7 +144,8 @@ def article(article_id: int):
         "published": row["published"], "first_seen": row["first_seen"], "text": row["text"],
         "hits": [{"rule_id": h["rule_id"], "rule_name": h["rule_name"], "count": h["count"],
                   "hits": [{"keyword": x.get("keyword"), "field": x.get("field"),
-                            "snippet": x.get("snippet")} for x in h["hits"]]}
+                            "snippet": x.get("snippet"), "name": x.get("name")}
+                           for x in h["hits"]]}
                  for h in hits_for_article(db, article_id)],
     })
 
@@ -227,7 +228,9 @@ def openapi_document() -> dict:
             "hits": {"type": "array", "items": {"type": "object", "properties": {
                 "rule_id": _STR, "rule_name": _NSTR, "count": _INT,
                 "hits": {"type": "array", "items": {"type": "object", "properties": {
-                    "keyword": _NSTR, "field": _NSTR, "snippet": snippet}}}}}}}},
+                    "keyword": _NSTR, "field": _NSTR, "snippet": snippet,
+                    "name": {**_NSTR, "description": "The keyword's display name, where the "
+                             "rule gives one."}}}}}}}}},
         "Hit": {"type": "object", "required": ["id", "article_id", "rule_id"], "properties": {
             "id": _INT, "article_id": _INT, "rule_id": _STR, "rule_name": _NSTR,
             "count": _INT, "matched_at": _STR,

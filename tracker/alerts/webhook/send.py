@@ -70,6 +70,7 @@ def payload(alert: Alert) -> dict[str, Any]:
                     "page": item.page,
                     "rule": item.rule_id,
                     "snippets": list(item.snippets),
+                    "keyword_names": list(item.names),
                 }
                 for item in alert.items
             ],
