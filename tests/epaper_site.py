@@ -125,7 +125,8 @@ def _page(paper: EpaperSite, number: int) -> str:
     charset = "gb2312" if number == 1 else "utf-8"
     nav = "".join(f'<tr><td><a href="{file}" id="pageLink">{label}</a></td></tr>'
                   for file, label in PAGES.values())
-    other_dates = ('<a href="../08/node_1.htm">上一期</a> <a href="../10/node_1.htm">下一期</a> '
+    other_dates = (f'<a href="{_from_folder(paper.day, -1)}">上一期</a> '
+                   f'<a href="{_from_folder(paper.day, +1)}">下一期</a> '
                    f'<a href="{paper.other_host}{paper.path("node_3.htm")}">第03版：外站</a>')
     own = [(name, a) for name, a in ARTICLES.items() if a["page"] == number]
     if number == 1:
@@ -136,13 +137,25 @@ def _page(paper: EpaperSite, number: int) -> str:
     image_map = '<map name="pagepicmap"><area shape="rect" coords="0,0,9,9" href="content_101.htm"></map>'
     off_host = f'<li><a href="{paper.other_host}/elsewhere/content_999.htm">外站稿件：绿电交易</a></li>'
     return (_head(charset, "山西日报数字报") + f"<div class=nav>{NAV}</div>"
-            f"<div class=date>2025年4月9日 星期三 {other_dates}</div>"
+            f"<div class=date>{_long_date(paper.day)} {other_dates}</div>"
             f"<table class=pages>{nav}</table>"
             f"<div class=current>{PAGES[number][1]}</div>"
             f"{image_map if number == 1 else ''}"
             f'<ul class="news-list">{items}{off_host}'
             '<li><a href="javascript:void(0)">打印本版</a></li></ul>'
             f"<div class=footer>{FOOTER}</div></body></html>")
+
+
+def _from_folder(day: datetime.date, days: int) -> str:
+    """The link, relative to `day`'s folder, to the index of the issue `days` away, as the
+    site prints it (up two levels, so a month boundary is crossed the way the site does)."""
+    other = day + datetime.timedelta(days=days)
+    return f"../../{other:%Y-%m}/{other:%d}/node_1.htm"
+
+
+def _long_date(day: datetime.date) -> str:
+    """The masthead date of `day`: 2025年4月9日 星期三."""
+    return f"{day.year}年{day.month}月{day.day}日 星期{'一二三四五六日'[day.weekday()]}"
 
 
 def _article(name: str, article: dict, charset: str) -> str:

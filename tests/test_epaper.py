@@ -109,6 +109,19 @@ def test_issue_requests_only_its_own_pages_and_articles_once(paper, issue, site)
     assert not any("localhost" in problem for problem in issue.problems)
 
 
+@pytest.mark.parametrize("day", [datetime.date(2025, 4, 8), datetime.date(2025, 4, 10),
+                                 datetime.date(2025, 3, 1), datetime.date(2024, 12, 31)])
+def test_any_issue_date_reads_its_own_pages_only(site, day):
+    # 上一期/下一期 point at the days around the issue, whatever its date: on the 8th or 10th
+    # they once pointed at the issue itself and "上一期" was stored as a page name
+    paper = build(site, day)
+    issue = issue_documents(source_for(paper), day, CONFIG)
+    assert {document.meta["page"] for document in issue.documents} == {"第01版 要闻", "第02版 专业镇"}
+    assert {document.published for document in issue.documents} == {day.isoformat()}
+    own = {paper.path(name) for name in ("node_1.htm", "node_2.htm", MISSING, *ARTICLES)}
+    assert sorted(site.requested) == sorted(own)
+
+
 def test_page_that_fails_is_reported_and_other_pages_read(site):
     paper = build(site, broken_page=True)
     issue = issue_documents(source_for(paper), DAY, CONFIG)
