@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -194,15 +195,55 @@ def test_rules_are_reread_and_a_broken_edit_keeps_the_last_good(tmp_path, caplog
     rule.write_text("id: a\nname: A\nkeywords: [专业镇]\n", encoding="utf-8")
     book = RuleBook(rules)
     first = book.refresh()
-    assert [r.id for r in first.rules] == ["a"]
-    assert book.refresh() is first  # nothing changed: nothing rebuilt
+    assert [r.id for r in first.matcher.rules] == ["a"] and first.digest
+    assert book.refresh().matcher is first.matcher  # nothing changed: nothing rebuilt
     rule.write_text("id: a\nname: A\nkeywords: []\n", encoding="utf-8")
     os.utime(rule, ns=(time.time_ns(), time.time_ns() + 10**9))
-    assert book.refresh() is first
+    assert book.refresh() == first
     assert "keeping the last good rules" in caplog.text and "`keywords` is empty" in caplog.text
+    caplog.clear()
+    assert book.refresh() == first and "broken" not in caplog.text  # said once, not re-read
     rule.write_text("id: b\nname: B\nkeywords: [绿电]\n", encoding="utf-8")
     os.utime(rule, ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
-    assert [r.id for r in book.refresh().rules] == ["b"]
+    second = book.refresh()
+    assert [r.id for r in second.matcher.rules] == ["b"] and second.digest != first.digest
+
+
+def test_rules_are_in_force_for_every_thread_that_asks_while_they_load(tmp_path):
+    # At a worker's start every source's job asks for the rules in the same second, each on its
+    # own thread: none may be told "unchanged, no matcher" while the first is still loading.
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for n in range(30):
+        (rules / f"r{n}.yaml").write_text(f"id: r{n}\nname: R{n}\nkeywords: [专业镇{n}, 标准地]\n",
+                                         encoding="utf-8")
+    book = RuleBook(rules)
+    start = threading.Barrier(8)
+
+    def ask():
+        start.wait(timeout=10)
+        return book.refresh()
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda _: ask(), range(8)))
+    assert {len(s.matcher.rules) for s in seen} == {30}
+    assert len({s.digest for s in seen}) == 1 and seen[0].digest is not None
+
+
+def test_an_empty_rules_folder_is_said_loudly_and_has_no_digest(tmp_path, caplog):
+    (tmp_path / "rules").mkdir()
+    in_force = RuleBook(tmp_path / "rules").refresh()
+    assert in_force.digest is None and in_force.matcher.rules == []
+    assert "NO RULES IN FORCE" in caplog.text
+
+
+def test_digest_is_the_rules_not_where_they_are_written(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, gap in ((one, ""), (two, "\n\n# moved down\n")):
+        folder.mkdir()
+        (folder / "x.yaml").write_text(f"{gap}id: a\nname: A\nkeywords: [专业镇]\n",
+                                       encoding="utf-8")
+    assert RuleBook(one).refresh().digest == RuleBook(two).refresh().digest
 
 
 def tracker(instance: Path, *args: str, **popen) -> subprocess.Popen:

@@ -120,6 +120,10 @@ def setup(level: str | int | None = None, *, json_lines: bool | None = None,
     # APScheduler says "Running job …" and "… executed successfully" at INFO for every run of
     # every job (half the lines of a day's log); the worker logs one line per source run itself.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # httpx and httpcore say "HTTP Request: GET … 200 OK" at INFO for every fetch: DEBUG here.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if root.level <= logging.DEBUG
+                                           else logging.WARNING)
     for old in [h for h in root.handlers if getattr(h, "_tracker", False)]:
         root.removeHandler(old)
     if handler is None and root.handlers:

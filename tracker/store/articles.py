@@ -95,6 +95,23 @@ def add_articles(db: Database, articles: list[NewArticle],
     return out
 
 
+def mark_matched(db: Database, article_ids: list[int], digest: str | None) -> None:
+    """Record that these articles were matched with the folder rules of `digest` (None: with
+    none). In the transaction that recorded their hits."""
+    db.conn.executemany("UPDATE articles SET matched_with = ? WHERE id = ?",
+                        [(digest, i) for i in article_ids])
+
+
+def unmatched_articles(db: Database, digest: str, since: str, batch: int = 200
+                       ) -> list[tuple[int, str | None, str, str]]:
+    """(id, title, text, source id) of up to `batch` articles first seen at `since` (ISO time)
+    or later that were matched with other folder rules than `digest`, or with none; oldest
+    first."""
+    return db.execute("SELECT id, title, text, source_id FROM articles WHERE first_seen >= ? "
+                      "AND matched_with IS NOT ? ORDER BY id LIMIT ?",
+                      [since, digest, batch]).fetchall()
+
+
 def add_article(db: Database, article: NewArticle) -> tuple[int, bool]:
     """Keep `article` unless it is already kept; (its id, whether it is new). Call inside a
     transaction."""

@@ -179,3 +179,13 @@ def m006_trend_counts(db: Database) -> None:
                "GROUP BY a.day, h.rule_id, COALESCE(a.source_id, '')")
     db.execute("INSERT INTO hit_rules (rule_id, rule_name) "
                "SELECT rule_id, MAX(rule_name) FROM hits GROUP BY rule_id")
+
+
+@migrations()
+def m007_matched_with(db: Database) -> None:
+    """Which rules each article was matched with (`matched_with`, the digest of the folder rules
+    in force, NULL when there were none): an article stored under other rules than those now in
+    force (a worker killed while loading them, an older version, a rule edited since) is matched
+    again by the worker (tracker.worker.rematch). `first_seen` indexed for that window."""
+    db.execute("ALTER TABLE articles ADD COLUMN matched_with TEXT")
+    db.execute("CREATE INDEX idx_articles_first_seen ON articles (first_seen)")

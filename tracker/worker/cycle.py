@@ -40,14 +40,15 @@ class SourceReport:
 
 
 def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher: Matcher,
-               today: date | None = None) -> SourceReport:
-    """Fetch, match and store one source, on a connection of its own (this runs in a thread)."""
+               today: date | None = None, digest: str | None = None) -> SourceReport:
+    """Fetch, match and store one source, on a connection of its own (this runs in a thread);
+    `digest` names the folder rules `matcher` holds (tracker.worker.rulebook.InForce)."""
     db = connect(db_path)
     run_id = start_run(db, source.id)
     report = SourceReport(source.id, "error")
     try:
         collected = collect(source, config, source_state(db, source.id), today)
-        report.counts = ingest(db, source.id, collected, matcher)
+        report.counts = ingest(db, source.id, collected, matcher, digest=digest)
         if collected.not_modified:
             report.status = "not_modified"
         elif collected.problems:
@@ -85,7 +86,8 @@ def register(db_path: Path, sources: Sequence[Source]) -> None:
 
 def run_cycle(db_path: Path, config: Mapping[str, Any], sources: Sequence[Source],
               matcher: Matcher, today: date | None = None,
-              on_done: Callable[[SourceReport], None] | None = None) -> list[SourceReport]:
+              on_done: Callable[[SourceReport], None] | None = None,
+              digest: str | None = None) -> list[SourceReport]:
     """Every enabled source once, several at a time; the reports in the order they finished."""
     enabled = [s for s in sources if s.enabled]
     register(db_path, sources)
@@ -95,7 +97,8 @@ def run_cycle(db_path: Path, config: Mapping[str, Any], sources: Sequence[Source
         return reports
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SOURCES, len(enabled)),
                             thread_name_prefix="source") as pool:
-        futures = [pool.submit(run_source, db_path, s, config, matcher, today) for s in enabled]
+        futures = [pool.submit(run_source, db_path, s, config, matcher, today, digest)
+                   for s in enabled]
         for future in as_completed(futures):
             reports.append(future.result())
             if on_done:

@@ -13,7 +13,7 @@ from tracker.documents import Document
 from tracker.matching import Matcher
 from tracker.sources.collect import Collected
 from tracker.store import transaction
-from tracker.store.articles import NewArticle, add_articles
+from tracker.store.articles import NewArticle, add_articles, mark_matched
 from tracker.store.hits import add_hits
 from tracker.store.outbox import add_outbox_for, rule_subscribers
 from tracker.store.personal import add_personal_hits, subscription_of
@@ -47,26 +47,35 @@ def batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]
 
 
 def store_batch(db: Database, source_id: str, articles: list[Document],
-                fired: list[list], counts: Counts) -> None:
-    """One transaction: the batch's new articles, their hits and the alerts due for them.
-    A kill before COMMIT leaves none of them; after it, all."""
+                fired: list[list], counts: Counts, digest: str | None = None) -> None:
+    """One transaction: the batch's new articles, their hits, the alerts due for them and the
+    rules they were matched with (`digest`). A kill before COMMIT leaves none of them; after
+    it, all."""
     with transaction(db):
         stored = add_articles(db, [as_new_article(a, source_id) for a in articles],
                               [(a.title_key().key, a.text_key().key) for a in articles])
-        subscribers = rule_subscribers(db) if any(fired) else {}
-        for (article_id, new), found in zip(stored, fired):
-            if new:
-                counts.new += 1
-                public = [m for m in found if subscription_of(m.rule.id) is None]
-                hits = add_hits(db, article_id, public)
-                counts.hits += len(hits)
-                counts.due += add_outbox_for(db, article_id, hits, subscribers)
-                if len(public) < len(found):  # own keywords: that subscriber's alone
-                    counts.due += add_personal_hits(db, article_id, found)
+        new_ids = [article_id for article_id, new in stored if new]
+        record_hits(db, [(i, found) for (i, new), found in zip(stored, fired) if new], counts)
+        counts.new += len(new_ids)
+        mark_matched(db, new_ids, digest)
+
+
+def record_hits(db: Database, fired: list[tuple[int, list]], counts: Counts) -> None:
+    """For each (article id, rules that fired in it): the hits not kept yet and the alerts due
+    for them (the outbox holds one row per subscription × article × rule, so an alert already
+    due or sent is never queued again). Inside the caller's transaction."""
+    subscribers = rule_subscribers(db) if any(found for _, found in fired) else {}
+    for article_id, found in fired:
+        public = [m for m in found if subscription_of(m.rule.id) is None]
+        hits = add_hits(db, article_id, public)
+        counts.hits += len(hits)
+        counts.due += add_outbox_for(db, article_id, hits, subscribers)
+        if len(public) < len(found):  # own keywords: that subscriber's alone
+            counts.due += add_personal_hits(db, article_id, found)
 
 
 def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher,
-           batch_pages: int = BATCH_PAGES) -> Counts:
+           batch_pages: int = BATCH_PAGES, digest: str | None = None) -> Counts:
     """Store what a source gave: articles, their hits and the alerts due for them, then what the
     source should remember.
 
@@ -74,13 +83,15 @@ def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher,
     any transaction (they stay short), then stored in one. A worker killed half-way has kept
     whole batches only (each article with its hits and outbox rows); the feed's validators and
     the files read are recorded last, so the next cycle reads them again and the articles
-    already kept are recognised by their content."""
+    already kept are recognised by their content. `digest` names the folder rules `matcher`
+    holds (None: none); an article stored under other rules is matched again later
+    (tracker.worker.rematch)."""
     counts = Counts()
     for pages in batches(collected.documents, batch_pages):
         articles = [a for d in pages for a in page_articles(d)]
         counts.fetched += len(articles)
         if articles:
-            store_batch(db, source_id, articles, matcher.match_many(articles), counts)
+            store_batch(db, source_id, articles, matcher.match_many(articles), counts, digest)
     with transaction(db):
         for seen in collected.files:
             save_file(db, source_id, seen.path, seen.sha256, seen.size, seen.mtime, seen.error)

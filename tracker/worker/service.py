@@ -24,7 +24,8 @@ from tracker.sources.catalog import Source, SourcesError, load_sources
 from tracker.store import connect
 from tracker.store.locks import STALE_SECONDS, acquire, heartbeat, release
 from tracker.worker.cycle import SourceReport, register, run_cycle, run_source
-from tracker.worker.rulebook import RuleBook
+from tracker.worker.ingest import Counts
+from tracker.worker.rulebook import InForce, RuleBook
 
 log = logging.getLogger("tracker.worker")
 LOCK = "worker"
@@ -52,9 +53,10 @@ class Worker:
     def sources(self) -> list[Source]:
         return load_sources(self.sources_path)
 
-    def matcher(self) -> Matcher:
-        """The current rules' matcher, active subscribers' own keywords included; with no good
-        rules ever, articles are still archived."""
+    def in_force(self) -> InForce:
+        """The rules in force now, active subscribers' own keywords included: read again when
+        their files changed, waited for while another thread reads them (RuleBook.refresh).
+        With no good rules ever, articles are still archived, and matched once rules arrive."""
         from tracker.store.personal import active_keywords
         from tracker.worker.rulebook import adopt_personal_files
 
@@ -64,12 +66,31 @@ class Worker:
             personal = active_keywords(db)
         finally:
             db.conn.close()
-        return self.rulebook.refresh(personal) or Matcher([])
+        return self.rulebook.refresh(personal)
+
+    def matcher(self) -> Matcher:
+        """The matcher of the rules in force (in_force)."""
+        return self.in_force().matcher
+
+    def rematch(self) -> Counts:
+        """The rules in force, then the recent articles kept under other rules matched again
+        with them and their alerts queued (tracker.worker.rematch)."""
+        from tracker.worker.rematch import REMATCH_DAYS, rematch
+
+        rules = self.in_force()
+        db = connect(self.db_path)
+        try:
+            return rematch(db, rules, float(self.config.get("REMATCH_DAYS", REMATCH_DAYS)))
+        finally:
+            db.conn.close()
 
     def once(self, on_done: Callable[[SourceReport], None] | None = None) -> list[SourceReport]:
-        """One cycle: every source, then the alerts that became due."""
-        reports = run_cycle(self.db_path, self.config, self.sources(), self.matcher(),
-                            on_done=on_done)
+        """One cycle: articles kept under other rules matched again, every source, then the
+        alerts that became due."""
+        self.rematch()
+        rules = self.in_force()
+        reports = run_cycle(self.db_path, self.config, self.sources(), rules.matcher,
+                            on_done=on_done, digest=rules.digest)
         self.deliver()
         return reports
 
@@ -106,7 +127,8 @@ class Worker:
         """The scheduled job of one source: registered in the database first (a source added to
         sources.yaml while the worker runs has no row yet), then fetched, matched and stored."""
         register(self.db_path, [source])
-        return run_source(self.db_path, source, self.config, self.matcher())
+        rules = self.in_force()
+        return run_source(self.db_path, source, self.config, rules.matcher, digest=rules.digest)
 
 
 def holder_gone(holder: str) -> bool:
@@ -209,6 +231,43 @@ class Jobs:
             return self.running
 
 
+class Nudge:
+    """Delivery moved to "now" after a source brought alerts, without colliding with itself: a
+    nudge while a delivery runs is remembered (one at most) and that delivery runs once more,
+    instead of a second instance refused by the scheduler."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+
+    def ask(self) -> bool:
+        """Whether the caller should move the job to now (no delivery running); else the
+        running one goes round again."""
+        with self._lock:
+            if self._running:
+                self._again = True
+                return False
+            return True
+
+    def run(self, deliver: Callable[[], Any]) -> Callable[[], None]:
+        """The delivery job: `deliver`, again while nudges came in meanwhile."""
+        def job() -> None:
+            with self._lock:
+                self._running, self._again = True, False
+            try:
+                while True:
+                    deliver()
+                    with self._lock:
+                        if not self._again:
+                            break
+                        self._again = False
+            finally:
+                with self._lock:
+                    self._running = False
+        return job
+
+
 def schedule(worker: Worker) -> int:
     """Every source on its own schedule until SIGTERM or SIGINT (or the lock is lost);
     sources.yaml re-read on change (SOURCES_RELOAD_SECONDS). With FETCH_AT_START every source is
@@ -224,10 +283,12 @@ def schedule(worker: Worker) -> int:
     state: dict[str, Any] = {"sources": None, "started": False}
     at_start = flag(worker.config.get("FETCH_AT_START"))
 
+    nudge = Nudge()
+
     def fetch(source: Source) -> None:
         report = worker.run_one(source)
-        if report.counts.hits and scheduler.running:  # instant alerts now, not at the interval
-            try:
+        if report.counts.due and scheduler.running and nudge.ask():
+            try:  # instant alerts now, not at the interval
                 scheduler.modify_job("deliver", next_run_time=datetime.now(timezone.utc))
             except JobLookupError:  # stopping: the job is gone
                 pass
@@ -260,15 +321,20 @@ def schedule(worker: Worker) -> int:
         log.info("scheduled %d sources from %s", sum(s.enabled for s in sources),
                  worker.sources_path)
 
+    try:  # the rules in force before any source runs, and what was kept without them
+        worker.rematch()
+    except Exception:  # noqa: BLE001 - logged; the rules job tries again every minute
+        log.exception("matching again the articles kept under other rules failed")
     plan()
     scheduler.add_job(jobs.wrap("re-reading sources.yaml", plan), "interval",
                       seconds=float(worker.config.get("SOURCES_RELOAD_SECONDS", 60)), id="plan",
                       name="re-read sources.yaml")
-    scheduler.add_job(jobs.wrap("sending alerts", worker.deliver), "interval",
+    scheduler.add_job(jobs.wrap("sending alerts", nudge.run(worker.deliver)), "interval",
                       seconds=float(worker.config.get("DELIVERY_INTERVAL", 60)), id="deliver",
                       name="send due alerts")
-    scheduler.add_job(jobs.wrap("re-reading the rules", worker.matcher), "interval",
-                      seconds=60, id="rules", name="re-read the rules")
+    scheduler.add_job(jobs.wrap("re-reading the rules", worker.rematch), "interval",
+                      seconds=float(worker.config.get("RULES_RELOAD_SECONDS", 60)), id="rules",
+                      name="re-read the rules")
 
     def halt() -> None:
         try:
