@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -623,32 +624,52 @@ def test_the_web_healthcheck_passes_against_the_app_and_fails_without_it(served,
     assert run_check(command, free) != 0
 
 
-def test_the_worker_healthcheck_follows_the_lock_heartbeat(tmp_path):
+def test_the_worker_healthcheck_follows_the_worker_process_and_its_heartbeat(tmp_path):
     from tracker.store import connect
     from tracker.store.locks import acquire
     from tracker.worker.service import LOCK
 
     worker = dev()["services"]["worker"]
     test = worker["healthcheck"]["test"]
-    assert "/healthz" not in " ".join(test), "the worker serves no HTTP"
+    assert test[:2] == ["CMD", "tracker"] and "/healthz" not in " ".join(test)
+    check = [sys.executable, "-m", "tracker", *test[2:]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env.update({k: str(v) for k, v in worker["environment"].items()})
-    env["TRACKER_INSTANCE"] = str(tmp_path / "instance")
-    assert run_check(test, env=env) != 0, "healthy without a database"
-    db_path = tmp_path / "instance" / "tracker.db"
-    db_path.parent.mkdir()
-    db = connect(db_path)
-    assert run_check(test, env=env) != 0, "healthy without a worker"
-    assert acquire(db, LOCK, f"{socket.gethostname()}:{os.getpid()}") is None
-    assert run_check(test, env=env) == 0
+    env.update(TRACKER_INSTANCE=str(tmp_path / "instance"), TRACKER_RULES=str(ROOT / "rules"),
+               TRACKER_SMTP_HOST="")
+
+    def healthy() -> bool:
+        return subprocess.run(check, env=env, capture_output=True, timeout=60).returncode == 0
+
+    assert not healthy(), "healthy without a database"
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    db = connect(tmp_path / "instance" / "tracker.db")
+    assert not healthy(), "healthy without a worker"
+    running = subprocess.Popen([sys.executable, "-m", "tracker", "worker"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not healthy():
+            threading.Event().wait(0.2)
+        assert healthy(), "a running worker is not healthy"
+        running.kill()  # SIGKILL: the lock row and its fresh heartbeat stay behind
+        running.wait(timeout=30)
+        assert db.execute("SELECT count(*) FROM locks").fetchone()[0] == 1
+        done = subprocess.run(check, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and "is gone" in done.stdout, "healthy after a SIGKILL"
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.wait(timeout=30)
+    db.execute("DELETE FROM locks")
+    assert acquire(db, LOCK, f"{socket.gethostname()}:{os.getpid()}") is None  # alive: us
+    db.conn.commit()
+    assert healthy()
     stale = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
     db.execute("UPDATE locks SET heartbeat_at = ?", [stale])
     db.conn.commit()
-    assert run_check(test, env=env) != 0, "healthy with a stale heartbeat"
-    db.execute("UPDATE locks SET heartbeat_at = ?, holder = 'elsewhere:1'",
-               [datetime.now(timezone.utc).isoformat()])
-    db.conn.commit()
-    assert run_check(test, env=env) != 0, "healthy while another container holds the lock"
+    assert not healthy(), "healthy with a stale heartbeat"
 
 
 def test_prod_keeps_the_rules_in_a_volume():

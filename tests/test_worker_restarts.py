@@ -15,7 +15,8 @@ from email import policy
 from pathlib import Path
 
 from test_worker import rows, source, wait_for, write_sources
-from test_worker_deployed import Process, environment, relay  # noqa: F401 - a fixture
+from test_worker_deployed import Process, environment
+from test_worker_deployed import relay  # noqa: F401 - the fixture
 from tracker.alerts.subscribe import subscribe
 from tracker.store import connect
 
@@ -49,7 +50,7 @@ def write_article(folder: Path, start: int, number: int) -> str:
     return title
 
 
-def test_no_alert_is_lost_when_the_worker_is_killed_while_sources_start(tmp_path, relay):
+def test_no_alert_is_lost_when_the_worker_is_killed_while_sources_start(tmp_path, relay):  # noqa: F811
     port, recorder = relay
     instance = tmp_path / "instance"
     instance.mkdir()
@@ -77,8 +78,8 @@ def test_no_alert_is_lost_when_the_worker_is_killed_while_sources_start(tmp_path
         try:
             assert wait_for(lambda: rows(config, "SELECT count(*) FROM articles")[0][0]
                             == len(expected), 90), worker.lines
-            assert wait_for(lambda: all(worker.saw(f"source drop{s}: ok")
-                                        for s in range(SOURCES)), 30), worker.lines
+            assert wait_for(lambda w=worker: all(w.saw(f"source drop{s}: ok")
+                                                 for s in range(SOURCES)), 30), worker.lines
             if start < STARTS - 1:
                 worker.proc.send_signal(signal.SIGKILL)
                 worker.proc.wait(timeout=30)

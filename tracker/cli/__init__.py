@@ -33,7 +33,7 @@ COMMANDS = (
     matching.rules, matching.match,
     archive.sources, archive.worker, archive.search, archive.backfill,
     alerts.subscribe, alerts.subscriptions, alerts.deliver,
-    ops.backup, ops.metrics,
+    ops.backup, ops.metrics, ops.health,
     web.serve, web.demo,
 )
 for _command in COMMANDS:

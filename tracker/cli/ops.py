@@ -42,3 +42,47 @@ def metrics(config: dict) -> None:
         click.echo(render(db).decode("utf-8"), nl=False)
     finally:
         db.conn.close()
+
+
+@click.command("health")
+@click.option("--worker", "worker_only", is_flag=True,
+              help="Only whether the worker lives (the worker container's healthcheck).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, as /readyz answers.")
+@click.pass_obj
+def health(config: dict, worker_only: bool, as_json: bool) -> None:
+    """Say whether the service works: the worker alive (its process and heartbeat), each
+    source's last good run, deliveries waiting and failing, the mail relay reachable. Exit 0
+    when the worker lives, 1 when it does not or there is no database."""
+    import json
+
+    from tracker.alerts.email.relay import relay_address
+    from tracker.ops.health import readiness
+    from tracker.store import connect
+
+    path = instance_file(config, "DATABASE")
+    if not path.is_file():
+        click.echo(f"tracker: no database at {path}", err=True)
+        raise SystemExit(1)
+    db = connect(path, migrate=False, read_only=True)
+    try:
+        ready = readiness(db, None if worker_only else relay_address(config),
+                          float(config.get("LOCK_HEARTBEAT_SECONDS", 30)))
+    finally:
+        db.conn.close()
+    if as_json:
+        click.echo(json.dumps(ready.as_dict(), ensure_ascii=False))
+    else:
+        w = ready.worker
+        click.echo(f"worker: {'alive' if w.alive else 'DOWN'}"
+                   + (f" ({w.holder}, heartbeat {w.heartbeat_age:.0f} s ago)" if w.holder else "")
+                   + (f": {w.problem}" if w.problem else ""))
+        if not worker_only:
+            for s in ready.sources:
+                click.echo(f"source {s['id']}: last good run {s['last_success'] or 'never'}"
+                           + (f", failing ({s['last_status']})" if s["failing"] else ""))
+            d = ready.deliveries
+            click.echo(f"deliveries: {d['pending']} pending, {d['failing']} failing, "
+                       f"{d['dead']} dead")
+            click.echo(f"relay: {ready.relay}")
+            click.echo(f"status: {ready.status}")
+    raise SystemExit(0 if ready.ready else 1)

@@ -12,16 +12,18 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Run the web app with waitress (a production WSGI server); the worker runs apart."""
-    from waitress import serve as run
-
+@click.option("--grace", default=20.0, show_default=True, type=float,
+              help="Seconds a stop (SIGTERM, Ctrl-C) waits for the requests under way.")
+def serve(host: str, port: int, threads: int, grace: float) -> None:
+    """Run the web app with waitress (a production WSGI server); the worker runs apart.
+    SIGTERM stops accepting, finishes the requests under way and exits 0."""
     from tracker.web import create_app
     from tracker.web.security import waitress_options
+    from tracker.web.serving import serve as run
 
-    click.echo(f"tracker web app on http://{host}:{port}/")
     app = create_app()
-    run(app, host=host, port=port, threads=threads, ident="tracker", **waitress_options(app))
+    run(app, host, port, threads=threads, grace=grace, ident="tracker",
+        on_ready=lambda url: click.echo(f"tracker web app on {url}"), **waitress_options(app))
 
 
 DEMO_SOURCES = """\
@@ -63,20 +65,20 @@ def demo(config: dict, port: int) -> None:
     worker = subprocess.Popen([sys.executable, "-m", "tracker", "worker"],
                               env={**os.environ, **env})
 
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(0)  # out of waitress, through `finally`: the worker stops too
+    def hang_up(signum: int, _frame: object) -> None:
+        raise SystemExit(0)  # out of the server, through `finally`: the worker stops too
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGHUP, stop)
+    signal.signal(signal.SIGHUP, hang_up)
     try:
         click.echo(f"tracker demo: open http://127.0.0.1:{port}/ (mail goes to {instance / 'mailbox'})")
-        from waitress import serve as run
-
         from tracker.web import create_app
         from tracker.web.security import waitress_options
+        from tracker.web.serving import serve as run
 
         app = create_app({"DEMO": True})
-        run(app, host="127.0.0.1", port=port, threads=8, ident="tracker", **waitress_options(app))
+        # SIGTERM and Ctrl-C (even when the shell started us with SIGINT ignored) stop the
+        # server gracefully, then the worker below.
+        run(app, "127.0.0.1", port, threads=8, grace=5, ident="tracker", **waitress_options(app))
     finally:
         worker.terminate()  # SIGTERM: it finishes what it is doing and releases its lock
         try:

@@ -15,6 +15,7 @@ from tracker.store.clock import now
 from tracker.store.db import transaction
 
 STALE_SECONDS = 120
+HEARTBEAT_SECONDS = 30  # how often the holder says it is alive (LOCK_HEARTBEAT_SECONDS)
 
 
 def acquire(db: Database, name: str, holder: str, stale: float = STALE_SECONDS,

@@ -4,7 +4,8 @@
     GET/POST /confirm/<token>        double opt-in: GET shows a button, POST activates
     GET/POST /manage/<token>         rules, frequency; pause, resume, unsubscribe
     GET/POST /unsubscribe/<token>    GET shows a button; POST leaves (RFC 8058 one-click too)
-    GET      /healthz
+    GET      /healthz                 liveness: the web app answers and reads the database
+    GET      /readyz                  readiness: the worker lives; sources, deliveries, relay
 
 Nothing changes on a GET: mail scanners and link previewers follow every link in a message.
 Every form carries a CSRF token, except RFC 8058's one-click POST (`List-Unsubscribe=One-Click`,
@@ -30,6 +31,9 @@ the subscribe limits count is tracker.web.ratelimit.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import time
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
                    render_template, request, url_for)
@@ -308,6 +312,29 @@ def bad_request(_error):
 
 
 # ---- health -------------------------------------------------------------------------------------
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness (tracker.ops.health): 200 while the worker lives, 503 when it does not or the
+    database cannot be read; the relay is probed at most every RELAY_PROBE_SECONDS, so a
+    visitor asking often opens no more connections to it."""
+    from tracker.alerts.email.relay import relay_address
+    from tracker.ops.health import readiness
+
+    probe = current_app.extensions.setdefault("tracker.relay_probe", {"at": 0.0, "relay": None})
+    fresh = time.monotonic() - probe["at"] > float(current_app.config.get("RELAY_PROBE_SECONDS", 30))
+    try:
+        ready = readiness(get_db(), relay_address(current_app.config),
+                          float(current_app.config.get("LOCK_HEARTBEAT_SECONDS", 30)),
+                          probe_relay=fresh)
+    except Exception as err:  # noqa: BLE001 - a health check reports, it does not fail
+        return jsonify(status="down", database=f"{type(err).__name__}"), 503
+    if fresh:
+        probe.update(at=time.monotonic(), relay=ready.relay)
+    elif probe["relay"] is not None:
+        ready = dataclasses.replace(ready, relay=probe["relay"])
+    return jsonify(ready.as_dict()), 200 if ready.ready else 503
+
 
 @bp.get("/healthz")
 def healthz():

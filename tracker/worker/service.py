@@ -22,14 +22,14 @@ from tracker.config import cache_folder, flag, instance_file
 from tracker.matching import Matcher
 from tracker.sources.catalog import Source, SourcesError, load_sources
 from tracker.store import connect
-from tracker.store.locks import STALE_SECONDS, acquire, heartbeat, release
+from tracker.ops.health import holder_gone
+from tracker.store.locks import HEARTBEAT_SECONDS, STALE_SECONDS, acquire, heartbeat, release
 from tracker.worker.cycle import SourceReport, register, run_cycle, run_source
 from tracker.worker.ingest import Counts
 from tracker.worker.rulebook import InForce, RuleBook
 
 log = logging.getLogger("tracker.worker")
 LOCK = "worker"
-HEARTBEAT_SECONDS = 30
 EXIT_LOCKED = 3
 
 
@@ -129,21 +129,6 @@ class Worker:
         register(self.db_path, [source])
         rules = self.in_force()
         return run_source(self.db_path, source, self.config, rules.matcher, digest=rules.digest)
-
-
-def holder_gone(holder: str) -> bool:
-    """Whether a lock holder (host:pid) was a process on this host that no longer runs — a worker
-    killed with SIGKILL leaves its lock behind, and its restart should not wait for it to go stale."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, someone else's
-        return False
-    return False
 
 
 def locked(worker: Worker, body: Callable[[], int]) -> int:

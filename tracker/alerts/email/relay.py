@@ -104,6 +104,18 @@ def smtp_settings(config: Mapping[str, Any]) -> SmtpSettings:
                         connections=max(1, connections))
 
 
+def relay_address(config: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(host, port) of the SMTP relay, None without one (the development mailbox) or when its
+    settings are wrong (sending says why)."""
+    if not config.get("SMTP_HOST"):
+        return None
+    try:
+        settings = smtp_settings(config)
+    except ValueError:
+        return None
+    return settings.host, settings.port
+
+
 class Session:
     """An open connection and what stays the same for every message on it."""
 
