@@ -18,10 +18,10 @@ def test_a_new_rule_finds_its_articles_in_the_archive_once(tmp_path):
             add_article(db, NewArticle(source_id="s", title=None, text=text, issue_date="2025-04-09"))
     rule = Rule(id="lvdian", name="绿电", keywords=("绿电", "绿证"))
     seen: list[int] = []
-    assert backfill(db, rule, advance=seen.append) == (2, 2)
+    assert backfill(db, rule, advance=seen.append) == (2, 2, 0)
     assert sum(seen) == 4
-    assert backfill(db, rule) == (2, 0)  # run again: nothing new
-    assert backfill(db, rule, days=1) == (0, 0)  # those articles are older than a day
+    assert backfill(db, rule) == (2, 0, 0)  # run again: nothing new
+    assert backfill(db, rule, days=1) == (0, 0, 0)  # those articles are older than a day
     assert db.execute("SELECT count(*) FROM hits WHERE rule_id = 'lvdian'").fetchone() == (2,)
 
 

@@ -106,9 +106,11 @@ def search(config: dict, query: str, source: str | None, since: str | None, limi
 @click.command("backfill")
 @click.option("--rule", "rule_id", required=True, help="The rule's id.")
 @click.option("--days", type=int, help="Only articles of the last N days (default: all).")
+@click.option("--alert", is_flag=True,
+              help="Queue the alerts of the new hits for the rule's subscribers (never twice).")
 @click.pass_obj
-def backfill(config: dict, rule_id: str, days: int | None) -> None:
-    """Match archived articles against one rule (new or changed); no alerts are sent."""
+def backfill(config: dict, rule_id: str, days: int | None, alert: bool) -> None:
+    """Match archived articles against one rule (new or changed); alerts only with --alert."""
     from tracker.rules import RulesError, load_rules
     from tracker.store import connect
     from tracker.worker.backfill import backfill as run, count_articles
@@ -125,7 +127,8 @@ def backfill(config: dict, rule_id: str, days: int | None) -> None:
     if sys.stderr.isatty():
         with click.progressbar(length=count_articles(db, days), label="articles",
                                file=sys.stderr) as bar:
-            fired, new = run(db, rules[rule_id], days, advance=bar.update)
+            fired, new, due = run(db, rules[rule_id], days, advance=bar.update, alert=alert)
     else:
-        fired, new = run(db, rules[rule_id], days)
-    click.echo(f"{rule_id}: fires in {fired} archived articles; {new} new hits recorded")
+        fired, new, due = run(db, rules[rule_id], days, alert=alert)
+    queued = f"{due} alerts queued" if alert else "no alerts queued (--alert queues them)"
+    click.echo(f"{rule_id}: fires in {fired} archived articles; {new} new hits recorded; {queued}")

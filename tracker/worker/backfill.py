@@ -13,6 +13,7 @@ from tracker.rules import Rule
 from tracker.store import transaction
 from tracker.store.articles import article_texts, count_articles_since
 from tracker.store.hits import add_hits
+from tracker.store.outbox import add_outbox_for, rule_subscribers
 
 BATCH = 200
 
@@ -31,17 +32,23 @@ def count_articles(db: Database, days: int | None) -> int:
 
 
 def backfill(db: Database, rule: Rule, days: int | None = None,
-             advance: Callable[[int], None] | None = None) -> tuple[int, int]:
-    """(articles where the rule fires, hits newly recorded). Hits already kept stay as they are."""
+             advance: Callable[[int], None] | None = None, alert: bool = False) -> tuple[int, int, int]:
+    """(articles where the rule fires, hits newly recorded, alerts queued). Hits already kept
+    stay as they are. With `alert`, the new hits' alerts are queued for the rule's subscribers
+    (the outbox keeps one row per subscription × article × rule: nothing is queued twice)."""
     matcher = Matcher([rule])
-    fired = new = 0
+    fired = new = due = 0
     for batch in archived_articles(db, days):
         results = matcher.match_many(batch)
         with transaction(db):
+            subscribers = rule_subscribers(db) if alert and any(results) else {}
             for document, found in zip(batch, results):
                 if found:
                     fired += 1
-                    new += len(add_hits(db, document.meta["article_id"], found))
+                    hits = add_hits(db, document.meta["article_id"], found)
+                    new += len(hits)
+                    if alert:
+                        due += add_outbox_for(db, document.meta["article_id"], hits, subscribers)
         if advance:
             advance(len(batch))
-    return fired, new
+    return fired, new, due
