@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_DELAYS": "5,300,1800,7200,18000,36000,36000",
     "DELIVERY_INTERVAL": 60,
     "WELCOME_DAYS": 7,  # a new subscriber's first alert holds this many days of hits
+    # Articles first seen this many days back under other rules are matched again (0: never).
+    "REMATCH_DAYS": 7,
     "MAIL_FROM": "政策追踪 <tracker@localhost>",
     "SMTP_HOST": "",  # empty: mail goes to instance/mailbox/ (development)
     "WEBHOOK_CONCURRENCY": 32,

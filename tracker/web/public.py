@@ -60,6 +60,7 @@ from tracker.web.themes import clean_query, select_themes, sparklines, themes_li
 bp = Blueprint("public", __name__)
 
 RESUMABLE = ("paused", "unsubscribed", "disabled")  # not pending: that needs the confirmation
+RELAY_PROBE_SECONDS = 30  # /readyz connects to the mail relay at most this often
 
 
 def masked(subscription: Subscription) -> str:
@@ -322,7 +323,7 @@ def readyz():
     from tracker.ops.health import readiness
 
     probe = current_app.extensions.setdefault("tracker.relay_probe", {"at": 0.0, "relay": None})
-    fresh = time.monotonic() - probe["at"] > float(current_app.config.get("RELAY_PROBE_SECONDS", 30))
+    fresh = time.monotonic() - probe["at"] > RELAY_PROBE_SECONDS
     try:
         ready = readiness(get_db(), relay_address(current_app.config),
                           float(current_app.config.get("LOCK_HEARTBEAT_SECONDS", 30)),

@@ -30,6 +30,7 @@ from tracker.worker.rulebook import InForce, RuleBook
 
 log = logging.getLogger("tracker.worker")
 LOCK = "worker"
+RULES_RELOAD_SECONDS = 60  # how often the rule files are looked at for a change
 EXIT_LOCKED = 3
 
 
@@ -318,8 +319,7 @@ def schedule(worker: Worker) -> int:
                       seconds=float(worker.config.get("DELIVERY_INTERVAL", 60)), id="deliver",
                       name="send due alerts")
     scheduler.add_job(jobs.wrap("re-reading the rules", worker.rematch), "interval",
-                      seconds=float(worker.config.get("RULES_RELOAD_SECONDS", 60)), id="rules",
-                      name="re-read the rules")
+                      seconds=RULES_RELOAD_SECONDS, id="rules", name="re-read the rules")
 
     def halt() -> None:
         try:
