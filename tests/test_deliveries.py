@@ -256,8 +256,10 @@ def test_a_new_subscriber_first_gets_the_recent_hits_of_its_rules(db, tmp_path):
     recent_article, recent_hit = hit(db, "专业镇 最近")
     db.execute("UPDATE hits SET matched_at = ? WHERE id = ?",
                [datetime.now(timezone.utc).isoformat(), recent_hit])
-    old_article, old_hit = hit(db, "专业镇 很久以前")
-    db.execute("UPDATE hits SET matched_at = '2020-01-01T00:00:00+00:00' WHERE id = ?", [old_hit])
+    old_article, old_hit = hit(db, "专业镇 很久以前")  # an old issue, its hit stored just now
+    db.execute("UPDATE articles SET issue_date = '2020-01-01' WHERE id = ?", [old_article])
+    db.execute("UPDATE hits SET matched_at = ? WHERE id = ?",
+               [datetime.now(timezone.utc).isoformat(), old_hit])
     config = {"INSTANCE_PATH": str(tmp_path)}
     found, _ = add(db, config, "chat", "dingtalk://t", ["zyz"], ["zyz"])  # active at once
     rows = db.execute("SELECT article_id FROM outbox WHERE subscription_id = ?", [found.id]).fetchall()

@@ -99,18 +99,23 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
     return found, changed
 
 
-def welcome(db: Database, config: Mapping[str, Any], subscription_id: int) -> int:
-    """A subscription that just became active gets the hits of its rules from the last
-    TRACKER_WELCOME_DAYS days (default 7) in its first alert. In a transaction."""
-    from datetime import datetime, timedelta, timezone
+def welcome(db: Database, config: Mapping[str, Any], subscription_id: int,
+            today: date | None = None) -> int:
+    """A subscription that just became active gets, in its first alert, the hits of its rules
+    and own keywords in the articles of the last TRACKER_WELCOME_DAYS days (default 7, today
+    included), counted by the article's issue date in TRACKER_TIMEZONE — not by when the hit was
+    stored: a backfilled or rematched archive is not news. In a transaction."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
     from tracker.store.outbox import add_recent
 
-    days = float(config.get("WELCOME_DAYS", 7))
+    days = int(float(config.get("WELCOME_DAYS", 7)))
     if days <= 0:
         return 0
-    since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="microseconds")
-    return add_recent(db, subscription_id, since)
+    zone = ZoneInfo(str(config.get("TIMEZONE") or "Asia/Shanghai"))
+    today = today or datetime.now(zone).date()
+    return add_recent(db, subscription_id, (today - timedelta(days=days - 1)).isoformat())
 
 
 def mask_address(channel: str, address: str, *, whole_email: bool = False) -> str:

@@ -32,15 +32,24 @@ def pending_counts(db: Database) -> dict[int, int]:
                            "WHERE delivery_id IS NULL GROUP BY subscription_id"))
 
 
-def add_recent(db: Database, subscription_id: int, since: str) -> int:
-    """Outbox rows for hits of the subscription's rules recorded since `since` (ISO time): what
-    a new subscriber gets first. In a transaction."""
-    cursor = db.execute(
+def add_recent(db: Database, subscription_id: int, since_day: str) -> int:
+    """Outbox rows for the hits of the subscription's rules, and of its own keywords, in the
+    articles of `since_day` (YYYY-MM-DD) or later by their day (issue date, else published,
+    else first seen): what a new subscriber gets first; how many are new. In a transaction."""
+    stamp = now()
+    public = db.execute(
         "INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, hit_id, created_at)"
         " SELECT s.id, h.article_id, h.rule_id, h.id, ? FROM subscriptions s, json_each(s.rules) r"
-        " JOIN hits h ON h.rule_id = r.value WHERE s.id = ? AND s.state = 'active'"
-        " AND h.matched_at >= ?", [now(), subscription_id, since])
-    return cursor.rowcount
+        " JOIN hits h ON h.rule_id = r.value JOIN articles a ON a.id = h.article_id"
+        " WHERE s.id = ? AND s.state = 'active' AND a.day >= ?",
+        [stamp, subscription_id, since_day]).rowcount
+    own = db.execute(
+        "INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, hit_id, created_at)"
+        " SELECT s.id, p.article_id, p.rule_id, NULL, ? FROM subscriptions s"
+        " JOIN personal_hits p ON p.subscription_id = s.id JOIN articles a ON a.id = p.article_id"
+        " WHERE s.id = ? AND s.state = 'active' AND a.day >= ?",
+        [stamp, subscription_id, since_day]).rowcount
+    return public + own
 
 
 def rule_subscribers(db: Database) -> dict[str, list[int]]:
