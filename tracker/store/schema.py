@@ -179,3 +179,16 @@ def m006_trend_counts(db: Database) -> None:
                "GROUP BY a.day, h.rule_id, COALESCE(a.source_id, '')")
     db.execute("INSERT INTO hit_rules (rule_id, rule_name) "
                "SELECT rule_id, MAX(rule_name) FROM hits GROUP BY rule_id")
+
+
+@migrations()
+def m007_notice_recipients(db: Database) -> None:
+    """Each notice's recipient mailbox (`name+tag@host` counted as `name@host`), indexed with its
+    time: a mailbox gets at most NOTICES_PER_DAY confirmation and reminder mails, however many
+    subscriptions and spellings a stranger makes for it (tracker.alerts.notices)."""
+    from tracker.store.notices import recipient_key
+
+    db["notices"].add_column("recipient", str)
+    for row_id, address in db.execute("SELECT id, address FROM notices").fetchall():
+        db.execute("UPDATE notices SET recipient = ? WHERE id = ?", [recipient_key(address), row_id])
+    db["notices"].create_index(["recipient", "created_at"])
