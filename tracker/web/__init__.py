@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     instance = Path((test_config or {}).get("INSTANCE_PATH") or instance_path()).resolve()
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     app.config.from_mapping(DEFAULTS, INSTANCE_PATH=str(instance), SUBSCRIBE_LIMIT="20 per hour",
+                            SEARCH_LIMIT="30 per minute",
                             SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                             WTF_CSRF_TIME_LIMIT=12 * 3600, ADMIN_PASSWORD="", API_TOKEN="",
                             TRUSTED_PROXIES=0, DEMO=False)
