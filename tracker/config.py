@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_TIMEOUT": 10.0,
     "WEBHOOK_ALLOW_PRIVATE": False,
     "WEBHOOK_DISABLE_AFTER_DAYS": 5,
+    # Confirmation and reminder mails one mailbox (name+tag@ counted as name@) gets in 24 hours.
+    "NOTICES_PER_DAY": 3,
     # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
     "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
     # HTTP time limits in seconds: connect, read (between bytes) and total per document.

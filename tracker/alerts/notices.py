@@ -29,10 +29,11 @@ from tracker.alerts.email_compose import one_line
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import mask_address
-from tracker.config import instance_file
+from tracker.config import DEFAULTS, instance_file
 from tracker.store import connect, transaction
 from tracker.store.clock import iso
-from tracker.store.notices import Notice, add_notice, claim_notices, finish_notice
+from tracker.store.notices import (Notice, add_notice, claim_notices, finish_notice,
+                                   notices_since, recipient_key)
 from tracker.store.subscriptions import subscription_state
 
 log = logging.getLogger("tracker.alerts")
@@ -81,22 +82,37 @@ def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: 
 KINDS = ("confirm", "remind")  # the double opt-in request; the manage link to a known address
 
 
+def notices_per_day(config: Mapping[str, Any]) -> int:
+    """NOTICES_PER_DAY: confirmation and reminder mails one mailbox gets in 24 hours (0: no cap)."""
+    return int(config.get("NOTICES_PER_DAY", DEFAULTS["NOTICES_PER_DAY"]))
+
+
 def queue_notice(db: Database, config: Mapping[str, Any], kind: str, subscription_id: int,
-                 address: str) -> int:
-    """Queue a notice of `kind` (KINDS) for a subscription; the notice's id."""
+                 address: str, *, now: datetime | None = None) -> int | None:
+    """Queue a notice of `kind` (KINDS) for a subscription; the notice's id, or None when its
+    mailbox (`name+tag@` counted as `name@`) had NOTICES_PER_DAY of them in the last 24 hours:
+    whoever types someone's address into the form cannot flood their mailbox. Counted and
+    queued in one write transaction, so that no two web processes both take the last one."""
     from tracker.alerts.deliver import mail_domain
 
     if kind not in KINDS:
         raise ValueError(f"no notice of kind {kind!r}")
+    at = now or datetime.now(timezone.utc)
+    cap = notices_per_day(config)
     with transaction(db):
+        if cap > 0 and notices_since(db, recipient_key(address), at - timedelta(days=1)) >= cap:
+            log.warning("%s mail for subscription %s to %s not queued: %d sent there in the last "
+                        "24 hours (NOTICES_PER_DAY)", kind, subscription_id,
+                        mask_address("email", address), cap)
+            return None
         return add_notice(db, kind, subscription_id, address,
-                          make_msgid(kind, domain=mail_domain(config)),
-                          datetime.now(timezone.utc))
+                          make_msgid(kind, domain=mail_domain(config)), at)
 
 
 def queue_confirmation(db: Database, config: Mapping[str, Any], subscription_id: int,
-                       address: str) -> int:
-    """Queue the confirmation request for a pending subscription; the notice's id."""
+                       address: str) -> int | None:
+    """Queue the confirmation request for a pending subscription; the notice's id, or None
+    when its mailbox has had its notices for the day (see `queue_notice`)."""
     return queue_notice(db, config, "confirm", subscription_id, address)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 

@@ -77,7 +77,13 @@ def _confirm(config: dict, subscription_id: int, address: str, *, send: bool) ->
     from tracker.alerts.notices import queue_confirmation, send_notices
 
     db = _db(config)
-    outcome = send_notices(db, config, only=queue_confirmation(db, config, subscription_id, address))
+    notice = queue_confirmation(db, config, subscription_id, address)
+    if notice is None:
+        click.echo(f"tracker: confirmation mail to {address} not sent: that mailbox had "
+                   f"{config.get('NOTICES_PER_DAY')} such mails in the last 24 hours "
+                   "(NOTICES_PER_DAY); try again tomorrow", err=True)
+        raise SystemExit(EXIT_INPUT)
+    outcome = send_notices(db, config, only=notice)
     days = max(1, int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600)) // 86400)
     if outcome.get("sent"):
         where = "" if config.get("SMTP_HOST") else \

@@ -166,8 +166,8 @@ def _match_input(matcher, config: dict, fmt: str, marks: tuple[str, str], ref: s
         return None, f"{ref}: could not be matched ({type(err).__name__}: {err})"
     if fmt == "jsonl":
         return _json_lines(ref, documents, results).encode(), None
-    return [(found.rule.id, ref, found.title, len(found.hits), _passages(found, marks))
-            for fired in results for found in fired], None
+    return [(found.rule.id, ref, found.title, found.count, _passages(found, marks),
+             found.left_out) for fired in results for found in fired], None
 
 
 def _passages(found, marks: tuple[str, str]) -> list[str]:
@@ -195,7 +195,8 @@ def _json_lines(ref: str, documents: list, results: list) -> str:
 
 def _json_line(found, document: str, title: str, tail: str) -> str:
     """One JSON line: {rule, document, title, [entry], [url], [published], hits: [{keyword,
-    field, offset, snippet, [name]}]}, the bytes json.dumps(…, ensure_ascii=False) gives for it,
+    field, offset, snippet, [name]}], [hits_left_out]}, the bytes json.dumps(…,
+    ensure_ascii=False) gives for it (`hits_left_out`: hits past the first MAX_HITS, not listed),
     written out directly (a page's hundreds of lines, without a dict and encoder pass each);
     `document`, `title` and `tail` (entry, url, published) come encoded already."""
     rule = found.rule
@@ -206,8 +207,9 @@ def _json_line(found, document: str, title: str, tail: str) -> str:
         if rule.names and (name := rule.display_name(h.keyword)):
             hit += f', "name": {_json(name)}'
         hits.append(hit + "}")
+    left_out = f', "hits_left_out": {found.left_out:d}' if found.left_out else ""
     return (f'{{"rule": {encode_basestring(rule.id)}, "document": {document}, "title": {title}'
-            f'{tail}, "hits": [{", ".join(hits)}]}}')
+            f'{tail}, "hits": [{", ".join(hits)}]{left_out}}}')
 
 
 def _json(value) -> str:
@@ -222,17 +224,22 @@ def _json(value) -> str:
 
 
 def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
+    from tracker.matching.matcher import MAX_HITS
+
     for rule in matcher.rules:
         found = grouped.get(rule.id)
         if not found:
             continue
-        total = sum(count for _, _, count, _ in found)
+        total = sum(entry[2] for entry in found)
         click.echo(click.style(f"{rule.name} ({rule.id}): {total} hits in {len(found)} articles",
                                bold=color))
-        for ref, title, _, passages in found:
+        for ref, title, _, passages, left_out in found:
             click.echo(f"  {ref} · {title or '(untitled)'}")
             for passage in passages:
                 click.echo(f"    {passage}")
+            if left_out:
+                click.echo(f"    … {left_out} more hits in this article not shown "
+                           f"(the first {MAX_HITS} are kept)")
         click.echo("")
     if not grouped:
         click.echo("no rule fired")

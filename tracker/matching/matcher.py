@@ -29,6 +29,9 @@ from tracker.text.snippets import Snippet, sentence_ends, snippet
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"
 MAX_REGEX_HITS = 1000  # occurrences of one pattern kept per document
+# Hits kept per rule and article (the first ones, in page order); `RuleMatch.left_out` counts
+# the rest. A page of 24,000 occurrences stays a page: its snippets, stored JSON and output too.
+MAX_HITS = 100
 REGEX_SET_SIZE = 32  # patterns per RE2 set: a set's DFA never nears its memory budget on a page
 REGEX_SET_MEMORY = 64 << 20  # bytes an RE2 set may use (allocated only as its DFA grows)
 
@@ -68,7 +71,13 @@ class RuleMatch:
     start: int  # the article's span in `text`
     end: int
     text: str  # the document text the offsets refer to (title + separator + body when titled)
-    hits: list[Hit] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)  # the first MAX_HITS, in page order
+    left_out: int = 0  # hits beyond MAX_HITS, not kept
+
+    @property
+    def count(self) -> int:
+        """How many hits the rule has in the article, those left out included."""
+        return len(self.hits) + self.left_out
 
 
 class Matcher:
@@ -270,13 +279,15 @@ class Matcher:
                 kept = evaluate(compiled, by_term, document.source)
             if not kept:
                 continue
-            spans = tuple((o.source_start, o.source_end) for _, _, _, o in kept)
+            # Every hit's span (in page order) for marking the ones that share a passage; the
+            # first MAX_HITS kept, each with its passage when someone reads it.
+            spans = tuple(sorted((o.source_start, o.source_end) for _, _, _, o in kept))
             hits = [Hit(keyword, o.field, o.source_start, o.source_end,
                         (text, *_field_span(article, o.field, o.source_start), spans, words,
                          ends))
-                    for _, _, keyword, o in kept]
+                    for _, _, keyword, o in kept[:MAX_HITS]]
             out.append(RuleMatch(compiled.rule, document, article.title, article.start,
-                                 article.end, text, hits))
+                                 article.end, text, hits, max(0, len(kept) - MAX_HITS)))
         return out
 
 

@@ -21,6 +21,7 @@ import yaml
 from tracker.rules.regex import pattern_problem
 
 SECTIONS = ("GLOBAL_FILTER", "WORD_GROUPS")
+MAX_GROUPS = 1000  # groups (rule files) one import writes; later ones are reported, not written
 _REGEX = re.compile(r"^/(.+)/[a-z]*$")
 _NAME = re.compile(r"\s*=>\s*")
 HEADER = "# Imported from TrendRadar {source} (group at line {line}) by tracker rules import-trendradar.\n"
@@ -132,14 +133,19 @@ def convert(text: str, source: str = "frequency_words.txt", prefix: str = "tr-")
             global_terms.extend(group.excluded)
             out.notes.append(f"{source}:{group.line}: a group of only `!` words: they became "
                              "global excludes (TrendRadar drops such headlines everywhere)")
-    used: set[str] = set()
+    if len(groups) > MAX_GROUPS:
+        out.dropped.append(f"{source}:{groups[MAX_GROUPS].line}: this group and the "
+                           f"{len(groups) - MAX_GROUPS - 1} after it: one import writes at most "
+                           f"{MAX_GROUPS} rule files (split the file)")
+        del groups[MAX_GROUPS:]
+    used = Ids()
     for index, group in enumerate(groups, start=1):
-        rule_id = _unique(prefix + (_slug(group.normal[0].text if group.normal else
-                                          group.required[0].text) or f"group-{index:02d}"), used)
+        rule_id = used.take(prefix + (_slug(group.normal[0].text if group.normal else
+                                            group.required[0].text) or f"group-{index:02d}"))
         out.files[f"{rule_id}.yaml"] = HEADER.format(source=source, line=group.line) + \
             _dump(_rule(rule_id, group))
     if global_terms:
-        name = _unique(f"{prefix}global", used)
+        name = used.take(f"{prefix}global")
         out.files[f"{name}.yaml"] = HEADER.format(source=source, line=global_terms[0].line) + \
             _dump({"global": True, "exclude": [t.entry(named=False) for t in global_terms]})
     if any(g.excluded for g in groups):
@@ -167,13 +173,24 @@ def _rule(rule_id: str, group: Group) -> dict:
     return rule
 
 
-def _unique(rule_id: str, used: set[str]) -> str:
-    rule_id = rule_id[:64].rstrip("-_") or "tr"
-    candidate, n = rule_id, 2
-    while candidate in used:
-        candidate, n = f"{rule_id[:60]}-{n}", n + 1
-    used.add(candidate)
-    return candidate
+class Ids:
+    """Rule ids handed out once each: `x`, then `x-2`, `x-3`… The next number is kept per id,
+    so that 8,000 groups of one name take 8,000 steps, not 32 million (each tried every number
+    from 2 again)."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.next: dict[str, int] = {}
+
+    def take(self, rule_id: str) -> str:
+        """`rule_id` (cut to 64 characters), or with the first free number after it."""
+        rule_id = rule_id[:64].rstrip("-_") or "tr"
+        candidate, n = rule_id, self.next.get(rule_id, 2)
+        while candidate in self.used:
+            candidate, n = f"{rule_id[:60]}-{n}", n + 1
+        self.next[rule_id] = n
+        self.used.add(candidate)
+        return candidate
 
 
 def _dump(data: dict) -> str:

@@ -24,7 +24,7 @@ def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[tupl
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, rule_id, rule_name, count, hits, matched_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [article_id, match.rule.id, match.rule.name, len(hits),
+            [article_id, match.rule.id, match.rule.name, match.count,
              json.dumps(hits, ensure_ascii=False), now()])
         if cursor.rowcount:
             new.append((cursor.lastrowid, match.rule.id))

@@ -27,13 +27,29 @@ class Notice:
     attempts: int
 
 
+def recipient_key(address: str) -> str:
+    """The mailbox an address reaches, for counting what it was sent: lower case, and
+    `name+tag@host` as `name@host` (the tag is the owner's, the mailbox the same)."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+def notices_since(db: Database, recipient: str, since: datetime) -> int:
+    """How many notices were queued for `recipient` (a `recipient_key`) since `since`, whatever
+    became of them."""
+    return db.execute("SELECT count(*) FROM notices WHERE recipient = ? AND created_at >= ?",
+                      [recipient, iso(since)]).fetchone()[0]
+
+
 def add_notice(db: Database, kind: str, subscription_id: int, address: str, message_id: str,
                now: datetime) -> int:
     """Queue a notice; its id. In a transaction."""
     return db["notices"].insert({
         "kind": kind, "subscription_id": subscription_id, "address": address,
-        "message_id": message_id, "created_at": iso(now), "status": "pending", "attempts": 0,
-        "next_attempt_at": iso(now)}).last_pk
+        "recipient": recipient_key(address), "message_id": message_id, "created_at": iso(now),
+        "status": "pending", "attempts": 0, "next_attempt_at": iso(now)}).last_pk
 
 
 def claim_notices(db: Database, now: datetime, stale: float,

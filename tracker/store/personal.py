@@ -83,7 +83,7 @@ def add_personal_hits(db: Database, article_id: int, found: list[RuleMatch]) -> 
             "INSERT OR IGNORE INTO personal_hits (article_id, subscription_id, rule_id, rule_name,"
             " count, hits, matched_at) SELECT ?, id, ?, ?, ?, ?, ? FROM subscriptions"
             " WHERE id = ? AND state = 'active'",
-            [article_id, match.rule.id, RULE_NAME, len(hits),
+            [article_id, match.rule.id, RULE_NAME, match.count,
              json.dumps(hits, ensure_ascii=False), stamp, subscription_id])
         if cursor.rowcount:
             added += db.execute(

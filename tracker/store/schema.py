@@ -189,3 +189,16 @@ def m007_matched_with(db: Database) -> None:
     again by the worker (tracker.worker.rematch). `first_seen` indexed for that window."""
     db.execute("ALTER TABLE articles ADD COLUMN matched_with TEXT")
     db.execute("CREATE INDEX idx_articles_first_seen ON articles (first_seen)")
+
+
+@migrations()
+def m008_notice_recipients(db: Database) -> None:
+    """Each notice's recipient mailbox (`name+tag@host` counted as `name@host`), indexed with its
+    time: a mailbox gets at most NOTICES_PER_DAY confirmation and reminder mails, however many
+    subscriptions and spellings a stranger makes for it (tracker.alerts.notices)."""
+    from tracker.store.notices import recipient_key
+
+    db["notices"].add_column("recipient", str)
+    for row_id, address in db.execute("SELECT id, address FROM notices").fetchall():
+        db.execute("UPDATE notices SET recipient = ? WHERE id = ?", [recipient_key(address), row_id])
+    db["notices"].create_index(["recipient", "created_at"])

@@ -8,7 +8,7 @@ from `tracker.text.normalize`, which makes the key a hit is found in.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Callable, NamedTuple, Sequence
 
 from tracker.text.normalize import CJK_CHAR, CJK_RANGES as _CJK, readable
@@ -60,6 +60,8 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     hits of the same rule; the ones in this sentence are marked too, and every hit of a sentence
     gets the same passage). A cut inside a sentence falls after clause punctuation, else at a
     word boundary (`words`, a segmenter), never inside a word where one is known.
+    `others` are in page order and do not overlap (as the matcher keeps hits): the ones in this
+    sentence are found by bisection, so a passage costs the same however many hits the rule has.
     `sentence_ends` is `sentence_ends(text)` when the caller cuts many passages from one text."""
     hi = len(text) if hi is None else hi
     reach_a = max(lo, start - 4 * width)
@@ -79,7 +81,7 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
         near: list[tuple[int, int]] = []  # the rule's only hit here: the common case
         first, last = start, end
     else:
-        near = [(a, b) for a, b in others if sentence_a <= a and b <= sentence_b]
+        near = in_sentence(others, sentence_a, sentence_b)
         first = min([start, *(a for a, _ in near)])
         last = max([end, *(b for _, b in near)])
     a = max(sentence_a, first - width)
@@ -117,6 +119,20 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     hit, after = rest.split("\x02", 1)
     before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
     return _assemble(prefix + before, hit, after + suffix)
+
+
+def in_sentence(spans: Sequence[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+    """The spans that lie within [a, b), of `spans` in page order without overlaps: found by
+    bisection and read from there to `b`, never by a scan of them all (a page can hold tens of
+    thousands of one rule's hits, and each hit's passage asks)."""
+    out = []
+    for i in range(bisect_left(spans, (a, a)), len(spans)):
+        x, y = spans[i]
+        if x >= b:
+            break
+        if y <= b:
+            out.append((x, y))
+    return out
 
 
 def _readable(piece: str) -> str:

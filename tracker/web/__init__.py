@@ -19,6 +19,7 @@ from flask import Flask, redirect, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from tracker.alerts.links import secret_key
 from tracker.config import DEFAULTS, instance_path
@@ -44,6 +45,16 @@ def client_key() -> str:
 
 
 limiter = Limiter(key_func=client_key, default_limits=[])
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in every route: at most SQLite's largest integer, so that a longer number is
+    no such page (404), never an OverflowError from the database (a 500 and a traceback)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = MAX_ROW_ID, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,7 +62,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     get $PREFIX/var/tracker-instance."""
     instance = Path((test_config or {}).get("INSTANCE_PATH") or instance_path()).resolve()
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    app.url_map.converters["int"] = RowId  # before any route is added
     app.config.from_mapping(DEFAULTS, INSTANCE_PATH=str(instance), SUBSCRIBE_LIMIT="20 per hour",
+                            SEARCH_LIMIT="30 per minute",
+                            ADMIN_LOGIN_LIMIT_ALL="30 per 10 minutes",
                             SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                             WTF_CSRF_TIME_LIMIT=12 * 3600, ADMIN_PASSWORD="", API_TOKEN="",
                             TRUSTED_PROXIES=0, DEMO=False)

@@ -26,6 +26,16 @@ from tracker.web.security import (admin_required, end_admin_session, password_ok
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 LOGIN_LIMIT = "10 per minute"  # failed logins per client address
+
+
+def login_limit_all() -> str:
+    """Failed logins from all clients together (ADMIN_LOGIN_LIMIT_ALL, 30 per 10 minutes):
+    whoever guesses from many addresses is slowed down to that, and every login waits with it."""
+    return current_app.config["ADMIN_LOGIN_LIMIT_ALL"]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
 RETRYABLE = ("failed", "dead")
 
 
@@ -45,7 +55,9 @@ def _admin_open() -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], deduct_when=_failed)
+@limiter.limit(login_limit_all, methods=["POST"], deduct_when=_failed,
+               key_func=lambda: "admin-login-all")
 def login():
     next_path = local_path(request.values.get("next")) or url_for("admin.index")
     if not _admin_open():

@@ -226,7 +226,9 @@ def openapi_document() -> dict:
             "issue_date": _NSTR, "page": _NSTR, "url": _NSTR, "published": _NSTR,
             "first_seen": _NSTR, "text": _STR,
             "hits": {"type": "array", "items": {"type": "object", "properties": {
-                "rule_id": _STR, "rule_name": _NSTR, "count": _INT,
+                "rule_id": _STR, "rule_name": _NSTR,
+                "count": {**_INT, "description": "Every hit of the rule in the article; `hits` "
+                          "lists the first 100."},
                 "hits": {"type": "array", "items": {"type": "object", "properties": {
                     "keyword": _NSTR, "field": _NSTR, "snippet": snippet,
                     "name": {**_NSTR, "description": "The keyword's display name, where the "

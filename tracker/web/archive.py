@@ -20,7 +20,9 @@ from tracker.store.latest import latest
 from tracker.store.search import search
 from tracker.store.sources import source_names as stored_source_names
 from tracker.store.trends import week_start, weekly_counts
+from tracker.text.normalize import normalize_term
 from tracker.text.passage import found_passage
+from tracker.web import limiter
 from tracker.web.charts import line_chart, sparkline
 from tracker.web.db import get_db
 from tracker.web.rulecache import checked_rules
@@ -110,7 +112,22 @@ def today() -> date:
     return datetime.now(zone).date()
 
 
+MIN_QUERY = 2  # characters a search needs: one (的) is in nearly every article
+
+
+def search_limit() -> str:
+    """The searches one client may make (SEARCH_LIMIT): each scans its part of the index."""
+    return current_app.config["SEARCH_LIMIT"]
+
+
+def too_short(q: str) -> bool:
+    """Whether a query has fewer than MIN_QUERY characters once normalised (spaces not
+    counted): such a query would range over a large part of the index for every request."""
+    return bool(q) and len("".join(normalize_term(q).split())) < MIN_QUERY
+
+
 @bp.get("/articles")
+@limiter.limit(search_limit, exempt_when=lambda: not request.args.get("q", "").strip())
 def articles():
     args = request.args
     q = args.get("q", "").strip()[:200]
@@ -122,14 +139,18 @@ def articles():
     problems = [f"日期“{raw}”看不懂，请用 年-月-日（如 2025-04-07）" for raw, day in
                 ((since_raw, since), (until_raw, until)) if raw and day is None]
     rules, sources = rule_names(), source_names()
-    searched = bool(q or rule)
+    if too_short(q):
+        problems.append(f"关键词“{q}”太短，没有用来搜索：请至少输入 {MIN_QUERY} 个字"
+                        "（单个字几乎出现在每篇文章里），如“绿电”“标准地”。")
+    key = "" if too_short(q) else q
+    searched = bool(key or rule)
     found = []
     if not searched:  # before any search: the newest articles
         found = latest(get_db(), source=source or None,
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=LATEST)
     else:
-        found = search(get_db(), q, rule=rule or None, source=source or None,
+        found = search(get_db(), key, rule=rule or None, source=source or None,
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=RESULTS)
     themes: dict[int, list[tuple[str, str]]] = {}
@@ -141,7 +162,7 @@ def articles():
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
         sources=sources, searched=searched, found=found, themes=themes, mark=mark,
-        passages={f.id: found_passage(f.title, f.text, q, f.hit_snippet) for f in found},
+        passages={f.id: found_passage(f.title, f.text, key, f.hit_snippet) for f in found},
         limit=RESULTS)
 
 

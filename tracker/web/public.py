@@ -167,10 +167,14 @@ def _chat(address: str) -> None:
 
 
 def _queue_mail(subscription: Subscription, kind: str) -> None:
+    """Queue the mail and send it apart; none when the mailbox had its notices for the day
+    (the page is the same either way: only the owner's mailbox knows)."""
     from tracker.alerts.notices import queue_notice, send_soon
 
-    send_soon(current_app.config, queue_notice(get_db(), current_app.config, kind,
-                                               subscription.id, subscription.address))
+    notice = queue_notice(get_db(), current_app.config, kind, subscription.id,
+                          subscription.address)
+    if notice is not None:
+        send_soon(current_app.config, notice)
 
 
 # ---- confirm ------------------------------------------------------------------------------------

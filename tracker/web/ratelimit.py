@@ -11,14 +11,11 @@ import sqlite3
 import threading
 import time
 
-from flask import current_app, request
+from flask import current_app
 from limits.storage import Storage
 
 from tracker.alerts.subscribe import SubscribeError, normalize_email
-
-# The form field that holds each channel's address.
-ADDRESS_FIELDS = {"email": "email", "webhook": "webhook_url", "chat": "chat_url"}
-
+from tracker.store.notices import recipient_key
 
 class SQLiteStorage(Storage):
     STORAGE_SCHEME = ["sqlite"]
@@ -80,15 +77,23 @@ class SQLiteStorage(Storage):
         self._db().execute("DELETE FROM counters WHERE key = ?", [key])
 
 
+def submitted() -> tuple[str, str]:
+    """(channel, address) as the subscribe view reads them from the form: the channel a POST
+    without one gets (the form's default, email), that channel's address field."""
+    from tracker.web.forms import SubscribeForm
+
+    form = SubscribeForm(meta={"csrf": False})  # reads request.form as the view's form does
+    return form.channel.data or "", form.address().strip()
+
+
 def submitted_address() -> str:
-    """The address the form names, in the one spelling the subscription would have (an email
-    address normalised: `a@ｅｘａｍｐｌｅ.com` is `a@example.com`), so that the per-address limit
-    cannot be dodged by respelling it."""
-    field = ADDRESS_FIELDS.get(request.form.get("channel", ""), "")
-    address = request.form.get(field, "").strip() if field else ""
-    if field == "email" and address:
+    """The address the form names, in the one spelling of the mailbox or URL it reaches, so
+    that the per-address limit cannot be dodged by respelling it: an email address normalised
+    (`a@ｅｘａｍｐｌｅ.com` is `a@example.com`) with its `+tag` dropped (`a+1@` is `a@`)."""
+    channel, address = submitted()
+    if channel == "email" and address:
         try:
-            return normalize_email(address)
+            return recipient_key(normalize_email(address))
         except SubscribeError:
             pass
     return address.lower()
@@ -96,7 +101,8 @@ def submitted_address() -> str:
 
 def address_key() -> str:
     """The per-address limit's key: a hash, so that ratelimit.db holds no addresses."""
-    digest = hashlib.sha256(f"{request.form.get('channel', '')}\0{submitted_address()}".encode())
+    channel, _ = submitted()
+    digest = hashlib.sha256(f"{channel}\0{submitted_address()}".encode())
     return "subscribe-address:" + digest.hexdigest()
 
 

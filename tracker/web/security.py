@@ -185,10 +185,17 @@ def too_large(_error):
 
 
 def too_many(error):
-    """429 with Retry-After (seconds): when the limit that was hit resets."""
-    response = current_app.make_response(_problem(
-        "提交太频繁", "同一网络或同一地址在短时间内提交了太多次。请过一段时间再试。", 429))
-    response.headers.setdefault("Retry-After", str(retry_after(error)))
+    """429 with Retry-After (seconds): when the limit that was hit resets; what was too
+    frequent, in Chinese (a search, a login, a form)."""
+    seconds = retry_after(error)
+    if request.endpoint == "archive.articles":
+        page = ("搜索太频繁", f"同一网络在短时间内搜索了太多次。请 {seconds} 秒后再试。")
+    elif request.endpoint == "admin.login":
+        page = ("登录尝试太多", f"短时间内密码错误的次数太多。请 {seconds} 秒后再试。")
+    else:
+        page = ("提交太频繁", "同一网络或同一地址在短时间内提交了太多次。请过一段时间再试。")
+    response = current_app.make_response(_problem(*page, 429))
+    response.headers.setdefault("Retry-After", str(seconds))
     return response
 
 
