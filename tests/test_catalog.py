@@ -53,6 +53,13 @@ BAD = [
     (one("id: a\nurl: https://x/rss.xml"), 2, "lacks `name`"),
     (one("id: A B\nname: A\nurl: https://x/rss.xml"), 2, "must be a slug"),
     (one("id: a\nname: A\nurl: https://x/rss.xml\nschedule: daily"), 5, "cron"),
+    # five fields of the right characters that the worker's scheduler still refuses
+    (one("id: a\nname: A\nurl: https://x/rss.xml\nschedule: '30 25 * * *'"), 5, "'30 25 * * *'"),
+    (one("id: a\nname: A\nurl: https://x/rss.xml\nschedule: '61 6 * * *'"), 5, "'61 6 * * *'"),
+    (one("id: a\nname: A\nurl: https://x/rss.xml\nschedule: '0 6 32 * *'"), 5, "'0 6 32 * *'"),
+    (one("id: a\nname: A\nurl: https://x/rss.xml\nschedule: '0 6 * 13 *'"), 5, "'0 6 * 13 *'"),
+    (one("id: a\nname: A\nurl: https://x/rss.xml\nschedule: '0 6 * * 9'"), 5, "'0 6 * * 9'"),
+    (one("id: a\nname: A\nurl: https://x/rss.xml\nschedule: '*/0 * * * *'"), 5, "'*/0 * * * *'"),
     (one("id: a\nname: A\nurl: https://x/rss.xml\ntimezone: Mars/Base"), 5, "unknown time zone"),
     (one("id: a\nname: A\nurl: https://x/rss.xml\nenabled: maybe"), 5, "true or false"),
     (one("id: a\nname: A\nurl: https://x/{date:%Y}/n.htm\ndays: 0"), 5, "from 1 to 31"),
@@ -104,6 +111,21 @@ def test_sources_check_command(tmp_path):
     done = subprocess.run(run, capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith(f"{tmp_path / 'sources.yaml'}:4: `url` must start with http")
+
+
+def test_every_schedule_sources_check_passes_is_one_the_worker_schedules(tmp_path):
+    # `tracker sources check` and `tracker worker` read a schedule the same way: the command
+    # refuses `30 25 * * *` by file:line, and the worker started on it refuses to start the
+    # same way (exit 2, no traceback) instead of dying in its scheduler.
+    (tmp_path / "sources.yaml").write_text(
+        one("id: a\nname: A\npath: /srv/drop\nschedule: '30 25 * * *'"), encoding="utf-8")
+    env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path)}
+    for command in (["sources", "check"], ["worker", "--once"]):
+        done = subprocess.run([sys.executable, "-m", "tracker", *command], capture_output=True,
+                              text=True, env=env, timeout=60)
+        assert done.returncode == 2, (command, done.stderr)
+        assert done.stderr.startswith(f"{tmp_path / 'sources.yaml'}:5: `schedule` '30 25 * * *'")
+        assert "Traceback" not in done.stderr
 
 
 def test_a_source_is_plain_data():

@@ -98,3 +98,38 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_demo_in_a_folder_without_rules_brings_its_own_and_ctrl_c_stops_it(tmp_path):
+    # Started from a folder with no rules/ (not the checkout), as a background job of a shell
+    # (SIGINT ignored): it still matches, the admin's editor works on a copy in the instance,
+    # and Ctrl-C (SIGINT) stops the web app and the worker.
+    import signal
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env["TRACKER_INSTANCE"] = str(tmp_path / "instance")
+    demo = subprocess.Popen([sys.executable, "-m", "tracker", "demo", "--port", str(port)],
+                            env=env, cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)
+    reader.start()
+    try:
+        hits = re.compile(r"source demo: ok, \d+ articles, \d+ new, ([1-9]\d*) hits")
+        assert wait_for(lambda: any(hits.search(line) for line in lines), 90), lines
+        assert not any("broken" in line or "NO RULES" in line for line in lines), lines
+        copied = sorted(p.name for p in (tmp_path / "instance" / "rules").glob("*.yaml"))
+        assert "zhuanyezhen.yaml" in copied and not (tmp_path / "rules").exists()
+        assert wait_for(lambda: any("worker " in line and "started" in line for line in lines), 60)
+        demo.send_signal(signal.SIGINT)
+        code = demo.wait(timeout=90)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(timeout=30)
+    reader.join(timeout=10)
+    assert code == 0, lines
+    (holder,) = {m.group(1) for m in map(re.compile(r"worker (\S+:\d+) started").search, lines) if m}
+    assert wait_for(lambda: not alive(int(holder.rsplit(":", 1)[1])), 30)

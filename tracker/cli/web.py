@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import click
 
@@ -36,6 +37,28 @@ sources:
 """
 
 
+def demo_rules(config: dict, folder: Path) -> Path:
+    """The demo's own copy of the rules, in the instance (`folder`): made on first use from
+    TRACKER_RULES when that holds rule files, else from the starter rules beside the package,
+    so the admin's editor in the demo never writes into a checkout's tracked `rules/`, and a
+    demo started in a folder with no rules still has some."""
+    import shutil
+
+    if folder.is_dir():
+        return folder
+    here = Path(config.get("RULES") or "rules")
+    starter = Path(__file__).resolve().parents[2] / "rules"
+    for origin in (here, starter):
+        files = sorted(origin.glob("*.yaml")) if origin.is_dir() else []
+        if files:
+            folder.mkdir(parents=True)
+            for path in files:
+                shutil.copy2(path, folder / path.name)
+            click.echo(f"tracker demo: copied {len(files)} rule files from {origin} to {folder}")
+            return folder
+    raise click.ClickException(f"no rule files in {here} nor in {starter}: give TRACKER_RULES")
+
+
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.pass_obj
@@ -45,7 +68,6 @@ def demo(config: dict, port: int) -> None:
     import subprocess
     import sys
     from datetime import datetime
-    from pathlib import Path
 
     from tracker.config import instance_file
 
@@ -59,9 +81,10 @@ def demo(config: dict, port: int) -> None:
         write_pages(drop, datetime.now(zone(config)).date())  # dated from today: a live demo
         sources.write_text(DEMO_SOURCES.format(path=drop), encoding="utf-8")
         click.echo(f"tracker demo: made {sources} with the demo pages in {drop}")
+    rules = demo_rules(config, instance / "rules")
     # A quick demo: files read at once, the first fetch at start, alerts every 10 s.
     env = {"TRACKER_FOLDER_SETTLE_SECONDS": "0", "TRACKER_DELIVERY_INTERVAL": "10",
-           "TRACKER_FETCH_AT_START": "1"}
+           "TRACKER_FETCH_AT_START": "1", "TRACKER_RULES": str(rules)}
     worker = subprocess.Popen([sys.executable, "-m", "tracker", "worker"],
                               env={**os.environ, **env})
 
@@ -75,7 +98,7 @@ def demo(config: dict, port: int) -> None:
         from tracker.web.security import waitress_options
         from tracker.web.serving import serve as run
 
-        app = create_app({"DEMO": True})
+        app = create_app({"DEMO": True, "RULES": str(rules)})
         # SIGTERM and Ctrl-C (even when the shell started us with SIGINT ignored) stop the
         # server gracefully, then the worker below.
         run(app, "127.0.0.1", port, threads=8, grace=5, ident="tracker", **waitress_options(app))

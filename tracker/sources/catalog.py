@@ -161,18 +161,36 @@ class _SourcesReader(NodeReader):
         return Source(**clean, file=self.filename, line=node.start_mark.line + 1)
 
     def check_schedule(self, fields: dict, values: dict) -> None:
-        schedule = values.get("schedule")
-        if schedule is not None:
-            parts = schedule.split()
-            if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
-                self.problem(fields["schedule"][1], "`schedule` is cron: five fields, minute hour "
-                             "day month weekday (e.g. \"30 6 * * *\")")
+        """The schedule as the worker reads it (APScheduler's crontab), so that every schedule
+        the worker would refuse is refused here, with its line: `30 25 * * *` has no hour 25."""
         zone = values.get("timezone")
         if zone is not None:
             try:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
                 self.problem(fields["timezone"][1], f"unknown time zone `{zone}`")
+                zone = None
+        schedule = values.get("schedule")
+        if schedule is None:
+            return
+        parts = schedule.split()
+        if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
+            self.problem(fields["schedule"][1], "`schedule` is cron: five fields, minute hour "
+                         "day month weekday (e.g. \"30 6 * * *\")")
+            return
+        if why := cron_problem(schedule, zone or DEFAULT_TIMEZONE):
+            self.problem(fields["schedule"][1], f"`schedule` {schedule!r}: {why}")
+
+
+def cron_problem(expression: str, zone: str = DEFAULT_TIMEZONE) -> str | None:
+    """Why the worker's scheduler would refuse this crontab expression (None: it would not)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone=ZoneInfo(zone))
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 def parse_sources_text(text: str, filename: str = "sources.yaml") -> tuple[list[Source],

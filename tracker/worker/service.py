@@ -298,11 +298,17 @@ def schedule(worker: Worker) -> int:
         first = {"next_run_time": datetime.now(timezone.utc)} if at_start and \
             not state["started"] else {}
         for source in sources:
-            if source.enabled:
+            if not source.enabled:
+                continue
+            try:  # sources.yaml was checked; a schedule refused anyway stays with its source
                 trigger = _cron(source.schedule, source.timezone)
-                scheduler.add_job(jobs.wrap(f"source {source.id}", fetch), trigger,
-                                  args=[source], id=f"source:{source.id}",
-                                  name=f"fetch {source.id}", **first)
+            except ValueError as err:
+                log.error("source %s: schedule %r cannot be used (%s); not scheduled",
+                          source.id, source.schedule, err)
+                continue
+            scheduler.add_job(jobs.wrap(f"source {source.id}", fetch), trigger,
+                              args=[source], id=f"source:{source.id}",
+                              name=f"fetch {source.id}", **first)
         state["started"] = True
         log.info("scheduled %d sources from %s", sum(s.enabled for s in sources),
                  worker.sources_path)
