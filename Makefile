@@ -23,6 +23,7 @@ test: $(STAMP) browser
 # apt, install it; otherwise those tests skip and say why.
 browser:
 	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& echo "make: installing Debian's chromium and fonts-noto-cjk with apt-get for the browser tests (a few minutes, once)" \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null 2>&1 \
 		|| echo "note: no chromium (apt-get install chromium): the browser tests will be skipped"; }
 

@@ -68,7 +68,9 @@ def test_demo_brings_up_the_web_app_and_the_worker_on_a_fresh_instance(tmp_path)
         form = urllib.parse.urlencode({"csrf_token": token, "channel": "email",
                                        "email": "new@example.org", "rules": "zhuanyezhen",
                                        "frequency": "instant"}).encode()
-        assert browser.open(f"{base}/subscribe", data=form).status == 200
+        answer = browser.open(f"{base}/subscribe", data=form)
+        assert answer.status == 200
+        assert 'href="/mailbox/"' in answer.read().decode()  # where the demo's mail goes
         mailbox = tmp_path / "instance" / "mailbox"
         assert wait_for(lambda: list(mailbox.glob("*.eml")), timeout=30)
         mail = email.message_from_bytes(next(mailbox.glob("*.eml")).read_bytes(), policy=policy.default)

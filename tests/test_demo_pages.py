@@ -46,6 +46,15 @@ def test_each_theme_has_its_weekly_count_and_no_story_repeats():
     assert weekly["biaozhundi"] == WEEKLY["biaozhundi"]
 
 
+def test_amounts_read_as_a_chinese_paper_prints_them():
+    # 87千万元 or 5百万元 is not how a paper writes an amount (8700万元, 500万元)
+    import re
+
+    stories = plan(date(2026, 12, 2))
+    text = "".join(t + "".join(body) for day in stories.values() for t, body in day)
+    assert not re.search(r"\d+[千百]万元|\d+[千百](?:人|册)", text)
+
+
 def test_written_pages_split_into_their_stories_and_carry_their_dates(tmp_path):
     today = date(2026, 12, 1)
     paths = write_pages(tmp_path, today)
