@@ -57,7 +57,7 @@ KJRB_TOPICS = ["大型科研仪器开放共享", "新型储能", "专业镇中�
                "科技成果转化", "营商环境", "乡村振兴"]
 
 
-def kjrb(site: Site, day: datetime.date, pages: int = 3, per_page: int = 3,
+def kjrb(site: Site, day: datetime.date, pages: int = 3, per_page: int | list[int] = 3,
          pdf_page: bool = True, div: tuple[str, str] = ("?div=-1", "?div=0")) -> Paper:
     """科技日报 as it was until 2023, Founder classic, after DIYgod/RSSHub
     lib/routes/stdaily/digitalpaper.js (digitalpaper.stdaily.com/http_www.kjrb.com/kjrb/html/
@@ -69,7 +69,8 @@ def kjrb(site: Site, day: datetime.date, pages: int = 3, per_page: int = 3,
     content_N.htm?div=-1 while the page image links the same article as ?div=0, and the first
     headline has two parts ("开放共享 让大型科研仪器“忙”起来"). With `pdf_page`, the last page
     has no article list but its PDF (images/YYYY-MM/DD/PP/KJRBYYYYMMDDPP.pdf). `div`: the
-    queries of the list's and the image's links (("", "") for plain links)."""
+    queries of the list's and the image's links (("", "") for plain links). `per_page`: articles
+    on each page, or a list of them page by page."""
     folder = f"/kjrb/html/{day:%Y-%m}/{day:%d}/"
     paper = Paper(site, day, site.base + "/kjrb/html/{date:%Y-%m}/{date:%d}/node_2.htm")
     names = ["要闻", "综合", "新闻", "国际", "评论", "专版", "地方", "文化"]
@@ -84,7 +85,7 @@ def kjrb(site: Site, day: datetime.date, pages: int = 3, per_page: int = 3,
         paper.pages[folder + file] = label.replace("：", " ")
         items, areas = [], []
         if p < text_pages:
-            for _ in range(per_page):
+            for _ in range(per_page if isinstance(per_page, int) else per_page[p]):
                 count += 1
                 topic = KJRB_TOPICS[(count - 1) % len(KJRB_TOPICS)]
                 name = f"content_{54600 + count}.htm"
