@@ -12,14 +12,17 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 import epaper_layouts as layouts
 from tracker.documents import InputError
-from tracker.sources.catalog import Source, parse_sources_text
+from tracker.sources.catalog import Source, check_sources, parse_sources_text
 from tracker.sources.epaper import NoIssue, guess_layout, issue_documents
 from tracker.splitter import page_articles
+
+REPO = Path(__file__).resolve().parents[1]
 
 CONFIG = {"HTTP_CONNECT_TIMEOUT": 2.0, "HTTP_READ_TIMEOUT": 2.0, "HTTP_TOTAL_TIMEOUT": 5.0}
 DAYS = [datetime.date(2023, 2, 10), datetime.date(2024, 3, 1), datetime.date(2024, 12, 31)]
@@ -177,3 +180,11 @@ def test_sources_yaml_names_a_layout_and_refuses_an_unknown_one():
     assert [(s.id, s.type, s.layout) for s in sources] == [("hnrb", "epaper", "founder")]
     assert [(p.line, p.message) for p in problems] == [
         (9, "unknown layout `founder-xyz`: one of founder, founder-pc, founder-nbs")]
+
+
+def test_the_example_sources_file_is_sound_and_its_layouts_match_their_urls():
+    sources, problems = check_sources(REPO / "sources.example.yaml")
+    assert problems == []
+    epapers = [s for s in sources if s.type == "epaper"]
+    assert {s.layout for s in epapers} == {"founder", "founder-pc"}
+    assert all(guess_layout(s.url) == s.layout for s in epapers)
