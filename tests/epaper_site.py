@@ -110,8 +110,9 @@ def build(site: Site, day: datetime.date = DAY, *, hang: str | None = None,
 
 
 def expected_title(article: dict) -> str:
-    """The headline the reader should produce: kicker, title, subtitle; no gaps inside Chinese."""
-    return " ".join("".join(part.split()) for part in
+    """The headline the reader should produce: kicker, title, subtitle, each with its inner
+    spaces as printed (a two-part headline keeps the space between its parts)."""
+    return " ".join(" ".join(part.split()) for part in
                     (article["kicker"], article["title"], article["subtitle"]) if part)
 
 

@@ -81,9 +81,9 @@ def test_issue_titles_read_from_gbk_pages_whatever_they_declare(issue):
     # page 1 is GBK declared gb2312, page 2 GBK declared utf-8: both read right
     assert [document.title for document in issue.documents] == [
         "县域经济提质增效 我省新认定十二个省级专业镇",
-        "标准地出让提速企业拿地即开工 全省已累计出让标准地三百余宗",
-        "晋中零碳产业园 绿电直供让园区企业用上“绿色电”",
-        "科技赋能专业镇转型",
+        "标准地出让提速 企业拿地即开工 全省已累计出让标准地三百余宗",
+        "晋中零碳产业园 绿电直供 让园区企业用上“绿色电”",
+        "科技 赋能 专业镇 转型",
     ]
 
 
@@ -201,11 +201,12 @@ def test_issue_deadline_stops_a_hanging_issue(site):
     assert paper.path("content_102.htm") not in site.requested
 
 
-def test_index_without_article_links_is_reported(paper):
-    issue = issue_documents(source_for(paper, articles=r"article_\d+\.html"), DAY, CONFIG)
-    assert issue.documents == []
-    assert len(issue.problems) == 1
-    assert issue.problems[0].startswith(paper.url("node_1.htm") + ": no article links")
+def test_index_without_article_links_is_a_named_error(paper):
+    with pytest.raises(InputError) as caught:
+        issue_documents(source_for(paper, articles=r"article_\d+\.html"), DAY, CONFIG)
+    assert caught.value.where == paper.url("node_1.htm")
+    assert caught.value.problem.startswith("unknown-layout: no page, article or PDF links of "
+                                           "the layout `founder`")
 
 
 def test_defaults_when_config_lacks_the_keys(paper):
@@ -267,7 +268,7 @@ def test_page_links_honour_base_href():
 
 @pytest.mark.parametrize("html, expected", [
     ('<map><area href="content_7.htm"></map><a href="content_7.htm">绿电 直供 园区</a>',
-     [("content_7.htm", "绿电直供园区")]),
+     [("content_7.htm", "绿电 直供 园区")]),  # a headline as linked keeps its spaces
     ('<a href="content_1_2.htm">甲</a><a href="content_12345.htm">乙</a><a href="node_2.htm">版</a>',
      [("content_1_2.htm", "甲"), ("content_12345.htm", "乙")]),
     ('<a href="../../2025-03/01/content_9.htm">旧文</a>', [("../../2025-03/01/content_9.htm", "旧文")]),
@@ -297,12 +298,12 @@ FOUNDER = ("<h3><founder-introtitle>引题 在此</founder-introtitle></h3>"
 
 
 @pytest.mark.parametrize("html, title, text", [
-    (FOUNDER.format(sub=""), "引题在此 主题在此", "第一段。\n第二段。"),
-    (FOUNDER.format(sub="副题"), "引题在此 主题在此 副题", "第一段。\n第二段。"),
+    (FOUNDER.format(sub=""), "引题 在此 主题 在此", "第一段。\n第二段。"),
+    (FOUNDER.format(sub="副题"), "引题 在此 主题 在此 副题", "第一段。\n第二段。"),
     # a site logo <h1> and a menu: neither is the headline nor the text
     ('<header><h1><a href="/">山西日报</a></h1></header><nav><h1>导航</h1></nav>'
      "<div>首页 绿电</div><h1>绿电 直供 5G 基站</h1><div id=ozoom><p>正文。</p></div><p>版权所有</p>",
-     "绿电直供 5G 基站", "正文。"),  # spaces kept beside Latin and digits
+     "绿电 直供 5G 基站", "正文。"),  # a headline keeps its spaces
     ('<div class="article-title">标题</div><div class="article-content"><p>甲。</p><p>乙。</p></div>',
      "标题", "甲。\n乙。"),
     ('<div id="title">标题</div><div id="content"><p>甲。</p></div>', "标题", "甲。"),
@@ -331,4 +332,4 @@ def test_title_falls_back_to_link_text(site):
         "<html><body><div id=ozoom><p>只有正文的一篇稿件，标题只印在版面上。</p></div></body></html>".encode("gbk"),
         "text/html; charset=gbk")
     issue = issue_documents(source_for(paper), DAY, CONFIG)
-    assert issue.documents[-1].title == "科技赋能专业镇转型"  # as linked on page 2
+    assert issue.documents[-1].title == "科技 赋能 专业镇 转型"  # as linked on page 2

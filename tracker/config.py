@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "EPAPER_DEADLINE": 120.0,
     "EPAPER_MAX_PAGES": 40,
     "EPAPER_MAX_ARTICLES": 400,
+    "EPAPER_MAX_PAGE_LINKS": 300,  # a page listing more article links is not a newspaper page
     # Alerts: links in messages, the schedule of digests and retries, the senders.
     "BASE_URL": "http://127.0.0.1:5000",
     "TIMEZONE": "Asia/Shanghai",

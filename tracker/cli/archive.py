@@ -14,7 +14,7 @@ from tracker.config import instance_file
 
 @click.group(cls=Commands)
 def sources() -> None:
-    """Check the sources file (instance/sources.yaml)."""
+    """Check the sources file (instance/sources.yaml), or try one source."""
 
 
 @sources.command("check")
@@ -26,6 +26,28 @@ def sources_check(config: dict, path: Path | None) -> None:
 
     path = path or instance_file(config, "SOURCES")
     report(path, *check_sources(path), "sources")
+
+
+@sources.command("try")
+@click.argument("source")
+@click.option("--date", "day", help="The issue date, YYYY-MM-DD (default: today in the source's "
+                                    "time zone).")
+@click.option("--layout", help="The e-paper layout preset (founder, founder-pc, founder-nbs); "
+                               "default: as configured, or told from the URL.")
+@click.pass_obj
+def sources_try(config: dict, source: str, day: str | None, layout: str | None) -> None:
+    """Fetch one issue of a source (its id, or a URL) now and print its pages, articles and problems; nothing is stored, no lock is taken."""
+    from datetime import date
+
+    from tracker.cli.sources_try import find_source, try_source
+    from tracker.sources.epaper import LAYOUTS
+
+    if layout is not None and layout not in LAYOUTS:
+        raise click.BadParameter(f"{layout!r} is not a layout: one of {', '.join(LAYOUTS)}",
+                                 param_hint="--layout")
+    found = find_source(source, instance_file(config, "SOURCES"), layout)
+    when = _date_option(day, "--date")
+    raise SystemExit(try_source(found, date.fromisoformat(when) if when else None, config))
 
 
 @click.command("worker")

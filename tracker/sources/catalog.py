@@ -9,8 +9,10 @@
         timezone: Asia/Shanghai        # the schedule's and the issue dates' zone (default)
         enabled: true
         days: 2                        # epaper: today and the days before (default 1: today)
-        pages: 'node_\\d+\\.htm'          # epaper: links to the other pages (版面)
-        articles: 'content_[\\w-]+\\.htm' # epaper: links to the articles of a page
+        layout: founder                # epaper: a preset (founder, founder-pc, founder-nbs);
+                                       #   default: as the url's shape names it
+        pages: 'node_\\d+\\.htm'          # epaper: links to the other pages (版面) (default:
+        articles: 'content_[\\w-]+\\.htm' #   the layout's); links to the articles of a page
       - id: gov-feed
         name: 省政府信息公开
         url: https://example.cn/rss.xml  # a feed: entries become articles
@@ -34,10 +36,10 @@ from tracker.yamlcheck import ID_PATTERN, NodeReader, Problem, ProblemsError
 TYPES = ("feed", "epaper", "folder")
 DEFAULT_SCHEDULE = "30 6 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-DEFAULT_PAGES = r"node_\d+\.htm"
+DEFAULT_PAGES = r"node_\d+\.htm"  # the founder layout's (tracker.sources.epaper.layouts)
 DEFAULT_ARTICLES = r"content_[\w-]+\.htm"
 FIELDS = ("id", "name", "type", "url", "path", "schedule", "timezone", "enabled", "days",
-          "pages", "articles", "fetch_full")
+          "layout", "pages", "articles", "fetch_full")
 _CRON_FIELD = re.compile(r"^[\d*/,\-a-zA-Z?]+$")
 
 
@@ -52,8 +54,9 @@ class Source:
     timezone: str = DEFAULT_TIMEZONE
     enabled: bool = True
     days: int = 1
-    pages: str = DEFAULT_PAGES
-    articles: str = DEFAULT_ARTICLES
+    layout: str | None = None  # epaper: a preset name; None: as the url's shape names it
+    pages: str | None = None  # epaper: None: the layout's patterns
+    articles: str | None = None
     fetch_full: bool = False
     file: str | None = None
     line: int | None = None
@@ -67,13 +70,14 @@ class SourcesError(ProblemsError):
     """A sources file that cannot be used; `problems` lists each as `file:line: what`."""
 
 
-def infer_type(url: str | None, path: str | None) -> str | None:
-    """The type a source's url or path makes plain, or None when it must be said."""
+def infer_type(url: str | None, path: str | None, layout: str | None = None) -> str | None:
+    """The type a source's url or path (or an e-paper layout) makes plain, or None when it must
+    be said."""
     if path:
         return "folder"
     if not url:
         return None
-    if "{date" in url:
+    if "{date" in url or layout:
         return "epaper"
     path = url.lower().split("?")[0]
     if path.endswith((".xml", ".rss", ".atom", "/feed", "/rss")) or "rss" in url.lower():
@@ -112,8 +116,8 @@ class _SourcesReader(NodeReader):
         if fields is None:
             return None
         values: dict = {}
-        for name in ("id", "name", "type", "url", "path", "schedule", "timezone", "pages",
-                     "articles"):
+        for name in ("id", "name", "type", "url", "path", "schedule", "timezone", "layout",
+                     "pages", "articles"):
             if name in fields:
                 values[name] = self.text(fields[name][1], name)
         for name in ("id", "name"):
@@ -126,7 +130,7 @@ class _SourcesReader(NodeReader):
             self.problem(node, "a source has either `url` or `path`, not both or neither")
         if url and not re.match(r"^https?://", url):
             self.problem(fields["url"][1], "`url` must start with http:// or https://")
-        kind = values.get("type") or infer_type(url, path)
+        kind = values.get("type") or infer_type(url, path, values.get("layout"))
         if kind is None:
             self.problem(node, "cannot tell the type from the url: say `type: feed` or "
                          "`type: epaper`")
@@ -136,6 +140,7 @@ class _SourcesReader(NodeReader):
             self.problem(node, f"a {kind} source needs `{'path' if kind == 'folder' else 'url'}`")
         values["type"] = kind
         self.check_schedule(fields, values)
+        self.check_layout(fields, values, kind)
         for name in ("pages", "articles"):
             if values.get(name):
                 try:
@@ -159,6 +164,18 @@ class _SourcesReader(NodeReader):
             return None
         clean = {k: v for k, v in values.items() if v is not None}
         return Source(**clean, file=self.filename, line=node.start_mark.line + 1)
+
+    def check_layout(self, fields: dict, values: dict, kind: str | None) -> None:
+        layout = values.get("layout")
+        if layout is None:
+            return
+        from tracker.sources.epaper.layouts import LAYOUTS
+
+        if kind != "epaper":
+            self.problem(fields["layout"][1], "`layout` is for epaper sources only")
+        elif layout not in LAYOUTS:
+            self.problem(fields["layout"][1], f"unknown layout `{layout}`: one of "
+                                              f"{', '.join(LAYOUTS)}")
 
     def check_schedule(self, fields: dict, values: dict) -> None:
         """The schedule as the worker reads it (APScheduler's crontab), so that every schedule
