@@ -272,7 +272,7 @@ def test_global_excludes_hold_for_subscribers_own_keywords_too(tmp_path):
 
     (tmp_path / "a.yaml").write_text("id: a\nname: A\nkeywords: [光伏]\n", encoding="utf-8")
     (tmp_path / "_global.yaml").write_text("exclude: [广告]\n", encoding="utf-8")
-    matcher = RuleBook(tmp_path).refresh({7: ("绿电",)})
+    matcher = RuleBook(tmp_path).refresh({7: ("绿电",)}).matcher
     fired = [m.rule.id for m in matcher.match(Document("t", "绿电交易，光伏装机。", "article"))]
     assert sorted(fired) == sorted(["a", personal_rule_id(7)])
     assert matcher.match(Document("t", "绿电交易，光伏装机。广告", "article")) == []
