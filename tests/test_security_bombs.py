@@ -1,0 +1,94 @@
+"""Small inputs that become huge when read: each runs through the real worker (`tracker worker
+--once`, a subprocess under a memory cap set in the child) or `tracker match`, from a server on
+loopback or a drop folder, beside a plain source that must still be stored. Before, each one
+exhausted the capped process (MemoryError, or pdfium aborting the whole worker); now each is a
+named problem of its own source.
+
+The inputs are built at test time (tests/hostile.py): a feed with an internal DTD subset behind a
+prolog an XML parser calls malformed (150 KB, 1.9 GB expanded), a body gzipped twice (5 KB on the
+wire, 2 GiB inflated), a PDF whose content stream inflates to 200 MB of text objects (300 KB).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from builders import as_rss
+from hostile import entity_feed, run_worker, send, worker_env
+from tracker.config import DEFAULTS
+from tracker.documents import InputError
+from tracker.sources import read
+
+REPO = Path(__file__).resolve().parents[1]
+CAP = 1 << 30  # the worker's address space: a plain cycle runs in under 400 MB
+PLAIN = as_rss([{"title": "工业用地“标准地”出让提速", "link": "http://example.cn/1",
+                 "description": "本报讯 开发区今年出让标准地12宗。"}]).encode()
+
+
+def sources(instance: Path, **locations: str) -> None:
+    """sources.yaml: a feed per `name=url`, a drop folder per `name=/path`."""
+    lines = ["sources:"]
+    for name, where in locations.items():
+        kind = "path" if where.startswith("/") else "url"
+        lines += [f"  - id: {name}", f"    name: {name}", f"    {kind}: {where}"]
+    (instance / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def runs(instance: Path) -> dict[str, tuple[str, str | None]]:
+    with sqlite3.connect(instance / "tracker.db") as db:
+        return {s: (status, error) for s, status, error in
+                db.execute("SELECT source_id, status, error FROM runs")}
+
+
+def titles(instance: Path, source: str) -> list[str]:
+    with sqlite3.connect(instance / "tracker.db") as db:
+        return [t for (t,) in db.execute("SELECT title FROM articles WHERE source_id = ?", (source,))]
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    return folder
+
+
+def cycle(instance: Path):
+    done = run_worker(worker_env(instance, REPO / "rules"), CAP, timeout=120)
+    assert not done.killed_for_time, done.output[-2000:]
+    assert done.returncode == 1, done.output[-2000:]  # 1: some source failed, and it said so
+    return done
+
+
+def test_a_feed_with_an_internal_subset_behind_a_malformed_prolog_is_refused(site, instance):
+    site.routes["/bomb.xml"] = send(entity_feed(), "application/rss+xml")
+    site.routes["/plain.xml"] = send(PLAIN, "application/rss+xml")
+    sources(instance, bomb=f"{site.base}/bomb.xml", plain=f"{site.base}/plain.xml")
+    cycle(instance)
+    found = runs(instance)
+    assert found["bomb"] == ("error", f"{site.base}/bomb.xml: feed declares XML entities; refused")
+    assert found["plain"] == ("ok", None)
+    assert titles(instance, "plain") == ["工业用地“标准地”出让提速"]
+
+
+def test_internal_subsets_are_refused_whatever_the_prolog(tmp_path):
+    """Before any parser: a DOCTYPE with `[`, in any case, with quoted ids holding `>`, or a
+    lone entity declaration; an external DOCTYPE or one without a subset still reads."""
+    feed = as_rss([{"title": "标准地", "description": "出让标准地。"}])
+    refused = [
+        feed.replace("<rss", '<!-- a -- b -->\n<!DOCTYPE rss [<!ENTITY a "b">]>\n<rss', 1),
+        feed.replace("<rss", '<!doctype rss PUBLIC "x>y" "z" [ <!attlist a b CDATA "c"> ]><rss', 1),
+        feed.replace("<rss", '<?xml-stylesheet href="a"?>\n<!ENTITY a "b">\n<rss', 1),
+    ]
+    for number, text in enumerate(refused):
+        path = tmp_path / f"refused{number}.xml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as caught:
+            read(str(path), DEFAULTS)
+        assert caught.value.problem == "feed declares XML entities; refused", text[:120]
+    fine = tmp_path / "fine.xml"
+    fine.write_text(feed.replace("<rss", '<!DOCTYPE rss PUBLIC "-//Netscape//DTD RSS 0.91//EN" '
+                                 '"http://example.cn/rss.dtd">\n<rss', 1), encoding="utf-8")
+    assert [d.title for d in read(str(fine), DEFAULTS)] == ["标准地"]
