@@ -11,13 +11,15 @@ wire, 2 GiB inflated), a PDF whose content stream inflates to 200 MB of text obj
 
 from __future__ import annotations
 
+import gzip
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
 
 from builders import as_rss
-from hostile import entity_feed, run_worker, send, worker_env
+from hostile import MB, entity_feed, gzip_bomb, run_worker, send, worker_env
 from tracker.config import DEFAULTS
 from tracker.documents import InputError
 from tracker.sources import read
@@ -92,3 +94,46 @@ def test_internal_subsets_are_refused_whatever_the_prolog(tmp_path):
     fine.write_text(feed.replace("<rss", '<!DOCTYPE rss PUBLIC "-//Netscape//DTD RSS 0.91//EN" '
                                  '"http://example.cn/rss.dtd">\n<rss', 1), encoding="utf-8")
     assert [d.title for d in read(str(fine), DEFAULTS)] == ["标准地"]
+
+
+def test_a_body_compressed_twice_is_refused_before_it_is_inflated(site, instance):
+    bomb = gzip_bomb()
+    assert len(bomb) < 8 << 10
+    site.routes["/bomb.xml"] = send(bomb, "application/rss+xml", Content_Encoding="gzip, gzip")
+    site.routes["/plain.xml"] = send(gzip.compress(PLAIN), "application/rss+xml",
+                                     Content_Encoding="gzip")
+    sources(instance, bomb=f"{site.base}/bomb.xml", plain=f"{site.base}/plain.xml")
+    cycle(instance)
+    found = runs(instance)
+    assert found["bomb"] == ("error", f"{site.base}/bomb.xml: is compressed more than once "
+                                      "(Content-Encoding: gzip, gzip); refused")
+    assert found["plain"] == ("ok", None)
+    assert titles(instance, "plain") == ["工业用地“标准地”出让提速"]
+
+
+def test_one_coding_is_inflated_step_by_step_up_to_the_limit(site):
+    """A single gzip layer of 1 GiB (1 MB on the wire) stops at the document limit; gzip,
+    deflate (zlib or raw) and x-gzip bodies read; a coding not asked for is refused."""
+    text = "本报讯 标准地出让提速。".encode()
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw = deflate.compress(text) + deflate.flush()
+    site.routes.update({
+        "/gzip.txt": send(gzip.compress(text), "text/plain; charset=utf-8", Content_Encoding="gzip"),
+        "/x-gzip.txt": send(gzip.compress(text), "text/plain; charset=utf-8", Content_Encoding="x-gzip"),
+        "/zlib.txt": send(zlib.compress(text), "text/plain; charset=utf-8", Content_Encoding="deflate"),
+        "/raw.txt": send(raw, "text/plain; charset=utf-8", Content_Encoding="deflate"),
+        "/identity.txt": send(text, "text/plain; charset=utf-8", Content_Encoding="identity"),
+        "/br.txt": send(text, "text/plain; charset=utf-8", Content_Encoding="br"),
+        "/big.txt": send(gzip.decompress(gzip_bomb(1 << 30)), "text/plain; charset=utf-8",
+                         Content_Encoding="gzip"),
+    })
+    for name in ("gzip", "x-gzip", "zlib", "raw", "identity"):
+        [document] = read(f"{site.base}/{name}.txt", DEFAULTS)
+        assert document.text == text.decode(), name
+    with pytest.raises(InputError) as caught:
+        read(f"{site.base}/br.txt", DEFAULTS)
+    assert caught.value.problem == "uses a content coding not asked for (br); refused"
+    config = {**DEFAULTS, "MAX_DOCUMENT_BYTES": 4 * MB}
+    with pytest.raises(InputError) as caught:
+        read(f"{site.base}/big.txt", config)
+    assert "is larger than the 4,194,304-byte limit" in caught.value.problem
