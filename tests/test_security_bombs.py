@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
+import subprocess
 import zlib
 from pathlib import Path
 
 import pytest
 
-from builders import as_rss
-from hostile import MB, entity_feed, gzip_bomb, run_worker, send, worker_env
+from builders import as_rss, make_pdf
+from hostile import MB, TRACKER, entity_feed, flate_pdf, gzip_bomb, run_worker, send, worker_env
 from tracker.config import DEFAULTS
 from tracker.documents import InputError
 from tracker.sources import read
@@ -137,3 +138,55 @@ def test_one_coding_is_inflated_step_by_step_up_to_the_limit(site):
     with pytest.raises(InputError) as caught:
         read(f"{site.base}/big.txt", config)
     assert "is larger than the 4,194,304-byte limit" in caught.value.problem
+
+
+def test_a_pdf_that_inflates_to_hundreds_of_mb_is_a_problem_of_its_own_file(tmp_path, instance):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "2025-04-09_bomb_p1.pdf").write_bytes(flate_pdf())
+    (drop / "2025-04-09_plain_p2.pdf").write_bytes(make_pdf([["工业用地标准地出让提速"]]))
+    (drop / "2025-04-09_plain_p3.txt").write_text("本报讯 开发区出让标准地12宗。", encoding="utf-8")
+    sources(instance, drop=str(drop))
+    done = run_worker(worker_env(instance, REPO / "rules"), CAP, timeout=120)
+    assert done.returncode == 0 and not done.killed_for_time, done.output[-2000:]
+    status, error = runs(instance)["drop"]
+    assert status == "partial"
+    assert error == (f"{drop}/2025-04-09_bomb_p1.pdf: PDF cannot be read within 256 MB "
+                     "(PDF_MAX_MEMORY): the reader stopped (SIGABRT); not read")
+    with sqlite3.connect(instance / "tracker.db") as db:
+        stored = {page: text for page, text in
+                  db.execute("SELECT page, coalesce(title, '') || text FROM articles "
+                             "WHERE source_id = 'drop'")}
+        seen = dict(db.execute("SELECT path, error FROM files"))
+    assert "工业用地标准地出让提速" in stored["2"] and "开发区出让标准地12宗" in stored["3"]
+    assert "1" not in stored and seen["2025-04-09_bomb_p1.pdf"].startswith("PDF cannot be read")
+
+
+def test_a_pdf_bomb_over_http_is_named_and_the_other_inputs_are_matched(site, tmp_path):
+    site.routes["/bomb.pdf"] = send(flate_pdf(), "application/pdf")
+    site.routes["/page.txt"] = send("本报讯 开发区出让标准地12宗。".encode(), "text/plain; charset=utf-8")
+    env = worker_env(tmp_path / "instance", REPO / "rules")
+
+    def capped() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
+
+    done = subprocess.run([str(TRACKER), "match", "-j", "1", f"{site.base}/bomb.pdf",
+                           f"{site.base}/page.txt"], env=env, capture_output=True, text=True,
+                          timeout=120, preexec_fn=capped)
+    assert done.returncode == 1, done.stderr
+    assert (f"tracker: {site.base}/bomb.pdf: PDF cannot be read within 256 MB (PDF_MAX_MEMORY): "
+            "the reader stopped (SIGABRT); not read") in done.stderr
+    assert "【标准地】" in done.stdout
+
+
+def test_a_slow_pdf_is_stopped_at_its_time_limit(tmp_path):
+    """The time limit, on its own: a PDF that needs more than PDF_TIMEOUT (here 0.5 s; the
+    inflating bomb given room to take its time) is named, and the reader is gone."""
+    path = tmp_path / "slow.pdf"
+    path.write_bytes(flate_pdf())
+    config = {**DEFAULTS, "PDF_MAX_MEMORY": 8 << 30, "PDF_TIMEOUT": 0.5}
+    with pytest.raises(InputError) as caught:
+        read(str(path), config)
+    assert caught.value.problem == "PDF takes longer than 0.5 s to read (PDF_TIMEOUT); not read"

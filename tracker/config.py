@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_DISABLE_AFTER_DAYS": 5,
     # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
     "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
+    # A PDF is read in a child process of at most this much memory (bytes) and time (seconds).
+    "PDF_MAX_MEMORY": 256 * 1024 * 1024,
+    "PDF_TIMEOUT": 30.0,
     # HTTP time limits in seconds: connect, read (between bytes) and total per document.
     "HTTP_CONNECT_TIMEOUT": 10.0,
     "HTTP_READ_TIMEOUT": 20.0,
