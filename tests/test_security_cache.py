@@ -159,3 +159,21 @@ def test_the_users_own_instance_config_still_runs(tmp_path):
     config.chmod(0o644)
     done = run(shared, tmp_path / "home", "rules", "check")
     assert done.returncode == 2 and "elsewhere:1: no such file or folder" in done.stderr
+
+
+def test_a_tracker_package_planted_in_the_folder_is_not_what_reads_pdfs(tmp_path):
+    """PDFs are read by `python -m tracker.text.pdf` in a child; `-m` alone would put the
+    current folder first on its path, and a `tracker/` there would run instead."""
+    from builders import make_pdf
+
+    shared = shared_folder(tmp_path)
+    marker = tmp_path / "ran"
+    planted = shared / "tracker" / "text"
+    planted.mkdir(parents=True)
+    for folder in (shared / "tracker", planted):
+        (folder / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (planted / "pdf.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (shared / "page.pdf").write_bytes(make_pdf([["开发区出让标准地12宗"]]))
+    done = run(shared, tmp_path / "home", "match", "page.pdf")
+    assert not marker.exists(), "the planted package ran"
+    assert done.returncode == 0 and "【标准地】" in done.stdout, done.stderr

@@ -4,9 +4,9 @@ A PDF is read in a child process with a memory and a time limit (`pdf_text`): a 
 hold a content stream that inflates to hundreds of MB, which pdfium turns into gigabytes of
 objects, and pdfium aborts the whole process when an allocation fails. In a child, that costs
 the child: the PDF is an InputError naming the limit, and the worker (or `tracker match`) goes
-on with the other inputs. The child is `python -I -m tracker.text.pdf MEMORY SECONDS`: the PDF on
+on with the other inputs. The child is `python -P -m tracker.text.pdf MEMORY SECONDS`: the PDF on
 stdin, `{"text": …}` or `{"problem": …}` as JSON on stdout; it sets its own limits before it
-reads anything (no preexec_fn: the worker has threads). `-I`: the current folder is not on the
+reads anything (no preexec_fn: the worker has threads). `-P`: the current folder is not on the
 child's path, so no `tracker/` planted there is imported.
 """
 
@@ -48,7 +48,7 @@ def pdf_text(data: bytes, where: str, max_memory: int = MAX_MEMORY,
     the PDF is bad or needs more."""
     limits = f"{max_memory >> 20} MB (PDF_MAX_MEMORY)"
     try:
-        done = subprocess.run([sys.executable, "-I", "-m", "tracker.text.pdf", str(max_memory),
+        done = subprocess.run([sys.executable, "-P", "-m", "tracker.text.pdf", str(max_memory),
                                repr(float(seconds))], input=data, capture_output=True,
                               timeout=seconds)
     except subprocess.TimeoutExpired:
