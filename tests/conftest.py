@@ -14,6 +14,20 @@ from loopback import Site, serve
 from smtp_loopback import LoopbackController, Recorder, Server
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory) -> Iterator[Path]:
+    """The user's cache folder (tracker.config.cache_folder) of every test and of the commands
+    they start: a fresh one, never the real ~/.cache/tracker."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     """The folder of seed pages (`*.txt`, UTF-8)."""

@@ -1,6 +1,6 @@
 """`tracker match` on many inputs and large rule sets: the inputs matched in forked processes
 (`--jobs`) print exactly what one process prints, in the order given; a large rule file's parsed
-rules come from the instance's cache the second time, and a changed or damaged cache entry is
+rules come from the user's cache the second time, and a changed or damaged cache entry is
 never believed; keywords normalised in one batch equal each one normalised alone."""
 
 from __future__ import annotations
@@ -24,9 +24,16 @@ CORPUS = Path(os.environ.get("TRACKER_CORPORA") or REPO.parent / "shared" / "cor
 
 
 def tracker(*args: str, instance: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TRACKER_INSTANCE": str(instance)}
+    """`tracker ARGS` with this instance, and the user's cache folder beside it (`cache_of`)."""
+    env = {**os.environ, "TRACKER_INSTANCE": str(instance),
+           "XDG_CACHE_HOME": str(instance.parent / "xdg")}
     return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True,
                           text=True, env=env, cwd=REPO, timeout=180)
+
+
+def cache_of(instance: Path) -> Path:
+    """The rule cache of `tracker(…, instance=instance)`: the user's, not the instance's."""
+    return instance.parent / "xdg" / "tracker"
 
 
 def corpus_words(limit: int) -> list[str]:
@@ -108,7 +115,7 @@ def test_a_large_rule_file_is_read_from_the_cache_the_second_time(tmp_path):
     first = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
                     instance=instance)
     assert first.returncode == 0, first.stderr
-    (entry,) = (instance / "cache").glob("rules-*.pickle")
+    (entry,) = cache_of(instance).glob("rules-*.json")
     again = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
                     instance=instance)
     assert again.stdout == first.stdout and again.returncode == 0
@@ -120,16 +127,16 @@ def test_a_large_rule_file_is_read_from_the_cache_the_second_time(tmp_path):
     changed = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
                       instance=instance)
     assert '"rule": "added"' in changed.stdout
-    assert len(list((instance / "cache").glob("rules-*.pickle"))) == 2
+    assert len(list(cache_of(instance).glob("rules-*.json"))) == 2
 
     # A damaged entry is ignored (and written anew), never believed.
-    for cached in (instance / "cache").glob("rules-*.pickle"):
-        cached.write_bytes(b"not a pickle")
+    for cached in cache_of(instance).glob("rules-*.json"):
+        cached.write_bytes(b"not an entry")
     damaged = tracker("match", "--rules", str(rules), "--format", "jsonl", str(page),
                       instance=instance)
     assert damaged.returncode == 0 and damaged.stdout == changed.stdout
-    entries = list((instance / "cache").glob("rules-*.pickle"))
-    assert sorted(p.read_bytes() == b"not a pickle" for p in entries) == [False, True]  # rewritten
+    entries = list(cache_of(instance).glob("rules-*.json"))
+    assert sorted(p.read_bytes() == b"not an entry" for p in entries) == [False, True]  # rewritten
 
 
 def test_a_cached_file_with_problems_still_stops_with_file_and_line(tmp_path):
@@ -144,7 +151,7 @@ def test_a_cached_file_with_problems_still_stops_with_file_and_line(tmp_path):
         done = tracker("match", "--rules", str(rules), str(page), instance=tmp_path / "i")
         assert done.returncode == 2
         assert f"{rules}:{3 * len(words) + 2}" in done.stderr and "must be a slug" in done.stderr
-    assert list((tmp_path / "i" / "cache").glob("rules-*.pickle"))
+    assert list(cache_of(tmp_path / "i").glob("rules-*.json"))
 
 
 def test_keywords_normalised_together_equal_each_alone():

@@ -13,7 +13,7 @@ import pytest
 from reportlab.lib import pdfencrypt
 
 from tracker.documents import InputError
-from tracker.text.pdf import NO_TEXT, pdf_text
+from tracker.text.pdf import NO_TEXT, extract_text, pdf_text
 
 from builders import LINES_PER_PAGE, make_pdf, seed_lines
 
@@ -83,7 +83,7 @@ def test_pdfium_objects_are_closed(monkeypatch, pages):
         monkeypatch.setattr(cls, "__init__", init)
         monkeypatch.setattr(cls, "close", close)
     try:
-        pdf_text(make_pdf(pages), "x.pdf")
+        extract_text(make_pdf(pages), "x.pdf")  # in this process, where the patches are
     except InputError:
         pass
     assert sorted(opened) == sorted(closed)

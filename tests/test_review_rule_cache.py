@@ -4,7 +4,6 @@ the damage — not only an entry that no longer unpickles, but one whose bytes s
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 from tracker.rules.cache import SMALL, cached
@@ -29,7 +28,7 @@ def _keywords(parsed) -> set[str]:
 def _entry(folder: Path, text: str) -> Path:
     first = cached(folder, text, "rules.yaml", parse_file)
     assert "乡村振兴" in _keywords(first)
-    (entry,) = folder.glob("rules-*.pickle")
+    (entry,) = folder.glob("rules-*.json")
     return entry
 
 
@@ -45,18 +44,26 @@ def test_an_entry_changed_on_disk_but_still_a_pickle_is_not_believed(tmp_path):
     assert again == parse_file(text, "rules.yaml")
 
 
-def test_an_entry_whose_frame_length_is_absurd_is_read_again_not_a_crash(tmp_path):
+def test_an_entry_that_checks_out_but_is_not_of_the_format_is_read_again_not_a_crash(tmp_path):
+    """The check guards against damage; what passes it must still be plain data of the cache's
+    own shape (rules as lists of strings), else it is read again: nested a million deep, a rule
+    field of another type, a field the format does not have."""
+    from tracker.rules.cache import _CHECK, _check
+
     text = _rule_text()
     folder = tmp_path / "cache"
     entry = _entry(folder, text)
-    data = entry.read_bytes()
-    # A damaged length where the pickle's first frame says how long it is: 1 TiB.
-    at = data.index(b"\x95")
-    entry.write_bytes(data[:at + 1] + struct.pack("<Q", 1 << 40) + data[at + 9:])
-    again = cached(folder, text, "rules.yaml", parse_file)  # was: MemoryError
-    assert again == parse_file(text, "rules.yaml")
-    # and the entry was written anew: the next read is from the cache, and right
-    assert cached(folder, text, "rules.yaml", parse_file) == again
+    name = bytes.fromhex(entry.stem.removeprefix("rules-"))
+    good = entry.read_bytes()[_CHECK:]
+    for data in (b"[" * 1_000_000 + b"]" * 1_000_000,
+                 good.replace('"乡村振兴"'.encode(), b"12345", 1),
+                 good.replace(b'"rules":[[', b'"rules":[["a","b",[],1,{"x":1}],[', 1)):
+        entry.write_bytes(_check(name, data) + data)
+        again = cached(folder, text, "rules.yaml", parse_file)  # was: RecursionError, …
+        assert again == parse_file(text, "rules.yaml")
+        # and the entry was written anew: the next read is from the cache, and right
+        assert entry.read_bytes()[_CHECK:] == good
+        assert cached(folder, text, "rules.yaml", parse_file) == again
 
 
 def test_another_files_entry_put_in_place_of_an_entry_is_not_believed(tmp_path):
@@ -67,7 +74,7 @@ def test_another_files_entry_put_in_place_of_an_entry_is_not_believed(tmp_path):
     folder = tmp_path / "cache"
     entry = _entry(folder, text)
     cached(folder, other, "rules.yaml", parse_file)
-    (other_entry,) = set(folder.glob("rules-*.pickle")) - {entry}
+    (other_entry,) = set(folder.glob("rules-*.json")) - {entry}
     other_entry.replace(entry)
     again = cached(folder, text, "rules.yaml", parse_file)
     assert "乡村振兴" in _keywords(again) and "绿色电力" not in _keywords(again)
@@ -123,12 +130,12 @@ def test_entries_not_used_for_long_are_still_pruned_to_keep(tmp_path):
     folder.mkdir()
     long_ago = time.time() - 2 * cache_module.RECENT_SECONDS
     for i in range(cache_module.KEEP + 5):
-        stale = folder / f"rules-{i:040x}.pickle"
+        stale = folder / f"rules-{i:040x}.json"
         stale.write_bytes(b"old")
         os.utime(stale, (long_ago + i, long_ago + i))
     text = _rule_text()
     cached(folder, text, "rules.yaml", parse_file)
-    left = sorted(p.name for p in folder.glob("rules-*.pickle"))
+    left = sorted(p.name for p in folder.glob("rules-*.json"))
     assert len(left) == cache_module.KEEP
-    assert f"rules-{0:040x}.pickle" not in left  # the least recently used went first
-    assert any(p.read_bytes() != b"old" for p in folder.glob("rules-*.pickle"))  # the new one
+    assert f"rules-{0:040x}.json" not in left  # the least recently used went first
+    assert any(p.read_bytes() != b"old" for p in folder.glob("rules-*.json"))  # the new one

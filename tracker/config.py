@@ -7,16 +7,23 @@ never import flask (checked by `make lint`); the two loading verbs used here are
 
 The instance folder is `TRACKER_INSTANCE` (default `./instance`); the rules folder is
 `TRACKER_RULES` (default `./rules`).
+
+`config.py` is Python, run by every command. One that someone else could have written (owned by
+another user than this one or root, or writable by group or others, or in such a folder) is not
+run, with a warning: `./instance` is wherever the command happens to be run (SECURITY.md).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
 PREFIX = "TRACKER_"
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "RULES": "rules",
@@ -50,12 +57,17 @@ DEFAULTS: dict[str, Any] = {
     "NOTICES_PER_DAY": 3,
     # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
     "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
+    # A PDF is read in a child process of at most this much memory (bytes) and time (seconds).
+    "PDF_MAX_MEMORY": 256 * 1024 * 1024,
+    "PDF_TIMEOUT": 30.0,
     # HTTP time limits in seconds: connect, read (between bytes) and total per document.
     "HTTP_CONNECT_TIMEOUT": 10.0,
     "HTTP_READ_TIMEOUT": 20.0,
     "HTTP_TOTAL_TIMEOUT": 30.0,
     # The subscribe and manage pages list at most this many themes; beyond, a search picks them.
     "THEMES_SHOWN": 50,
+    # Parsed rule files kept between runs; empty: the user's cache folder (see cache_folder).
+    "CACHE": "",
 }
 
 
@@ -65,6 +77,10 @@ class Config(dict):
     def from_pyfile(self, path: Path) -> bool:
         """Load upper-case names from a Python file; a missing file is not an error."""
         if not path.is_file():
+            return False
+        problem = config_file_problem(path)
+        if problem:
+            log.warning("%s: %s; not run, its settings are not used (see SECURITY.md)", path, problem)
             return False
         namespace: dict[str, Any] = {"__file__": str(path)}
         exec(compile(path.read_bytes(), str(path), "exec"), namespace)  # noqa: S102 - admin's own file
@@ -82,6 +98,31 @@ class Config(dict):
             except ValueError:
                 pass
             self[key[len(prefix):]] = value
+
+
+def written_by_others(info: os.stat_result, root_ok: bool = False) -> str | None:
+    """Why a file or folder with this status may hold what someone else wrote: it belongs to
+    another user (root is believed with `root_ok`), or group or others may write it. None when
+    only its owner, this user, could have."""
+    uid = os.geteuid()
+    if info.st_uid != uid and not (root_ok and info.st_uid == 0):
+        return f"belongs to another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"may be written by group or others (mode {stat.S_IMODE(info.st_mode):04o})"
+    return None
+
+
+def config_file_problem(path: Path) -> str | None:
+    """Why the instance's `config.py` at `path` is not to be run (see `written_by_others`: the
+    file, and the folder that holds it); None when it may be."""
+    try:
+        problem = written_by_others(path.stat(), root_ok=True)
+        folder = written_by_others(path.resolve().parent.stat(), root_ok=True)
+    except OSError as error:
+        return f"cannot be read ({error.strerror or error})"
+    if problem:
+        return problem
+    return f"its folder {folder}" if folder else None
 
 
 def flag(value: Any) -> bool:
@@ -117,7 +158,19 @@ def instance_file(config: Mapping[str, Any], key: str) -> Path:
     return path if path.is_absolute() else Path(config["INSTANCE_PATH"]) / path
 
 
-def cache_folder(config: Mapping[str, Any]) -> Path:
-    """Where work that can be redone is kept between runs (parsed rule files): `cache` in the
-    instance folder. Deleting it loses nothing."""
-    return Path(config["INSTANCE_PATH"]) / "cache"
+def cache_folder(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where work that can be redone is kept between runs (parsed rule files): `CACHE` if set
+    (relative to the instance folder unless absolute), else the user's own cache folder,
+    `$XDG_CACHE_HOME/tracker` or `~/.cache/tracker`; None when there is no home to keep it in.
+    Never a folder chosen by the current directory: whoever can write the cache decides the
+    rules (tracker.rules.cache). Deleting it loses nothing."""
+    if config.get("CACHE"):
+        return instance_file(config, "CACHE")
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative path is to be ignored
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no password entry
+            return None
+    return Path(base) / "tracker"

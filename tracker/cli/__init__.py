@@ -22,10 +22,10 @@ __all__ = ["EXIT_INPUT", "EXIT_RULES", "main", "report"]
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Watch Chinese newspapers for the policies you follow."""
-    ctx.obj = load_config()
     from tracker.ops.logs import setup
 
     setup(os.environ.get("TRACKER_LOG_LEVEL", "INFO"))  # TRACKER_LOG_JSON=1: JSON lines
+    ctx.obj = load_config()  # after the logs: a config.py it does not run is said so there
 
 
 # Every command, by area; `tracker --help` lists them by name.

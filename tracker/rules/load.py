@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 
 from tracker.rules.cache import cached
-from tracker.rules.model import FIELDS, MATCH_MODES, NO_GLOBALS, GlobalExclude, Near, Rule
+from tracker.rules.model import (FIELDS, MATCH_MODES, NO_GLOBALS, GlobalExclude, Near, ParsedFile,
+                                 Rule)
 from tracker.rules.regex import pattern_problem
 from tracker.text.normalize import normalize_term, readable
 from tracker.yamlcheck import ID_PATTERN, NULL, NodeReader, Problem, ProblemsError, line_of
@@ -34,15 +35,6 @@ class Terms:
     words: tuple[str, ...] = ()
     regex: tuple[str, ...] = ()
     names: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class ParsedFile:
-    """One file's sound rules, its problems, and the global excludes it declares."""
-
-    rules: list[Rule]
-    problems: list[Problem]
-    globals: GlobalExclude = NO_GLOBALS
 
 
 class RulesError(ProblemsError):

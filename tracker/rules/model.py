@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracker.yamlcheck import Problem
+
 FIELDS = ("title", "body")
 MATCH_MODES = ("word", "substring")
 
@@ -70,3 +72,12 @@ class Rule:
             if term == keyword:
                 return name
         return None
+
+
+@dataclass
+class ParsedFile:
+    """One file's sound rules, its problems, and the global excludes it declares."""
+
+    rules: list[Rule]
+    problems: list[Problem]
+    globals: GlobalExclude = NO_GLOBALS

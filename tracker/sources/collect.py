@@ -81,7 +81,7 @@ def collect_feed(source: Source, config: Mapping[str, Any], state: SourceState,
         return Collected(etag=state.etag, last_modified=state.last_modified, not_modified=True)
     suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
     entries = documents(url, fetched.data, suffix=suffix, content_type=fetched.content_type,
-                        charset=fetched.charset, url=fetched.url)
+                        charset=fetched.charset, url=fetched.url, config=config)
     if any(d.kind != "feed-entry" for d in entries):
         raise InputError(url, f"expected an RSS/Atom feed but got {entries[0].kind}")
     out = Collected(etag=fetched.etag, last_modified=fetched.last_modified)
@@ -123,7 +123,7 @@ def _full_text(entry: Document, config: Mapping[str, Any], problems: list[str],
         suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
         pages = documents(entry.url, fetched.data, suffix=suffix,
                           content_type=fetched.content_type, charset=fetched.charset,
-                          url=fetched.url)
+                          url=fetched.url, config=config)
     except InputError as err:
         problems.append(str(err))
         return entry

@@ -57,7 +57,8 @@ def read(ref: str, config: Mapping[str, Any]) -> list[Document]:
         data = read_file(ref, int(setting(config, "MAX_DOCUMENT_BYTES")))
         url = content_type = charset = None
         suffix = Path(ref).suffix.lower()
-    return documents(ref, data, suffix=suffix, content_type=content_type, charset=charset, url=url)
+    return documents(ref, data, suffix=suffix, content_type=content_type, charset=charset, url=url,
+                     config=config)
 
 
 def read_file(ref: str, limit: int) -> bytes:
@@ -88,13 +89,18 @@ def read_file(ref: str, limit: int) -> bytes:
 
 
 def documents(ref: str, data: bytes, *, suffix: str = "", content_type: str | None = None,
-              charset: str | None = None, url: str | None = None) -> list[Document]:
-    """Documents from the bytes of `ref`; `suffix`, `content_type` and `charset` are hints."""
+              charset: str | None = None, url: str | None = None,
+              config: Mapping[str, Any] | None = None) -> list[Document]:
+    """Documents from the bytes of `ref`; `suffix`, `content_type` and `charset` are hints;
+    `config` gives the limits a PDF is read within (PDF_MAX_MEMORY, PDF_TIMEOUT)."""
     if not data:
         raise InputError(ref, "is empty")
     meta: dict[str, Any] = {"content_type": content_type} if content_type else {}
     if b"%PDF-" in data[:1024]:
-        return [Document(ref, pdf_text(data, ref), "pdf", url=url, meta=meta)]
+        limits = config or {}
+        text = pdf_text(data, ref, int(setting(limits, "PDF_MAX_MEMORY")),
+                        setting(limits, "PDF_TIMEOUT"))
+        return [Document(ref, text, "pdf", url=url, meta=meta)]
     if suffix in PDF_SUFFIXES or content_type in PDF_TYPES:
         raise InputError(ref, "is said to be a PDF but does not start like one (no %PDF- header)")
     text, encoding = decode(data, ref, charset)

@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from tracker.alerts.links import secret_key
-from tracker.config import DEFAULTS, instance_path
+from tracker.config import DEFAULTS, config_file_problem, instance_path
 
 csrf = CSRFProtect()
 
@@ -69,7 +69,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                             SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                             WTF_CSRF_TIME_LIMIT=12 * 3600, ADMIN_PASSWORD="", API_TOKEN="",
                             TRUSTED_PROXIES=0, DEMO=False)
-    app.config.from_pyfile("config.py", silent=True)
+    config_file = instance / "config.py"
+    if config_file.is_file() and not (problem := config_file_problem(config_file)):
+        app.config.from_pyfile("config.py")
+    elif config_file.is_file():
+        app.logger.warning("%s: %s; not run, its settings are not used (see SECURITY.md)",
+                           config_file, problem)
     app.config.from_prefixed_env("TRACKER")
     if test_config:
         app.config.from_mapping(test_config)
