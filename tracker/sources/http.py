@@ -17,7 +17,11 @@ each chunk is inflated in steps that stop as soon as the document passes its siz
 
 from __future__ import annotations
 
+import functools
+import heapq
+import logging
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -81,6 +85,14 @@ def route(url: str, home: str | None) -> tuple[str, dict[str, str], dict[str, An
     return target.url_for(address), {"Host": target.host_header}, extensions
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of every fetch, made once per process: loading the CA bundle costs
+    ~30 ms, which a new client per request paid again for each of an issue's 70 pages. An
+    SSLContext is safe to share between threads."""
+    return httpx.create_ssl_context()
+
+
 def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
           last_modified: str | None = None, home: str | None = None,
           same_host: bool = False) -> Fetched:
@@ -101,8 +113,8 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
     deadline = time.monotonic() + total
     watchdog = _Watchdog(total)
     try:
-        with watchdog, httpx.Client(timeout=timeout, follow_redirects=False,
-                                    headers=headers) as client:
+        with watchdog, httpx.Client(timeout=timeout, follow_redirects=False, headers=headers,
+                                    verify=tls_context()) as client:
             current = url
             for _hop in range(MAX_REDIRECTS + 1):
                 if same_host and home and origin(current)[1] != origin(home)[1]:
@@ -141,15 +153,16 @@ class _Watchdog:
         self.expired = threading.Event()
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
-        self.timer = threading.Timer(seconds, self.expire)
-        self.timer.daemon = True
+        self.seconds = seconds
+        self.entry: list | None = None
 
     def __enter__(self) -> "_Watchdog":
-        self.timer.start()
+        self.entry = _alarms().add(time.monotonic() + self.seconds, self.expire)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.timer.cancel()
+        if self.entry is not None:
+            _alarms().cancel(self.entry)
 
     def trace(self, event: str, info: dict) -> None:
         """httpx's trace extension: remember each connection's socket as it is made."""
@@ -170,6 +183,49 @@ class _Watchdog:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+class _Alarms:
+    """One thread that calls each watchdog's `expire` at its deadline: a fetch costs a heap
+    entry, not a thread of its own (an e-paper issue makes ~70 fetches)."""
+
+    def __init__(self) -> None:
+        self.heap: list[list] = []  # [deadline, sequence, callback or None when cancelled]
+        self.changed = threading.Condition()
+        self.count = 0
+        threading.Thread(target=self._run, name="fetch-deadlines", daemon=True).start()
+
+    def add(self, deadline: float, callback: Any) -> list:
+        with self.changed:
+            self.count += 1
+            entry = [deadline, self.count, callback]
+            heapq.heappush(self.heap, entry)
+            self.changed.notify()
+        return entry
+
+    def cancel(self, entry: list) -> None:
+        with self.changed:
+            entry[2] = None  # left in the heap, skipped when its time comes
+
+    def _run(self) -> None:
+        while True:
+            with self.changed:
+                while self.heap and self.heap[0][2] is None:
+                    heapq.heappop(self.heap)
+                wait = self.heap[0][0] - time.monotonic() if self.heap else None
+                if wait is None or wait > 0:
+                    self.changed.wait(wait)
+                    continue
+                callback = heapq.heappop(self.heap)[2]
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - the thread serves every fetch: it must go on
+                logging.getLogger("tracker.sources").exception("a fetch deadline failed")
+
+
+@functools.cache
+def _alarms() -> _Alarms:
+    return _Alarms()
 
 
 def _describe(error: httpx.HTTPError, connect: float, read: float) -> str:
