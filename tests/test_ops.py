@@ -145,9 +145,8 @@ def test_readable_lines_by_default(capture, monkeypatch):
                         out.getvalue()), out.getvalue()
 
 
-def test_json_lines_parse_and_carry_the_fields(capture, monkeypatch):
-    monkeypatch.setenv("TRACKER_LOG_JSON", "1")
-    out = capture(level="DEBUG")
+def test_json_lines_parse_and_carry_the_fields(capture):
+    out = capture(level="DEBUG", json_lines=True)
     log = logging.getLogger("tracker.worker")
     log.info("人民日报: %d new", 2)
     try:

@@ -1,4 +1,4 @@
-"""Settings: defaults, then the instance folder's `config.py`, then `TRACKER_*` environment
+"""Settings (their table: tracker.settings): defaults, then the instance folder's `config.py`, then `TRACKER_*` environment
 variables (values parsed as JSON when they are JSON). The worker, the CLI and the web app read
 the same values; the web app copies them into app.config.
 
@@ -22,53 +22,16 @@ import stat
 from pathlib import Path
 from typing import Any, Mapping
 
+from tracker.settings import DEFAULTS as SETTINGS_DEFAULTS
+from tracker.settings import SettingError, checked
+
+__all__ = ["DEFAULTS", "Config", "SettingError", "load_config", "instance_file", "flag"]
+
 PREFIX = "TRACKER_"
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "RULES": "rules",
-    # In the instance folder unless absolute.
-    "DATABASE": "tracker.db",
-    "SOURCES": "sources.yaml",
-    # A dropped file younger than this is still being copied: it waits for the next cycle.
-    "FOLDER_SETTLE_SECONDS": 5.0,
-    # An e-paper issue (index, pages, articles) gets at most this long.
-    "EPAPER_DEADLINE": 120.0,
-    "EPAPER_MAX_PAGES": 40,
-    "EPAPER_MAX_ARTICLES": 400,
-    "EPAPER_MAX_PAGE_LINKS": 300,  # a page listing more article links is not a newspaper page
-    # Alerts: links in messages, the schedule of digests and retries, the senders.
-    "BASE_URL": "http://127.0.0.1:5000",
-    "TIMEZONE": "Asia/Shanghai",
-    "DIGEST_HOUR": 8,
-    "DIGEST_WEEKDAY": 0,  # Monday
-    "RETRY_DELAYS": "5,300,1800,7200,18000,36000,36000",
-    "DELIVERY_INTERVAL": 60,
-    "WELCOME_DAYS": 7,  # a new subscriber's first alert holds this many days of hits
-    # Articles first seen this many days back under other rules are matched again (0: never).
-    "REMATCH_DAYS": 7,
-    "MAIL_FROM": "政策追踪 <tracker@localhost>",
-    "SMTP_HOST": "",  # empty: mail goes to instance/mailbox/ (development)
-    "WEBHOOK_CONCURRENCY": 32,
-    "WEBHOOK_TIMEOUT": 10.0,
-    "WEBHOOK_ALLOW_PRIVATE": False,
-    "WEBHOOK_DISABLE_AFTER_DAYS": 5,
-    # Confirmation and reminder mails one mailbox (name+tag@ counted as name@) gets in 24 hours.
-    "NOTICES_PER_DAY": 3,
-    # Inputs larger than this are refused before they are read whole (tens of MB, streamed).
-    "MAX_DOCUMENT_BYTES": 32 * 1024 * 1024,
-    # A PDF is read in a child process of at most this much memory (bytes) and time (seconds).
-    "PDF_MAX_MEMORY": 256 * 1024 * 1024,
-    "PDF_TIMEOUT": 30.0,
-    # HTTP time limits in seconds: connect, read (between bytes) and total per document.
-    "HTTP_CONNECT_TIMEOUT": 10.0,
-    "HTTP_READ_TIMEOUT": 20.0,
-    "HTTP_TOTAL_TIMEOUT": 30.0,
-    # The subscribe and manage pages list at most this many themes; beyond, a search picks them.
-    "THEMES_SHOWN": 50,
-    # Parsed rule files kept between runs; empty: the user's cache folder (see cache_folder).
-    "CACHE": "",
-}
+# Every setting's default, from the one table of them (tracker.settings).
+DEFAULTS: dict[str, Any] = dict(SETTINGS_DEFAULTS)
 
 
 class Config(dict):
@@ -141,15 +104,19 @@ def instance_path(environ: Mapping[str, str] | None = None) -> Path:
 
 def load_config(test_config: Mapping[str, Any] | None = None,
                 environ: Mapping[str, str] | None = None) -> Config:
-    """Defaults, then `instance/config.py`, then `TRACKER_*` variables, then `test_config`."""
+    """Defaults, then `instance/config.py`, then `TRACKER_*` variables, then `test_config`;
+    every setting checked and converted (tracker.settings): SettingError names the first
+    that cannot be used. The instance folder is `test_config`'s INSTANCE_PATH when it gives
+    one, else TRACKER_INSTANCE."""
     environ = os.environ if environ is None else environ
     config = Config(DEFAULTS)
-    config["INSTANCE_PATH"] = str(instance_path(environ))
+    given = (test_config or {}).get("INSTANCE_PATH")
+    config["INSTANCE_PATH"] = str(Path(given).resolve() if given else instance_path(environ))
     config.from_pyfile(Path(config["INSTANCE_PATH"]) / "config.py")
     config.from_prefixed_env(environ)
     if test_config:
         config.update(test_config)
-    return config
+    return Config(checked(config))
 
 
 def instance_file(config: Mapping[str, Any], key: str) -> Path:

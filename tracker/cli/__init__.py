@@ -6,13 +6,11 @@ The modules define their commands; this one registers each by name (COMMANDS).""
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from tracker.cli import alerts, archive, matching, ops, web
 from tracker.cli.common import EXIT_INPUT, EXIT_RULES, Commands, report
-from tracker.config import load_config
+from tracker.config import SettingError, load_config
 
 __all__ = ["EXIT_INPUT", "EXIT_RULES", "main", "report"]
 
@@ -24,8 +22,13 @@ def main(ctx: click.Context) -> None:
     """Watch Chinese newspapers for the policies you follow."""
     from tracker.ops.logs import setup
 
-    setup(os.environ.get("TRACKER_LOG_LEVEL", "INFO"))  # TRACKER_LOG_JSON=1: JSON lines
-    ctx.obj = load_config()  # after the logs: a config.py it does not run is said so there
+    setup("INFO")  # first: a config.py that load_config does not run is said so in the log
+    try:
+        ctx.obj = load_config()
+    except SettingError as err:
+        click.echo(f"tracker: {err}", err=True)
+        raise SystemExit(2) from None
+    setup(ctx.obj["LOG_LEVEL"], json_lines=ctx.obj["LOG_JSON"])  # as configured, config.py too
 
 
 # Every command, by area; `tracker --help` lists them by name.

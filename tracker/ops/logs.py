@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 from datetime import datetime, timezone
 
-from tracker.config import flag
 
 READABLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 READABLE_DATE = "%Y-%m-%d %H:%M:%S"
@@ -102,19 +100,19 @@ class StderrHandler(logging.StreamHandler):
 
 def setup(level: str | int | None = None, *, json_lines: bool | None = None,
           handler: logging.Handler | None = None) -> logging.Handler | None:
-    """Configure the root logger: `level` (default TRACKER_LOG_LEVEL, else INFO), JSON lines
-    when `json_lines` (default TRACKER_LOG_JSON), on stderr unless `handler` is given.
+    """Configure the root logger: `level` (default INFO), JSON lines when `json_lines`, on
+    stderr unless `handler` is given. The command passes the LOG_LEVEL and LOG_JSON settings
+    (tracker.settings), so `instance/config.py` can set them like any other.
 
     Like logging.basicConfig, it adds no handler when the root logger already has one that is
     not ours (an embedding program's, or pytest's capture): only the level is set then, and
     None is returned. Called again, it replaces the handler it added before."""
     if level is None:
-        level = os.environ.get("TRACKER_LOG_LEVEL") or "INFO"
+        level = "INFO"
     if isinstance(level, str):
         level = level.strip().upper()
         level = int(level) if level.isdigit() else level
-    if json_lines is None:
-        json_lines = flag(os.environ.get("TRACKER_LOG_JSON"))
+    json_lines = bool(json_lines)
     root = logging.getLogger()
     root.setLevel(level)
     # APScheduler says "Running job …" and "… executed successfully" at INFO for every run of

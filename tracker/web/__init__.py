@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from tracker.alerts.links import secret_key
-from tracker.config import DEFAULTS, config_file_problem, instance_path
+from tracker.config import instance_path, load_config
 
 csrf = CSRFProtect()
 
@@ -63,21 +63,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     instance = Path((test_config or {}).get("INSTANCE_PATH") or instance_path()).resolve()
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     app.url_map.converters["int"] = RowId  # before any route is added
-    app.config.from_mapping(DEFAULTS, INSTANCE_PATH=str(instance), SUBSCRIBE_LIMIT="20 per hour",
-                            SEARCH_LIMIT="30 per minute",
-                            ADMIN_LOGIN_LIMIT_ALL="30 per 10 minutes",
-                            SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
-                            WTF_CSRF_TIME_LIMIT=12 * 3600, ADMIN_PASSWORD="", API_TOKEN="",
-                            TRUSTED_PROXIES=0, DEMO=False)
-    config_file = instance / "config.py"
-    if config_file.is_file() and not (problem := config_file_problem(config_file)):
-        app.config.from_pyfile("config.py")
-    elif config_file.is_file():
-        app.logger.warning("%s: %s; not run, its settings are not used (see SECURITY.md)",
-                           config_file, problem)
-    app.config.from_prefixed_env("TRACKER")
-    if test_config:
-        app.config.from_mapping(test_config)
+    # Flask's own settings, then tracker's, read as the worker and the CLI read them.
+    app.config.from_mapping(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                            WTF_CSRF_TIME_LIMIT=12 * 3600)
+    app.config.from_mapping(load_config({**(test_config or {}), "INSTANCE_PATH": str(instance)}))
     instance.mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = secret_key(app.config)
     if str(app.config["BASE_URL"]).startswith("https:"):  # Flask's default is False: not setdefault
