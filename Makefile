@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-alerts bench-archive browser screenshots clean
+.PHONY: run test soak lint bench bench-alerts bench-archive browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
@@ -25,6 +25,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null 2>&1 \
 		|| echo "note: no chromium (apt-get install chromium): the browser tests will be skipped"; }
+
+# The soak test (docs/operations.md): serve and worker as processes for SOAK_SECONDS (default
+# 600, ~13 min in all), the worker SIGKILLed every 90-120 s; its figures printed. Not in `make test`.
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -s soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests bench
