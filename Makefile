@@ -32,7 +32,7 @@ soak: $(STAMP)
 	$(BIN)/python -m pytest -q -s soak
 
 lint: $(STAMP)
-	$(BIN)/ruff check tracker tests bench
+	$(BIN)/ruff check tracker tests bench soak
 	$(BIN)/lint-imports
 
 # Each benchmark against its floor or baseline measured in the same run; all run, then the
