@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-alerts bench-archive browser screenshots clean
+.PHONY: run test soak lint bench bench-alerts bench-archive browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
@@ -27,8 +27,13 @@ browser:
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null 2>&1 \
 		|| echo "note: no chromium (apt-get install chromium): the browser tests will be skipped"; }
 
+# The soak test (docs/operations.md): serve and worker as processes for SOAK_SECONDS (default
+# 600, ~13 min in all), the worker SIGKILLed every 90-120 s; its figures printed. Not in `make test`.
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -s soak
+
 lint: $(STAMP)
-	$(BIN)/ruff check tracker tests bench
+	$(BIN)/ruff check tracker tests bench soak
 	$(BIN)/lint-imports
 
 # Each benchmark against its floor or baseline measured in the same run; all run, then the
