@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from tracker.alerts.deliver import build_alert, record, retry_delays, take_due
 from tracker.alerts.email.send import send_made
-from tracker.alerts.email_compose import DEFAULT_FROM, compose_bytes, parse_address
+from tracker import settings
+from tracker.alerts.email_compose import compose_bytes, parse_address
 from tracker.alerts.links import with_secret_key
 from tracker.alerts.model import SendResult
 from tracker.store import transaction
@@ -23,7 +24,7 @@ def deliver_strictly_serially(db, config) -> Counter:
     be accepted (this is a benchmark, not a sender)."""
     due = take_due(db, config, datetime.now(timezone.utc))
     config = with_secret_key(config)  # as `deliver` does
-    sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
+    sender = parse_address(settings.value(config, "MAIL_FROM"), "MAIL_FROM").addr_spec
     delays, disable_after = retry_delays(config), timedelta(days=5)
     outcome: Counter = Counter()
     with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=30) as smtp:

@@ -246,7 +246,7 @@ def test_headers_do_not_follow_the_process_wide_charset_table(monkeypatch):
 
 def test_default_sender():
     msg = parse(compose(alert(), "reader@example.com", {}).as_bytes())
-    assert str(msg["From"]) == "tracker <tracker@localhost>"
+    assert str(msg["From"]) == "政策追踪 <tracker@localhost>"  # the one default (tracker.settings)
 
 
 def test_list_unsubscribe_without_mailto_and_one_click_only_for_https():

@@ -86,7 +86,7 @@ def test_serve_and_worker_side_by_side_from_sign_up_to_alert(tmp_path, instance)
     relay = start_relay(recorder)
     port = free_port()
     env = web_env(instance, relay.port, port)
-    drop = drop_folder(tmp_path, "drop", "2025-04-09_demo-daily_p1.txt")
+    drop = drop_folder(tmp_path, "drop", "2025-04-09_demo-daily_p1.txt", dated_today=True)
     write_sources(instance, [source("drop", path=str(drop), schedule='"0 3 * * *"')])
     base = f"http://127.0.0.1:{port}"
     web = Process(env, "serve", "--port", str(port))

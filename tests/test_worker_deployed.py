@@ -13,7 +13,9 @@ import subprocess
 import sys
 import threading
 from email import policy
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -89,10 +91,16 @@ def subscribe(env: dict[str, str], address: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def drop_folder(base: Path, name: str, page: str) -> Path:
+def drop_folder(base: Path, name: str, page: str, *, dated_today: bool = False) -> Path:
+    """A drop folder holding one of the demo pages; `dated_today`: renamed to today's issue
+    (Shanghai date), as a subscriber's first alert holds the issues of the last days only."""
     folder = base / name
     folder.mkdir()
-    shutil.copy(PAGES / page, folder)
+    target = folder
+    if dated_today:
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        target = folder / (today + page[len("2025-04-09"):])
+    shutil.copy(PAGES / page, target)
     return folder
 
 

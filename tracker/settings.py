@@ -154,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("CONFIRM_MAX_AGE", "int", 7 * 24 * 3600, "Seconds a confirmation link stays valid.",
       "alerts", minimum=1),
     S("NOTICES_PER_DAY", "int", 3, "Confirmation and reminder mails one mailbox gets in 24 "
-      "hours (name+tag@ counted as name@).", "alerts", minimum=1),
+      "hours (name+tag@ counted as name@; 0: none).", "alerts", minimum=0),
     S("MAIL_FROM", "str", "政策追踪 <tracker@localhost>", "The sender of every mail.", "alerts"),
     S("UNSUBSCRIBE_MAILTO", "str", "", "Adds a mailto to List-Unsubscribe.", "alerts"),
     S("SMTP_HOST", "str", "", "The mail relay; empty: mail is written to instance/mailbox/ "
@@ -184,8 +184,8 @@ SETTINGS: tuple[Setting, ...] = (
       "instance/secret_key. Changing it breaks every link already sent.", "web", secret=True),
     S("ADMIN_PASSWORD", "str", "", "The admin's password; empty keeps /admin closed.", "web",
       secret=True),
-    S("ADMIN_SESSION_MAX_AGE", "int", 7 * 24 * 3600, "Seconds an admin login lasts.", "web",
-      minimum=1),
+    S("ADMIN_SESSION_MAX_AGE", "float", 7 * 24 * 3600.0, "Seconds an admin login lasts.", "web",
+      minimum=0),
     S("ADMIN_LOGIN_LIMIT_ALL", "str", "30 per 10 minutes", "Failed admin logins from all "
       "clients together before every login waits.", "web"),
     S("API_TOKEN", "str", "", "The bearer token of /api/; empty keeps the API closed.", "web",

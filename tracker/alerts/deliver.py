@@ -28,6 +28,7 @@ from tracker.store.deliveries import (Due, add_attempt, due_deliveries, form_del
                                       mark_sending, recover_interrupted, update_delivery)
 from tracker.store.outbox import delivery_items
 from tracker.store.subscriptions import note_failure, set_state
+from tracker import settings
 
 log = logging.getLogger("tracker.alerts")
 # Like Standard Webhooks: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the delivery is dead.
@@ -38,7 +39,7 @@ def retry_delays(config: Mapping[str, Any]) -> tuple[float, ...]:
     """TRACKER_RETRY_DELAYS: a comma list of seconds (0: at the next delivery run). One delay is
     one retry: "60,600" tries a failed message again after 60 s, then after 600 s, then gives up
     (dead)."""
-    value = config.get("RETRY_DELAYS")
+    value = settings.value(config, "RETRY_DELAYS")
     if value in (None, ""):
         return RETRY_DELAYS
     if isinstance(value, (int, float)):
@@ -134,9 +135,9 @@ def take_due(db: Database, config: Mapping[str, Any], now: datetime) -> list[Due
     """Form the deliveries the outbox holds (instant ones, digests whose hour has come), and
     take those due now, marked as being sent: in one transaction."""
     with transaction(db):
-        form_deliveries(db, now, zone=ZoneInfo(str(config.get("TIMEZONE", "Asia/Shanghai"))),
-                        digest_hour=int(config.get("DIGEST_HOUR", 8)),
-                        digest_weekday=int(config.get("DIGEST_WEEKDAY", 0)),
+        form_deliveries(db, now, zone=ZoneInfo(str(settings.value(config, "TIMEZONE"))),
+                        digest_hour=int(settings.value(config, "DIGEST_HOUR")),
+                        digest_weekday=int(settings.value(config, "DIGEST_WEEKDAY")),
                         domain=mail_domain(config))
         due = due_deliveries(db, now)
         mark_sending(db, [d.id for d in due])
@@ -166,7 +167,7 @@ def deliver(db: Database, config: Mapping[str, Any], now: datetime | None = None
     for thread in senders:
         thread.start()
     delays = retry_delays(config)
-    disable_after = timedelta(days=float(config.get("WEBHOOK_DISABLE_AFTER_DAYS", 5)))
+    disable_after = timedelta(days=float(settings.value(config, "WEBHOOK_DISABLE_AFTER_DAYS")))
     running = len(senders)
     while running:
         arrived = [results.get()]
@@ -205,5 +206,5 @@ def recover(db: Database, now: datetime | None = None) -> int:
 
 
 def mail_domain(config: Mapping[str, Any]) -> str:
-    sender = str(config.get("MAIL_FROM", "tracker@localhost"))
+    sender = str(settings.value(config, "MAIL_FROM"))
     return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"

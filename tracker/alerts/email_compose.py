@@ -34,8 +34,8 @@ from markupsafe import Markup, escape
 from tracker.alerts.email_wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
                                       fixed_header, text_part)
 from tracker.alerts.model import Alert, AlertItem
+from tracker import settings
 
-DEFAULT_FROM = "tracker <tracker@localhost>"
 TAGS = {"instant": "政策追踪", "daily": "政策追踪·日报", "weekly": "政策追踪·周报"}
 RULE_NAME_MAX = 30  # characters of the first rule name in the subject
 
@@ -245,7 +245,7 @@ def _list_domain(message_id: str) -> str:
 def date_header(config: Mapping[str, Any], now: datetime | None) -> str:
     now = now or datetime.now(timezone.utc)
     try:
-        now = now.astimezone(ZoneInfo(str(config.get("TIMEZONE") or "Asia/Shanghai")))
+        now = now.astimezone(ZoneInfo(str(settings.value(config, "TIMEZONE"))))
     except (ZoneInfoNotFoundError, ValueError):
         now = now.astimezone(timezone.utc)
     return format_datetime(now)
@@ -279,7 +279,7 @@ def _sender_header(mail_from: str) -> Any:
 def _build(alert: Alert, to: str, config: Mapping[str, Any], now: datetime | None) -> EmailMessage:
     if not alert.items:
         raise ValueError(f"delivery {alert.delivery_id} has no items")
-    mail_from = config.get("MAIL_FROM") or DEFAULT_FROM
+    mail_from = settings.value(config, "MAIL_FROM")
     parse_address(mail_from, "MAIL_FROM")  # ValueError for a bad one
     recipient = parse_address(to, "To")
     message_id = _message_id(alert.message_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from tracker import settings
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -17,7 +18,7 @@ MANAGE, UNSUBSCRIBE, CONFIRM = "manage", "unsubscribe", "confirm"
 def secret_key(config: Mapping[str, Any]) -> str:
     """SECRET_KEY from the configuration, else the instance folder's `secret_key` file (made on
     first use, readable by its owner only)."""
-    if config.get("SECRET_KEY"):
+    if settings.value(config, "SECRET_KEY"):
         return str(config["SECRET_KEY"])
     path = Path(config["INSTANCE_PATH"]) / "secret_key"
     if not path.exists():
@@ -37,7 +38,7 @@ def secret_key(config: Mapping[str, Any]) -> str:
 def with_secret_key(config: Mapping[str, Any]) -> Mapping[str, Any]:
     """The configuration with its secret key read once: for a batch of alerts, each of whose
     links would otherwise read the instance's key file again."""
-    if config.get("SECRET_KEY"):
+    if settings.value(config, "SECRET_KEY"):
         return config
     return {**config, "SECRET_KEY": secret_key(config)}
 
@@ -69,18 +70,18 @@ def read_token(config: Mapping[str, Any], purpose: str, token: str,
 
 
 def link(config: Mapping[str, Any], purpose: str, subscription_id: int) -> str:
-    base = str(config.get("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+    base = str(settings.value(config, "BASE_URL")).rstrip("/")
     return f"{base}/{purpose}/{make_token(config, purpose, subscription_id)}"
 
 
 def archive_link(config: Mapping[str, Any], article_id: int) -> str:
     """The article's page in the web archive: every alert links there, original or not."""
-    base = str(config.get("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+    base = str(settings.value(config, "BASE_URL")).rstrip("/")
     return f"{base}/articles/{int(article_id)}"
 
 
 def unsubscribe_mailto(config: Mapping[str, Any], subscription_id: int) -> str | None:
-    address = config.get("UNSUBSCRIBE_MAILTO")
+    address = settings.value(config, "UNSUBSCRIBE_MAILTO")
     if not address:
         return None
     token = make_token(config, UNSUBSCRIBE, subscription_id)

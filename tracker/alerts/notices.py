@@ -29,12 +29,13 @@ from tracker.alerts.email_compose import one_line
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import mask_address
-from tracker.config import DEFAULTS, instance_file
+from tracker.config import instance_file
 from tracker.store import connect, transaction
 from tracker.store.clock import iso
 from tracker.store.notices import (Notice, add_notice, claim_notices, finish_notice,
                                    notices_since, recipient_key)
 from tracker.store.subscriptions import subscription_state
+from tracker import settings
 
 log = logging.getLogger("tracker.alerts")
 STALE_CLAIM_SECONDS = 600  # a sender holding a notice longer than this died (SMTP_TIMEOUT ≪ this)
@@ -63,7 +64,7 @@ def confirmation_message(config: Mapping[str, Any], subscription_id: int, addres
                          now: datetime | None = None,
                          message_id: str | None = None) -> EmailMessage:
     """The confirmation request for subscription `subscription_id` (pending) at `address`."""
-    max_age = int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600))
+    max_age = int(settings.value(config, "CONFIRM_MAX_AGE"))
     url = one_line(link(config, CONFIRM, subscription_id))
     return notice_mail(config, address, CONFIRM_SUBJECT, confirmation_text(url, max(1, max_age // 86400)),
                        kind="confirm", now=now, message_id=message_id)
@@ -84,7 +85,7 @@ KINDS = ("confirm", "remind")  # the double opt-in request; the manage link to a
 
 def notices_per_day(config: Mapping[str, Any]) -> int:
     """NOTICES_PER_DAY: confirmation and reminder mails one mailbox gets in 24 hours (0: no cap)."""
-    return int(config.get("NOTICES_PER_DAY", DEFAULTS["NOTICES_PER_DAY"]))
+    return int(settings.value(config, "NOTICES_PER_DAY"))
 
 
 def queue_notice(db: Database, config: Mapping[str, Any], kind: str, subscription_id: int,

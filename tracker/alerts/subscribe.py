@@ -12,6 +12,7 @@ from tracker.alerts.chat.send import check_chat_url
 from tracker.sources.ssrf import allow_private
 from tracker.store import transaction
 from tracker.store.subscriptions import FREQUENCIES, Subscription, add_subscription
+from tracker import settings
 
 
 class SubscribeError(ValueError):
@@ -111,10 +112,10 @@ def welcome(db: Database, config: Mapping[str, Any], subscription_id: int,
 
     from tracker.store.outbox import add_recent
 
-    days = int(float(config.get("WELCOME_DAYS", 7)))
+    days = int(float(settings.value(config, "WELCOME_DAYS")))
     if days <= 0:
         return 0
-    zone = ZoneInfo(str(config.get("TIMEZONE") or "Asia/Shanghai"))
+    zone = ZoneInfo(str(settings.value(config, "TIMEZONE")))
     today = today or datetime.now(zone).date()
     return add_recent(db, subscription_id, (today - timedelta(days=days - 1)).isoformat())
 

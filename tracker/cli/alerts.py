@@ -6,6 +6,7 @@ import click
 
 from tracker.cli.common import EXIT_INPUT, EXIT_RULES
 from tracker.config import instance_file
+from tracker import settings
 
 
 def _db(config: dict):
@@ -84,9 +85,9 @@ def _confirm(config: dict, subscription_id: int, address: str, *, send: bool) ->
                    "(NOTICES_PER_DAY); try again tomorrow", err=True)
         raise SystemExit(EXIT_INPUT)
     outcome = send_notices(db, config, only=notice)
-    days = max(1, int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600)) // 86400)
+    days = max(1, int(settings.value(config, "CONFIRM_MAX_AGE")) // 86400)
     if outcome.get("sent"):
-        where = "" if config.get("SMTP_HOST") else \
+        where = "" if settings.value(config, "SMTP_HOST") else \
             f" (kept in {Path(config['INSTANCE_PATH']) / 'mailbox'}: no SMTP host set)"
         click.echo(f"confirmation mail sent to {address}{where}; alerts start once its link is "
                    f"opened (valid {days} days)")

@@ -8,6 +8,7 @@ import click
 
 from tracker.cli.common import EXIT_INPUT
 from tracker.config import instance_file
+from tracker import settings
 
 
 @click.command("backup")
@@ -66,7 +67,7 @@ def health(config: dict, worker_only: bool, as_json: bool) -> None:
     db = connect(path, migrate=False, read_only=True)
     try:
         ready = readiness(db, None if worker_only else relay_address(config),
-                          float(config.get("LOCK_HEARTBEAT_SECONDS", 30)))
+                          float(settings.value(config, "LOCK_HEARTBEAT_SECONDS")))
     finally:
         db.conn.close()
     if as_json:

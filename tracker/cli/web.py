@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import click
+from tracker import settings
 
 
 @click.command("serve")
@@ -46,7 +47,7 @@ def demo_rules(config: dict, folder: Path) -> Path:
 
     if folder.is_dir():
         return folder
-    here = Path(config.get("RULES") or "rules")
+    here = Path(settings.value(config, "RULES"))
     starter = Path(__file__).resolve().parents[2] / "rules"
     for origin in (here, starter):
         files = sorted(origin.glob("*.yaml")) if origin.is_dir() else []

@@ -24,6 +24,7 @@ from tracker.documents import Document, InputError
 from tracker.sources.catalog import Source
 from tracker.sources.http import fetch
 from tracker.sources.reader import documents, read
+from tracker import settings
 
 FOLDER_SUFFIXES = {".txt", ".text", ".html", ".htm", ".pdf"}
 TEASER_CHARS = 200  # an entry whose text is shorter is a teaser (with fetch_full: read the page)
@@ -144,7 +145,7 @@ def collect_folder(source: Source, config: Mapping[str, Any], state: SourceState
 def _folder_documents(source: Source, root: Path, config: Mapping[str, Any], state: SourceState,
                       out: Collected) -> Iterator[Document]:
     """The documents of each new or changed file, one file read at a time."""
-    settle = float(config.get("FOLDER_SETTLE_SECONDS", 5))
+    settle = float(settings.value(config, "FOLDER_SETTLE_SECONDS"))
     inside = root.resolve()
     for path in sorted(p for p in root.rglob("*") if _droppable(p, root)):
         if not path.resolve().is_relative_to(inside):  # whoever drops files may drop a link

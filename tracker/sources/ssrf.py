@@ -47,6 +47,7 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from tracker.config import flag
+from tracker import settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # (host, port) -> addresses as text, the way getaddrinfo gives them; injectable for tests.
@@ -321,4 +322,4 @@ def _inet_aton(name: str) -> ipaddress.IPv4Address | None:
 def allow_private(config: Mapping[str, Any]) -> bool:
     """TRACKER_WEBHOOK_ALLOW_PRIVATE=1 lets webhooks and chat robots reach private addresses
     (development, tests); read one way for subscribing and sending alike."""
-    return flag(config.get("WEBHOOK_ALLOW_PRIVATE", False))
+    return flag(settings.value(config, "WEBHOOK_ALLOW_PRIVATE"))

@@ -23,6 +23,7 @@ from werkzeug.routing import IntegerConverter
 
 from tracker.alerts.links import secret_key
 from tracker.config import instance_path, load_config
+from tracker import settings
 
 csrf = CSRFProtect()
 
@@ -108,7 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def navigation():
         links = [("public.subscribe", "订阅"), ("archive.articles", "文章"),
                  ("archive.trends", "趋势"), ("admin.index", "管理")]
-        if app.config.get("DEMO") and not app.config.get("SMTP_HOST"):  # the demo's mailbox
+        if settings.value(app.config, "DEMO") and not settings.value(app.config, "SMTP_HOST"):  # the demo's mailbox
             links.append(("mailbox.index", "邮箱"))
         return {"nav_links": lambda: [(e, label) for e, label in links if e in app.view_functions]}
 

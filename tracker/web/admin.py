@@ -22,6 +22,7 @@ from tracker.web.db import get_db
 from tracker.web.messages import zh_status
 from tracker.web.security import (admin_required, end_admin_session, password_ok,
                                    start_admin_session)
+from tracker import settings
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,7 +52,7 @@ def local_path(target: str | None) -> str | None:
 
 
 def _admin_open() -> bool:
-    return bool(current_app.config.get("ADMIN_PASSWORD"))
+    return bool(settings.value(current_app.config, "ADMIN_PASSWORD"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from tracker.text.passage import found_passage
 from tracker.web import csrf
 from tracker.web.archive import parse_day, source_names
 from tracker.web.db import get_db
+from tracker import settings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -51,7 +52,7 @@ def _error(status: int, message: str, **headers: str):
 def require_token():
     if request.endpoint in PUBLIC:
         return None
-    expected = str(current_app.config.get("API_TOKEN") or "")
+    expected = str(settings.value(current_app.config, "API_TOKEN"))
     if not expected:
         return _error(403, "API disabled: set TRACKER_API_TOKEN to turn it on")
     header = request.headers.get("Authorization", "")

@@ -26,6 +26,7 @@ from tracker.web import limiter
 from tracker.web.charts import line_chart, sparkline
 from tracker.web.db import get_db
 from tracker.web.rulecache import checked_rules
+from tracker import settings
 
 bp = Blueprint("archive", __name__)
 
@@ -106,7 +107,7 @@ def source_names() -> dict[str, str]:
 def today() -> date:
     """Today where the newspapers are (TIMEZONE, default Asia/Shanghai)."""
     try:
-        zone = ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+        zone = ZoneInfo(settings.value(current_app.config, "TIMEZONE"))
     except (KeyError, ValueError):
         zone = ZoneInfo("Asia/Shanghai")
     return datetime.now(zone).date()

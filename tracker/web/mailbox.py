@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from tracker.alerts.email.mailbox import mailbox_messages
 from tracker.web.security import from_this_machine
+from tracker import settings
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
 _URL = re.compile(r"https?://[^\s<>\"'，。）)]+")
@@ -24,7 +25,7 @@ _NAME = re.compile(r"^[\w.-]+\.eml$")
 
 @bp.before_request
 def only_in_development_and_only_from_here():
-    if not current_app.config.get("DEMO") or current_app.config.get("SMTP_HOST"):
+    if not settings.value(current_app.config, "DEMO") or settings.value(current_app.config, "SMTP_HOST"):
         abort(404)
     if not from_this_machine():
         abort(403)

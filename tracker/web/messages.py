@@ -10,6 +10,7 @@ filters (`zh_status`, `local_time`, …) are registered by `init_app`.
 from __future__ import annotations
 
 import re
+from tracker import settings
 from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -273,7 +274,7 @@ def delivery_error(text: str | None) -> str:
 
 def zone(config: Any) -> ZoneInfo:
     try:
-        return ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai")
+        return ZoneInfo(settings.value(config, "TIMEZONE"))
     except (KeyError, ValueError):
         return ZoneInfo("Asia/Shanghai")
 

@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, request
 from tracker.web import csrf, limiter
 from tracker.web.db import get_db
 from tracker.web.security import from_this_machine
+from tracker import settings
 
 bp = Blueprint("metrics", __name__)
 csrf.exempt(bp)
@@ -36,7 +37,7 @@ def _text(status: int, message: str, **headers: str) -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    expected = str(current_app.config.get("METRICS_TOKEN") or "")
+    expected = str(settings.value(current_app.config, "METRICS_TOKEN"))
     if expected:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),

@@ -56,6 +56,7 @@ from tracker.web.ratelimit import address_key, submitted_address, subscribe_limi
 from tracker.web.subscribe_form import (PERSONAL, all_rules, check_keywords, describe,
                                         public_rules)
 from tracker.web.themes import clean_query, select_themes, sparklines, themes_limit
+from tracker import settings
 
 bp = Blueprint("public", __name__)
 
@@ -180,7 +181,7 @@ def _queue_mail(subscription: Subscription, kind: str) -> None:
 # ---- confirm ------------------------------------------------------------------------------------
 
 def _confirm_max_age() -> int:
-    return int(current_app.config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600))
+    return int(settings.value(current_app.config, "CONFIRM_MAX_AGE"))
 
 
 def _from_token(purpose: str, token: str) -> Subscription | None:
@@ -330,7 +331,7 @@ def readyz():
     fresh = time.monotonic() - probe["at"] > RELAY_PROBE_SECONDS
     try:
         ready = readiness(get_db(), relay_address(current_app.config),
-                          float(current_app.config.get("LOCK_HEARTBEAT_SECONDS", 30)),
+                          float(settings.value(current_app.config, "LOCK_HEARTBEAT_SECONDS")),
                           probe_relay=fresh)
     except Exception as err:  # noqa: BLE001 - a health check reports, it does not fail
         return jsonify(status="down", database=f"{type(err).__name__}"), 503

@@ -30,14 +30,13 @@ from flask import (Flask, Response, current_app, redirect, render_template, requ
 
 from tracker.store.admin_sessions import add_session, end_session, session_alive
 from tracker.store.clock import iso
+from tracker import settings
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # the rules editor posts whole files
 # waitress drops X-Forwarded-* by default; the app decides instead: ProxyFix believes them only
 # with TRACKER_TRUSTED_PROXIES, and their mere presence tells a relayed request from a local one.
 WAITRESS_OPTIONS = {"clear_untrusted_proxy_headers": False}
-DEFAULT_ADMIN_SESSION_MAX_AGE = 7 * 24 * 3600  # seconds; a login lasts at most this long
 
 
 def waitress_options(app: Flask) -> dict:
@@ -45,7 +44,7 @@ def waitress_options(app: Flask) -> dict:
     with no Content-Length, too) into memory or a temporary file before the app can refuse it,
     1 GB by default: it stops at a few times the app's own limit instead, so the app still
     answers a merely large request with its own 413 page."""
-    limit = int(app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH)
+    limit = int(settings.value(app.config, "MAX_CONTENT_LENGTH"))
     return {**WAITRESS_OPTIONS, "max_request_body_size": 8 * limit}
 
 
@@ -76,7 +75,7 @@ def from_this_machine() -> bool:
     127.0.0.1) and read the answers, since to the browser they are that page's own site."""
     if not _local_name(request.host):
         return False
-    if int(current_app.config.get("TRUSTED_PROXIES") or 0) > 0:
+    if int(settings.value(current_app.config, "TRUSTED_PROXIES")) > 0:
         # ProxyFix made remote_addr the client the proxies saw; the peer that connected (the
         # proxy) must be on this machine too, or anyone could claim to be 127.0.0.1.
         peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
@@ -95,7 +94,7 @@ def _local_name(host: str) -> bool:
     except ValueError:
         return False
     name = name.rstrip(".")
-    base = urlsplit(str(current_app.config.get("BASE_URL") or "")).hostname
+    base = urlsplit(str(settings.value(current_app.config, "BASE_URL"))).hostname
     return name == "localhost" or name.endswith(".localhost") or _loopback(name) or name == base
 
 
@@ -109,7 +108,7 @@ def _loopback(address: str | None) -> bool:
 
 
 def password_ok(given: str) -> bool:
-    expected = str(current_app.config.get("ADMIN_PASSWORD") or "")
+    expected = str(settings.value(current_app.config, "ADMIN_PASSWORD"))
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
@@ -151,7 +150,7 @@ def is_admin() -> bool:
     from tracker.web.db import get_db
 
     session_id, tag = session.get("admin"), session.get("admin_tag")
-    if not current_app.config.get("ADMIN_PASSWORD") or not isinstance(session_id, str) \
+    if not settings.value(current_app.config, "ADMIN_PASSWORD") or not isinstance(session_id, str) \
             or not isinstance(tag, str) or not hmac.compare_digest(tag, _tag(session_id)):
         return False
     return session_alive(get_db(), session_id, _oldest())
@@ -161,7 +160,7 @@ def _oldest() -> str:
     """The start time of the oldest admin session still valid (TRACKER_ADMIN_SESSION_MAX_AGE)."""
     from datetime import datetime, timedelta, timezone
 
-    age = float(current_app.config.get("ADMIN_SESSION_MAX_AGE") or DEFAULT_ADMIN_SESSION_MAX_AGE)
+    age = float(settings.value(current_app.config, "ADMIN_SESSION_MAX_AGE"))
     return iso(datetime.now(timezone.utc) - timedelta(seconds=age))
 
 
@@ -179,7 +178,7 @@ def _problem(title: str, text: str, status: int):
 
 
 def too_large(_error):
-    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    limit = int(settings.value(current_app.config, "MAX_CONTENT_LENGTH"))
     return _problem("提交的内容太大", f"这次提交超过了 {limit // 1024} KB 的上限，没有被处理。"
                                      "请缩短内容后重试。", 413)
 
@@ -214,9 +213,8 @@ def retry_after(error) -> int:
 
 
 def init_app(app: Flask) -> None:
-    if not app.config.get("MAX_CONTENT_LENGTH"):
-        app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    app.config["MAX_CONTENT_LENGTH"] = settings.value(app.config, "MAX_CONTENT_LENGTH")
+    proxies = int(settings.value(app.config, "TRUSTED_PROXIES"))
     if proxies > 0:  # the client is who the last `proxies` hops say it is, no one further out
         from werkzeug.middleware.proxy_fix import ProxyFix
 

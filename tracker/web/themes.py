@@ -25,6 +25,7 @@ from tracker.store.trends import rule_totals, weekly_counts
 from tracker.text.normalize import normalize_terms
 from tracker.web.db import get_db
 from tracker.web.rulecache import SEPARATOR, search_texts
+from tracker import settings
 
 WEEKS = 12
 MAX_QUERY = 100  # characters of `q` looked at
@@ -46,7 +47,7 @@ class Themes:
 def themes_limit() -> int:
     """THEMES_SHOWN as a positive number (a bad setting falls back to the default)."""
     try:
-        return max(1, int(current_app.config.get("THEMES_SHOWN", 50)))
+        return max(1, int(settings.value(current_app.config, "THEMES_SHOWN")))
     except (TypeError, ValueError):
         return 50
 

@@ -23,10 +23,11 @@ from tracker.matching import Matcher
 from tracker.sources.catalog import Source, SourcesError, load_sources
 from tracker.store import connect
 from tracker.ops.health import holder_gone
-from tracker.store.locks import HEARTBEAT_SECONDS, STALE_SECONDS, acquire, heartbeat, release
+from tracker.store.locks import STALE_SECONDS, acquire, heartbeat, release
 from tracker.worker.cycle import SourceReport, register, run_cycle, run_source
 from tracker.worker.ingest import Counts
 from tracker.worker.rulebook import InForce, RuleBook
+from tracker import settings
 
 log = logging.getLogger("tracker.worker")
 LOCK = "worker"
@@ -76,12 +77,12 @@ class Worker:
     def rematch(self) -> Counts:
         """The rules in force, then the recent articles kept under other rules matched again
         with them and their alerts queued (tracker.worker.rematch)."""
-        from tracker.worker.rematch import REMATCH_DAYS, rematch
+        from tracker.worker.rematch import rematch
 
         rules = self.in_force()
         db = connect(self.db_path)
         try:
-            return rematch(db, rules, float(self.config.get("REMATCH_DAYS", REMATCH_DAYS)))
+            return rematch(db, rules, float(settings.value(self.config, "REMATCH_DAYS")))
         finally:
             db.conn.close()
 
@@ -144,7 +145,7 @@ def locked(worker: Worker, body: Callable[[], int]) -> int:
         db.conn.close()
         return EXIT_LOCKED
     stop = threading.Event()
-    every = float(worker.config.get("LOCK_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
+    every = float(settings.value(worker.config, "LOCK_HEARTBEAT_SECONDS"))
 
     def beat() -> None:
         beat_db = connect(worker.db_path, migrate=False)
@@ -267,7 +268,7 @@ def schedule(worker: Worker) -> int:
                                                 "misfire_grace_time": 3600})
     jobs = Jobs()
     state: dict[str, Any] = {"sources": None, "started": False}
-    at_start = flag(worker.config.get("FETCH_AT_START"))
+    at_start = flag(settings.value(worker.config, "FETCH_AT_START"))
 
     nudge = Nudge()
 
@@ -319,10 +320,10 @@ def schedule(worker: Worker) -> int:
         log.exception("matching again the articles kept under other rules failed")
     plan()
     scheduler.add_job(jobs.wrap("re-reading sources.yaml", plan), "interval",
-                      seconds=float(worker.config.get("SOURCES_RELOAD_SECONDS", 60)), id="plan",
+                      seconds=float(settings.value(worker.config, "SOURCES_RELOAD_SECONDS")), id="plan",
                       name="re-read sources.yaml")
     scheduler.add_job(jobs.wrap("sending alerts", nudge.run(worker.deliver)), "interval",
-                      seconds=float(worker.config.get("DELIVERY_INTERVAL", 60)), id="deliver",
+                      seconds=float(settings.value(worker.config, "DELIVERY_INTERVAL")), id="deliver",
                       name="send due alerts")
     scheduler.add_job(jobs.wrap("re-reading the rules", worker.rematch), "interval",
                       seconds=RULES_RELOAD_SECONDS, id="rules", name="re-read the rules")
@@ -343,7 +344,7 @@ def schedule(worker: Worker) -> int:
     log.info("worker %s started", worker.holder)
     if not worker.lost.is_set():
         scheduler.start()
-    grace = 0.0 if worker.lost.is_set() else float(worker.config.get("STOP_GRACE_SECONDS", 60))
+    grace = 0.0 if worker.lost.is_set() else float(settings.value(worker.config, "STOP_GRACE_SECONDS"))
     worker.abandoned = jobs.wait(grace)
     log.info("worker stopped")
     return EXIT_LOCKED if worker.lost.is_set() else 0

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 from tracker.alerts.email_compose import meta_line, web_link
 from tracker.alerts.model import Alert, SendResult
 from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
+from tracker import settings
 
 PUBLIC_SCHEMES = frozenset({"dingtalk", "wecombot", "feishu", "lark", "tgram", "slack", "discord",
                             "msteams", "wxpusher", "pushplus", "schan", "bark", "barks"})
@@ -130,6 +131,6 @@ def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
             report(result)
         return result
 
-    workers = max(1, min(int(config.get("WEBHOOK_CONCURRENCY", 32)), len(batch)))
+    workers = max(1, min(int(settings.value(config, "WEBHOOK_CONCURRENCY")), len(batch)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat") as pool:
         return list(pool.map(attempt, batch))

@@ -10,14 +10,15 @@ from email.utils import make_msgid
 from typing import Any
 
 from tracker.alerts.email_wire import POLICY, check_headers
-from tracker.alerts.email_compose import DEFAULT_FROM, date_header, parse_address
+from tracker.alerts.email_compose import date_header, parse_address
+from tracker import settings
 
 
 def notice_mail(config: Mapping[str, Any], address: str, subject: str, text: str, *, kind: str,
                 now: datetime | None = None, message_id: str | None = None) -> EmailMessage:
     """The mail to `address`: From MAIL_FROM, a Message-ID made for `kind` unless given, marked
     auto-generated, the body `text` as UTF-8 in base64, in Chinese first."""
-    sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
+    sender = parse_address(settings.value(config, "MAIL_FROM"), "MAIL_FROM")
     msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     msg["To"] = parse_address(address, "To")

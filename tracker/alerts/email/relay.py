@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.alerts.model import SendResult
+from tracker import settings as config_table
 
 SECURITY = ("starttls", "tls", "none")
-DEFAULT_CONNECTIONS = 4
 log = logging.getLogger(__name__)
 _LEADING_DOT = re.compile(rb"(?m)^\.")  # smtplib._quote_periods
 
@@ -84,30 +84,30 @@ def wire_form(data: bytes) -> bytes:
 
 def smtp_settings(config: Mapping[str, Any]) -> SmtpSettings:
     """The SMTP_* settings, checked; ValueError says which one is wrong."""
-    security = str(config.get("SMTP_SECURITY") or "").strip().lower() or None
+    security = str(config_table.value(config, "SMTP_SECURITY")).strip().lower() or None
     if security is not None and security not in SECURITY:
         raise ValueError(f"SMTP_SECURITY {security!r} is not one of {', '.join(SECURITY)}")
-    port_setting = config.get("SMTP_PORT")
+    port_setting = config_table.value(config, "SMTP_PORT")
     try:
         port = int(port_setting) if port_setting not in (None, "") else {"tls": 465, "none": 25}.get(
             security or "", 587)
-        timeout = float(config.get("SMTP_TIMEOUT") or 30)
-        connections = int(config.get("SMTP_CONNECTIONS") or DEFAULT_CONNECTIONS)
+        timeout = float(config_table.value(config, "SMTP_TIMEOUT"))
+        connections = int(config_table.value(config, "SMTP_CONNECTIONS"))
     except (TypeError, ValueError):
         raise ValueError(f"SMTP_PORT {port_setting!r}, SMTP_TIMEOUT or SMTP_CONNECTIONS is not a "
                          "number") from None
     return SmtpSettings(host=str(config["SMTP_HOST"]), port=port,
                         security=security or {587: "starttls", 465: "tls"}.get(port, "none"),
-                        username=str(config["SMTP_USERNAME"]) if config.get("SMTP_USERNAME") else None,
-                        password=str(config.get("SMTP_PASSWORD") or ""), timeout=timeout,
-                        ca_file=str(config["SMTP_CA_FILE"]) if config.get("SMTP_CA_FILE") else None,
+                        username=str(config["SMTP_USERNAME"]) if config_table.value(config, "SMTP_USERNAME") else None,
+                        password=str(config_table.value(config, "SMTP_PASSWORD")), timeout=timeout,
+                        ca_file=str(config["SMTP_CA_FILE"]) if config_table.value(config, "SMTP_CA_FILE") else None,
                         connections=max(1, connections))
 
 
 def relay_address(config: Mapping[str, Any]) -> tuple[str, int] | None:
     """(host, port) of the SMTP relay, None without one (the development mailbox) or when its
     settings are wrong (sending says why)."""
-    if not config.get("SMTP_HOST"):
+    if not config_table.value(config, "SMTP_HOST"):
         return None
     try:
         settings = smtp_settings(config)

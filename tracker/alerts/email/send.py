@@ -31,9 +31,10 @@ from typing import Any
 from tracker.alerts.email.mailbox import mailbox_folder, write_message
 from tracker.alerts.email.pool import Outgoing, failure, send_pool
 from tracker.alerts.email.relay import smtp_settings as _settings
-from tracker.alerts.email_compose import DEFAULT_FROM, compose_bytes, parse_address
+from tracker.alerts.email_compose import compose_bytes, parse_address
 from tracker.alerts.email_wire import as_bytes
 from tracker.alerts.model import Alert, SendResult
+from tracker import settings as config_table
 
 
 def send_emails(batch: list[tuple[Alert, str]], config: Mapping[str, Any],
@@ -65,8 +66,8 @@ def _send(outgoing: list[Outgoing], config: Mapping[str, Any],
             report(result)
 
     try:
-        sender = parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM").addr_spec
-        settings = _settings(config) if config.get("SMTP_HOST") else None
+        sender = parse_address(config_table.value(config, "MAIL_FROM"), "MAIL_FROM").addr_spec
+        settings = _settings(config) if config_table.value(config, "SMTP_HOST") else None
     except ValueError as exc:
         for item in outgoing:
             done(item.index, SendResult(item.delivery_id, ok=False, error=f"configuration: {exc}"))
@@ -86,9 +87,9 @@ def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
     the same transport as alerts: SMTP when SMTP_HOST is set, else the development mailbox. The
     result's delivery_id is 0; a send failure is a result, never an exception."""
     try:
-        parse_address(config.get("MAIL_FROM") or DEFAULT_FROM, "MAIL_FROM")
+        parse_address(config_table.value(config, "MAIL_FROM"), "MAIL_FROM")
         recipient = parse_address(str(msg["To"] or ""), "To").addr_spec
-        if config.get("SMTP_HOST"):
+        if config_table.value(config, "SMTP_HOST"):
             _settings(config)
         data = as_bytes(msg)
     except ValueError as exc:

@@ -39,12 +39,11 @@ from tracker.alerts.model import Alert, SendResult
 from tracker.alerts.webhook.sign import sign, signing_key
 from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, allow_private, check_url
 from tracker.sources.http import USER_AGENT, setting
+from tracker import settings
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "tracker.alert"
-DEFAULT_CONCURRENCY = 32
-DEFAULT_TIMEOUT = 10.0  # seconds, total per delivery
 MAX_RESPONSE_BYTES = 4096
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
 
@@ -117,9 +116,9 @@ class _WebhookSettings:
 
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> _WebhookSettings:
-        total = float(config.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
+        total = float(settings.value(config, "WEBHOOK_TIMEOUT"))
         return cls(
-            concurrency=max(1, int(config.get("WEBHOOK_CONCURRENCY") or DEFAULT_CONCURRENCY)),
+            concurrency=max(1, int(settings.value(config, "WEBHOOK_CONCURRENCY"))),
             total=total,
             connect=min(setting(config, "HTTP_CONNECT_TIMEOUT"), total),
             read=min(setting(config, "HTTP_READ_TIMEOUT"), total),

@@ -41,11 +41,8 @@ from tracker.sources.http import MAX_REDIRECTS, Fetched, fetch, setting
 from tracker.text.encoding import canonical, decode, sniff_declared
 from tracker.text.html import TooDeep
 from tracker.text.pdf import pdf_text
+from tracker import settings
 
-DEFAULT_DEADLINE = 120.0
-DEFAULT_MAX_PAGES = 40
-DEFAULT_MAX_ARTICLES = 400
-DEFAULT_MAX_PAGE_LINKS = 300
 MAX_FORWARDS = 3
 NOT_PUBLISHED = {404, 410}
 
@@ -112,7 +109,7 @@ def issue_documents(source: Source, day: datetime.date, config: Mapping[str, Any
         raise InputError(index, str(error)) from None
     if index not in {page.url for page in pages}:
         pages.insert(0, Link(index, "", "", -1))
-    max_pages = int(config.get("EPAPER_MAX_PAGES", DEFAULT_MAX_PAGES))
+    max_pages = int(settings.value(config, "EPAPER_MAX_PAGES"))
     if len(pages) > max_pages:
         reader.problem(index, named("too-many-pages", count=len(pages), limit=max_pages))
     try:
@@ -142,10 +139,10 @@ class _Reader:
 
     def __post_init__(self) -> None:
         self.home = self.index_url  # the configured site: where every hop is checked from
-        self.limit = float(self.config.get("EPAPER_DEADLINE", DEFAULT_DEADLINE))
+        self.limit = float(settings.value(self.config, "EPAPER_DEADLINE"))
         self.deadline = time.monotonic() + self.limit
-        self.max_articles = int(self.config.get("EPAPER_MAX_ARTICLES", DEFAULT_MAX_ARTICLES))
-        self.max_links = int(self.config.get("EPAPER_MAX_PAGE_LINKS", DEFAULT_MAX_PAGE_LINKS))
+        self.max_articles = int(settings.value(self.config, "EPAPER_MAX_ARTICLES"))
+        self.max_links = int(settings.value(self.config, "EPAPER_MAX_PAGE_LINKS"))
         self.charsets: set[tuple[str, str]] = set()
 
     def problem(self, url: str, problem: str) -> None:
