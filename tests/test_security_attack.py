@@ -78,7 +78,7 @@ def test_the_public_form_takes_no_second_url_in_a_chat_address(client, inside):
             "csrf_token": token, "channel": "chat", "chat_url": url, "rules": ["zhuanyezhen"],
             "frequency": "instant"})
         assert response.status_code == 400
-        assert "聊天机器人地址不能使用" in response.get_data(as_text=True)
+        assert "一次只能填写一个地址" in response.get_data(as_text=True)
     db = connect(Path(client.application.config["INSTANCE_PATH"]) / "tracker.db")
     assert list_subscriptions(db) == []
 

@@ -59,7 +59,8 @@ def test_webhook_refusals_come_out_chinese(url):
     try:
         check_url(url, resolve=offline)
     except UnsafeURL as err:
-        said = messages.describe("webhook_url", str(err))
+        said = messages.webhook_message(err.code, err.fields)
+        assert said != messages.WEBHOOK["other"], (err.code, str(err))  # each has its words
         assert not english_outside_code(said), (str(err), said)
         assert any(word in said for word in ACTIONS), said
     else:
@@ -69,16 +70,38 @@ def test_webhook_refusals_come_out_chinese(url):
 def test_a_loopback_webhook_says_what_it_is_in_chinese():
     with pytest.raises(UnsafeURL) as err:
         check_url("http://127.0.0.1:9/hook")
-    said = messages.describe("webhook_url", str(err.value))
+    said = messages.webhook_message(err.value.code, err.value.fields)
     assert "127.0.0.1" in said and "本机" in said and "loopback" not in said
+
+
+def test_every_refusal_code_and_address_kind_has_its_chinese():
+    from tracker.alerts.chat.send import ChatProblem  # noqa: F401 - its codes are CHAT's keys
+    from tracker.sources.ssrf import ADDRESS_KINDS, CODES
+
+    assert set(CODES) <= set(messages.WEBHOOK) and set(ADDRESS_KINDS) <= set(messages.KINDS)
+    for code in CODES:
+        assert not english_outside_code(messages.webhook_message(code, {})), code
+
+
+def test_the_words_follow_the_code_not_the_english():
+    # Rewording the guard's English changes nothing a subscriber reads: no text is parsed.
+    reworded = UnsafeURL("Nope: that host is us.", code="loopback", host="localhost")
+    said = messages.webhook_message(reworded.code, reworded.fields)
+    assert said == messages.WEBHOOK["loopback"].format(host="localhost")
+    form = SubscribeError("webhook_url", "Anything at all", code="forbidden_address",
+                          fields={"host": "a.example", "address": "10.0.0.8", "kind": "private"})
+    from tracker.web.subscribe_form import describe
+
+    assert "a.example 指向 10.0.0.8，是内网地址" in describe(form)
 
 
 @pytest.mark.parametrize("url", ["json://example.org", "foo", "dingtalk://", "mailto://a@b",
                                  "xml://x", "not a url"])
 def test_chat_refusals_come_out_chinese(url):
-    reason = check_chat_url(url)
-    assert reason
-    said = messages.describe("chat_url", reason)
+    problem = check_chat_url(url)
+    assert problem
+    said = messages.chat_message(problem.code, problem.fields)
+    assert said != messages.CHAT["other"] or problem.code == "unsafe", problem
     assert not english_outside_code(said), said
 
 

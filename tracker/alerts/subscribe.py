@@ -16,11 +16,16 @@ from tracker import settings
 
 
 class SubscribeError(ValueError):
-    """A subscription that cannot be made, and which field is at fault (for the form)."""
+    """A subscription that cannot be made, and which field is at fault (for the form). A
+    refused webhook URL carries its UnsafeURL's `code` and `fields`, by which the form says
+    why in Chinese."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *, code: str | None = None,
+                 fields: Mapping[str, Any] | None = None):
         super().__init__(message)
         self.field = field
+        self.code = code
+        self.fields = dict(fields or {})
 
 
 def check_chosen_rules(rule_ids: Sequence[str], known: Sequence[str]) -> list[str]:
@@ -84,12 +89,14 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
         try:
             check_url(address, allow_private=allow_private(config))
         except UnsafeURL as err:
-            raise SubscribeError("webhook_url", str(err)) from None
+            raise SubscribeError("webhook_url", str(err), code=err.code,
+                                 fields=err.fields) from None
         active, secret = True, new_secret()
     elif channel == "chat":
         problem = check_chat_url(address, admin=admin, allow_private=allow_private(config))
         if problem:
-            raise SubscribeError("chat_url", problem)
+            raise SubscribeError("chat_url", problem.detail, code=problem.code,
+                                 fields=problem.fields)
         active = True
     else:
         raise SubscribeError("channel", "channel is email, webhook or chat")

@@ -58,14 +58,28 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class UnsafeURL(ValueError):
-    """A webhook URL we will not send to. `reason` says why in words a subscriber can act on;
-    `permanent` is False when the answer may change by itself (DNS failed or pointed somewhere
-    forbidden this time) and True when the URL itself is wrong."""
+    """A webhook URL we will not send to. `reason` says why in English (logs, the CLI); `code`
+    says it as one of CODES, with `fields` (host, address, kind, limit, port, scheme) — the
+    pages choose their Chinese by code, never by parsing the English. `permanent` is False
+    when the answer may change by itself (DNS failed or pointed somewhere forbidden this time)
+    and True when the URL itself is wrong."""
 
-    def __init__(self, reason: str, *, permanent: bool = True):
+    def __init__(self, reason: str, *, code: str = "invalid", permanent: bool = True,
+                 **fields: Any):
         super().__init__(reason)
+        assert code in CODES, code
         self.reason = reason
+        self.code = code
         self.permanent = permanent
+        self.fields = fields
+
+
+# Why a URL is refused, as codes: empty, too_long (limit), bad_characters, invalid, not_absolute,
+# scheme (scheme), credentials, port (port), unresolvable (host), loopback (host),
+# forbidden_address (host, address, kind — one of ADDRESS_KINDS), several_urls, other (chat).
+CODES = ("empty", "too_long", "bad_characters", "invalid", "not_absolute", "scheme",
+         "credentials", "port", "unresolvable", "loopback", "forbidden_address", "several_urls",
+         "other")
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ def check_url(url: str, allow_private: bool = False, resolve: Resolver | None = 
         addresses: tuple[IPAddress, ...] = (literal,)
     else:
         if not allow_private and (host == "localhost" or host.endswith(".localhost")):
-            raise UnsafeURL(f"{host} is this machine (loopback)")
+            raise UnsafeURL(f"{host} is this machine (loopback)", code="loopback", host=host)
         addresses = _resolve(host, port, resolve or system_resolve)
     if not allow_private:
         for address in addresses:
@@ -119,47 +133,49 @@ def check_url(url: str, allow_private: bool = False, resolve: Resolver | None = 
                 said = str(address) if literal is not None else f"{host} resolves to {address}"
                 # A literal never changes; a name may be moved back, so that one is retried.
                 raise UnsafeURL(f"{said}, which is {reason}: webhooks only go to public addresses",
-                                permanent=literal is not None)
+                                code="forbidden_address", permanent=literal is not None,
+                                host=None if literal is not None else host, address=str(address),
+                                kind=address_kind(address))
     return Target(url, scheme, host, port, request_target, addresses, literal is not None)
 
 
 # --- addresses -----------------------------------------------------------------------------------
 
-_V4_REFUSED = [(ipaddress.IPv4Network(net), why) for net, why in [
-    ("0.0.0.0/8", "'this network' (0.0.0.0/8 reaches this host on many systems)"),
-    ("10.0.0.0/8", "private (RFC 1918)"),
-    ("100.64.0.0/10", "shared carrier-grade NAT space (RFC 6598; cloud metadata lives there too)"),
-    ("127.0.0.0/8", "loopback"),
-    ("169.254.0.0/16", "link-local (cloud metadata 169.254.169.254)"),
-    ("172.16.0.0/12", "private (RFC 1918)"),
-    ("192.0.0.0/24", "IETF protocol assignments"),
-    ("192.0.2.0/24", "documentation (TEST-NET-1)"),
-    ("192.88.99.0/24", "6to4 relay anycast"),
-    ("192.168.0.0/16", "private (RFC 1918)"),
-    ("198.18.0.0/15", "benchmarking"),
-    ("198.51.100.0/24", "documentation (TEST-NET-2)"),
-    ("203.0.113.0/24", "documentation (TEST-NET-3)"),
-    ("224.0.0.0/4", "multicast"),
-    ("240.0.0.0/4", "reserved (broadcast 255.255.255.255 included)"),
-    ("168.63.129.16/32", "the Azure host's platform endpoint (WireServer)"),
+_V4_REFUSED = [(ipaddress.IPv4Network(net), why, kind) for net, why, kind in [
+    ("0.0.0.0/8", "'this network' (0.0.0.0/8 reaches this host on many systems)", "this_network"),
+    ("10.0.0.0/8", "private (RFC 1918)", "private"),
+    ("100.64.0.0/10", "shared carrier-grade NAT space (RFC 6598; cloud metadata lives there too)", "cgnat"),
+    ("127.0.0.0/8", "loopback", "loopback"),
+    ("169.254.0.0/16", "link-local (cloud metadata 169.254.169.254)", "link_local"),
+    ("172.16.0.0/12", "private (RFC 1918)", "private"),
+    ("192.0.0.0/24", "IETF protocol assignments", "reserved"),
+    ("192.0.2.0/24", "documentation (TEST-NET-1)", "documentation"),
+    ("192.88.99.0/24", "6to4 relay anycast", "reserved"),
+    ("192.168.0.0/16", "private (RFC 1918)", "private"),
+    ("198.18.0.0/15", "benchmarking", "reserved"),
+    ("198.51.100.0/24", "documentation (TEST-NET-2)", "documentation"),
+    ("203.0.113.0/24", "documentation (TEST-NET-3)", "documentation"),
+    ("224.0.0.0/4", "multicast", "multicast"),
+    ("240.0.0.0/4", "reserved (broadcast 255.255.255.255 included)", "reserved"),
+    ("168.63.129.16/32", "the Azure host's platform endpoint (WireServer)", "link_local"),
 ]]
 
 # First match wins: :: and ::1 before the ::/96 that holds them.
-_V6_REFUSED = [(ipaddress.IPv6Network(net), why) for net, why in [
-    ("::/128", "unspecified (::)"),
-    ("::1/128", "loopback"),
-    ("::ffff:0:0/96", "IPv4-mapped"),
-    ("::/96", "IPv4-compatible (deprecated)"),
-    ("64:ff9b:1::/48", "local-use NAT64 (RFC 8215)"),
-    ("100::/64", "discard-only"),
-    ("2001:db8::/32", "documentation"),
-    ("2001::/23", "IETF protocol assignments (Teredo 2001::/32 included)"),
-    ("3fff::/20", "documentation"),
-    ("5f00::/16", "segment routing (SRv6)"),
-    ("fc00::/7", "unique local (private)"),
-    ("fe80::/10", "link-local"),
-    ("fec0::/10", "site-local (deprecated)"),
-    ("ff00::/8", "multicast"),
+_V6_REFUSED = [(ipaddress.IPv6Network(net), why, kind) for net, why, kind in [
+    ("::/128", "unspecified (::)", "this_network"),
+    ("::1/128", "loopback", "loopback"),
+    ("::ffff:0:0/96", "IPv4-mapped", "mapped"),
+    ("::/96", "IPv4-compatible (deprecated)", "mapped"),
+    ("64:ff9b:1::/48", "local-use NAT64 (RFC 8215)", "private"),
+    ("100::/64", "discard-only", "reserved"),
+    ("2001:db8::/32", "documentation", "documentation"),
+    ("2001::/23", "IETF protocol assignments (Teredo 2001::/32 included)", "reserved"),
+    ("3fff::/20", "documentation", "documentation"),
+    ("5f00::/16", "segment routing (SRv6)", "reserved"),
+    ("fc00::/7", "unique local (private)", "private"),
+    ("fe80::/10", "link-local", "link_local"),
+    ("fec0::/10", "site-local (deprecated)", "private"),
+    ("ff00::/8", "multicast", "multicast"),
 ]]
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
@@ -168,48 +184,70 @@ _GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 
 def public_reason(address: IPAddress) -> str | None:
     """None when `address` is public; else what it is ("loopback", "private (RFC 1918)", …)."""
+    refused = _refusal(address)
+    return None if refused is None else refused[0]
+
+
+def address_kind(address: IPAddress) -> str | None:
+    """None when `address` is public; else its kind as a code (one of ADDRESS_KINDS), by
+    which the pages choose their words."""
+    refused = _refusal(address)
+    return None if refused is None else refused[1]
+
+
+ADDRESS_KINDS = ("loopback", "private", "link_local", "this_network", "cgnat", "documentation",
+                 "multicast", "mapped", "reserved")
+
+
+def _refusal(address: IPAddress) -> tuple[str, str] | None:
+    """(what the address is, its kind) when it is not public."""
     if address.version == 4:
-        for network, why in _V4_REFUSED:
+        for network, why, kind in _V4_REFUSED:
             if address in network:
-                return why
+                return why, kind
         return None
     assert isinstance(address, ipaddress.IPv6Address)
-    for network, why in _V6_REFUSED:
+    for network, why, kind in _V6_REFUSED:
         if address in network:
             if network.prefixlen == 96:  # ::ffff:a.b.c.d and ::a.b.c.d name what they carry
-                return f"{why} ({ipaddress.IPv4Address(address.packed[12:])} in IPv6 form)"
-            return why
+                carried = ipaddress.IPv4Address(address.packed[12:])
+                inner = _refusal(carried)
+                return (f"{why} ({carried} in IPv6 form)", inner[1] if inner else kind)
+            return why, kind
     embedded = None
     if address in _NAT64:
         embedded, via = ipaddress.IPv4Address(address.packed[12:]), "NAT64"
     elif address in _SIX_TO_FOUR:
         embedded, via = address.sixtofour, "6to4"
     if embedded is not None:
-        why = public_reason(embedded)
-        return None if why is None else f"{via} for {embedded}, {why}"
+        inner = _refusal(embedded)
+        return None if inner is None else (f"{via} for {embedded}, {inner[0]}", inner[1])
     if address not in _GLOBAL_UNICAST:
-        return "reserved (outside global unicast 2000::/3)"
+        return "reserved (outside global unicast 2000::/3)", "reserved"
     return None
-
 
 
 def _resolve(host: str, port: int, resolve: Resolver) -> tuple[IPAddress, ...]:
     try:
         found = list(resolve(host, port))
     except (OSError, UnicodeError) as error:  # socket.gaierror is an OSError
-        raise UnsafeURL(f"cannot resolve {host} ({error})", permanent=False) from None
+        raise UnsafeURL(f"cannot resolve {host} ({error})", code="unresolvable", permanent=False,
+                        host=host) from None
     addresses: dict[IPAddress, None] = {}
     for text in found:
         try:
             address = ipaddress.ip_address(text)
         except ValueError:
             raise UnsafeURL(f"{host} resolves to {text!r}, which is not an address",
-                            permanent=False) from None
+                            code="unresolvable", permanent=False, host=host) from None
         if getattr(address, "scope_id", None):  # fe80::1%eth0: only meaningful on this host's links
-            raise UnsafeURL(f"{host} resolves to {text}, a zone-scoped address", permanent=False)
+            raise UnsafeURL(f"{host} resolves to {text}, a zone-scoped address",
+                            code="forbidden_address", permanent=False, host=host, address=text,
+                            kind="link_local")
         addresses[address] = None
     if not addresses:
-        raise UnsafeURL(f"cannot resolve {host} (no addresses)", permanent=False)
+        raise UnsafeURL(f"cannot resolve {host} (no addresses)", code="unresolvable",
+                        permanent=False, host=host)
     return tuple(addresses)
 
 
@@ -224,11 +262,13 @@ _HOST_CHARS = re.compile(r"[a-z0-9._-]+")
 def _parse(url: str) -> tuple[str, str, int, str, IPAddress | None]:
     """(scheme, host, port, request target, the host as an address when it is one)."""
     if not isinstance(url, str) or not url:
-        raise UnsafeURL("no URL")
+        raise UnsafeURL("no URL", code="empty")
     if len(url) > MAX_URL_LENGTH:
-        raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters")
+        raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters", code="too_long",
+                        limit=MAX_URL_LENGTH)
     if _FORBIDDEN_CHARS.search(url):
-        raise UnsafeURL("the URL holds a space, a control character or a backslash")
+        raise UnsafeURL("the URL holds a space, a control character or a backslash",
+                        code="bad_characters")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -236,14 +276,17 @@ def _parse(url: str) -> tuple[str, str, int, str, IPAddress | None]:
         raise UnsafeURL(f"not a valid URL ({error})") from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise UnsafeURL(f"only http and https URLs are accepted, not {parts.scheme or 'this'}:"
-                        if parts.scheme else "not an absolute http(s) URL")
+        if not parts.scheme:
+            raise UnsafeURL("not an absolute http(s) URL", code="not_absolute")
+        raise UnsafeURL(f"only http and https URLs are accepted, not {parts.scheme}:",
+                        code="scheme", scheme=parts.scheme)
     if "@" in parts.netloc:
-        raise UnsafeURL("user names and passwords in webhook URLs are not accepted")
+        raise UnsafeURL("user names and passwords in webhook URLs are not accepted",
+                        code="credentials")
     if port is None:
         port = DEFAULT_PORTS[scheme]
     elif not 0 < port < 65536:
-        raise UnsafeURL(f"port {port} is out of range")
+        raise UnsafeURL(f"port {port} is out of range", code="port", port=port)
     # With no user info, the authority starts with the host: "[" opens an IPv6 literal.
     host, literal = _host(parts.hostname or "", parts.netloc.startswith("["))
     target = parts.path or "/"

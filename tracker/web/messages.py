@@ -1,10 +1,12 @@
-"""What the web pages say, in Chinese: the checks (email-validator, the webhook SSRF guard, the
-chat URL check, the rule reader) speak English, and a person reading a page should not have to.
-
-Each `*_message` turns one English text into a Chinese sentence that also says what to do next;
-text we do not recognise gets a general Chinese sentence (never the English alone). Admin pages
-may add the English detail after the Chinese (`rule_problem`, `delivery_error`). The Jinja
-filters (`zh_status`, `local_time`, …) are registered by `init_app`.
+"""What the web pages say, in Chinese. Refusals of our own carry codes and fields: a webhook
+or chat URL refused by the address guard (tracker.sources.ssrf.UnsafeURL, tracker.alerts.chat
+ChatProblem) is said by `webhook_message(code, fields)` / `chat_message(code, fields)`, so
+rewording the English changes nothing here. Third-party texts (email-validator, YAML) are
+matched by pattern, as are the rule reader's, the subscription states' and the delivery
+errors' (to be given codes in turn); text not recognised gets a general Chinese sentence
+(never the English alone). Admin pages may add the English detail after the Chinese
+(`rule_problem`, `delivery_error`). The Jinja filters (`zh_status`, `local_time`, …) are
+registered by `init_app`.
 """
 
 from __future__ import annotations
@@ -60,70 +62,76 @@ def email_message(detail: str) -> str:
     return _translate(detail, _EMAIL) or "请填写有效的邮箱地址，例如 name@example.com。"
 
 
-# ---- webhook URLs (tracker.sources.ssrf) ----------------------------------------------------------
+# ---- webhook URLs (tracker.sources.ssrf.UnsafeURL: chosen by its code, never by its English) --
 
-_WHY = _table([
-    (r"^loopback|\(loopback\)", "本机地址（回环地址）"),
-    (r"private|RFC 1918|unique local", "内网地址"),
-    (r"link-local", "链路本地地址（含云主机元数据地址）"),
-    (r"this network|unspecified", "“本网络”地址"),
-    (r"carrier-grade NAT", "运营商内网地址"),
-    (r"documentation", "文档示例专用地址"),
-    (r"multicast", "组播地址"),
-    (r"", "保留地址"),
-])
-
-_WEBHOOK = _table([
-    (r"^no URL$", "请填写 Webhook 地址（以 https:// 开头）。如果想用邮件接收，请在“接收方式”里选择“邮件”。"),
-    (r"not an absolute http", "这不是网址：Webhook 地址要以 https:// 开头。如果想用邮件接收，请在“接收方式”里选择“邮件”。"),
-    (r"longer than (\d+) characters", "地址太长（最多 {0} 个字符），请检查是否粘贴了多余内容。"),
-    (r"space, a control character or a backslash", "地址里有空格、换行或反斜杠，请删掉后重填。"),
-    (r"only http and https URLs are accepted", "只接受以 http:// 或 https:// 开头的地址，请改用服务商给出的 https 地址。"),
-    (r"user names and passwords", "地址里不能带用户名和密码，请改用服务提供的令牌地址。"),
-    (r"port (\d+) is out of range", "端口 {0} 无效，请检查地址。"),
-    (r"has no host|not a valid (?:URL|host name|international host name|IPv6)|zone identifiers"
-     r"|looks like a numeric address",
-     "这不是有效的网址，请复制服务商给出的完整地址（如 https://example.com/hook）。"),
-    (r"cannot resolve (\S+)", "找不到主机 {0}（域名解析失败），请检查拼写，或稍后再试。"),
-    (r"(\S+) is this machine", "这个 Webhook 地址不能使用：{0} 指向本机，提醒不能发到本机地址；请填写公网上能访问的地址。"),
-    (r"(\S+) resolves to (\S+), which is (.*?): webhooks only",
-     "这个 Webhook 地址不能使用：{0} 指向 {1}，是{2}；提醒只能发到公网地址，请换一个公网上能访问的地址。"),
-    (r"^(\S+), which is (.*?): webhooks only",
-     "这个 Webhook 地址不能使用：{0} 是{1}；提醒只能发到公网地址，请换一个公网上能访问的地址。"),
-    (r"resolves to", "这个主机的地址无法使用，请换一个公网上能访问的地址。"),
-])
+KINDS = {  # tracker.sources.ssrf.ADDRESS_KINDS
+    "loopback": "本机地址（回环地址）", "private": "内网地址",
+    "link_local": "链路本地地址（含云主机元数据地址）", "this_network": "“本网络”地址",
+    "cgnat": "运营商内网地址", "documentation": "文档示例专用地址", "multicast": "组播地址",
+    "mapped": "嵌在 IPv6 里的 IPv4 地址", "reserved": "保留地址",
+}
+_PUBLIC = "提醒只能发到公网地址，请换一个公网上能访问的地址。"
+WEBHOOK = {  # tracker.sources.ssrf.CODES
+    "empty": "请填写 Webhook 地址（以 https:// 开头）。如果想用邮件接收，请在“接收方式”里选择“邮件”。",
+    "not_absolute": "这不是网址：Webhook 地址要以 https:// 开头。如果想用邮件接收，请在“接收方式”里选择“邮件”。",
+    "too_long": "地址太长（最多 {limit} 个字符），请检查是否粘贴了多余内容。",
+    "bad_characters": "地址里有空格、换行或反斜杠，请删掉后重填。",
+    "scheme": "只接受以 http:// 或 https:// 开头的地址，请改用服务商给出的 https 地址。",
+    "credentials": "地址里不能带用户名和密码，请改用服务提供的令牌地址。",
+    "port": "端口 {port} 无效，请检查地址。",
+    "invalid": "这不是有效的网址，请复制服务商给出的完整地址（如 https://example.com/hook）。",
+    "unresolvable": "找不到主机 {host}（域名解析失败），请检查拼写，或稍后再试。",
+    "loopback": "这个 Webhook 地址不能使用：{host} 指向本机，提醒不能发到本机地址；请填写公网上能访问的地址。",
+    "forbidden_address": "这个 Webhook 地址不能使用：{where}是{kind}；" + _PUBLIC,
+    "several_urls": "一次只能填写一个地址，请删掉多余的部分。",
+    "other": "这个 Webhook 地址不能使用，请检查后重填（以 https:// 开头的公网地址）。",
+}
 
 
-def webhook_message(detail: str) -> str:
-    """Why a webhook URL was refused, in Chinese, with what to do."""
-    chinese = _translate(detail, _WEBHOOK)
-    if chinese is None:
-        return "这个 Webhook 地址不能使用，请检查后重填（以 https:// 开头的公网地址）。"
-    return _with_reason(chinese, detail)
+def webhook_message(code: str, fields: dict[str, Any] | None = None) -> str:
+    """Why a webhook URL was refused (its UnsafeURL code and fields), in Chinese, with what
+    to do; an unknown code gets the general sentence."""
+    fields = dict(fields or {})
+    if code == "forbidden_address":
+        host, address = fields.get("host"), fields.get("address", "")
+        fields["where"] = f"{host} 指向 {address}，" if host else f"{address} "
+        fields["kind"] = KINDS.get(str(fields.get("kind")), KINDS["reserved"])
+    try:
+        return WEBHOOK.get(code, WEBHOOK["other"]).format_map(_Blank(fields))
+    except (KeyError, ValueError, IndexError):
+        return WEBHOOK["other"]
 
 
-def _with_reason(chinese: str, detail: str) -> str:
-    """The SSRF guard's English reason ("loopback", "private (RFC 1918)") said in Chinese."""
-    m = re.search(r"which is (.*?): webhooks only", detail or "", re.S)
-    if not m:
-        return chinese
-    reason = m.group(1)
-    return chinese.replace(reason, _translate(reason, _WHY) or "保留地址")
+class _Blank(dict):
+    """format_map's fields, an absent one shown as nothing rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 # ---- chat URLs (tracker.alerts.chat) -------------------------------------------------------------
 
-_CHAT = _table([
-    (r"^not a chat URL", "这不是聊天机器人地址。请填写形如 dingtalk://令牌、wecombot://密钥、feishu://令牌 的地址。"),
-    (r"^(\S+):// is not open to subscribers",
-     "{0}:// 类型的地址不对公众开放，请改用钉钉、企业微信、飞书、Telegram 或 Slack，或联系管理员代为添加。"),
-    (r"^(\S+):// is not a URL Apprise understands", "{0}:// 地址的格式不对，请对照该服务的说明复制完整地址。"),
-])
+CHAT = {  # tracker.alerts.chat.send.ChatProblem codes
+    "not_chat": "这不是聊天机器人地址。请填写形如 dingtalk://令牌、wecombot://密钥、feishu://令牌 的地址。",
+    "too_long": "地址太长（最多 {limit} 个字符），请检查是否粘贴了多余内容。",
+    "not_public": "{scheme}:// 类型的地址不对公众开放，请改用钉钉、企业微信、飞书、Telegram 或 Slack，"
+                  "或联系管理员代为添加。",
+    "not_apprise": "{scheme}:// 地址的格式不对，请对照该服务的说明复制完整地址。",
+    "other": "这个聊天机器人地址不能使用，请检查后重填。",
+}
 
 
-def chat_message(detail: str) -> str:
-    """Why a chat URL was refused, in Chinese, with what to do."""
-    return _translate(detail, _CHAT) or "这个聊天机器人地址不能使用，请检查后重填。"
+def chat_message(code: str, fields: dict[str, Any] | None = None) -> str:
+    """Why a chat URL was refused (its ChatProblem code and fields), in Chinese; one whose
+    host failed the address check is told as a webhook address is."""
+    fields = dict(fields or {})
+    if code == "unsafe":
+        return webhook_message(str(fields.pop("check", "other")), fields).replace(
+            "Webhook 地址", "聊天机器人地址")
+    try:
+        return CHAT.get(code, CHAT["other"]).format_map(_Blank(fields))
+    except (KeyError, ValueError, IndexError):
+        return CHAT["other"]
 
 
 # ---- the subscribe form (tracker.alerts.subscribe.SubscribeError) ---------------------------------
@@ -141,9 +149,9 @@ def describe(field: str, detail: str) -> str:
     if field == "email":
         return email_message(detail)
     if field == "webhook_url":
-        return webhook_message(detail)
+        return WEBHOOK["other"]  # a refused URL comes with its code (subscribe_form.describe)
     if field == "chat_url":
-        return chat_message(detail)
+        return CHAT["other"]  # a refused URL comes with its code (subscribe_form.describe)
     return "提交的内容有问题，请检查后重新提交。"
 
 

@@ -162,9 +162,9 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
 
 
 def _chat(address: str) -> None:
-    reason = check_chat_url(address, admin=False, allow_private=allow_private(current_app.config))
-    if reason:
-        raise SubscribeError("chat_url", reason)
+    problem = check_chat_url(address, admin=False, allow_private=allow_private(current_app.config))
+    if problem:
+        raise SubscribeError("chat_url", problem.detail, code=problem.code, fields=problem.fields)
 
 
 def _queue_mail(subscription: Subscription, kind: str) -> None:

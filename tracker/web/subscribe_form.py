@@ -63,4 +63,12 @@ def describe(error: SubscribeError) -> str:
     if error.field == "email" and str(error).startswith(NON_ASCII_LOCAL):
         return ("邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
                 "请换一个只含英文字母、数字和常用符号的地址。")
+    if error.field == "webhook_url" and error.code:
+        from tracker.web.messages import webhook_message
+
+        return webhook_message(error.code, error.fields)
+    if error.field == "chat_url" and error.code:
+        from tracker.web.messages import chat_message
+
+        return chat_message(error.code, error.fields)
     return chinese(error.field, str(error))

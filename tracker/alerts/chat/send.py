@@ -8,6 +8,8 @@ a host) can reach any address, the host's own network included: admins only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +30,22 @@ def scheme(url: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False) -> str | None:
+@dataclass(frozen=True)
+class ChatProblem:
+    """Why a chat URL cannot be used: `code` (not_chat, too_long, not_public, not_apprise, or
+    unsafe with the address check's own code in `fields["check"]`), `fields` for the words,
+    and `detail` in English for logs and the CLI."""
+
+    code: str
+    detail: str
+    fields: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def check_chat_url(url: str, *, admin: bool = False,
+                   allow_private: bool = False) -> ChatProblem | None:
     """Why `url` cannot be used (None when it can): not an Apprise URL, not for the public, or
     a host it names is not a public address (tracker.alerts.chat.target)."""
     import apprise
@@ -38,17 +55,21 @@ def check_chat_url(url: str, *, admin: bool = False, allow_private: bool = False
 
     name = scheme(url)
     if name is None or "\n" in url or "\r" in url:
-        return "not a chat URL (e.g. dingtalk://token, wecombot://key, feishu://token)"
+        return ChatProblem("not_chat", "not a chat URL (e.g. dingtalk://token, wecombot://key, "
+                           "feishu://token)")
     if len(url) > MAX_URL_LENGTH:  # Apprise's parsers take seconds over a long one; none is
-        return f"the URL is longer than {MAX_URL_LENGTH} characters"
+        return ChatProblem("too_long", f"the URL is longer than {MAX_URL_LENGTH} characters",
+                           {"limit": MAX_URL_LENGTH})
     if not admin and name not in PUBLIC_SCHEMES:
-        return f"{name}:// is not open to subscribers; ask an administrator"
+        return ChatProblem("not_public", f"{name}:// is not open to subscribers; ask an "
+                           "administrator", {"scheme": name})
     if not apprise.Apprise().add(url):
-        return f"{name}:// is not a URL Apprise understands"
+        return ChatProblem("not_apprise", f"{name}:// is not a URL Apprise understands",
+                           {"scheme": name})
     try:
         vet_chat_url(url, allow_private=allow_private, public=not admin)
     except UnsafeURL as err:
-        return err.reason
+        return ChatProblem("unsafe", err.reason, {"check": err.code, **err.fields})
     return None
 
 

@@ -31,7 +31,8 @@ def _plugin(url: str):
     notifier = apprise.Apprise()
     notifier.add(url)
     if len(notifier) > 1:
-        raise UnsafeURL("one chat URL at a time (Apprise reads this as several)")
+        raise UnsafeURL("one chat URL at a time (Apprise reads this as several)",
+                        code="several_urls")
     return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
@@ -58,14 +59,15 @@ def vet_chat_url(url: str, *, allow_private: bool = False, public: bool = False,
     host = str(getattr(plugin, "host", "") or "").strip("[]").rstrip(".").lower()
     port = getattr(plugin, "port", None)
     if not host:
-        raise UnsafeURL("the chat URL names no host")
+        raise UnsafeURL("the chat URL names no host", code="invalid")
     literal_host = f"[{host}]" if ":" in host else host
     probe = f"{'https' if secure else 'http'}://{literal_host}{f':{int(port)}' if port else ''}/"
     target = check_url(probe, allow_private=allow_private, resolve=resolve)
     if secure:
         if public and target.host not in PINNED_SERVICES:
             raise UnsafeURL(f"{host} cannot be checked for every message (TLS to a host of the "
-                            "subscriber's choosing); ask an administrator")
+                            "subscriber's choosing); ask an administrator", code="other",
+                            host=host)
         return url
     address = target.addresses[0]
     plugin.host = f"[{address}]" if address.version == 6 else str(address)
