@@ -87,3 +87,11 @@ def billion_laughs() -> str:
     return as_rss([{"title": "x", "description": "y"}],
                   doctype=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{entities}]>').replace(
                       "<title>x</title>", "<title>&lol9;</title>")
+
+
+def add_article(db, article):
+    """Keep one article unless it is kept already; (its id, whether it is new). A test's
+    shorthand for tracker.store.articles.add_articles with one article, in a transaction."""
+    from tracker.store.articles import add_articles
+
+    return add_articles(db, [article])[0]

@@ -6,7 +6,8 @@ import sys
 
 from tracker.rules import Rule
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.worker.backfill import backfill
 
 

@@ -17,9 +17,10 @@ import pytest
 from conftest import REPO_RULES, SCREENSHOTS
 from tracker.alerts.deliver import deliver
 from tracker.store import transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.store.hits import add_hits
-from tracker.store.outbox import add_outbox
+from tracker.store.outbox import add_outbox_for, rule_subscribers
 from tracker.web import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -96,7 +97,7 @@ def test_subscribe_confirm_receive_an_alert_and_leave_with_one_click(page, live_
             found = Matcher(load_rules(app.config["RULES"])).match(
                 Document("a", "本报讯 今年全省新认定特色专业镇12个，专业镇企业获贷款支持。", "article",
                          title="我省新认定一批特色专业镇"))
-            add_outbox(db, article_id, add_hits(db, article_id, found))
+            add_outbox_for(db, article_id, add_hits(db, article_id, found), rule_subscribers(db))
         assert deliver(db, app.config) == {"sent": 1}
 
     alert = mails(smtp, "li@example.org")[-1]

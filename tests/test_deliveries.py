@@ -16,9 +16,10 @@ from tracker.alerts.links import (CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import SubscribeError, subscribe
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.store.deliveries import due_deliveries, form_deliveries, last_slot, mark_sending, recover_interrupted
-from tracker.store.outbox import add_outbox
+from tracker.store.outbox import add_outbox_for, rule_subscribers
 from tracker.store.subscriptions import add_subscription, get_subscription
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -56,8 +57,8 @@ def test_outbox_rows_only_for_active_subscribers_of_the_rule_and_only_once(db):
     sub(db, "other@example.org", rules=("lvdian",))
     article_id, hit_id = hit(db, "专业镇一")
     with transaction(db):
-        assert add_outbox(db, article_id, [(hit_id, "zyz")]) == 1
-        assert add_outbox(db, article_id, [(hit_id, "zyz")]) == 0
+        assert add_outbox_for(db, article_id, [(hit_id, "zyz")], rule_subscribers(db)) == 1
+        assert add_outbox_for(db, article_id, [(hit_id, "zyz")], rule_subscribers(db)) == 0
     assert db.execute("SELECT subscription_id FROM outbox").fetchall() == [(a,)]
 
 
@@ -78,7 +79,7 @@ def test_instant_forms_at_once_a_daily_digest_waits_for_the_hour(db):
     for text in ("专业镇一", "专业镇二"):
         article_id, hit_id = hit(db, text)
         with transaction(db):
-            add_outbox(db, article_id, [(hit_id, "zyz")])
+            add_outbox_for(db, article_id, [(hit_id, "zyz")], rule_subscribers(db))
     db.execute("UPDATE outbox SET created_at = ?", [T0.isoformat()])
     with transaction(db):
         assert len(form_deliveries(db, T0, zone=SHANGHAI)) == 1  # 10:00: the daily waits
@@ -95,7 +96,7 @@ def due_for(db, address="x@example.org", channel="email"):
     sub(db, address, channel=channel)
     article_id, hit_id = hit(db, f"专业镇 {address}")
     with transaction(db):
-        add_outbox(db, article_id, [(hit_id, "zyz")])
+        add_outbox_for(db, article_id, [(hit_id, "zyz")], rule_subscribers(db))
         form_deliveries(db, T0, zone=SHANGHAI)
         (due,) = due_deliveries(db, T0)
     return due
@@ -244,7 +245,7 @@ def test_a_failed_delivery_is_logged_without_the_address_secret(db, tmp_path, ca
     sub(db, "json://127.0.0.1:1/s3cr3tT0ken", channel="chat")  # loopback, a closed port
     article_id, hit_id = hit(db, "专业镇 机器人")
     with transaction(db):
-        add_outbox(db, article_id, [(hit_id, "zyz")])
+        add_outbox_for(db, article_id, [(hit_id, "zyz")], rule_subscribers(db))
     config = {"INSTANCE_PATH": str(tmp_path), "WEBHOOK_ALLOW_PRIVATE": True}  # reach the port
     assert deliver(db, config, now=T0) == {"failed": 1}
     assert "delivery" in caplog.text and "s3cr3tT0ken" not in caplog.text

@@ -218,7 +218,8 @@ def test_mask_leaves_ordinary_text_alone():
 
 
 def seed(db) -> None:
-    from tracker.store.articles import NewArticle, add_article
+    from builders import add_article
+    from tracker.store.articles import NewArticle
     from tracker.store.runs import finish_run, start_run
     from tracker.store.subscriptions import add_subscription, set_state
 

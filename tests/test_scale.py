@@ -183,7 +183,8 @@ def test_a_kill_mid_ingest_keeps_whole_articles_and_the_rerun_completes_them(db,
 
 
 def test_the_search_index_keeps_no_text_and_finds_short_queries(db):
-    from tracker.store.articles import NewArticle, add_article
+    from builders import add_article
+    from tracker.store.articles import NewArticle
 
     with transaction(db):
         one, _ = add_article(db, NewArticle("s", "绿电", "发展綠\n電交易。", issue_date="2025-04-09"))

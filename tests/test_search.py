@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.store.search import search
 from tracker.text.passage import found_passage
 

@@ -369,37 +369,3 @@ def test_ampersands_and_stars_in_values_still_load(tmp_path):
     (folder / "ok.yaml").write_text("id: ok\nname: 'R&D * 研发'\nkeywords: ['研发&创新']\n",
                                     encoding="utf-8")
     assert [r.id for r in load_rules(folder)] == ["ok"]
-
-
-def test_own_keyword_files_of_earlier_versions_move_into_their_subscription(tmp_path):
-    """`personal-<id>.yaml` in the shared folder (what the form used to write) is adopted by the
-    worker: keywords to the subscription, file gone, no longer matched for everyone."""
-    import shutil
-
-    from conftest import REPO_RULES
-    from tracker.store.personal import keywords_of
-
-    rules = tmp_path / "rules"
-    shutil.copytree(REPO_RULES, rules)
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    config = worker_config(tmp_path, f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n")
-    config["RULES"] = str(rules)
-    db = db_of(config)
-    with transaction(db):
-        owner, _ = add_subscription(db, "email", "own@example.com", ["lvdian", "personal-1"],
-                                    "instant", active=True)
-        other, _ = add_subscription(db, "email", "other@example.com", ["personal-1"], "instant",
-                                    active=True)
-    (rules / "personal-1.yaml").write_text(
-        "id: personal-1\nname: 自定义：杏林镇\nkeywords: [杏林镇]\n", encoding="utf-8")
-    (drop / PAGE.name).write_bytes(PAGE.read_bytes())
-    Worker(config).once()
-
-    db = db_of(config)
-    assert not (rules / "personal-1.yaml").exists()
-    assert keywords_of(db, owner.id) == ["杏林镇"]
-    assert find_subscription(db, "email", "own@example.com").rules == ("lvdian",)
-    assert db.execute("SELECT count(*) FROM hits WHERE rule_id LIKE 'personal%'").fetchone() == (0,)
-    due = {s for (s,) in db.execute("SELECT subscription_id FROM outbox")}
-    assert due == {owner.id}  # matched for its owner alone

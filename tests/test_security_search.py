@@ -10,7 +10,8 @@ from pathlib import Path
 
 from conftest import REPO_RULES
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.web import create_app
 
 

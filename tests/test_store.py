@@ -10,7 +10,8 @@ from tracker.matching import Matcher
 from tracker.documents import Document
 from tracker.rules import Rule
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article, content_hash, get_article
+from builders import add_article
+from tracker.store.articles import NewArticle, content_hash, get_article
 from tracker.store.hits import add_hits, hits_for_article
 from tracker.store.locks import acquire, heartbeat, release
 from tracker.store.runs import finish_run, last_runs, start_run
@@ -118,11 +119,11 @@ def test_the_worker_lock(db):
 WRITER = """
 import sys
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article
+from tracker.store.articles import NewArticle, add_articles
 db = connect(sys.argv[1])
 for i in range(150):
     with transaction(db):
-        add_article(db, NewArticle(source_id="s", title=None, text=f"{sys.argv[2]} 第{i}篇：专业镇。"))
+        add_articles(db, [NewArticle(source_id="s", title=None, text=f"{sys.argv[2]} 第{i}篇：专业镇。")])
     db.execute("SELECT count(*) FROM articles").fetchone()
 print("done")
 """

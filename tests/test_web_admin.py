@@ -13,7 +13,8 @@ import pytest
 
 from conftest import REPO_RULES, csrf_token
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.store.runs import finish_run, start_run
 from tracker.store.subscriptions import add_subscription, set_state
 

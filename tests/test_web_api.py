@@ -8,7 +8,8 @@ import re
 import pytest
 
 from tracker.store import transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.store.subscriptions import add_subscription
 
 AUTH = {"Authorization": "Bearer t0ken"}

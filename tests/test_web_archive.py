@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tracker.store import connect, transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.store.trends import weekly_counts
 from tracker.web import archive
 from tracker.web.charts import line_chart, sparkline

@@ -20,7 +20,8 @@ from public_app import db_of
 from test_match_at_scale import corpus_words
 from tracker.alerts.links import MANAGE, make_token
 from tracker.store import transaction
-from tracker.store.articles import NewArticle, add_article
+from builders import add_article
+from tracker.store.articles import NewArticle
 from tracker.store.subscriptions import find_subscription, get_subscription
 from tracker.text.normalize import normalize_term
 

@@ -112,12 +112,6 @@ def unmatched_articles(db: Database, digest: str, since: str, batch: int = 200
                       [since, digest, batch]).fetchall()
 
 
-def add_article(db: Database, article: NewArticle) -> tuple[int, bool]:
-    """Keep `article` unless it is already kept; (its id, whether it is new). Call inside a
-    transaction."""
-    return add_articles(db, [article])[0]
-
-
 def get_article(db: Database, article_id: int) -> dict | None:
     cursor = db.execute("SELECT * FROM articles WHERE id = ?", [article_id])
     row = cursor.fetchone()

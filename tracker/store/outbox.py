@@ -11,27 +11,6 @@ from sqlite_utils import Database
 from tracker.store.clock import now
 
 
-def add_outbox(db: Database, article_id: int, hits: list[tuple[int, str]]) -> int:
-    """Outbox rows for every active subscription to each (hit id, rule id); how many are new.
-    Call inside the transaction that recorded the hits."""
-    stamp = now()
-    added = 0
-    for hit_id, rule_id in hits:
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, hit_id, created_at)"
-            " SELECT s.id, ?, ?, ?, ? FROM subscriptions s, json_each(s.rules) r"
-            " WHERE s.state = 'active' AND r.value = ?",
-            [article_id, rule_id, hit_id, stamp, rule_id])
-        added += cursor.rowcount
-    return added
-
-
-def pending_counts(db: Database) -> dict[int, int]:
-    """Outbox rows not yet in a delivery, by subscription."""
-    return dict(db.execute("SELECT subscription_id, count(*) FROM outbox "
-                           "WHERE delivery_id IS NULL GROUP BY subscription_id"))
-
-
 def add_recent(db: Database, subscription_id: int, since_day: str) -> int:
     """Outbox rows for the hits of the subscription's rules, and of its own keywords, in the
     articles of `since_day` (YYYY-MM-DD) or later by their day (issue date, else published,
@@ -65,7 +44,9 @@ def rule_subscribers(db: Database) -> dict[str, list[int]]:
 
 def add_outbox_for(db: Database, article_id: int, hits: list[tuple[int, str]],
                    subscribers: dict[str, list[int]]) -> int:
-    """add_outbox with the subscribers already read (`rule_subscribers`); how many are new."""
+    """Outbox rows for every subscription in `subscribers` (rule id → subscription ids, read
+    once per batch by `rule_subscribers`) to each (hit id, rule id); how many are new. Call
+    inside the transaction that recorded the hits."""
     rows = [(s, article_id, rule_id, hit_id) for hit_id, rule_id in hits
             for s in subscribers.get(rule_id, ())]
     if not rows:

@@ -91,26 +91,3 @@ def add_personal_hits(db: Database, article_id: int, found: list[RuleMatch]) -> 
                 " created_at) VALUES (?, ?, ?, NULL, ?)",
                 [subscription_id, article_id, match.rule.id, stamp]).rowcount
     return added
-
-
-def adopt_rule(db: Database, subscription_id: int, old_rule_id: str, words: list[str]) -> None:
-    """An own-keyword rule of earlier versions (`old_rule_id`, public) made the subscription's
-    own: its words kept (unless it has some already), its hits and due alerts moved to the
-    subscription's rule, the old rule dropped from its rules; the old rule's hits and outbox
-    rows are gone (also with no such subscription). In a transaction."""
-    new = personal_rule_id(subscription_id)
-    row = db.execute("SELECT rules FROM subscriptions WHERE id = ?", [subscription_id]).fetchone()
-    if row is not None:
-        if not keywords_of(db, subscription_id):
-            set_keywords(db, subscription_id, words)
-        kept = [r for r in json.loads(row[0]) if r != old_rule_id]
-        db.execute("UPDATE subscriptions SET rules = ? WHERE id = ?",
-                   [json.dumps(kept), subscription_id])
-        db.execute("INSERT OR IGNORE INTO personal_hits (article_id, subscription_id, "
-                   "rule_id, rule_name, count, hits, matched_at) SELECT article_id, ?, ?, "
-                   "?, count, hits, matched_at FROM hits WHERE rule_id = ?",
-                   [subscription_id, new, RULE_NAME, old_rule_id])
-        db.execute("UPDATE OR IGNORE outbox SET hit_id = NULL, rule_id = ? "
-                   "WHERE rule_id = ? AND subscription_id = ?", [new, old_rule_id, subscription_id])
-    db.execute("DELETE FROM outbox WHERE rule_id = ?", [old_rule_id])
-    db.execute("DELETE FROM hits WHERE rule_id = ?", [old_rule_id])

@@ -109,11 +109,6 @@ def note_failure(db: Database, subscription_id: int, failing: bool, at: str) -> 
     return since
 
 
-def set_secret(db: Database, subscription_id: int, secret: str) -> None:
-    """A new webhook signing secret (a webhook that subscribes again gets one). In a transaction."""
-    db["subscriptions"].update(subscription_id, {"secret": secret})
-
-
 def disabled_subscriptions(db: Database, limit: int = 200) -> list[dict]:
     """The subscriptions the service disabled, most recently disabled first (rows as dicts)."""
     return list(db["subscriptions"].rows_where("state = 'disabled'",

@@ -26,38 +26,6 @@ from tracker.store.personal import RULE_NAME, personal_rule_id
 log = logging.getLogger("tracker.rules")
 
 
-def adopt_personal_files(db, folder: str | Path) -> int:
-    """Move own-keyword rule files of earlier versions (`<RULES>/personal-<id>.yaml`, public
-    and matched for everyone) into their subscription: the keywords to the database, the
-    matches to `personal_hits`, the file removed. How many files were adopted."""
-    from tracker.store import transaction
-    from tracker.store.personal import adopt_rule
-
-    root = Path(folder)
-    adopted = 0
-    for path in sorted(root.glob("personal-*.yaml")) if root.is_dir() else []:
-        number = path.stem.removeprefix("personal-")
-        if not number.isdigit():
-            continue
-        old, sid = path.stem, int(number)
-        try:
-            rules = load_rules(path)
-        except (RulesError, OSError) as err:
-            log.warning("cannot adopt %s: %s", path, err)
-            continue
-        words = [w for rule in rules for w in rule.keywords]
-        with transaction(db):
-            adopt_rule(db, sid, old, words)
-        try:
-            path.unlink()
-        except OSError as err:
-            log.warning("adopted %s but cannot remove it: %s", path, err)
-        adopted += 1
-    if adopted:
-        log.info("own keywords of %d subscriptions moved from rule files to the database", adopted)
-    return adopted
-
-
 @dataclass(frozen=True)
 class InForce:
     """The rules in force at one moment: the matcher (folder rules and own keywords) and the

@@ -60,11 +60,9 @@ class Worker:
         their files changed, waited for while another thread reads them (RuleBook.refresh).
         With no good rules ever, articles are still archived, and matched once rules arrive."""
         from tracker.store.personal import active_keywords
-        from tracker.worker.rulebook import adopt_personal_files
 
         db = connect(self.db_path)
         try:
-            adopt_personal_files(db, self.rulebook.path)
             personal = active_keywords(db)
         finally:
             db.conn.close()

@@ -36,14 +36,6 @@ def _plugin(url: str):
     return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
-def names_host(url: str) -> bool:
-    """Whether Apprise would connect to a host taken from `url` (a `{host}` template)."""
-    plugin = _plugin(url)
-    if plugin is None:
-        return False
-    return any("{host}" in template for template in getattr(plugin, "templates", ()))
-
-
 def vet_chat_url(url: str, *, allow_private: bool = False, public: bool = False,
                  resolve: Resolver | None = None) -> str:
     """The URL to give Apprise: `url` itself (no host of its own), or with its host checked
