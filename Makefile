@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/tracker demo
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 # The browser tests drive Debian's chromium with Playwright (no browser download). As root with
 # apt, install it; otherwise those tests skip and say why.
