@@ -51,7 +51,7 @@ bench-archive: $(STAMP)
 bench-alerts: $(STAMP)
 	$(BIN)/python bench/alerts_bench.py
 
-# The README's pictures, made by the browser tests.
+# The pictures in docs/screenshots (the README shows two), made by the browser tests.
 screenshots: $(STAMP) browser
 	$(BIN)/python -m pytest -q tests/test_browser.py tests/test_browser_pages.py
 	cp tests/screenshots/subscribe.png tests/screenshots/alert-mail.png tests/screenshots/trends.png \

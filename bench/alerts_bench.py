@@ -10,7 +10,7 @@ PIPELINING in its EHLO reply, as real relays do (Postfix, Exim, Gmail, SES), so 
 and DATA go in one send; and one that does not (aiosmtpd as it comes), so that each command
 waits for its reply. Against each (each figure the best of --rounds rounds, in alternating
 order):
-- strictly serial, the baseline the issue measured: one message at a time over one connection
+- strictly serial, the baseline the goal is set against: one message at a time over one connection
   with smtplib (which never pipelines) — built, composed, sent, its 250 awaited, recorded, then
   the next (the same building, composing and recording code, in one loop, by
   `deliver_strictly_serially` in bench/mail_baselines.py);
@@ -320,7 +320,7 @@ def main() -> int:
     pool = figures.get("slow_pipelining_email_4_connections_vs_strictly_serial")
     mail_ok = pool is not None and pool >= 4
     print("email to the 20 ms relay, whole delivery path; baselines: strictly serial = one message"
-          " at a time with smtplib (made, sent, 250 awaited, recorded), as the issue measured it;"
+          " at a time with smtplib (made, sent, 250 awaited, recorded), the goal's baseline;"
           " 1 connection = our pool with SMTP_CONNECTIONS=1 (makes the next message while the"
           " relay answers)")
     for relay, name in RELAYS.items():

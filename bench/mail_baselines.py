@@ -1,5 +1,5 @@
 """The email runs the alerts bench (bench/alerts_bench.py) compares with: the strictly serial
-baseline the issue measured, and the SMTP transport alone with the messages already made."""
+baseline the goal is set against, and the SMTP transport alone with the messages already made."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tracker.store import transaction
 
 
 def deliver_strictly_serially(db, config) -> Counter:
-    """The serial baseline the issue measured: the deliveries formed as `deliver` forms them,
+    """The serial baseline the goal is set against: the deliveries formed as `deliver` forms them,
     then one message at a time over one SMTP connection — alert built, mail composed, sent, its
     250 awaited, the attempt recorded (committed) — and only then the next. Every message must
     be accepted (this is a benchmark, not a sender)."""

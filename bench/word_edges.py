@@ -17,7 +17,7 @@ matcher's hits are compared with the gold:
     .venv/bin/python bench/word_edges.py [--corpus PATH] [--min N] [--each] [--json]
 
 Gold granularity differs from jieba's (北京|市政府 vs 北京市政府), so neither figure reaches
-100% by design; the README's benchmark section records them.
+100% by design; docs/benchmarks.md records them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The CLI as the README shows it to a newcomer, run as the installed command would be:
-`tracker subscribe --email …` sends the confirmation mail and says so, a second run says the
-address is already subscribed; a date the search cannot read is refused; `tracker --help`
-shows every command's description whole."""
+"""The CLI as the docs show it to a newcomer (docs/alerts.md, docs/deploying.md), run as the
+installed command would be: `tracker subscribe --email …` sends the confirmation mail and says
+so, a second run says the address is already subscribed; a date the search cannot read is
+refused; `tracker --help` shows every command's description whole."""
 
 from __future__ import annotations
 

@@ -493,10 +493,10 @@ def test_services_restart_and_start_in_a_sensible_order():
 
 
 def known_settings() -> set[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"`(TRACKER_[A-Z_]+)`", readme))
-    # The README writes `TRACKER_SMTP_HOST`, `_PORT`, …: the short forms share the row's prefix.
-    for row in readme.splitlines():
+    docs = "\n".join(path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md")))
+    documented = set(re.findall(r"`(TRACKER_[A-Z_]+)`", docs))
+    # The docs may write `TRACKER_EPAPER_MAX_PAGES`, `_MAX_ARTICLES`: short forms share the row's prefix.
+    for row in docs.splitlines():
         names = re.findall(r"`(TRACKER_[A-Z]+_?)[A-Z_]*`", row)
         for short in re.findall(r"`(_[A-Z_]+)`", row):
             documented |= {n + short[1:] if n.endswith("_") else n + short for n in names}

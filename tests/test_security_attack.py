@@ -1,6 +1,6 @@
-"""Issue 10, second round: variants of the eight attacks, tried against the fixed service (the
-real app, the real worker, servers on loopback that record every connection they get). Each
-test here got through before its fix."""
+"""A second round of attacks: variants of those the first round found, tried against the fixed
+service (the real app, the real worker, servers on loopback that record every connection they
+get). Each test here got through before its fix."""
 
 from __future__ import annotations
 

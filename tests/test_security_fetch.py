@@ -1,4 +1,4 @@
-"""Issue 10, the worker's part: what the service fetches or posts to because a source or a
+"""Attacks through the worker: what the service fetches or posts to because a source or a
 subscriber said so, run by the real worker against servers on loopback that record every
 connection they get. One server (`site`, port A) is the source the administrator configured;
 another (`inside`, port B) stands for this host's own network and must never be reached.

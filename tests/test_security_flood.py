@@ -1,4 +1,4 @@
-"""Issue 20, item 6: nothing a stranger sends can flood a mailbox. The per-address subscribe
+"""Nothing a stranger sends can flood a mailbox. The per-address subscribe
 limit read the raw `channel` field while the form defaults to email, so a POST without it
 skipped the limit (100 confirmation mails to one victim in 15 s, each from a fresh client
 address). Now the limit counts what the view uses, and a mailbox gets at most NOTICES_PER_DAY

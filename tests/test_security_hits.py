@@ -1,4 +1,4 @@
-"""Issue 20, item 5: a page holding tens of thousands of one rule's hits costs linear time. Each
+"""A page holding tens of thousands of one rule's hits costs linear time. Each
 hit's passage found the other hits of its sentence by scanning all of the rule's hits, so a page
 of 24,000 occurrences took seconds and a 30 MB one-line page did not finish. The work is counted
 here (element reads), never timed; the timing is `bench/hits_bench.py` (`make bench`)."""

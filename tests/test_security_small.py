@@ -1,4 +1,4 @@
-"""Issue 20, item 8, the smaller ones: an import of 8,000 TrendRadar groups of one name took
+"""Smaller ways to make the service work hard or fail: an import of 8,000 TrendRadar groups of one name took
 10–37 s (each id tried every number from 2 again) and wrote a file per group; an article id
 past SQLite's integers gave a 500 with a traceback; failed admin logins were limited per client
 address only. Work is counted (lines run), never timed."""

@@ -1,4 +1,4 @@
-"""Issue 10, the web app's part: what an attacker tried against the running service, each as a
+"""Attacks on the web app: what an attacker tried against the running service, each as a
 test through the real app (Flask's test client, or waitress on loopback) on a real SQLite file.
 
 HEAD never changes anything; a stranger cannot reset a subscription; own keywords are private;

@@ -44,7 +44,7 @@ def test_whole_occurrences_are_found_and_straddles_mostly_refused(corpus):
     assert len(keywords) >= 50
     result = bench.measure(sentences, keywords)
     assert result["whole"] >= 1000 and result["straddles"] >= 200
-    # Measured 98.8% found and 63.8% refused (README, Benchmark); gold and jieba differ in
+    # Measured 98.8% found and 63.8% refused (docs/benchmarks.md); gold and jieba differ in
     # granularity (31日|电 vs 日电), so neither is 100% by design.
     assert result["found"] >= 0.97, result["most_missed"]
     assert result["refused"] >= 0.55, result["most_taken"]

@@ -180,8 +180,8 @@ class Matcher:
     def match_many(self, documents: Sequence[Document]) -> list[list[RuleMatch]]:
         """`match` for each document — an issue's pages at once. Each stage runs over all the
         pages before the next begins, so the automaton, the dictionary and the conversion tables
-        each stay in the CPU cache while they work (page by page, each evicts the others; the
-        README's benchmark section has the figures)."""
+        each stay in the CPU cache while they work (page by page, each evicts the others;
+        docs/benchmarks.md has the figures)."""
         if self._automaton is None and not self._regex:
             return [[] for _ in documents]
         texts = [_text(d) for d in documents]

@@ -93,7 +93,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (public.bp, archive.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
         app.register_blueprint(blueprint)
 
-    # Issue 13: Chinese error pages (problem+json under /api/), template filters, favicon.
+    # Chinese error pages (problem+json under /api/), template filters, favicon.
     from tracker.web import errors, messages
 
     errors.init_app(app)

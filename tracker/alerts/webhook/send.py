@@ -1,5 +1,5 @@
-"""Sending webhooks: one signed JSON POST per alert (the headers and body are described in the
-README, "Webhook payload and verification"), to a URL checked against this host's own network
+"""Sending webhooks: one signed JSON POST per alert (the headers and body are described in
+docs/alerts.md, "Webhook payload and verification"), to a URL checked against this host's own network
 before every attempt (`tracker.sources.ssrf`).
 
 What counts: a 2xx answer is delivered; 410 Gone is permanent and `gone`. Every other answer, a
@@ -9,8 +9,8 @@ never followed (a 3xx is a retryable failure naming the Location). Permanent bes
 refused for what it is and a broken secret; a name that resolves to a forbidden address *this
 time* is retried, as DNS may be fixed.
 
-Why aiohttp and asyncio: the sender's CPU per request bounds a large batch (the README's
-benchmark section has the figures), and a delivery's total time limit (WEBHOOK_TIMEOUT) must hold
+Why aiohttp and asyncio: the sender's CPU per request bounds a large batch (docs/benchmarks.md
+has the figures), and a delivery's total time limit (WEBHOOK_TIMEOUT) must hold
 while a receiver trickles bytes: a coroutine is cancelled cleanly at its deadline, a thread is
 not. Each delivery gets its own connection to the address `check_url` vetted (never resolved
 again), with the original Host header and TLS name; no proxy from the environment.
