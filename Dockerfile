@@ -23,9 +23,11 @@ RUN groupadd --system --gid 1000 tracker \
 # 3.11, so no compiler is needed. tzdata: slim images have no /usr/share/zoneinfo, and the
 # schedules and digests need Asia/Shanghai (zoneinfo falls back to the tzdata package).
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The same pinned versions as `make run` and CI (requirements.lock, made by `make lock`).
+COPY pyproject.toml README.md requirements.lock ./
 COPY tracker ./tracker
-RUN pip install --no-cache-dir . tzdata \
+RUN pip install --no-cache-dir -r requirements.lock \
+    && pip install --no-cache-dir --no-deps . tzdata \
     && rm -rf build tracker.egg-info
 
 # The starter rules and an instance folder owned by the service's user (a named volume mounted

@@ -1,19 +1,35 @@
-# Two commands a newcomer needs: `make run` and `make test`. Both build .venv from nothing.
+# Two commands a newcomer needs: `make run` and `make test`. Both build .venv from nothing, from
+# the lock files (requirements.lock: the service; requirements-test.lock: with the tests' tools)
+# with uv, from PyPI. `make lock` updates both after a change to pyproject.toml.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
+SERVICE := $(VENV)/.service
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak lint bench bench-alerts bench-archive browser screenshots clean
+.PHONY: run test soak lint lock bench bench-alerts bench-archive browser screenshots clean
 
-$(STAMP): pyproject.toml
+$(UV):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet uv
+
+# `make run` installs only what the service needs.
+$(SERVICE): requirements.lock pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(SERVICE)
+
+$(STAMP): requirements-test.lock $(SERVICE)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements-test.lock
 	touch $(STAMP)
 
-run: $(STAMP)
+lock: | $(UV)
+	$(UV) pip compile --quiet --upgrade pyproject.toml -o requirements.lock
+	$(UV) pip compile --quiet --upgrade pyproject.toml --extra test -o requirements-test.lock
+
+run: $(SERVICE)
 	$(BIN)/tracker demo
 
 test: $(STAMP) browser
