@@ -195,13 +195,20 @@ def test_every_copy_source_exists_and_is_in_the_build_context():
         assert needed in seen, f"{needed} is not copied before pip install"
 
 
-def test_the_package_is_installed_with_pip_without_test_extras():
+def test_the_package_is_installed_from_the_service_lock_without_test_extras():
     installs = [r for r in instructions("RUN") if re.search(r"\bpip\b.*\binstall\b", r)]
     assert len(installs) == 1
-    words = shlex.split(installs[0].split("&&")[0])
-    assert "--no-cache-dir" in words
-    assert "." in words, "the package is not installed from the repository"
-    assert not any("[" in w or w in ("-e", "--editable") for w in words), words
+    steps = [shlex.split(step) for step in installs[0].split("&&") if "install" in step]
+    pinned, package = steps[0], steps[1]
+    assert pinned[-2:] == ["-r", "requirements.lock"], "not the versions make run installs"
+    assert "--no-deps" in package and "." in package, "the package is not installed from here"
+    for words in steps:
+        assert "--no-cache-dir" in words
+        assert not any("[" in w or w in ("-e", "--editable") for w in words), words
+    copied = " ".join(instructions("COPY"))
+    assert "requirements.lock" in copied
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert "pytest" not in lock and "playwright" not in lock  # the service's lock only
 
 
 def test_the_starter_sources_file_of_the_image_is_valid(tmp_path):
@@ -680,3 +687,22 @@ def test_prod_keeps_the_rules_in_a_volume():
         service = merged["services"][name]
         assert service["environment"]["TRACKER_RULES"] == "/data/rules"
         assert mounts(service)["/data/rules"] == "rules" and "rules" in merged["volumes"]
+
+
+def test_the_lock_files_hold_every_dependency_of_pyproject():
+    """A dependency added to pyproject.toml without `make lock` would install nowhere."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower().replace("_", "-")
+                for r in requirements}
+
+    def locked(name: str) -> set[str]:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        return {line.split("==")[0].lower().replace("_", "-") for line in text.splitlines()
+                if "==" in line and not line.startswith(("#", " "))}
+
+    service = names(project["dependencies"])
+    assert service <= locked("requirements.lock"), service - locked("requirements.lock")
+    everything = service | names(project["optional-dependencies"]["test"])
+    assert everything <= locked("requirements-test.lock")
