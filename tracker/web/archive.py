@@ -177,6 +177,7 @@ def article(article_id: int):
     terms = [t for h in hits for one in h["hits"] for t in marked_terms(one.get("snippet", ""))]
     for h in hits:
         h["name"] = rules.get(h["rule_id"], h["rule_name"] or h["rule_id"])
+        h["passages"] = passages_of(h["hits"])
     date_ = row.get("issue_date") or (row.get("published") or "")[:10] or \
         (row.get("first_seen") or "")[:10]
     return render_template(
@@ -185,6 +186,17 @@ def article(article_id: int):
         body=[highlight(p, terms) for p in paragraphs(row.get("text") or "")],
         source_name=source_names().get(row.get("source_id"), row.get("source_id")),
         safe_url=_http_url(row.get("url")))
+
+
+def passages_of(hits: list[dict]) -> list[tuple[str, list[str]]]:
+    """Each passage of a rule's stored hits once, in page order, with the keyword names of the
+    hits it holds: hits in one sentence share their passage, which is shown once."""
+    out: dict[str, list[str]] = {}
+    for one in hits:
+        names = out.setdefault(one.get("snippet", ""), [])
+        if one.get("name") and one["name"] not in names:
+            names.append(one["name"])
+    return list(out.items())
 
 
 def _http_url(url: str | None) -> str | None:
