@@ -67,7 +67,7 @@ def archive(tmp_path_factory):
 def titles_on_page(base: str, q: str) -> tuple[list[str], str]:
     status, page = get(f"{base}/articles?" + urllib.parse.urlencode({"q": q}))
     assert status == 200, q
-    results = page.split('<section class="results">')[1] if 'class="results"' in page else ""
+    results = page.split('class="results"')[1] if 'class="results"' in page else ""
     titles = [html.unescape(t) for t in re.findall(r'<h2><a href="/articles/\d+">(.*?)</a>',
                                                    results)]
     return titles, page

@@ -81,13 +81,13 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
         key = (sentence_a, sentence_b)
         found = groups.get(key) if groups is not None else None
         if found is None:
-            found = _passages(text, in_sentence(others, sentence_a, sentence_b) or [(start, end)],
-                              sentence_a, sentence_b, width, words)
+            found = _Passages(in_sentence(others, sentence_a, sentence_b) or [(start, end)], width)
             if groups is not None:
                 groups[key] = found
-        at = bisect_right(found, (start, hi + 1)) - 1
-        if at >= 0 and found[at][0] <= start < found[at][1]:
-            _, _, a, b, near = found[at]
+        at = bisect_right(found.firsts, start) - 1
+        if at >= 0 and start < found.lasts[at]:
+            a, b = found.window(at, text, sentence_a, sentence_b, words)
+            near = found.runs[at]
         else:  # a hit that is not one of `others`: a passage of its own
             a, b = _window(text, sentence_a, sentence_b, start, end, width, words)
             near = []
@@ -142,28 +142,42 @@ def _window(text: str, sentence_a: int, sentence_b: int, first: int, last: int, 
     return a, b
 
 
-def _passages(text: str, spans: Sequence[tuple[int, int]], sentence_a: int, sentence_b: int,
-              width: int, words: Cutter | None) -> list[tuple]:
-    """The passages of one sentence's hits (`spans`, in order): (first hit's start, last hit's
-    end, a, b, its hits) each. Hits are taken together left to right while the passage stays within
-    PASSAGE_WIDTHS widths; where two passages would overlap, both are cut between their hits."""
-    runs: list[list[tuple[int, int]]] = []
-    for x, y in spans:
-        if runs and y + width - (runs[-1][0][0] - width) <= PASSAGE_WIDTHS * width:
-            runs[-1].append((x, y))
-        else:
-            runs.append([(x, y)])
-    out: list[tuple] = []
-    for run in runs:
-        first, last = run[0][0], max(y for _, y in run)
-        a, b = _window(text, sentence_a, sentence_b, first, last, width, words)
-        if out and out[-1][3] > a:
-            p_first, p_last, p_a, p_b, p_run = out[-1]
-            cut = _between(text, p_last, first, words)
-            out[-1] = (p_first, p_last, p_a, min(p_b, cut), p_run)
-            a = max(a, cut)
-        out.append((first, last, a, b, run))
-    return out
+class _Passages:
+    """The passages of one sentence's hits (`spans`, in order). Hits are taken together left
+    to right while their passage stays within PASSAGE_WIDTHS widths (cheap: arithmetic); each
+    passage's bounds are cut only when one of its hits asks (a sentence of a one-line page can
+    hold thousands of hits, of which the first MAX_HITS are read). Where two neighbours would
+    overlap, both are cut at the same place between their hits."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]], width: int):
+        self.runs: list[list[tuple[int, int]]] = []
+        for x, y in spans:
+            if self.runs and y + width - (self.runs[-1][0][0] - width) <= PASSAGE_WIDTHS * width:
+                self.runs[-1].append((x, y))
+            else:
+                self.runs.append([(x, y)])
+        self.firsts = [run[0][0] for run in self.runs]
+        self.lasts = [max(y for _, y in run) for run in self.runs]
+        self.width = width
+        self._raw: dict[int, tuple[int, int]] = {}
+
+    def _bounds(self, k: int, text: str, sentence_a: int, sentence_b: int,
+                words: Cutter | None) -> tuple[int, int]:
+        if k not in self._raw:
+            self._raw[k] = _window(text, sentence_a, sentence_b, self.firsts[k], self.lasts[k],
+                                   self.width, words)
+        return self._raw[k]
+
+    def window(self, k: int, text: str, sentence_a: int, sentence_b: int,
+               words: Cutter | None) -> tuple[int, int]:
+        """Passage k's [a, b), cut between hits where it would overlap a neighbour."""
+        a, b = self._bounds(k, text, sentence_a, sentence_b, words)
+        if k > 0 and self._bounds(k - 1, text, sentence_a, sentence_b, words)[1] > a:
+            a = max(a, _between(text, self.lasts[k - 1], self.firsts[k], words))
+        if k + 1 < len(self.runs) and \
+                b > self._bounds(k + 1, text, sentence_a, sentence_b, words)[0]:
+            b = min(b, _between(text, self.lasts[k], self.firsts[k + 1], words))
+        return a, b
 
 
 def _between(text: str, x: int, y: int, words: Cutter | None) -> int:
