@@ -114,8 +114,16 @@ def test_the_imported_rules_match_as_trendradar_would(tmp_path, headline, names)
 
 def test_crlf_a_bom_and_no_sections_are_read_alike():
     plain = convert("光伏\n风电\n\n绿电\n")
-    odd = convert("\ufeff光伏\r\n风电\r\n  \r\n绿电\r\n".lstrip("\ufeff"))
+    odd = convert("\ufeff光伏\r\n风电\r\n\r\n绿电\r\n".lstrip("\ufeff"))
     assert plain.files == odd.files and len(plain.files) == 2 and not plain.dropped
+
+
+def test_a_line_of_spaces_parts_no_groups_as_in_trendradar_and_says_so():
+    """TrendRadar splits groups at an empty line ("\\n\\n"): a line of spaces joins them."""
+    joined = convert("光伏\n风电\n  \n绿电\n")
+    assert len(joined.files) == 1 and not joined.refused
+    assert any(n.startswith("frequency_words.txt:3: this line holds only spaces")
+               for n in joined.notes)
 
 
 def test_dry_run_writes_nothing_and_existing_files_are_never_overwritten(tmp_path, words):
@@ -145,3 +153,52 @@ def test_a_gbk_file_is_read_and_an_empty_one_refused(tmp_path):
     done = tracker("rules", "import-trendradar", str(comments), cwd=tmp_path)
     assert done.returncode == 1 and "no TrendRadar keyword group found" in done.stderr
     assert "comments.txt:3" in done.stderr and not (tmp_path / "rules").exists()
+
+
+# Issue "What a new user met", item 3: groups written after [GLOBAL_FILTER] without a
+# [WORD_GROUPS] line. TrendRadar makes every line of them a global filter word, `[专业镇]` too;
+# the import made them global excludes without a word, silencing the rules they meant.
+AFTER_FILTER = """\
+[GLOBAL_FILTER]
+广告
+招聘
+
+[专业镇]
+专业镇
++省级
+
+标准地
+贷款
+"""
+
+
+def test_groups_after_global_filter_without_word_groups_are_refused_line_by_line(tmp_path):
+    words = tmp_path / "frequency_words.txt"
+    words.write_text(AFTER_FILTER, encoding="utf-8")
+    done = tracker("rules", "import-trendradar", str(words), "--out", str(tmp_path / "out"),
+                   cwd=tmp_path)
+    assert done.returncode == 1 and not (tmp_path / "out").exists()
+    refused = [line for line in done.stderr.splitlines() if line.startswith("ambiguous: ")]
+    assert [line.split(": ")[1] for line in refused] == [
+        f"frequency_words.txt:{n}" for n in (5, 6, 7, 9, 10)]
+    assert "put a line [WORD_GROUPS] before line 5" in refused[0] and "`[专业镇]`" in refused[0]
+    assert "nothing written" in done.stderr
+    dry = tracker("rules", "import-trendradar", str(words), "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 1 and "global: true" not in dry.stdout
+
+    # Said what they mean, the same lines import: two groups, and only 广告 and 招聘 global.
+    words.write_text(AFTER_FILTER.replace("[专业镇]", "[WORD_GROUPS]\n[专业镇]"), encoding="utf-8")
+    done = tracker("rules", "import-trendradar", str(words), "--out", str(tmp_path / "out"),
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    found = read_rule_set(tmp_path / "out")
+    assert sorted(r.name for r in found.rules) == ["专业镇", "标准地、贷款"]
+    assert found.globals.shown() == ["广告", "招聘"]
+    words.write_text(AFTER_FILTER.replace("招聘\n\n[专业镇]", "招聘\n[专业镇]"), encoding="utf-8")
+    assert "`[专业镇]` in [GLOBAL_FILTER] (line 1)" in convert(words.read_text()).refused[0]
+
+
+def test_a_bracketed_line_inside_a_group_is_refused_not_made_a_keyword():
+    imported = convert("[新能源]\n光伏\n[储能]\n储能电站\n")
+    assert [r.split(": ")[0] for r in imported.refused] == ["frequency_words.txt:3"]
+    assert "does not open its group" in imported.refused[0]

@@ -50,23 +50,38 @@ def _serializer(config: Mapping[str, Any], purpose: str) -> URLSafeSerializer:
     return kind(secret_key(config), salt=purpose)
 
 
-def make_token(config: Mapping[str, Any], purpose: str, subscription_id: int) -> str:
+def make_token(config: Mapping[str, Any], purpose: str, subscription_id: int | list[int]) -> str:
+    """A token for a subscription id, or for [subscription id, notice id] (a confirmation to
+    come back: tracker.alerts.rejoin)."""
     return _serializer(config, purpose).dumps(subscription_id)
+
+
+def _load(config: Mapping[str, Any], purpose: str, token: str, max_age: int | None) -> object:
+    serializer = _serializer(config, purpose)
+    try:
+        if isinstance(serializer, URLSafeTimedSerializer):
+            return serializer.loads(token, max_age=max_age)
+        return serializer.loads(token)
+    except (BadSignature, SignatureExpired):
+        return None
 
 
 def read_token(config: Mapping[str, Any], purpose: str, token: str,
                max_age: int | None = None) -> int | None:
     """The subscription id a token was made for; None when forged, for another purpose, or (a
     confirmation) older than `max_age` seconds."""
-    serializer = _serializer(config, purpose)
-    try:
-        if isinstance(serializer, URLSafeTimedSerializer):
-            value = serializer.loads(token, max_age=max_age)
-        else:
-            value = serializer.loads(token)
-    except (BadSignature, SignatureExpired):
-        return None
-    return value if isinstance(value, int) else None
+    value = _load(config, purpose, token, max_age)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def read_pair(config: Mapping[str, Any], purpose: str, token: str,
+              max_age: int | None = None) -> tuple[int, int] | None:
+    """The [subscription id, notice id] a token was made for, as `read_token` checks it."""
+    value = _load(config, purpose, token, max_age)
+    if isinstance(value, list) and len(value) == 2 and \
+            all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return value[0], value[1]
+    return None
 
 
 def link(config: Mapping[str, Any], purpose: str, subscription_id: int) -> str:

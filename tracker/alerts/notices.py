@@ -1,5 +1,6 @@
-"""Mail that is not an alert: the double opt-in request sent to a new email subscriber, and the
-manage link sent to an address that subscribes again (tracker.alerts.reminder).
+"""Mail that is not an alert: the double opt-in request sent to a new email subscriber, the
+manage link sent to an address that subscribes again (tracker.alerts.reminder), and the request
+to confirm coming back sent to an address that had left (tracker.alerts.rejoin).
 
 The web request only queues them (`queue_notice`, a row in `notices`) and asks a background
 thread to send it (`send_soon`); the worker sends whatever is still due at each delivery run
@@ -80,7 +81,8 @@ def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: 
     return send_message(msg, config)
 
 
-KINDS = ("confirm", "remind")  # the double opt-in request; the manage link to a known address
+# The double opt-in request; the manage link to a known address; the confirmation to come back.
+KINDS = ("confirm", "remind", "rejoin")
 
 
 def notices_per_day(config: Mapping[str, Any]) -> int:
@@ -89,7 +91,8 @@ def notices_per_day(config: Mapping[str, Any]) -> int:
 
 
 def queue_notice(db: Database, config: Mapping[str, Any], kind: str, subscription_id: int,
-                 address: str, *, now: datetime | None = None) -> int | None:
+                 address: str, *, now: datetime | None = None,
+                 request: str | None = None) -> int | None:
     """Queue a notice of `kind` (KINDS) for a subscription; the notice's id, or None when its
     mailbox (`name+tag@` counted as `name@`) had NOTICES_PER_DAY of them in the last 24 hours:
     whoever types someone's address into the form cannot flood their mailbox. Counted and
@@ -107,7 +110,7 @@ def queue_notice(db: Database, config: Mapping[str, Any], kind: str, subscriptio
                         mask_address("email", address), cap)
             return None
         return add_notice(db, kind, subscription_id, address,
-                          make_msgid(kind, domain=mail_domain(config)), at)
+                          make_msgid(kind, domain=mail_domain(config)), at, request)
 
 
 def queue_confirmation(db: Database, config: Mapping[str, Any], subscription_id: int,
@@ -121,11 +124,15 @@ def _send(db: Database, config: Mapping[str, Any], notice: Notice) -> SendResult
     if notice.kind == "confirm":
         return send_confirmation(config, notice.subscription_id, notice.address,
                                  notice.message_id)
+    from tracker.alerts.rejoin import rejoin_message
     from tracker.alerts.reminder import reminder_message
 
     state = subscription_state(db, notice.subscription_id) or "unsubscribed"
     try:
-        msg = reminder_message(config, notice.subscription_id, notice.address, state)
+        if notice.kind == "rejoin":
+            msg = rejoin_message(config, notice, state)
+        else:
+            msg = reminder_message(config, notice.subscription_id, notice.address, state)
         msg.replace_header("Message-ID", notice.message_id)  # the same on a retry
     except ValueError as exc:
         return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")

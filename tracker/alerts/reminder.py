@@ -1,6 +1,8 @@
 """The mail an existing email subscriber gets when someone submits the form with their address
 again: nothing about the subscription changes (a stranger may have typed it), and the owner,
 not the visitor, is told where to manage it. The visitor's page is the same as for a new address.
+In Chinese, as every mail. (A subscriber who left gets the confirmation to come back instead:
+tracker.alerts.rejoin.)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from tracker.alerts.email_compose import one_line
 from tracker.alerts.links import MANAGE, link
 from tracker.alerts.model import SendResult
 
-REMINDER_SUBJECT = "【政策追踪】您的订阅管理链接 Your subscription"
+REMINDER_SUBJECT = "【政策追踪】您的订阅管理链接"
 STATES = {"active": "正在接收提醒", "paused": "已暂停", "unsubscribed": "已退订",
           "disabled": "因投递失败已停用"}
 
@@ -34,8 +36,7 @@ def reminder_text(manage_url: str, state: str) -> str:
         "如果不是您本人操作，请忽略这封邮件。",
         "",
         "——",
-        "Someone (perhaps you) entered this address on the subscribe form. It already has a",
-        "subscription, which was left unchanged. Manage it with the link above.",
+        "政策追踪 · 本邮件由系统自动发送，请勿直接回复。",
         "",
     ])
 

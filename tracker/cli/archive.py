@@ -105,7 +105,9 @@ def _date_option(value: str | None, option: str) -> str | None:
 @click.pass_obj
 def search(config: dict, query: str, source: str | None, since: str | None, limit: int,
            fmt: str) -> None:
-    """Full-text search of the archive (Chinese-aware; 2-character words work too)."""
+    """Full-text search of the archive (Chinese-aware; 2-character words work too). Several
+    words (专业镇 标准地, 专业镇、标准地, 专业镇,贷款) find the articles holding all of them;
+    a quoted phrase ("…" or “…”) stays one phrase."""
     from tracker.store import connect
     from tracker.store.search import search as find
     from tracker.text.passage import found_passage

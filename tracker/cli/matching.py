@@ -60,6 +60,14 @@ def rules_import_trendradar(config: dict, file: Path, out: Path | None, prefix: 
         click.echo(f"tracker: {err}", err=True)
         raise SystemExit(EXIT_INPUT) from None
     imported = convert(text, file.name, prefix)
+    if imported.refused:  # TrendRadar's reading is not what the author meant: nothing written
+        for line in imported.refused:
+            click.echo(f"ambiguous: {line}", err=True)
+        count = len(imported.refused)
+        click.echo(f"tracker: {file}: {count} line{'s' if count > 1 else ''} read ambiguously "
+                   "(above); nothing written: make them say what you mean and import again",
+                   err=True)
+        raise SystemExit(EXIT_INPUT)
     if not imported.files:
         for line in imported.dropped:
             click.echo(f"not carried over: {line}", err=True)

@@ -45,17 +45,18 @@ class Hit(NamedTuple):
     end: int
     # For the snippet: the text, its field's span there, the spans of the rule's hits in the
     # article, word boundaries within a span of the text (a segmenter's), and the text's
-    # sentence ends (worked out once per document, for all its snippets).
+    # sentence ends (worked out once per document, for all its snippets), and the passages of
+    # the rule's sentences once worked out (shared by its hits: each sentence's are cut once).
     context: tuple[str, int, int, tuple[tuple[int, int], ...], Callable[[int, int], set[int]],
-                   list[int]]
+                   list[int], dict]
 
     @property
     def snippet(self) -> Snippet:
         """The readable passage around the hit (its sentence, the other hits in it marked too),
         worked out when someone wants to read it."""
-        text, lo, hi, others, words, ends = self.context
+        text, lo, hi, others, words, ends, groups = self.context
         return snippet(text, self.start, self.end, lo=lo, hi=hi, others=others, words=words,
-                       sentence_ends=ends)
+                       sentence_ends=ends, groups=groups)
 
     def __repr__(self) -> str:
         return f"Hit({self.keyword!r}, {self.field!r}, {self.start}, {self.end})"
@@ -282,9 +283,10 @@ class Matcher:
             # Every hit's span (in page order) for marking the ones that share a passage; the
             # first MAX_HITS kept, each with its passage when someone reads it.
             spans = tuple(sorted((o.source_start, o.source_end) for _, _, _, o in kept))
+            groups: dict = {}
             hits = [Hit(keyword, o.field, o.source_start, o.source_end,
                         (text, *_field_span(article, o.field, o.source_start), spans, words,
-                         ends))
+                         ends, groups))
                     for _, _, keyword, o in kept[:MAX_HITS]]
             out.append(RuleMatch(compiled.rule, document, article.title, article.start,
                                  article.end, text, hits, max(0, len(kept) - MAX_HITS)))

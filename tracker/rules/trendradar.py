@@ -1,14 +1,21 @@
 """Converting a TrendRadar `frequency_words.txt` into rule files.
 
-TrendRadar's format: groups of lines separated by blank lines; `#` starts a comment; a
-`[GLOBAL_FILTER]` line starts global excludes, `[WORD_GROUPS]` the groups again; a group may open
-with `[its display name]`. In a group a plain line is a keyword (any fires), `+word` must also
-appear, `!word` excludes, `@N` caps how many items the group shows; any word may be `/regex/`
-and may end in `=> display name`.
+TrendRadar's format, read as its parser (trendradar/core/frequency.py) reads it: groups of lines
+separated by empty lines (a line of spaces separates nothing there); `#` starts a comment; a
+block opening with `[GLOBAL_FILTER]` starts global filter words — every block after it too,
+until one opens with `[WORD_GROUPS]`; a group may open with `[its display name]`. In a group a
+plain line is a keyword (any fires), `+word` must also appear, `!word` excludes, `@N` caps how
+many items the group shows; any word may be `/regex/` and may end in `=> display name`.
 
 Each group becomes one rule file, `[GLOBAL_FILTER]` a file with `global: true`. What has no
 equivalent here (`@N`, patterns RE2 cannot compile, groups left without a keyword) is reported
-as a note with the source line, never silently dropped.
+as a note with the source line, never silently dropped. Where TrendRadar's reading is unlikely
+to be what the file's author meant, the import is refused, line by line, and nothing written:
+a block after the first one of `[GLOBAL_FILTER]` (TrendRadar makes every word of it a global
+filter, even a `[name]` line: a group written without `[WORD_GROUPS]` before it silences every
+headline it names), and a `[…]` line that does not open its block (TrendRadar reads it as a
+keyword, brackets and all). A line of spaces between two groups joins them, as in TrendRadar,
+with a note.
 """
 
 from __future__ import annotations
@@ -58,19 +65,31 @@ class Imported:
     files: dict[str, str] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # ambiguous lines: nothing is written
 
 
-def _blocks(text: str) -> list[list[tuple[int, str]]]:
-    """(line number, stripped line) of each group: blank lines separate, comments vanish."""
+def _blocks(text: str, source: str, notes: list[str]) -> list[list[tuple[int, str]]]:
+    """(line number, stripped line) of each group: empty lines separate, comments vanish. A
+    line of spaces between two lines separates nothing (TrendRadar splits at "\\n\\n"): noted."""
     blocks: list[list[tuple[int, str]]] = [[]]
-    for number, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, raw in enumerate(lines, start=1):
         line = raw.strip()
-        if not line:
+        if not raw:
             if blocks[-1]:
                 blocks.append([])
+        elif not line:
+            if blocks[-1] and number < len(lines) and lines[number]:
+                notes.append(f"{source}:{number}: this line holds only spaces: TrendRadar does not "
+                             "take it for a blank line, so the lines around it are one group, "
+                             "here too (make it empty to part them)")
         elif not line.startswith("#"):
             blocks[-1].append((number, line))
     return [b for b in blocks if b]
+
+
+def _bracketed(line: str) -> bool:
+    return line.startswith("[") and line.endswith("]")
 
 
 def _slug(text: str) -> str:
@@ -97,13 +116,33 @@ def convert(text: str, source: str = "frequency_words.txt", prefix: str = "tr-")
         return Term(word, False, name, number)
 
     section, groups, global_terms = "WORD_GROUPS", [], []
-    for block in _blocks(text):
+    header, filter_blocks = 0, 0  # the [GLOBAL_FILTER] line; its blocks with words so far
+    for block in _blocks(text, source, out.notes):
         first = block[0][1]
-        if first.startswith("[") and first.endswith("]") and first[1:-1].upper() in SECTIONS:
-            section, block = first[1:-1].upper(), block[1:]
+        if _bracketed(first) and first[1:-1].upper() in SECTIONS:
+            section, header, filter_blocks = first[1:-1].upper(), block[0][0], 0
+            block = block[1:]
+        if not block:
+            continue
+        named = section == "WORD_GROUPS" and _bracketed(block[0][1])
+        for number, line in block[1 if named else 0:]:
+            if _bracketed(line) and section == "WORD_GROUPS":
+                out.refused.append(
+                    f"{source}:{number}: `{line}` does not open its group: TrendRadar reads it "
+                    "as a keyword, brackets and all (put an empty line before it to start a "
+                    "group or section, or delete it)")
         if section == "GLOBAL_FILTER":
+            filter_blocks += 1
+            if filter_blocks > 1:
+                _refuse_filter_block(out, source, header, block)
+                continue
             for number, line in block:
-                if line.startswith(("!", "+", "@")):
+                if _bracketed(line):
+                    out.refused.append(
+                        f"{source}:{number}: `{line}` in [GLOBAL_FILTER] (line {header}): "
+                        "TrendRadar would drop every headline holding that text, brackets and "
+                        "all; a group's name belongs after a [WORD_GROUPS] line")
+                elif line.startswith(("!", "+", "@")):
                     out.dropped.append(f"{source}:{number}: `{line}` in [GLOBAL_FILTER]: TrendRadar "
                                      "ignores +, ! and @ there")
                 elif (found := term(number, line)) is not None:
@@ -112,12 +151,12 @@ def convert(text: str, source: str = "frequency_words.txt", prefix: str = "tr-")
                         out.notes.append(f"{source}:{number}: `{line}` became a regex global "
                                          "exclude (older TrendRadar read it as plain text)")
             continue
-        if not block:
-            continue
         group = Group(block[0][0])
-        if block[0][1].startswith("[") and block[0][1].endswith("]"):
+        if named:
             group.alias, block = block[0][1][1:-1].strip() or None, block[1:]
         for number, line in block:
+            if _bracketed(line):
+                continue  # refused above
             if line.startswith("@"):
                 out.dropped.append(f"{source}:{number}: `{line}` (show at most {line[1:]} items of "
                                  "the group) has no equivalent: every matching article is reported")
@@ -157,6 +196,25 @@ def convert(text: str, source: str = "frequency_words.txt", prefix: str = "tr-")
                          "at title and body, by whole word (add `fields: [title]` or "
                          "`match: substring` to a rule to narrow or widen it)")
     return out
+
+
+def _refuse_filter_block(out: Imported, source: str, header: int,
+                         block: list[tuple[int, str]]) -> None:
+    """A second block of [GLOBAL_FILTER]: TrendRadar makes each of its lines a global filter
+    word; an author more likely meant a keyword group. Refused, each line named."""
+    (first, line), last = block[0], block[-1][0]
+    out.refused.append(
+        f"{source}:{first}: `{line}`"
+        + (f" and the lines up to {last}" if last > first else "")
+        + f" follow an empty line inside [GLOBAL_FILTER] (line {header}) with no [WORD_GROUPS] "
+        "line before them: TrendRadar makes each a global filter word (every headline holding "
+        "it dropped), a `[name]` line too, brackets and all. If they are a keyword group, put a "
+        f"line [WORD_GROUPS] before line {first}; if they are more filter words, delete the "
+        "empty line before them")
+    for number, line in block[1:]:
+        out.refused.append(f"{source}:{number}: `{line}` would be "
+                           + ("ignored" if line.startswith(("!", "+", "@")) else
+                              "a global filter word") + f" (see line {first})")
 
 
 def _rule(rule_id: str, group: Group) -> dict:

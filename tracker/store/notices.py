@@ -1,8 +1,10 @@
-"""Notices: mail that is not an alert (the double opt-in request), queued by the web request and
-sent by the web app's background sender or the worker, whichever claims it first.
+"""Notices: mail that is not an alert (the double opt-in request, the manage link, the request
+to confirm coming back), queued by the web request and sent by the web app's background sender
+or the worker, whichever claims it first.
 
 A notice's life: pending → sending → sent; or → failed (retried on a schedule) → … → dead; or
-cancelled (its subscription is no longer pending). Claiming is one write transaction, so two
+cancelled (a confirmation whose subscription is no longer pending; a request to come back whose
+subscription is active again). Claiming is one write transaction, so two
 senders never take the same row; a claim older than `stale` seconds belongs to a sender that
 died and may be taken again (the same Message-ID goes out).
 """
@@ -25,6 +27,8 @@ class Notice:
     address: str
     message_id: str
     attempts: int
+    request: str | None = None  # a `rejoin` notice's request (JSON), else None
+    created_at: str | None = None
 
 
 def recipient_key(address: str) -> str:
@@ -44,12 +48,21 @@ def notices_since(db: Database, recipient: str, since: datetime) -> int:
 
 
 def add_notice(db: Database, kind: str, subscription_id: int, address: str, message_id: str,
-               now: datetime) -> int:
-    """Queue a notice; its id. In a transaction."""
+               now: datetime, request: str | None = None) -> int:
+    """Queue a notice (with its `request`, JSON, for a `rejoin`); its id. In a transaction."""
     return db["notices"].insert({
         "kind": kind, "subscription_id": subscription_id, "address": address,
         "recipient": recipient_key(address), "message_id": message_id, "created_at": iso(now),
-        "status": "pending", "attempts": 0, "next_attempt_at": iso(now)}).last_pk
+        "status": "pending", "attempts": 0, "next_attempt_at": iso(now),
+        "request": request}).last_pk
+
+
+_COLUMNS = "id, kind, subscription_id, address, message_id, attempts, request, created_at"
+
+
+def get_notice(db: Database, notice_id: int) -> Notice | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM notices WHERE id = ?", [notice_id]).fetchone()
+    return Notice(*row) if row else None
 
 
 def claim_notices(db: Database, now: datetime, stale: float,
@@ -59,6 +72,9 @@ def claim_notices(db: Database, now: datetime, stale: float,
     db.execute("UPDATE notices SET status = 'cancelled' WHERE status IN ('pending', 'failed') "
                "AND kind = 'confirm' AND subscription_id IN "
                "(SELECT id FROM subscriptions WHERE state != 'pending')")
+    db.execute("UPDATE notices SET status = 'cancelled' WHERE status IN ('pending', 'failed') "
+               "AND kind = 'rejoin' AND subscription_id IN "
+               "(SELECT id FROM subscriptions WHERE state NOT IN ('unsubscribed', 'disabled'))")
     before = iso(now - timedelta(seconds=stale))
     where = "((status IN ('pending', 'failed') AND next_attempt_at <= ?) OR " \
             "(status = 'sending' AND claimed_at < ?))"
@@ -66,8 +82,8 @@ def claim_notices(db: Database, now: datetime, stale: float,
     if only is not None:
         where += " AND id = ?"
         params.append(only)
-    rows = db.execute(f"SELECT id, kind, subscription_id, address, message_id, attempts "
-                      f"FROM notices WHERE {where} ORDER BY id", params).fetchall()
+    rows = db.execute(f"SELECT {_COLUMNS} FROM notices WHERE {where} ORDER BY id",
+                      params).fetchall()
     db.conn.executemany("UPDATE notices SET status = 'sending', claimed_at = ? WHERE id = ?",
                         [(iso(now), row[0]) for row in rows])
     return [Notice(*row) for row in rows]

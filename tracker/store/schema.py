@@ -202,3 +202,11 @@ def m008_notice_recipients(db: Database) -> None:
     for row_id, address in db.execute("SELECT id, address FROM notices").fetchall():
         db.execute("UPDATE notices SET recipient = ? WHERE id = ?", [recipient_key(address), row_id])
     db["notices"].create_index(["recipient", "created_at"])
+
+
+@migrations()
+def m009_notice_requests(db: Database) -> None:
+    """What a subscriber who left asked for when they came back (`request`: the themes,
+    frequency and own keywords of that form, as JSON), kept with the confirmation mail it sent:
+    nothing of the subscription changes until its owner confirms (tracker.alerts.rejoin)."""
+    db["notices"].add_column("request", str)

@@ -4,7 +4,9 @@ The index holds each article's match key (NFKC, simplified, lines joined), so �
 专业/镇 broken across lines are found by 专业镇. Queries of three or more characters are phrase
 queries on FTS5's trigram index; shorter ones (绿电) range over the index's trigrams
 (tracker.store.fts): SQLite 3.40's trigram LIKE silently finds nothing for a two-character
-non-ASCII pattern. The newest ids are chosen first, by the indexed `articles.day`; only then are
+non-ASCII pattern. A query of several words (`专业镇 标准地`, `专业镇、标准地`: see
+tracker.text.query) finds the articles that hold all of them: the ids of each word, intersected.
+The newest ids are chosen first, by the indexed `articles.day`; only then are
 those articles' texts read. Which passage of them people see is presentation
 (tracker.text.passage.found_passage), not storage.
 """
@@ -12,12 +14,13 @@ those articles' texts read. Which passage of them people see is presentation
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from tracker.store.fts import matching_ids
-from tracker.text.normalize import normalize_term
+from tracker.text.query import query_words, word_keys
 
 
 @dataclass(frozen=True)
@@ -54,20 +57,24 @@ def article_filters(source: str | None, since: str | None,
                       (f"{DATE} <= ?", until))
 
 
-def search(db: Database, query: str, *, source: str | None = None, since: str | None = None,
-           until: str | None = None, rule: str | None = None, limit: int = 50) -> list[Found]:
-    """Articles whose title or text holds `query`, newest first.
+def search(db: Database, query: str | Sequence[str], *, source: str | None = None,
+           since: str | None = None, until: str | None = None, rule: str | None = None,
+           limit: int = 50) -> list[Found]:
+    """Articles whose title or text holds every word of `query` (a query as typed, or its
+    words), newest first.
 
     `rule`: only articles the rule fired in; with a rule, each article found carries the stored
     snippet of that rule's first hit. `since`/`until`: dates (YYYY-MM-DD), both inclusive."""
-    key = normalize_term(query)
-    if not key and not rule:
+    keys = word_keys(query_words(query) if isinstance(query, str) else list(query))
+    if not keys and not rule:
         return []
     where, params = [], []
-    if key:
-        ids = matching_ids(db, key)
-        if ids is None:
+    if keys:
+        parts = [matching_ids(db, key) for key in keys]
+        if any(part is None for part in parts):
             return []
+        ids = (" INTERSECT ".join(part[0] for part in parts if part),
+               [value for part in parts if part for value in part[1]])
         # Few matches: fetch them and sort. Many: walk the date index newest first and stop at
         # `limit` (unary + keeps SQLite from driving the query by the id list).
         many = db.execute(f"SELECT count(*) FROM ({ids[0]} LIMIT {FEW})", ids[1]).fetchone()[0]

@@ -51,6 +51,13 @@ def subscription_state(db: Database, subscription_id: int) -> str | None:
     return row[0] if row else None
 
 
+def state_changed_at(db: Database, subscription_id: int) -> str | None:
+    """When the subscription last changed state (ISO 8601, UTC), or None."""
+    row = db.execute("SELECT state_changed_at FROM subscriptions WHERE id = ?",
+                     [subscription_id]).fetchone()
+    return row[0] if row else None
+
+
 def find_subscription(db: Database, channel: str, address: str) -> Subscription | None:
     rows = list(db["subscriptions"].rows_where("channel = ? AND address = ?", [channel, address]))
     return _from_row(rows[0]) if rows else None

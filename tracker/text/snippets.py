@@ -54,42 +54,43 @@ _CLAUSE = re.compile(f"[，、：,:“”‘’「」『』（）()《》]|(?<![
 
 def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = None,
             width: int = 40, others: Sequence[tuple[int, int]] = (),
-            words: Cutter | None = None, sentence_ends: Sequence[int] | None = None) -> Snippet:
+            words: Cutter | None = None, sentence_ends: Sequence[int] | None = None,
+            groups: dict | None = None) -> Snippet:
     """The passage around text[start:end] within [lo, hi) (its article's field): its sentence,
-    at most `width` more characters on each side of the hits in that sentence (`others` are all
-    hits of the same rule; the ones in this sentence are marked too, and every hit of a sentence
-    gets the same passage). A cut inside a sentence falls after clause punctuation, else at a
-    word boundary (`words`, a segmenter), never inside a word where one is known.
-    `others` are in page order and do not overlap (as the matcher keeps hits): the ones in this
-    sentence are found by bisection, so a passage costs the same however many hits the rule has.
-    `sentence_ends` is `sentence_ends(text)` when the caller cuts many passages from one text."""
+    at most `width` more characters on each side of the hits it holds. `others` are all hits of
+    the same rule, in page order, not overlapping (as the matcher keeps them): the hits of a
+    sentence are taken together, left to right, into passages of at most `PASSAGE_WIDTHS`
+    widths, and every hit of one passage gets that same passage with all of them marked; two
+    passages of one sentence never overlap (they are cut between their hits). So a sentence is
+    read once, however many hits it holds. A cut inside a sentence falls after clause
+    punctuation, else at a word boundary (`words`, a segmenter), never inside a word where one
+    is known. The sentence's hits are found by bisection, so a passage costs the same however
+    many hits the rule has elsewhere. `sentence_ends` is `sentence_ends(text)` when the caller
+    cuts many passages from one text; `groups`, a dict kept by such a caller, holds each
+    sentence's passages once worked out."""
     hi = len(text) if hi is None else hi
-    reach_a = max(lo, start - 4 * width)
-    reach_b = min(hi, end + 4 * width)
-    if sentence_ends is None:
-        ends = [m.end() for m in _SENTENCE_END.finditer(text, reach_a, start)]
-        sentence_a = ends[-1] if ends else reach_a
-        stop = _SENTENCE_END.search(text, end, reach_b)
-        sentence_b = stop.end() if stop else reach_b
-    else:  # the same two ends, by bisection
-        i = bisect_right(sentence_ends, start) - 1
-        sentence_a = sentence_ends[i] if i >= 0 and sentence_ends[i] > reach_a else reach_a
-        i = bisect_right(sentence_ends, end)
-        sentence_b = sentence_ends[i] if i < len(sentence_ends) and \
-            sentence_ends[i] <= reach_b else reach_b
-    if len(others) == 1 and others[0] == (start, end):
+    ends = sentence_ends if sentence_ends is not None else _ends(text)
+    i = bisect_right(ends, start) - 1
+    sentence_a = max(lo, ends[i]) if i >= 0 else lo
+    i = bisect_right(ends, end)
+    sentence_b = min(hi, ends[i]) if i < len(ends) else hi
+    if len(others) == 1 and others[0] == (start, end) or not others:
+        a, b = _window(text, sentence_a, sentence_b, start, end, width, words)
         near: list[tuple[int, int]] = []  # the rule's only hit here: the common case
-        first, last = start, end
     else:
-        near = in_sentence(others, sentence_a, sentence_b)
-        first = min([start, *(a for a, _ in near)])
-        last = max([end, *(b for _, b in near)])
-    a = max(sentence_a, first - width)
-    b = min(sentence_b, last + width)
-    if a > sentence_a:
-        a = _cut_after(text, a, first, words)
-    if b < sentence_b:
-        b = _cut_before(text, last, b, words)
+        key = (sentence_a, sentence_b)
+        found = groups.get(key) if groups is not None else None
+        if found is None:
+            found = _Passages(in_sentence(others, sentence_a, sentence_b) or [(start, end)], width)
+            if groups is not None:
+                groups[key] = found
+        at = bisect_right(found.firsts, start) - 1
+        if at >= 0 and start < found.lasts[at]:
+            a, b = found.window(at, text, sentence_a, sentence_b, words)
+            near = found.runs[at]
+        else:  # a hit that is not one of `others`: a passage of its own
+            a, b = _window(text, sentence_a, sentence_b, start, end, width, words)
+            near = []
     spans = sorted({(x, y) for x, y in near if (x, y) != (start, end) and a <= x and y <= b}) \
         if near else []
     prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
@@ -119,6 +120,73 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     hit, after = rest.split("\x02", 1)
     before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
     return _assemble(prefix + before, hit, after + suffix)
+
+
+PASSAGE_WIDTHS = 8  # a passage spans at most this many widths: a long sentence gives several
+
+
+def _ends(text: str) -> list[int]:
+    return [m.end() for m in _SENTENCE_END.finditer(text)]
+
+
+def _window(text: str, sentence_a: int, sentence_b: int, first: int, last: int, width: int,
+            words: Cutter | None) -> tuple[int, int]:
+    """The passage [a, b) of the hits from `first` to `last` in their sentence: `width` more
+    characters on each side, cut after clause punctuation or between words."""
+    a = max(sentence_a, first - width)
+    b = min(sentence_b, last + width)
+    if a > sentence_a:
+        a = _cut_after(text, a, first, words)
+    if b < sentence_b:
+        b = _cut_before(text, last, b, words)
+    return a, b
+
+
+class _Passages:
+    """The passages of one sentence's hits (`spans`, in order). Hits are taken together left
+    to right while their passage stays within PASSAGE_WIDTHS widths (cheap: arithmetic); each
+    passage's bounds are cut only when one of its hits asks (a sentence of a one-line page can
+    hold thousands of hits, of which the first MAX_HITS are read). Where two neighbours would
+    overlap, both are cut at the same place between their hits."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]], width: int):
+        self.runs: list[list[tuple[int, int]]] = []
+        for x, y in spans:
+            if self.runs and y + width - (self.runs[-1][0][0] - width) <= PASSAGE_WIDTHS * width:
+                self.runs[-1].append((x, y))
+            else:
+                self.runs.append([(x, y)])
+        self.firsts = [run[0][0] for run in self.runs]
+        self.lasts = [max(y for _, y in run) for run in self.runs]
+        self.width = width
+        self._raw: dict[int, tuple[int, int]] = {}
+
+    def _bounds(self, k: int, text: str, sentence_a: int, sentence_b: int,
+                words: Cutter | None) -> tuple[int, int]:
+        if k not in self._raw:
+            self._raw[k] = _window(text, sentence_a, sentence_b, self.firsts[k], self.lasts[k],
+                                   self.width, words)
+        return self._raw[k]
+
+    def window(self, k: int, text: str, sentence_a: int, sentence_b: int,
+               words: Cutter | None) -> tuple[int, int]:
+        """Passage k's [a, b), cut between hits where it would overlap a neighbour."""
+        a, b = self._bounds(k, text, sentence_a, sentence_b, words)
+        if k > 0 and self._bounds(k - 1, text, sentence_a, sentence_b, words)[1] > a:
+            a = max(a, _between(text, self.lasts[k - 1], self.firsts[k], words))
+        if k + 1 < len(self.runs) and \
+                b > self._bounds(k + 1, text, sentence_a, sentence_b, words)[0]:
+            b = min(b, _between(text, self.lasts[k], self.firsts[k + 1], words))
+        return a, b
+
+
+def _between(text: str, x: int, y: int, words: Cutter | None) -> int:
+    """Where to part two passages between offsets x <= y: after the clause punctuation nearest
+    the middle, else at the word boundary nearest it, else in the middle."""
+    middle = (x + y) // 2
+    cuts = [m.end() for m in _CLAUSE.finditer(text, x, y) if m.end() <= y] or \
+        [c for c in _boundaries(text, x, y, words) if x <= c <= y]
+    return min(cuts, key=lambda c: abs(c - middle)) if cuts else middle
 
 
 def in_sentence(spans: Sequence[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:

@@ -277,7 +277,9 @@ def openapi_document() -> dict:
                 "description": "Give q, rule or both. With rule only: the latest articles the "
                                "rule fired in.",
                 "parameters": [
-                    _param("q", "Words to look for (Chinese, any length; 繁/简 alike).", _STR),
+                    _param("q", "Words to look for (Chinese, any length; 繁/简 alike); several, "
+                           "separated by spaces, 、 or commas, find the articles holding all "
+                           "of them; a quoted phrase stays one.", _STR),
                     _param("rule", "Only articles this rule (id) fired in.", _STR),
                     _param("source", "Only articles of this source (id).", _STR),
                     _param("since", "Only articles dated this day or later.", _DATE),

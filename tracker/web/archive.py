@@ -22,6 +22,7 @@ from tracker.store.sources import source_names as stored_source_names
 from tracker.store.trends import week_start, weekly_counts
 from tracker.text.normalize import normalize_term
 from tracker.text.passage import found_passage
+from tracker.text.query import MAX_WORDS, query_words
 from tracker.web import limiter
 from tracker.web.charts import line_chart, sparkline
 from tracker.web.db import get_db
@@ -121,10 +122,30 @@ def search_limit() -> str:
     return current_app.config["SEARCH_LIMIT"]
 
 
-def too_short(q: str) -> bool:
-    """Whether a query has fewer than MIN_QUERY characters once normalised (spaces not
-    counted): such a query would range over a large part of the index for every request."""
-    return bool(q) and len("".join(normalize_term(q).split())) < MIN_QUERY
+def too_short(word: str) -> bool:
+    """Whether a word has fewer than MIN_QUERY characters once normalised (spaces not
+    counted): such a word would range over a large part of the index for every request."""
+    return bool(word) and len("".join(normalize_term(word).split())) < MIN_QUERY
+
+
+def searched_words(q: str) -> tuple[list[str], list[str]]:
+    """The words of a query to search with (each of MIN_QUERY characters or more, at most
+    MAX_WORDS), and what to tell the visitor about the words left out."""
+    words = query_words(q)
+    short = [w for w in words if too_short(w)]
+    kept = [w for w in words if not too_short(w)]
+    problems = []
+    if short:
+        problems.append(f"关键词{quoted(short)}太短，没有用来搜索：请至少输入 {MIN_QUERY} 个字"
+                        "（单个字几乎出现在每篇文章里）" + (f"。下面只按{quoted(kept)}搜索。" if kept
+                                                   else "，如“绿电”“标准地”。"))
+    if len(kept) > MAX_WORDS:
+        problems.append(f"一次最多按 {MAX_WORDS} 个词搜索，{quoted(kept[MAX_WORDS:])}没有用上。")
+    return kept[:MAX_WORDS], problems
+
+
+def quoted(words: list[str]) -> str:
+    return "".join(f"“{w}”" for w in words)
 
 
 @bp.get("/articles")
@@ -140,18 +161,16 @@ def articles():
     problems = [f"日期“{raw}”看不懂，请用 年-月-日（如 2025-04-07）" for raw, day in
                 ((since_raw, since), (until_raw, until)) if raw and day is None]
     rules, sources = rule_names(), source_names()
-    if too_short(q):
-        problems.append(f"关键词“{q}”太短，没有用来搜索：请至少输入 {MIN_QUERY} 个字"
-                        "（单个字几乎出现在每篇文章里），如“绿电”“标准地”。")
-    key = "" if too_short(q) else q
-    searched = bool(key or rule)
+    words, said = searched_words(q)
+    problems += said
+    searched = bool(words or rule)
     found = []
     if not searched:  # before any search: the newest articles
         found = latest(get_db(), source=source or None,
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=LATEST)
     else:
-        found = search(get_db(), key, rule=rule or None, source=source or None,
+        found = search(get_db(), words, rule=rule or None, source=source or None,
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=RESULTS)
     themes: dict[int, list[tuple[str, str]]] = {}
@@ -163,8 +182,8 @@ def articles():
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
         sources=sources, searched=searched, found=found, themes=themes, mark=mark,
-        passages={f.id: found_passage(f.title, f.text, key, f.hit_snippet) for f in found},
-        limit=RESULTS)
+        passages={f.id: found_passage(f.title, f.text, words, f.hit_snippet) for f in found},
+        limit=RESULTS, words=words, all_words=quoted(words) if len(words) > 1 else "")
 
 
 @bp.get("/articles/<int:article_id>")
@@ -178,6 +197,7 @@ def article(article_id: int):
     terms = [t for h in hits for one in h["hits"] for t in marked_terms(one.get("snippet", ""))]
     for h in hits:
         h["name"] = rules.get(h["rule_id"], h["rule_name"] or h["rule_id"])
+        h["passages"] = passages_of(h["hits"])
     date_ = row.get("issue_date") or (row.get("published") or "")[:10] or \
         (row.get("first_seen") or "")[:10]
     return render_template(
@@ -186,6 +206,17 @@ def article(article_id: int):
         body=[highlight(p, terms) for p in paragraphs(row.get("text") or "")],
         source_name=source_names().get(row.get("source_id"), row.get("source_id")),
         safe_url=_http_url(row.get("url")))
+
+
+def passages_of(hits: list[dict]) -> list[tuple[str, list[str]]]:
+    """Each passage of a rule's stored hits once, in page order, with the keyword names of the
+    hits it holds: hits in one sentence share their passage, which is shown once."""
+    out: dict[str, list[str]] = {}
+    for one in hits:
+        names = out.setdefault(one.get("snippet", ""), [])
+        if one.get("name") and one["name"] not in names:
+            names.append(one["name"])
+    return list(out.items())
 
 
 def _http_url(url: str | None) -> str | None:

@@ -18,8 +18,10 @@ the POST that made it (never stored in a page one could visit again; `Cache-Cont
 
 What the form tells a visitor is the same whether or not the address already subscribes, and an
 existing subscription, in any state, is left exactly as it is (its state, rules, keywords,
-secret): a pending one's owner gets a fresh confirmation request, any other's a mail with their
-manage link (tracker.alerts.reminder). A webhook that exists is told apart (its page cannot show
+secret): a pending one's owner gets a fresh confirmation request, one who left (unsubscribed, or
+disabled after failed deliveries) a request to confirm coming back with the form's choices
+(tracker.alerts.rejoin: applied only by the owner's POST on its confirm page), any other's a mail
+with their manage link (tracker.alerts.reminder). A webhook that exists is told apart (its page cannot show
 a secret), but nothing about it changes.
 
 Own keywords belong to the subscription (tracker.store.personal: in the database, matched only
@@ -40,6 +42,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_wtf.csrf import CSRFError
 from tracker.alerts.chat.send import check_chat_url
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
+from tracker.alerts.rejoin import RETURNABLE, Request, Return, come_back, read_return
 from tracker.alerts.subscribe import (SubscribeError, check_chosen_rules, check_frequency,
                                       mask_address, normalize_email, subscribe, welcome)
 from tracker.rules import Rule
@@ -51,6 +54,7 @@ from tracker.store.subscriptions import (Subscription, get_subscription, set_sta
                                          update_subscription)
 from tracker.web import csrf, limiter
 from tracker.web.db import get_db
+from tracker.web.forms import FREQUENCIES as FREQUENCY_CHOICES
 from tracker.web.forms import ButtonForm, ManageForm, SubscribeForm
 from tracker.web.ratelimit import address_key, submitted_address, subscribe_limit
 from tracker.web.subscribe_form import (PERSONAL, all_rules, check_keywords, describe,
@@ -60,7 +64,7 @@ from tracker import settings
 
 bp = Blueprint("public", __name__)
 
-RESUMABLE = ("paused", "unsubscribed", "disabled")  # not pending: that needs the confirmation
+RESUMABLE = ("paused", *RETURNABLE)  # not pending: that needs the confirmation
 RELAY_PROBE_SECONDS = 30  # /readyz connects to the mail relay at most this often
 
 
@@ -118,7 +122,8 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
     channel, address = form.channel.data or "", form.address()
     known = [rule.id for rule in rules]
     keywords: list[str] = []
-    checks = [lambda: check_chosen_rules(form.rules.data or [], known),
+    chosen: list[str] = []
+    checks = [lambda: chosen.extend(check_chosen_rules(form.rules.data or [], known)),
               lambda: check_frequency(form.frequency.data or "")]
     if channel == "email":  # the same checks subscribe() makes, all at once for the form
         checks.append(lambda: normalize_email(address))
@@ -147,9 +152,16 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
     if channel == "email":
         # The same page whether the address was new or not; only its owner hears which. Queued
         # and sent apart: neither a slow relay nor the time a send takes reaches the visitor.
-        _queue_mail(subscription, "confirm" if subscription.state == "pending" else "remind")
+        if not changed and subscription.state in RETURNABLE:  # left: asked to confirm coming back
+            _queue_mail(subscription, "rejoin", Request(tuple(chosen), form.frequency.data or "",
+                                                        tuple(keywords)))
+        else:
+            _queue_mail(subscription, "confirm" if subscription.state == "pending" else "remind")
+        from tracker.alerts.notices import notices_per_day
+
         return render_page("check_email.html", address=subscription.address,
-                    days=max(1, _confirm_max_age() // 86400))
+                           days=max(1, _confirm_max_age() // 86400),
+                           per_day=notices_per_day(config))
     if channel == "webhook":
         if not changed:
             return render_page("webhook_exists.html")
@@ -167,13 +179,14 @@ def _chat(address: str) -> None:
         raise SubscribeError("chat_url", problem.detail, code=problem.code, fields=problem.fields)
 
 
-def _queue_mail(subscription: Subscription, kind: str) -> None:
-    """Queue the mail and send it apart; none when the mailbox had its notices for the day
-    (the page is the same either way: only the owner's mailbox knows)."""
+def _queue_mail(subscription: Subscription, kind: str, request: Request | None = None) -> None:
+    """Queue the mail (with the form's `request` to come back, for `rejoin`) and send it apart;
+    none when the mailbox had its notices for the day (the page is the same either way: only
+    the owner's mailbox knows)."""
     from tracker.alerts.notices import queue_notice, send_soon
 
     notice = queue_notice(get_db(), current_app.config, kind, subscription.id,
-                          subscription.address)
+                          subscription.address, request=request.to_json() if request else None)
     if notice is not None:
         send_soon(current_app.config, notice)
 
@@ -195,6 +208,9 @@ BAD_CONFIRM = ("确认链接无效", "这个确认链接无效或已过期。请
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
+    back = read_return(get_db(), current_app.config, token, _confirm_max_age())
+    if back is not None:
+        return _come_back(back)
     subscription = _from_token(CONFIRM, token)
     if subscription is None or subscription.state not in ("pending", "active"):
         return problem(*BAD_CONFIRM, 400)
@@ -208,6 +224,27 @@ def confirm(token: str):
         return render_page("confirm.html", confirmed=True, address=subscription.address,
                     manage_url=url_for("public.manage", token=_token(MANAGE, subscription.id)))
     return render_page("confirm.html", confirmed=False, address=subscription.address, form=ButtonForm())
+
+
+def _come_back(back: Return):
+    """The confirm page of a subscriber coming back: GET shows what they asked for and a
+    button; POST makes the subscription active again with it."""
+    subscription, asked = back.subscription, back.request
+    manage_url = url_for("public.manage", token=_token(MANAGE, subscription.id))
+    if asked is None:  # back already
+        return render_page("confirm.html", confirmed=True, address=subscription.address,
+                           manage_url=manage_url)
+    rules = {rule.id: rule.name for rule in public_rules(all_rules())}
+    if request.method == "POST":
+        if not come_back(get_db(), current_app.config, subscription.id, asked, list(rules)):
+            return problem("主题已不存在", "您这次选的主题都已停用。请重新填写订阅表单。", 400)
+        return render_page("confirm.html", confirmed=True, returned=True,
+                           address=subscription.address, manage_url=manage_url)
+    return render_page("confirm.html", confirmed=False, address=subscription.address,
+                       form=ButtonForm(), returning=True,
+                       themes=[rules[r] for r in asked.rules if r in rules],
+                       frequency=dict((c.value, c.label) for c in FREQUENCY_CHOICES)
+                       .get(asked.frequency, asked.frequency), keywords=asked.keywords)
 
 
 def _token(purpose: str, subscription_id: int) -> str:
