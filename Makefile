@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-alerts bench-archive browser screenshots clean
+.PHONY: run test lint bench bench-alerts bench-archive browser axe screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/tracker demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser axe
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's chromium with Playwright (no browser download). As root with
@@ -26,6 +26,20 @@ browser:
 		&& echo "make: installing Debian's chromium and fonts-noto-cjk with apt-get for the browser tests (a few minutes, once)" \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null 2>&1 \
 		|| echo "note: no chromium (apt-get install chromium): the browser tests will be skipped"; }
+
+# The accessibility audit of the browser tests runs axe-core in the page: its one file, from the
+# npm package (pinned), unpacked into .venv. Without npm the audit skips and says why.
+AXE_VERSION := 4.11.0
+AXE := $(VENV)/axe-core/axe.min.js
+
+axe: $(AXE)
+
+$(AXE):
+	@mkdir -p $(VENV)/axe-core
+	@command -v npm >/dev/null 2>&1 && (cd $(VENV)/axe-core && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+		&& tar xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js package/LICENSE \
+		&& rm axe-core-$(AXE_VERSION).tgz) \
+		|| echo "note: no axe-core (npm pack axe-core@$(AXE_VERSION)): the accessibility audit will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests bench
