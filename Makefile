@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 SERVICE := $(VENV)/.service
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak lint lock bench bench-alerts bench-archive browser screenshots clean
+.PHONY: run test soak lint lock bench bench-alerts bench-archive browser axe screenshots clean
 
 $(UV):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
@@ -32,7 +32,7 @@ lock: | $(UV)
 run: $(SERVICE)
 	$(BIN)/tracker demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser axe
 	$(BIN)/python -m pytest -n auto --dist loadscope
 
 # The browser tests drive Debian's chromium with Playwright (no browser download). As root with
@@ -48,6 +48,20 @@ browser:
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -s soak
 
+# The accessibility audit of the browser tests runs axe-core in the page: its one file, from the
+# npm package (pinned), unpacked into .venv. Without npm the audit skips and says why.
+AXE_VERSION := 4.11.0
+AXE := $(VENV)/axe-core/axe.min.js
+
+axe: $(AXE)
+
+$(AXE):
+	@mkdir -p $(VENV)/axe-core
+	@command -v npm >/dev/null 2>&1 && (cd $(VENV)/axe-core && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+		&& tar xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js package/LICENSE \
+		&& rm axe-core-$(AXE_VERSION).tgz) \
+		|| echo "note: no axe-core (npm pack axe-core@$(AXE_VERSION)): the accessibility audit will be skipped"
+
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests bench soak
 	$(BIN)/lint-imports
@@ -56,7 +70,7 @@ lint: $(STAMP)
 # target fails if any goal was not met.
 bench: $(STAMP)
 	@status=0; \
-	for b in match_bench cli_match_bench ingest_bench web_bench hits_bench search_bench epaper_bench hostile_bench; do \
+	for b in match_bench cli_match_bench ingest_bench web_bench hits_bench search_bench epaper_bench hostile_bench headline_bench; do \
 		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; \
 	done; exit $$status
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -213,9 +214,9 @@ def test_dashboard_times_are_local_and_the_run_log_pages(admin, db, app):
                                "fetched": i, "new_articles": 0, "hits": 0})
     html = admin.get("/admin").get_data(as_text=True)
     assert "2025-04-09 09:02" in html and ".123456" not in html and "01:02:03" not in html
-    assert "第 1 / 3 页" in html and html.count("<td><code>sxrb</code></td>") == 20
+    assert "第 1 / 3 页" in html and html.count("<td>山西日报</td>") == 20  # the source by its name
     last = admin.get("/admin?page=3").get_data(as_text=True)
-    assert "第 3 / 3 页" in last and last.count("<td><code>sxrb</code></td>") == 5
+    assert "第 3 / 3 页" in last and last.count("<td>山西日报</td>") == 5
     assert "第 3 / 3 页" in admin.get("/admin?page=99").get_data(as_text=True)
 
 
@@ -236,7 +237,8 @@ def test_subscriptions_page_lists_state_rules_and_last_delivery(admin, db):
     seed_failures(db)
     text = text_of(admin.get("/admin/subscriptions"))
     assert "https://hooks.example.org/a" in text and "2024-01-02 16:00" in text
-    assert "lvdian" in text and "已停用" in text and "410 Gone" in text
+    assert "绿电" in text and "已停用" in text and "410 Gone" in text
+    assert "lvdian" not in text  # rules by their names, not their ids
 
 
 # Rules editor.
@@ -319,6 +321,20 @@ def test_history_lists_diffs_and_restore_puts_the_old_text_back(admin, rules_dir
     assert second["action"] == "restore" and second["new_text"] == original
     assert second["old_text"] == first["new_text"]
     assert "恢复" in text_of(admin.get("/admin/rules/lvdian/history"))
+
+
+def test_history_times_are_local_like_the_rest_of_admin(admin, admin_app, db):
+    """A save recorded in UTC is shown in TRACKER_TIMEZONE, to the minute, as the dashboard
+    shows its times."""
+    admin_app.config["TIMEZONE"] = "America/New_York"
+    form = editor_form(admin, "/admin/rules/lvdian")
+    form.update(action="save", yaml=form["yaml"].replace("name: 绿电", "name: 绿色电力专题"))
+    assert admin.post("/admin/rules/lvdian", data=form).status_code == 302
+    [revision] = revisions(db)
+    at = datetime.fromisoformat(revision["at"]).astimezone(ZoneInfo("America/New_York"))
+    text = text_of(admin.get("/admin/rules/lvdian/history"))
+    assert at.strftime("%Y-%m-%d %H:%M") in text
+    assert revision["at"] not in text and not re.search(r"\d{2}:\d{2}:\d{2}", text)
 
 
 def test_new_rule_is_saved_as_id_yaml_once(admin, rules_dir, db):

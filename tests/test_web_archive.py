@@ -251,7 +251,7 @@ def test_missing_article_is_404(client, ids, url):
 def svg_points(svg: str) -> dict[str, tuple[str, dict]]:
     """Each linked point's tooltip → (its count as shown, its link's query)."""
     out = {}
-    for href, tip in re.findall(r'<a href="([^"]+)" aria-label="([^"]+)">', svg):
+    for href, tip in re.findall(r'<a href="([^"]+)" aria-label="([^"]+)" tabindex="-1">', svg):
         href, tip = unescape(href), unescape(tip)
         assert urlsplit(href).path == "/articles"
         out[tip] = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
@@ -299,7 +299,7 @@ def test_trends_by_newspaper(client, ids):
 
 def test_a_point_links_to_its_weeks_articles(client, ids):
     html = page(client, "/trends")
-    (href,) = [h for h in re.findall(r'<a href="([^"]+)" aria-label="绿电 · 4/7：2 篇">', html)]
+    (href,) = [h for h in re.findall(r'<a href="([^"]+)" aria-label="绿电 · 4/7：2 篇" tabindex="-1">', html)]
     assert titles(page(client, unescape(href))) == ["<script>alert(1)</script>",
                                                      "西岭绿电交易首单落地"]
 
@@ -436,7 +436,7 @@ def chart_points(svg: str) -> list[tuple[float, float]]:
 def test_line_chart(series, top_tick):
     labels = ["4/7", "4/14", "4/21"]
     links = {name: [f"/articles?rule={name}&since={i}" for i in range(3)] for name in series}
-    svg = str(line_chart(series, labels, links))
+    svg = str(line_chart(series, labels, links)).split("</svg>")[0]
     # One link per point, &-escaped, titled with its count.
     hrefs = re.findall(r'<a href="([^"]+)"', svg)
     assert hrefs == [link.replace("&", "&amp;") for name in series for link in links[name]]
@@ -460,7 +460,7 @@ def test_line_chart(series, top_tick):
 
 def test_line_chart_escapes_and_leaves_points_without_links_plain():
     svg = str(line_chart({"<b>主题</b>": [1, 2]}, ["<x>", "4/14"],
-                         {"<b>主题</b>": ['/a?x="1"', ""]}))
+                         {"<b>主题</b>": ['/a?x="1"', ""]})).split("</svg>")[0]
     assert "<b>" not in svg and "&lt;b&gt;主题&lt;/b&gt;" in svg
     assert "<x>" not in svg and "&lt;x&gt;" in svg
     assert re.findall(r'<a href="([^"]+)"', svg) == ["/a?x=&#34;1&#34;"]

@@ -26,12 +26,16 @@ page lands in exactly one article. The rules, in the order they apply:
    lines stay inside, and so does a lone one-line group (a subheading) unless the article opened
    with a dateline and has no headline yet: then that line is its headline. On a page without
    any dateline, nothing tells a subheading from the next headline: a lone group starts an
-   article there, unless it is numbered or bulleted (一、 （二） ◆).
+   article there, unless it is numbered or bulleted (一、 （二） ◆). In a roundup (after a column
+   name such as 快讯 or 简讯, up to the next headline over a dateline; or datelines one after
+   another with nothing between, 本报讯 …。本报讯 …。) every item is an article of its own: a lone
+   group there starts one, and an item never takes the headline printed after it.
 5. `_close_gap`: a group between articles P and N is N's (printed before its body) unless P has
-   none: then P takes it (printed after its body). If both need it, P keeps the first half of its
-   units (rounded up); a one-unit group goes to P only if P opened with a dateline or the page
-   prints headlines after bodies (somewhere a dateline follows body text). Titles before a body are
-   the last two units' main lines (kicker + main); after a body, the first unit's main line.
+   none: then P takes it (printed after its body), unless P is a roundup's item. If both need
+   it, P keeps the first half of its units (rounded up); a one-unit group goes to P only if P
+   opened with a dateline or the page prints headlines after bodies (somewhere a dateline
+   follows body text, not in a roundup). Titles before a body are the last two units' main
+   lines (kicker + main); after a body, the first unit's main line.
 6. `split_page`: furniture joins the span after it; captions and ads between articles are spans of
    their own (kind "caption" / "ad"); blank lines go with the span before them.
    Furniture and bylines inside a span are listed in `Span.furniture`: never a title, a

@@ -7,7 +7,8 @@ import re
 
 from tracker.splitter.lines import (
     AD, BLANK, BODY, BYLINE, CAPTION, CREDIT, CREDIT_PATTERN, DATELINE, FURN, HEAD, HEADISH,
-    NAME_PATTERN, NUMBERED_PATTERN, PINYIN_PATTERN, SUB, TOKEN_KIND, Line, Start, Tok, Units)
+    NAME_PATTERN, NUMBERED_PATTERN, PINYIN_PATTERN, ROUNDUP_PATTERN, SUB, TOKEN_KIND, Line, Start,
+    Tok, Units)
 
 
 def in_context(lines: list[Line]) -> list[list[int]]:
@@ -100,8 +101,11 @@ def headline_tokens(lines: list[Line]) -> list[Tok]:
 
 def assemble(toks: list[Tok], lines: list[Line]) -> list[Start]:
     """Find the articles and hand each gap between two of them to its neighbours."""
-    # Headlines follow bodies on this page if a dateline directly follows body text (or its byline).
-    after = re.search(r"[BD]Y?D", "".join(t.kind for t in toks).replace("F", "")) is not None
+    roundup = _roundup(toks, lines)
+    # Headlines follow bodies on this page if a dateline directly follows body text (or its byline);
+    # not a roundup's items, one dateline after another.
+    shape = "".join("d" if roundup[k] and t.kind == "D" else t.kind for k, t in enumerate(toks))
+    after = re.search(r"[BD]Y?D", shape.replace("F", "")) is not None
     # Without datelines on the page, nothing tells a subheading from the next article's headline:
     # a headline line followed by body text starts an article (a bulletin, a transcript).
     datelined = any(t.kind == "D" for t in toks)
@@ -111,14 +115,37 @@ def assemble(toks: list[Tok], lines: list[Line]) -> list[Start]:
     for k, tok in enumerate(toks):
         if tok.kind in "HYFCA":
             gap.append(k)
-        elif tok.kind == "B" and core is not None and _continues(toks, core, toks[last], gap, datelined, lines):
+        elif tok.kind == "B" and core is not None and not (roundup[k] and any(toks[g].kind == "H" for g in gap)) \
+                and _continues(toks, core, toks[last], gap, datelined, lines):
             last, gap = k, []
         else:
-            new = Start(tok.lines[0], dateline=tok.kind == "D")
+            new = Start(tok.lines[0], dateline=tok.kind == "D", roundup=roundup[k])
             _close_gap(toks, starts, core, gap, new, after)
             core, last, gap = new, k, []
     _close_gap(toks, starts, core, gap, None, after)
     return starts
+
+
+def _roundup(toks: list[Tok], lines: list[Line]) -> list[bool]:
+    """Which tokens are a roundup's short items: from a column name such as 快讯 or 简讯 to the
+    next headline over a dateline (an article of the page again), and datelines printed one
+    after another with no headline between (本报讯 …。本报讯 …。). Each of those items is an
+    article of its own; none has its headline printed after it."""
+    inside, active, previous = [False] * len(toks), False, -1
+    for k, tok in enumerate(toks):
+        if tok.kind == "F":
+            active = active or any(ROUNDUP_PATTERN.match("".join(lines[i].text.split())) for i in tok.lines)
+            continue
+        if tok.kind == "Y":
+            continue
+        if tok.kind == "D" and previous >= 0 and toks[previous].kind == "H":
+            active = False
+        if tok.kind == "D" and previous >= 0 and toks[previous].kind == "D":
+            inside[previous] = True
+            inside[k] = True
+        inside[k] = inside[k] or active
+        previous = k
+    return inside
 
 
 def _continues(toks: list[Tok], core: Start, last: Tok, gap: list[int], datelined: bool,
@@ -148,7 +175,7 @@ def _close_gap(toks: list[Tok], starts: list[Start], prev: Start | None, gap: li
     ad = kinds.rfind("A")
     new_needs = new is not None and bool(heads) and heads[-1] > ad and not kinds[heads[-1] + 1:].strip("FCY")
     claim, rest = -1, []  # last gap position `prev` owns; units of a shared group left to `new`
-    if prev is not None and prev.title is None and heads and (ad < 0 or heads[0] < ad):
+    if prev is not None and prev.title is None and not prev.roundup and heads and (ad < 0 or heads[0] < ad):
         units = toks[gap[heads[0]]].units
         shared = new_needs and len(heads) == 1
         if not shared or prev.dateline or after:

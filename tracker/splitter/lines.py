@@ -28,7 +28,7 @@ _FURN = re.compile(
     rf"|^\d{{4}}年\d{{1,2}}月\d{{1,2}}日$|主管主办|社出版$|统一连续出版物号|邮发代号|新闻网|数字报"
     rf"|^第?[A-Z]?\d{{1,3}}版$|^[A-Z]?\d{{1,3}}$"
     rf"|^[（(][^（）()]*(?:扫描|扫码|二维码|视频|下转|上接|转第|接第)[^（）()]*[)）]$"
-    rf"|^[A-Z]?[{_CJK}]{{0,4}}(?:新闻|要闻|专版|专刊|周刊|评论|聚焦|观察|视点|时评|快讯)$"
+    rf"|^[A-Z]?[{_CJK}]{{0,4}}(?:新闻|要闻|专版|专刊|周刊|评论|聚焦|观察|视点|时评|快讯|简讯|短讯|速递|速览)$"
     rf"|^[^|｜]{{1,8}}(?:[|｜][^|｜]{{1,8}})+$"  # a site's navigation: 首页|往期|第3版
     rf"|^[<《【\[]?(?:查看|阅读|点击|浏览)(?:原文|全文|详情|更多)|^(?:原文链接|返回(?:目录|首页|顶部|列表|上页)"
     rf"|上一篇|下一篇|上一版|下一版|打印本页|关闭窗口|分享到|收藏本页)"  # links of the page, not its text
@@ -36,6 +36,8 @@ _FURN = re.compile(
     rf"|^【?字[号体][:：]?[【\[]?大[】\]]?\s*[【\[]?中"
     rf"|\d{{4}}年\d{{1,2}}月\d{{1,2}}日.{{0,12}}第[A-Z]?\d{{1,3}}版")  # masthead: date and page
 PINYIN_PATTERN = re.compile(r"^[a-z]+(?:\s+[a-z]+)+$")
+# The name of a column of short items (快讯, 本地简讯, 要闻速览): furniture that opens a roundup.
+ROUNDUP_PATTERN = re.compile(rf"^[A-Z]?[{_CJK}]{{0,4}}(?:快讯|简讯|短讯|速递|速览)$")
 _DATELINE = re.compile(
     rf"^(?:[{_CJK}]{{0,8}}?报讯|[{_CJK}]{{1,8}}?\d{{1,2}}月\d{{1,2}}日[电讯]|新华社[{_CJK}]{{0,6}}电"
     rf"|[（(](?:本报)?(?:特约|实习|见习)?(?:记者|通讯员)|本报(?:特约|实习)?(?:记者|通讯员)[^，。,]{{1,30}}?报道"
@@ -103,6 +105,7 @@ class Start:
     kind: str = "article"
     dateline: bool = False  # the article opened with a dateline
     title: list[int] | None = None  # the headline's lines
+    roundup: bool = False  # a short item of a roundup: a headline after it is the next article's
 
 
 def furniture_ranges(lines: list[Line]) -> list[tuple[int, int]]:

@@ -52,10 +52,12 @@ def source_health(db: Database, days: int = 7, now: datetime | None = None) -> l
 
 
 def runs_page(db: Database, page: int, per_page: int = 20) -> tuple[list[dict], int]:
-    """The run log, newest first, one page of it; and the number of pages."""
+    """The run log, newest first, one page of it (each run with its source's name); and the
+    number of pages."""
     total = db.execute("SELECT count(*) FROM runs").fetchone()[0]
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = list(db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ? OFFSET ?",
+    rows = list(db.query("SELECT r.*, s.name AS source_name FROM runs r LEFT JOIN sources s "
+                         "ON s.id = r.source_id ORDER BY r.id DESC LIMIT ? OFFSET ?",
                          [per_page, (page - 1) * per_page]))
     return rows, pages

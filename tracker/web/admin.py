@@ -20,6 +20,7 @@ from tracker.store.subscriptions import disabled_subscriptions, subscriptions_wi
 from tracker.web import limiter
 from tracker.web.db import get_db
 from tracker.web.messages import zh_status
+from tracker.web.rulecache import checked_rules
 from tracker.web.security import (admin_required, end_admin_session, password_ok,
                                    start_admin_session)
 from tracker import settings
@@ -123,9 +124,10 @@ def retry_delivery(delivery_id: int):
 @admin_required
 def subscriptions():
     rows = subscriptions_with_last_sent(get_db())
+    names = {rule.id: rule.name for rule in checked_rules()[0]}
     for row in rows:
         try:
-            row["rules"] = ", ".join(json.loads(row["rules"]))
+            row["rules"] = "、".join(names.get(rule_id, rule_id) for rule_id in json.loads(row["rules"]))
         except (TypeError, ValueError):
             pass
     return render_template("admin/subscriptions.html", subscriptions=rows)

@@ -66,9 +66,12 @@ def line_chart(series: dict[str, list[int]], labels: list[str],
         return bottom - PLOT_HEIGHT * v / y_max
 
     total = sum(sum(v) for v in series.values())
-    out = [f'<svg class="chart line-chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+    # For a screen reader the chart is its summary; its points are links for a pointer only
+    # (out of the tab order: a keyboard would meet one per theme and week), and the table
+    # under it (`_week_table`) holds the same numbers and links, one tab stop until opened.
+    out = [f'<svg class="chart line-chart" viewBox="0 0 {WIDTH} {height}" role="group" '
            f'aria-label="{escape(_summary(series, labels))}" xmlns="http://www.w3.org/2000/svg">',
-           f"<title>{escape(_summary(series, labels))}</title>"]
+           f'<title>{escape(_summary(series, labels))}</title><g aria-hidden="true">']
     # Legend: three names a row, each with its colour's swatch.
     for k, name in enumerate(names):
         row, col = divmod(k, 3)
@@ -109,7 +112,7 @@ def line_chart(series: dict[str, list[int]], labels: list[str],
                    f'cy="{_num(y(v))}" r="4"/><title>{escape(tip)}</title>')
             href = hrefs[i] if i < len(hrefs) else ""
             if href:
-                out.append(f'<a href="{escape(href)}" aria-label="{escape(tip)}">{dot}</a>')
+                out.append(f'<a href="{escape(href)}" aria-label="{escape(tip)}" tabindex="-1">{dot}</a>')
             else:
                 out.append(f"<g>{dot}</g>")
         out.append("</g>")
@@ -117,8 +120,32 @@ def line_chart(series: dict[str, list[int]], labels: list[str],
         out.append(f'<text class="empty" x="{_num((left + right) / 2)}" '
                    f'y="{_num(top_y + PLOT_HEIGHT / 2)}" text-anchor="middle" font-size="14" '
                    f'fill="#59636e">这段时间还没有命中</text>')
-    out.append("</svg>")
-    return Markup("".join(out))
+    out.append("</g></svg>")
+    return Markup("".join(out)) + _week_table(series, labels, links)
+
+
+def _week_table(series: dict[str, list[int]], labels: list[str],
+                links: dict[str, list[str]]) -> Markup:
+    """The chart's numbers as a table, folded under it: a week a row, a theme a column, each
+    number linking where its point does."""
+    if not series:
+        return Markup("")
+    names = list(series)
+    head = "".join(f'<th scope="col">{escape(name)}</th>' for name in names)
+    rows = []
+    for i, label in enumerate(labels):
+        cells = []
+        for name in names:
+            values, hrefs = series[name], links.get(name, [])
+            v = values[i] if i < len(values) else 0
+            href = hrefs[i] if i < len(hrefs) else ""
+            cells.append(f'<td><a href="{escape(href)}">{v}</a></td>' if href and v
+                         else f"<td>{v}</td>")
+        rows.append(f'<tr><th scope="row">{escape(label)}</th>{"".join(cells)}</tr>')
+    return Markup('<details class="chart-data"><summary>逐周数字</summary>'
+                  '<div class="table-scroll" role="region" tabindex="0" aria-label="逐周数字">'
+                  f'<table class="fit"><thead><tr><th scope="col">周</th>{head}</tr></thead>'
+                  f'<tbody>{"".join(rows)}</tbody></table></div></details>')
 
 
 def _summary(series: dict[str, list[int]], labels: list[str]) -> str:
