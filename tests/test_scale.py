@@ -215,7 +215,7 @@ def test_the_migration_rebuilds_an_archive_indexed_the_old_way(tmp_path):
     old.conn.commit()
     old.conn.close()
     applied = migrate(path)
-    assert "m006_contentless_search" in applied and "m006_trend_counts" in applied
+    assert "m006_contentless_search" in applied and "m007_trend_counts" in applied
     db = connect(path, migrate=False)
     assert [f.id for f in search(db, "专业镇")] == [1] and [f.id for f in search(db, "专业")] == [1]
     assert weekly_counts(db, 1, date(2025, 4, 9))[1] == {"zyz": [1]}
@@ -304,13 +304,13 @@ def test_requests_do_not_run_migrations(app):
 
     path = instance_file(app.config, "DATABASE")
     db = connect(path, migrate=False)
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_trend_counts'")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_trend_counts'")
     client = app.test_client()
     for url in ("/healthz", "/articles?q=发展", "/trends"):
         assert client.get(url).status_code == 200, url
     assert client.post("/subscribe", data={}).status_code in (200, 400)
     # Still missing: no request applied it (it would also fail: its tables exist).
-    assert db.execute("SELECT count(*) FROM _sqlite_migrations WHERE name = 'm006_trend_counts'"
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations WHERE name = 'm007_trend_counts'"
                       ).fetchone()[0] == 0
 
 

@@ -127,7 +127,7 @@ def test_the_migration_counts_the_notices_sent_before_it(tmp_path):
     day's count starts from what was sent already."""
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
-    migrations.apply(old, stop_before="m008_notice_recipients")
+    migrations.apply(old, stop_before="m009_notice_recipients")
     now = datetime.now(timezone.utc).isoformat()
     old["subscriptions"].insert({"channel": "email", "address": "victim+old@example.org",
                                  "rules": '["zhuanyezhen"]', "frequency": "instant",
@@ -138,6 +138,6 @@ def test_the_migration_counts_the_notices_sent_before_it(tmp_path):
                                "status": "sent", "attempts": 1})
     old.conn.commit()
     old.conn.close()
-    assert "m008_notice_recipients" in migrate(path)
+    assert "m009_notice_recipients" in migrate(path)
     db = connect(path, migrate=False)
     assert queue_notice(db, {"INSTANCE_PATH": str(tmp_path)}, "confirm", 1, VICTIM) is None

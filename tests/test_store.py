@@ -138,3 +138,29 @@ def test_two_processes_write_at_once_without_database_is_locked(db, tmp_path: Pa
     for proc, (out, err) in zip(procs, outputs):
         assert proc.returncode == 0 and out.strip() == "done", err
     assert connect(path)["articles"].count == 300
+
+
+def test_an_archive_of_the_last_release_keeps_its_migrations_under_their_new_names(tmp_path):
+    """Migration names run in the order they apply; an archive that recorded the old names
+    (m005_security before m004_notices, m006_trend_counts) is renamed, nothing applied twice."""
+    import sqlite_utils
+
+    from tracker.store.db import RENAMED, migrate
+    from tracker.store.schema import migrations
+
+    names = [m.name for m in migrations._migrations]
+    assert names == sorted(names) and len({n[:4] for n in names}) == len(names)
+    path = tmp_path / "released.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m008_matched_with")
+    for before, after in RENAMED.items():
+        old.execute("UPDATE _sqlite_migrations SET name = ? || '~' WHERE name = ?", [before, after])
+    old.execute("UPDATE _sqlite_migrations SET name = rtrim(name, '~')")
+    old.conn.commit()
+    recorded = {row[0] for row in old.execute("SELECT name FROM _sqlite_migrations")}
+    assert set(RENAMED) <= recorded
+    old.conn.close()
+    applied = migrate(path)
+    assert applied and all(name >= "m008" for name in applied)  # only the new ones ran
+    db = sqlite_utils.Database(path)
+    assert sorted(r[0] for r in db.execute("SELECT name FROM _sqlite_migrations")) == names

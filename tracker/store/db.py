@@ -39,7 +39,33 @@ def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 
 
+# Migrations of released versions renamed so that their names run in the order they apply (two
+# were numbered out of order, two shared a number): an archive that applied them under the old
+# names has its record renamed first, so nothing runs twice.
+RENAMED = {"m005_security": "m004_security", "m004_notices": "m005_notices",
+           "m006_trend_counts": "m007_trend_counts"}
+
+
+def _rename_recorded(db: sqlite_utils.Database) -> None:
+    """Give the migrations this archive applied under an old name (RENAMED) their new one."""
+    if not db["_sqlite_migrations"].exists():
+        return
+    marks = ",".join("?" * len(RENAMED))
+    old = db.execute(f"SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'tracker' "
+                     f"AND name IN ({marks})", list(RENAMED)).fetchone()[0]
+    if not old:  # the usual case: a read, no lock
+        return
+    with transaction(db):
+        for before, after in RENAMED.items():
+            db.execute("UPDATE _sqlite_migrations SET name = ? WHERE migration_set = 'tracker' "
+                       "AND name = ?", [after + "\x00", before])
+        for after in RENAMED.values():  # in two steps: m004 and m005 trade names
+            db.execute("UPDATE _sqlite_migrations SET name = ? WHERE migration_set = 'tracker' "
+                       "AND name = ?", [after, after + "\x00"])
+
+
 def _bring_up_to_date(db: sqlite_utils.Database) -> list[str]:
+    _rename_recorded(db)
     if not pending_migrations(db):  # the usual case: a read, no lock
         return []
     from tracker.store.schema import migrations

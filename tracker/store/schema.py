@@ -98,7 +98,7 @@ def m003_rule_revisions(db: Database) -> None:
 
 
 @migrations()
-def m005_security(db: Database) -> None:
+def m004_security(db: Database) -> None:
     """Admin sessions kept on the server (logout ends them), own keywords' matches apart from the
     public hits (never shown to anyone but their subscriber), and email addresses in one case
     (`Alice@Example.com` is `alice@example.com`: an address that would clash is left as it is)."""
@@ -120,7 +120,7 @@ def m005_security(db: Database) -> None:
 
 
 @migrations()
-def m004_notices(db: Database) -> None:
+def m005_notices(db: Database) -> None:
     """Mail that is not an alert (the double opt-in request), queued by the web request and sent
     apart from it: one row per message, with its Message-ID (the same on a retry) and its fate."""
     db["notices"].create({
@@ -148,7 +148,7 @@ def m006_contentless_search(db: Database) -> None:
 
 
 @migrations()
-def m006_trend_counts(db: Database) -> None:
+def m007_trend_counts(db: Database) -> None:
     """An article's date as an indexed column (`day`), and per-day counts of articles per rule
     and source kept by triggers on `hits`: trends and sparklines read a few rows, not every hit."""
     db.execute("ALTER TABLE articles ADD COLUMN day TEXT GENERATED ALWAYS AS (COALESCE(issue_date,"
@@ -182,7 +182,7 @@ def m006_trend_counts(db: Database) -> None:
 
 
 @migrations()
-def m007_matched_with(db: Database) -> None:
+def m008_matched_with(db: Database) -> None:
     """Which rules each article was matched with (`matched_with`, the digest of the folder rules
     in force, NULL when there were none): an article stored under other rules than those now in
     force (a worker killed while loading them, an older version, a rule edited since) is matched
@@ -192,7 +192,7 @@ def m007_matched_with(db: Database) -> None:
 
 
 @migrations()
-def m008_notice_recipients(db: Database) -> None:
+def m009_notice_recipients(db: Database) -> None:
     """Each notice's recipient mailbox (`name+tag@host` counted as `name@host`), indexed with its
     time: a mailbox gets at most NOTICES_PER_DAY confirmation and reminder mails, however many
     subscriptions and spellings a stranger makes for it (tracker.alerts.notices)."""
@@ -205,7 +205,7 @@ def m008_notice_recipients(db: Database) -> None:
 
 
 @migrations()
-def m009_notice_requests(db: Database) -> None:
+def m010_notice_requests(db: Database) -> None:
     """What a subscriber who left asked for when they came back (`request`: the themes,
     frequency and own keywords of that form, as JSON), kept with the confirmation mail it sent:
     nothing of the subscription changes until its owner confirms (tracker.alerts.rejoin)."""
