@@ -202,3 +202,11 @@ def m008_notice_recipients(db: Database) -> None:
     for row_id, address in db.execute("SELECT id, address FROM notices").fetchall():
         db.execute("UPDATE notices SET recipient = ? WHERE id = ?", [recipient_key(address), row_id])
     db["notices"].create_index(["recipient", "created_at"])
+
+
+@migrations()
+def m009_document_fields(db: Database) -> None:
+    """The fields a government document prints above its text (发文机关, 发文字号, 成文日期,
+    发布日期), as a JSON object, for the articles a policy source reads (NULL elsewhere); alerts
+    show them."""
+    db.execute("ALTER TABLE articles ADD COLUMN doc_fields TEXT")

@@ -17,6 +17,7 @@ from tracker.matching import Matcher
 from tracker.sources.catalog import Source
 from tracker.sources.collect import SourceState, collect
 from tracker.store import connect, transaction
+from tracker.store.articles import has_url
 from tracker.store.runs import finish_run, start_run
 from tracker.store.sources import stored_state, upsert_sources
 from tracker.worker.ingest import Counts, ingest
@@ -28,7 +29,8 @@ MAX_PARALLEL_SOURCES = 8
 def source_state(db: Database, source_id: str) -> SourceState:
     """What the fetcher needs to know of its last visit, read from the archive's rows."""
     stored = stored_state(db, source_id)
-    return SourceState(stored.etag, stored.last_modified, stored.files)
+    return SourceState(stored.etag, stored.last_modified, stored.files,
+                       known_url=lambda url: has_url(db, source_id, url))
 
 
 @dataclass

@@ -13,7 +13,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from tracker.alerts.email_compose import meta_line, web_link
+from tracker.alerts.email_compose import fields_line, meta_line, web_link
 from tracker.alerts.model import Alert, SendResult
 from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
 
@@ -65,6 +65,8 @@ def markdown(alert: Alert, title: str) -> str:
             if original and link != original:
                 where += f" · [原文]({original})"
             lines.append(f"- {head}  \n  {where}")
+            if fields_line(item):
+                lines.append(f"  {_plain(fields_line(item))}")
             if item.names:
                 lines.append(f"  关键词：{'、'.join(item.names)}")
             for snippet in item.snippets[:2]:

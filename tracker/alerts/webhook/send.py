@@ -71,6 +71,7 @@ def payload(alert: Alert) -> dict[str, Any]:
                     "rule": item.rule_id,
                     "snippets": list(item.snippets),
                     "keyword_names": list(item.names),
+                    "fields": dict(item.fields),
                 }
                 for item in alert.items
             ],
