@@ -58,6 +58,7 @@ class Collected:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    no_issue: bool = False  # e-paper: no issue of the days asked for is out (yet)
     files: list[SeenFile] = field(default_factory=list)
 
 
@@ -211,11 +212,13 @@ def _epaper_documents(source: Source, config: Mapping[str, Any], today: date,
     """Each issue's documents, one issue fetched at a time."""
     from tracker.sources.epaper import NoIssue, issue_dates, issue_documents
 
+    out.no_issue = True
     for day in issue_dates(source, today):
         try:
             issue = issue_documents(source, day, config)
         except NoIssue:
             continue
+        out.no_issue = False
         out.problems.extend(issue.problems)
         yield from issue.documents
 

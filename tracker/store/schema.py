@@ -210,3 +210,23 @@ def m009_document_fields(db: Database) -> None:
     发布日期), as a JSON object, for the articles a policy source reads (NULL elsewhere); alerts
     show them."""
     db.execute("ALTER TABLE articles ADD COLUMN doc_fields TEXT")
+
+
+@migrations()
+def m010_source_health(db: Database) -> None:
+    """Source health episodes (a source failing, silent, empty or low from the time the worker
+    first saw it until a run no longer shows it: tracker.ops.source_health) and the admin's
+    notices about them (one when an episode opens, one when it closes), queued and retried like
+    deliveries."""
+    db["health_episodes"].create({
+        "id": int, "source_id": str, "kind": str, "started_at": str, "ended_at": str,
+        "detail": str, "end_detail": str,
+    }, pk="id", not_null={"source_id", "kind", "started_at"})
+    db["health_episodes"].create_index(["source_id", "ended_at"])
+    db["admin_notices"].create({
+        "id": int, "episode_id": int, "event": str, "created_at": str, "subject": str,
+        "body": str, "status": str, "attempts": int, "next_attempt_at": str, "last_error": str,
+        "sent_at": str, "message_id": str, "target": str,
+    }, pk="id", not_null={"event", "created_at", "subject", "body", "status"},
+        foreign_keys=[("episode_id", "health_episodes", "id")])
+    db["admin_notices"].create_index(["status", "next_attempt_at"])

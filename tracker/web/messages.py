@@ -227,7 +227,7 @@ STATUS = {
     "dead": "已放弃", "cancelled": "已取消", "ok": "成功", "error": "出错", "running": "运行中",
     "partial": "部分成功", "skipped": "跳过", "instant": "即时", "daily": "每日", "weekly": "每周",
     "email": "邮件", "webhook": "Webhook", "chat": "聊天机器人", "folder": "文件夹", "feed": "订阅源",
-    "epaper": "电子报", "not_modified": "无更新",
+    "epaper": "电子报", "not_modified": "无更新", "no_issue": "尚未出版", "policy": "政策栏目",
 }
 DELIVERY_STATUS = {**STATUS, "pending": "待发送"}
 

@@ -36,9 +36,10 @@ def source_state(db: Database, source_id: str) -> SourceState:
 @dataclass
 class SourceReport:
     source: str
-    status: str  # ok | partial | not_modified | error
+    status: str  # ok | partial | not_modified | no_issue | error
     error: str | None = None
     counts: Counts = field(default_factory=Counts)
+    health: list[str] = field(default_factory=list)  # episodes opened or closed: "start:failing"
 
 
 def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher: Matcher,
@@ -53,6 +54,8 @@ def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher
         report.counts = ingest(db, source.id, collected, matcher, digest=digest)
         if collected.not_modified:
             report.status = "not_modified"
+        elif collected.no_issue:
+            report.status = "no_issue"
         elif collected.problems:
             report.status, report.error = "partial", "; ".join(collected.problems)
         else:
@@ -66,6 +69,7 @@ def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher
         c = report.counts
         finish_run(db, run_id, status=report.status, error=report.error, fetched=c.fetched,
                    new_articles=c.new, hits=c.hits)
+        report.health = watch(db, config, source)
         db.conn.close()
     if report.status == "error":
         log.error("source %s: %s", source.id, report.error)
@@ -73,6 +77,18 @@ def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher
         log.info("source %s: %s, %d articles, %d new, %d hits%s", source.id, report.status,
                  c.fetched, c.new, c.hits, f" ({report.error})" if report.error else "")
     return report
+
+
+def watch(db: Database, config: Mapping[str, Any], source: Source) -> list[str]:
+    """The source's health after this run (tracker.alerts.admin): episodes opened or closed and
+    the admin's notices queued. Its own fault is logged, never the run's."""
+    from tracker.alerts.admin import watch_source
+
+    try:
+        return watch_source(db, config, source.id, source.name)
+    except Exception:  # noqa: BLE001 - the run is recorded; health is looked at again next run
+        log.exception("source %s: judging its health failed", source.id)
+        return []
 
 
 def register(db_path: Path, sources: Sequence[Source]) -> None:
