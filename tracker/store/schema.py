@@ -230,3 +230,14 @@ def m010_source_health(db: Database) -> None:
     }, pk="id", not_null={"event", "created_at", "subject", "body", "status"},
         foreign_keys=[("episode_id", "health_episodes", "id")])
     db["admin_notices"].create_index(["status", "next_attempt_at"])
+
+
+@migrations()
+def m011_source_revisions(db: Database) -> None:
+    """Every change the admin's source editor made to sources.yaml, like rule_revisions: who,
+    when, which source, the diff and the whole old text (so it can be put back)."""
+    db["source_revisions"].create({
+        "id": int, "file": str, "source_id": str, "action": str, "at": str, "who": str,
+        "remote_addr": str, "diff": str, "old_text": str, "new_text": str, "note": str,
+    }, pk="id", not_null={"file", "action", "at", "who", "diff", "old_text", "new_text"})
+    db["source_revisions"].create_index(["source_id", "id"])
