@@ -202,3 +202,18 @@ def test_the_worker_stores_policy_documents_and_the_alert_shows_their_fields(sit
     assert "版次不详" not in text
     html = message.get_body(("html",)).get_content()
     assert "示政发〔2025〕5号" in html
+
+
+def test_tracker_sources_try_prints_the_documents_and_their_fields(site, tmp_path):
+    """`tracker sources try ID` reads a policy source like the worker and stores nothing."""
+    from test_sources_try import tracker
+
+    portal = build(site)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    write_sources(instance, [source("zcwj", type="policy", url=portal.url)])
+    done = tracker(instance, "zcwj")
+    assert done.returncode == 1, done.stderr  # one document is gone: a problem
+    assert "articles (4)" in done.stdout and "problems (1)" in done.stdout
+    assert "发文机关：示例省人民政府办公厅 · 发文字号：示政办发〔2025〕12号" in done.stdout
+    assert "nothing was stored" in done.stdout and not (instance / "tracker.db").exists()
