@@ -209,11 +209,11 @@ def test_tracker_sources_try_prints_the_documents_and_their_fields(site, tmp_pat
     from test_sources_try import tracker
 
     portal = build(site)
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    write_sources(instance, [source("zcwj", type="policy", url=portal.url)])
-    done = tracker(instance, "zcwj")
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    write_sources(folder, [source("zcwj", type="policy", url=portal.url)])
+    done = tracker(folder, "zcwj")
     assert done.returncode == 1, done.stderr  # one document is gone: a problem
     assert "articles (4)" in done.stdout and "problems (1)" in done.stdout
     assert "发文机关：示例省人民政府办公厅 · 发文字号：示政办发〔2025〕12号" in done.stdout
-    assert "nothing was stored" in done.stdout and not (instance / "tracker.db").exists()
+    assert "nothing was stored" in done.stdout and not (folder / "tracker.db").exists()
