@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 # variable), Flask's and its extensions' keys, and the demo's flag set by `tracker demo` itself.
 NOT_SETTINGS = {"INSTANCE_PATH", "TESTING", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED",
                 "WTF_CSRF_ENABLED", "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_HTTPONLY",
-                "WTF_CSRF_TIME_LIMIT", "RATELIMIT_DEFAULT", "SERVER_NAME", "PREFERRED_URL_SCHEME"}
+                "WTF_CSRF_TIME_LIMIT", "RATELIMIT_DEFAULT", "SERVER_NAME", "PREFERRED_URL_SCHEME",
+                # set by tracker.sources.trial for a preview from the browser, not by anyone
+                "SSRF_EVERY_HOP"}
 
 
 def test_the_docs_are_made_from_the_table():

@@ -124,6 +124,10 @@ SETTINGS: tuple[Setting, ...] = (
       minimum=1),
     S("EPAPER_MAX_PAGE_LINKS", "int", 300, "A page listing more article links than this is not "
       "a newspaper page.", "fetching", minimum=1),
+    S("POLICY_DEADLINE", "float", 120.0, "Seconds for one run of a policy list source.",
+      "fetching", minimum=0),
+    S("POLICY_MAX_ARTICLES", "int", 100, "New documents read per run of a policy list source.",
+      "fetching", minimum=1),
     # -- the worker
     S("FETCH_AT_START", "bool", False, "Fetch every source once when the worker starts, then "
       "on its schedule.", "worker"),
@@ -137,6 +141,20 @@ SETTINGS: tuple[Setting, ...] = (
     S("REMATCH_DAYS", "float", 7.0, "Articles first seen this many days back under other "
       "rules than those in force are matched again and their alerts queued (0: never).",
       "worker", minimum=0),
+    S("HEALTH_FAIL_RUNS", "int", 3, "A source failing this many runs in a row is an episode "
+      "of bad health.", "worker", minimum=1),
+    S("HEALTH_GAP_FACTOR", "float", 2.0, "A source with no new article for this many times its "
+      "usual gap is silent.", "worker", minimum=0),
+    S("HEALTH_MIN_HISTORY", "int", 4, "Runs of history a source needs before silent, empty or "
+      "low is judged.", "worker", minimum=1),
+    S("HEALTH_LOW_RATIO", "float", 0.25, "A run reading less than this share of the source's "
+      "median is low.", "worker", minimum=0),
+    S("HEALTH_LOW_MIN", "float", 8.0, "Low is judged only when the median is at least this.",
+      "worker", minimum=0),
+    S("ADMIN_ALERTS", "str", "", "Where source-health alerts go: an email address, a webhook "
+      "URL or an Apprise URL; empty: the dashboard only.", "worker"),
+    S("ADMIN_WEBHOOK_SECRET", "str", "", "The whsec_… secret that signs the admin's webhook; "
+      "empty: derived from the secret key.", "worker", secret=True),
     # -- alerts
     S("BASE_URL", "str", "http://127.0.0.1:5000", "Where the links in alerts point: the "
       "address people open the web app at.", "alerts"),

@@ -53,7 +53,7 @@ def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
     items = tuple(
         AlertItem(i.article_id, i.rule_id, i.rule_name, i.title, i.url, i.source_id,
                   i.source_name, i.issue_date, i.page, i.snippets, i.keyword_names,
-                  archive_link(config, i.article_id))
+                  archive_link(config, i.article_id), i.doc_fields)
         for i in delivery_items(db, due.id))
     return Alert(due.id, due.subscription_id, due.frequency, due.created_at, due.message_id,
                  due.webhook_id, items, link(config, MANAGE, due.subscription_id),

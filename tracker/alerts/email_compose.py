@@ -144,9 +144,18 @@ def _groups(alert: Alert) -> list[tuple[str, list[AlertItem]]]:
 
 
 def meta_line(item: AlertItem) -> str:
-    """Paper, date and page (版次) of every hit, each said even when unknown."""
-    return " · ".join((one_line(item.source_name or item.source_id) or "未知报纸",
-                       chinese_date(item.date), page_label(item.page)))
+    """Paper, date and page (版次) of every hit, each said even when unknown; a government
+    document (with fields) has no page."""
+    parts = [one_line(item.source_name or item.source_id) or "未知报纸", chinese_date(item.date)]
+    if not item.fields or item.page:
+        parts.append(page_label(item.page))
+    return " · ".join(parts)
+
+
+def fields_line(item: AlertItem) -> str:
+    """A government document's 发文机关, 发文字号, 成文日期, 发布日期 as printed ("" for none)."""
+    return " · ".join(f"{one_line(name)}：{one_line(value)}" for name, value in item.fields
+                      if one_line(name) and one_line(value))
 
 
 def chinese_date(day: str | None) -> str:
@@ -191,6 +200,8 @@ def text_body(alert: Alert) -> str:
             lines.append(f"  ▸ {_title(item)}")
             if meta_line(item):
                 lines.append(f"    {meta_line(item)}")
+            if fields_line(item):
+                lines.append(f"    {fields_line(item)}")
             if web_link(item.archive_url):
                 lines.append(f"    存档：{web_link(item.archive_url)}")
             if web_link(item.url):
@@ -227,7 +238,7 @@ def _template() -> Template:
 def html_body(alert: Alert) -> str:
     groups = [{"name": name, "items": [{"title": _title(item), "link": web_link(item.archive_url) or web_link(item.url),
                                         "archive": web_link(item.archive_url), "original": web_link(item.url),
-                                        "meta": meta_line(item), "names": _names(item),
+                                        "meta": meta_line(item), "fields": fields_line(item), "names": _names(item),
                                         "snippets": [s for s in item.snippets if one_line(s)]}
                                        for item in items]}
               for name, items in _groups(alert)]

@@ -21,6 +21,7 @@ class AlertItem:
     snippets: tuple[str, ...]
     names: tuple[str, ...] = ()  # display names of the keywords that hit (where rules give them)
     archive_url: str | None = None  # the article's page in our archive (/articles/<id>)
+    fields: tuple[tuple[str, str], ...] = ()  # a government document's 发文机关, 发文字号, …
 
 
 @dataclass(frozen=True)

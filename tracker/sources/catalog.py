@@ -3,7 +3,8 @@
     sources:
       - id: sxrb                       # slug; articles and rules refer to it
         name: 山西日报
-        type: epaper                   # feed | epaper | folder (told from url/path when clear)
+        type: epaper                   # feed | epaper | folder | policy (told from url/path
+                                       #   when clear; policy is always said)
         url: https://example.cn/sxrb/html/{date:%Y-%m}/{date:%d}/node_1.htm
         schedule: "30 6 * * *"         # cron, minute hour day month weekday (default 06:30)
         timezone: Asia/Shanghai        # the schedule's and the issue dates' zone (default)
@@ -17,6 +18,14 @@
         name: 省政府信息公开
         url: https://example.cn/rss.xml  # a feed: entries become articles
         fetch_full: true                 # when an entry is only a teaser, read the linked page
+      - id: gov-zcwj
+        name: 示例省政府·政策文件
+        type: policy                     # a list page: each linked document is one article
+        url: https://www.example.gov.cn/zwgk/zcwj/index.html
+        articles: 'content_\\d+\\.htm'  # document links (default: content_N.htm,
+                                         #   tYYYYMMDD_N.html, art_N_N.html)
+        pages: 'index_\\d+\\.html'      # the list's next pages (default index_N.html)
+        list_pages: 3                    # list pages read at most (1-20, default 3)
       - id: drop
         name: 投放目录
         path: /srv/tracker/drop          # a folder: .txt .html .pdf files, each read once
@@ -33,13 +42,13 @@ import yaml
 
 from tracker.yamlcheck import ID_PATTERN, NodeReader, Problem, ProblemsError
 
-TYPES = ("feed", "epaper", "folder")
+TYPES = ("feed", "epaper", "folder", "policy")
 DEFAULT_SCHEDULE = "30 6 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_PAGES = r"node_\d+\.htm"  # the founder layout's (tracker.sources.epaper.layouts)
 DEFAULT_ARTICLES = r"content_[\w-]+\.htm"
 FIELDS = ("id", "name", "type", "url", "path", "schedule", "timezone", "enabled", "days",
-          "layout", "pages", "articles", "fetch_full")
+          "layout", "pages", "articles", "fetch_full", "list_pages")
 _CRON_FIELD = re.compile(r"^[\d*/,\-a-zA-Z?]+$")
 
 
@@ -58,6 +67,7 @@ class Source:
     pages: str | None = None  # epaper: None: the layout's patterns
     articles: str | None = None
     fetch_full: bool = False
+    list_pages: int = 3  # policy: list pages read at most (the first and its next pages)
     file: str | None = None
     line: int | None = None
 
@@ -154,6 +164,14 @@ class _SourcesReader(NodeReader):
                     self.problem(value, f"`{name}` is true or false")
                 else:
                     values[name] = value.value.lower() in ("true", "yes", "on")
+        if "list_pages" in fields:
+            value = fields["list_pages"][1]
+            if kind != "policy":
+                self.problem(value, "`list_pages` is for policy sources only")
+            elif value.tag != "tag:yaml.org,2002:int" or not 1 <= int(value.value) <= 20:
+                self.problem(value, "`list_pages` is a whole number from 1 to 20")
+            else:
+                values["list_pages"] = int(value.value)
         if "days" in fields:
             value = fields["days"][1]
             if value.tag != "tag:yaml.org,2002:int" or not 1 <= int(value.value) <= 31:

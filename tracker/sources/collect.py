@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ class SourceState:
     etag: str | None = None
     last_modified: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)  # path → sha256
+    known_url: Callable[[str], bool] = lambda url: False  # policy: a document already archived
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Collected:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    no_issue: bool = False  # e-paper: no issue of the days asked for is out (yet)
     files: list[SeenFile] = field(default_factory=list)
 
 
@@ -71,6 +73,8 @@ def collect(source: Source, config: Mapping[str, Any], state: SourceState,
         return collect_folder(source, config, state, today)
     if source.type == "epaper":
         return collect_epaper(source, config, today)
+    if source.type == "policy":
+        return collect_policy(source, config, state, today)
     raise InputError(source.location, f"unknown source type {source.type!r}")
 
 
@@ -209,10 +213,29 @@ def _epaper_documents(source: Source, config: Mapping[str, Any], today: date,
     """Each issue's documents, one issue fetched at a time."""
     from tracker.sources.epaper import NoIssue, issue_dates, issue_documents
 
+    out.no_issue = True
     for day in issue_dates(source, today):
         try:
             issue = issue_documents(source, day, config)
         except NoIssue:
             continue
+        out.no_issue = False
         out.problems.extend(issue.problems)
         yield from issue.documents
+
+
+def collect_policy(source: Source, config: Mapping[str, Any], state: SourceState,
+                   today: date) -> Collected:
+    """The documents a policy list page (and its next pages) links that are not archived yet
+    (tracker.sources.policy)."""
+    from tracker.sources.policy import Reader
+
+    out = Collected()
+    reader = Reader(source, config, today, state.known_url)
+
+    def documents() -> Iterator[Document]:
+        yield from reader.documents()
+        out.problems.extend(reader.listing.problems)
+
+    out.documents = documents()
+    return out

@@ -13,7 +13,12 @@ A compressed body is decompressed here, not by httpx (which runs each chunk thro
 coding at once: `Content-Encoding: gzip, gzip` made 2 GB of 3.5 KB before any size check).
 One content coding at most, gzip or deflate (what we ask for); more, or another, is refused; and
 each chunk is inflated in steps that stop as soon as the document passes its size limit
-(`_Inflater`)."""
+(`_Inflater`).
+
+`SSRF_EVERY_HOP` (set by tracker.sources.trial for the admin's preview in the browser, where the
+URL came from a web form) checks every hop, `home`'s own origin and the first request included;
+there WEBHOOK_ALLOW_PRIVATE (development, tests) lifts the address rules as it does for
+webhooks."""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tracker.config import DEFAULTS
+from tracker.config import DEFAULTS, flag
 from tracker.documents import InputError
 
 USER_AGENT = "tracker/0.1 (+newspaper keyword tracker)"
@@ -69,17 +74,23 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").rstrip("."), port
 
 
-def route(url: str, home: str | None) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """(URL to request, extra headers, httpx extensions) for one hop; InputError if refused."""
-    if home is None or origin(url) == origin(home):
+def route(url: str, home: str | None, every_hop: bool = False, allow_private: bool = False
+          ) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(URL to request, extra headers, httpx extensions) for one hop; InputError if refused.
+    `every_hop`: checked even on `home`'s origin (then `allow_private` may lift the address
+    rules)."""
+    if not every_hop and (home is None or origin(url) == origin(home)):
         return url, {}, {}
     from tracker.sources.ssrf import UnsafeURL, check_url
 
     try:
-        target = check_url(url)
+        target = check_url(url, allow_private=every_hop and allow_private)
     except UnsafeURL as error:
-        raise InputError(url, f"not fetched: {error.reason} (a link in a source may only reach "
-                              "public addresses or the source's own site)") from None
+        where = "a URL tried from the admin page" if every_hop else "a link in a source"
+        raise InputError(url, f"not fetched: {error.reason} ({where} may only reach public "
+                              "addresses)" if every_hop else
+                         f"not fetched: {error.reason} ({where} may only reach public "
+                         "addresses or the source's own site)") from None
     address = target.addresses[0]
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     return target.url_for(address), {"Host": target.host_header}, extensions
@@ -112,6 +123,8 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
     timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
     deadline = time.monotonic() + total
     watchdog = _Watchdog(total)
+    every_hop = bool(config.get("SSRF_EVERY_HOP"))
+    private = every_hop and flag(config.get("WEBHOOK_ALLOW_PRIVATE"))
     try:
         with watchdog, httpx.Client(timeout=timeout, follow_redirects=False, headers=headers,
                                     verify=tls_context()) as client:
@@ -119,7 +132,7 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
             for _hop in range(MAX_REDIRECTS + 1):
                 if same_host and home and origin(current)[1] != origin(home)[1]:
                     raise InputError(url, f"redirected off the site's host to {current}; not followed")
-                target, extra, extensions = route(current, home)
+                target, extra, extensions = route(current, home, every_hop, private)
                 extensions = {**extensions, "trace": watchdog.trace}
                 with client.stream("GET", target, headers=extra, extensions=extensions) as response:
                     location = response.headers.get("location")

@@ -29,6 +29,7 @@ class NewArticle:
     document: str | None = None
     published: str | None = None
     url_identifies: bool = True  # False where a feed gives several entries the same link
+    doc_fields: str | None = None  # JSON: a government document's 发文机关, 发文字号… (policy)
 
 
 def content_hash(title: str | None, text: str) -> str:
@@ -60,7 +61,7 @@ def find_article(db: Database, article: NewArticle, digest: str) -> int | None:
 
 
 _COLUMNS = ("source_id", "issue_date", "page", "title", "url", "guid", "document", "text",
-            "content_hash", "published", "first_seen")
+            "content_hash", "published", "first_seen", "doc_fields")
 _INSERT = (f"INSERT INTO articles ({', '.join(_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(_COLUMNS))})")
 
@@ -93,6 +94,12 @@ def add_articles(db: Database, articles: list[NewArticle],
     db.conn.executemany("INSERT OR IGNORE INTO issues (source_id, date, first_seen) "
                         "VALUES (?, ?, ?)", [(s, d, stamp) for s, d in sorted(issues)])
     return out
+
+
+def has_url(db: Database, source_id: str, url: str) -> bool:
+    """Whether an article of `source_id` was kept from `url` (a policy list's document)."""
+    return db.execute("SELECT 1 FROM articles WHERE url = ? AND source_id = ? LIMIT 1",
+                      [url, source_id]).fetchone() is not None
 
 
 def mark_matched(db: Database, article_ids: list[int], digest: str | None) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-GOOD = ("ok", "not_modified")
+GOOD = ("ok", "not_modified", "no_issue")
 
 
 @dataclass(frozen=True)

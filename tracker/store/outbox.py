@@ -75,6 +75,7 @@ class OutboxItem:
     page: str | None
     snippets: tuple[str, ...]
     keyword_names: tuple[str, ...]
+    doc_fields: tuple[tuple[str, str], ...] = ()  # a government document's 发文机关… (policy)
 
 
 def delivery_items(db: Database, delivery_id: int) -> list[OutboxItem]:
@@ -83,7 +84,7 @@ def delivery_items(db: Database, delivery_id: int) -> list[OutboxItem]:
     rows = db.execute(
         "SELECT o.article_id, o.rule_id, COALESCE(h.rule_name, p.rule_name), "
         "COALESCE(h.hits, p.hits), a.title, a.url, a.source_id, "
-        "COALESCE(s.name, a.source_id), a.issue_date, a.page FROM outbox o "
+        "COALESCE(s.name, a.source_id), a.issue_date, a.page, a.doc_fields FROM outbox o "
         "LEFT JOIN hits h ON h.id = o.hit_id LEFT JOIN personal_hits p ON o.hit_id IS NULL "
         "AND p.article_id = o.article_id AND p.rule_id = o.rule_id "
         "JOIN articles a ON a.id = o.article_id "
@@ -93,6 +94,16 @@ def delivery_items(db: Database, delivery_id: int) -> list[OutboxItem]:
     return [
         OutboxItem(article_id, rule_id, rule_name, title, url, source_id, source_name, date, page,
                    tuple(dict.fromkeys(h["snippet"] for h in found)),
-                   tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))))
-        for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page
-        in rows for found in [json.loads(hits)]]
+                   tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))),
+                   _fields(fields))
+        for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page,
+        fields in rows for found in [json.loads(hits)]]
+
+
+def _fields(text: str | None) -> tuple[tuple[str, str], ...]:
+    """A stored `doc_fields` JSON object as (name, value) pairs; () when absent or unreadable."""
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return ()
+    return tuple((str(k), str(v)) for k, v in found.items()) if isinstance(found, dict) else ()

@@ -210,3 +210,42 @@ def m010_notice_requests(db: Database) -> None:
     frequency and own keywords of that form, as JSON), kept with the confirmation mail it sent:
     nothing of the subscription changes until its owner confirms (tracker.alerts.rejoin)."""
     db["notices"].add_column("request", str)
+
+
+@migrations()
+def m011_document_fields(db: Database) -> None:
+    """The fields a government document prints above its text (发文机关, 发文字号, 成文日期,
+    发布日期), as a JSON object, for the articles a policy source reads (NULL elsewhere); alerts
+    show them."""
+    db.execute("ALTER TABLE articles ADD COLUMN doc_fields TEXT")
+
+
+@migrations()
+def m012_source_health(db: Database) -> None:
+    """Source health episodes (a source failing, silent, empty or low from the time the worker
+    first saw it until a run no longer shows it: tracker.ops.source_health) and the admin's
+    notices about them (one when an episode opens, one when it closes), queued and retried like
+    deliveries."""
+    db["health_episodes"].create({
+        "id": int, "source_id": str, "kind": str, "started_at": str, "ended_at": str,
+        "detail": str, "end_detail": str,
+    }, pk="id", not_null={"source_id", "kind", "started_at"})
+    db["health_episodes"].create_index(["source_id", "ended_at"])
+    db["admin_notices"].create({
+        "id": int, "episode_id": int, "event": str, "created_at": str, "subject": str,
+        "body": str, "status": str, "attempts": int, "next_attempt_at": str, "last_error": str,
+        "sent_at": str, "message_id": str, "target": str,
+    }, pk="id", not_null={"event", "created_at", "subject", "body", "status"},
+        foreign_keys=[("episode_id", "health_episodes", "id")])
+    db["admin_notices"].create_index(["status", "next_attempt_at"])
+
+
+@migrations()
+def m013_source_revisions(db: Database) -> None:
+    """Every change the admin's source editor made to sources.yaml, like rule_revisions: who,
+    when, which source, the diff and the whole old text (so it can be put back)."""
+    db["source_revisions"].create({
+        "id": int, "file": str, "source_id": str, "action": str, "at": str, "who": str,
+        "remote_addr": str, "diff": str, "old_text": str, "new_text": str, "note": str,
+    }, pk="id", not_null={"file", "action", "at", "who", "diff", "old_text", "new_text"})
+    db["source_revisions"].create_index(["source_id", "id"])

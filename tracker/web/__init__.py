@@ -5,7 +5,8 @@
 
 Blueprints, one per area, all registered in `create_app`: public (subscribe, confirm, manage,
 unsubscribe, /healthz), archive (/articles, /trends), admin (/admin…, with the rules editor in
-admin_rules), api (/api/…), metrics (/metrics), mailbox (the demo's mail). The scheduler never
+admin_rules and the source editor in admin_sources), api (/api/…), metrics (/metrics),
+mailbox (the demo's mail). The scheduler never
 runs here: the worker is its own process (`tracker worker`). The only package that imports
 flask; may use alerts, ops, store, matching, rules and the helpers below them, never worker or cli.
 """
@@ -88,8 +89,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Every blueprint, named here. The rules editor's views live in admin_rules on admin's
     # blueprint (its endpoints are admin.*), /api/docs in api_docs on api's: importing them adds
     # their views before admin.bp and api.bp are registered.
-    from tracker.web import (admin, admin_rules, api, api_docs, archive, mailbox,  # noqa: F401
-                             metrics, public)
+    from tracker.web import (admin, admin_rules, admin_sources, api, api_docs,  # noqa: F401
+                             archive, mailbox, metrics, public)
     for blueprint in (public.bp, archive.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
         app.register_blueprint(blueprint)
 

@@ -82,10 +82,15 @@ def logout():
 @bp.get("")
 @admin_required
 def index():
+    from tracker.ops.source_health import ZH_KIND
+    from tracker.store.episodes import admin_notice_counts, open_episodes, recent_episodes
     from tracker.store.health import runs_page, source_health
 
     db = get_db()
     sources = source_health(db)
+    alarms: dict[str, list] = {}
+    for episode in open_episodes(db):
+        alarms.setdefault(episode.source_id, []).append(episode)
     page = request.args.get("page", "1")
     runs, pages = runs_page(db, int(page) if page.isdigit() else 1)
     page = min(max(1, int(page) if page.isdigit() else 1), pages)
@@ -95,7 +100,9 @@ def index():
     disabled = disabled_subscriptions(db)
     return render_template("admin/index.html", sources=sources, runs=runs, counts=counts,
                            by_status=by_status, failing=failing, disabled=disabled, page=page,
-                           pages=pages)
+                           pages=pages, alarms=alarms, episodes=recent_episodes(db),
+                           kinds=ZH_KIND, notices=admin_notice_counts(db),
+                           admin_alerts=bool(settings.value(current_app.config, "ADMIN_ALERTS")))
 
 
 @bp.post("/deliveries/<int:delivery_id>/retry")

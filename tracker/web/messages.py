@@ -198,6 +198,42 @@ def rule_problem(message: str) -> str:
     return f"{chinese}（{message}）" if chinese else f"规则有问题，请按提示修改（{message}）"
 
 
+_SOURCE = _table([
+    (r"the file lists no source", "文件里没有来源"),
+    (r"must start with `sources:`|`sources:` must be followed", "文件必须以 sources: 开头，下面是来源列表"),
+    (r"duplicate id `([^`]*)` \(first at line (\d+)\)", "id `{0}` 重复（第 {1} 行已有）"),
+    (r"the source lacks `(\w+)`", "来源缺少 `{0}`"),
+    (r"id must be a slug", "id 只能用小写字母、数字、_ 或 -"),
+    (r"either `url` or `path`", "来源要有 url 或 path 之一（不能两个都有，也不能都没有）"),
+    (r"`url` must start with", "网址必须以 http:// 或 https:// 开头"),
+    (r"cannot tell the type", "无法从网址判断类型，请选择类型"),
+    (r"`type` is one of", "类型只能是电子报、订阅源、政策栏目或文件夹"),
+    (r"a (\w+) source needs `(\w+)`", "这种来源需要填写 `{1}`"),
+    (r"`schedule` is cron", "抓取时间是 cron 格式：五个字段（分 时 日 月 周），例如 30 6 * * *"),
+    (r"`schedule` '([^']*)': (.*)", "抓取时间 {0} 无法使用：{1}"),
+    (r"unknown time zone `([^`]*)`", "未知的时区 {0}"),
+    (r"`layout` is for epaper", "版面格式只用于电子报"),
+    (r"unknown layout `([^`]*)`", "未知的版面格式 {0}"),
+    (r"`(pages|articles)` is not a regular expression", "`{0}` 不是有效的正则表达式"),
+    (r"`(\w+)` is true or false", "`{0}` 只能是 true 或 false"),
+    (r"`days` is a whole number", "天数是 1 到 31 的整数"),
+    (r"`list_pages` is for policy", "列表页数只用于政策栏目"),
+    (r"`list_pages` is a whole number", "列表页数是 1 到 20 的整数"),
+    (r"unknown field `([^`]*)`", "未知字段 `{0}`"),
+    (r"field `([^`]*)` is given twice", "字段 `{0}` 写了两次"),
+    (r"`(\w+)` must be text", "`{0}` 必须是文字"),
+    (r"bad YAML", "YAML 写法有误"),
+])
+
+
+def source_problem(message: str) -> str:
+    """A sources.yaml problem in Chinese, the checker's English after it (admins may need it)."""
+    if re.match(r"[\u4e00-\u9fff]", message or ""):
+        return message  # already Chinese (the editor's own)
+    chinese = _translate(message, _SOURCE)
+    return f"{chinese}（{message}）" if chinese else f"来源配置有问题，请按提示修改（{message}）"
+
+
 def rule_warnings(text: str) -> list[str]:
     """What is allowed but probably a slip, in Chinese: a word listed twice in one rule's
     keywords, all or exclude (after the same normalising the matcher does: 專業鎮 = 专业镇)."""
@@ -236,7 +272,7 @@ STATUS = {
     "dead": "已放弃", "cancelled": "已取消", "ok": "成功", "error": "出错", "running": "运行中",
     "partial": "部分成功", "skipped": "跳过", "instant": "即时", "daily": "每日", "weekly": "每周",
     "email": "邮件", "webhook": "Webhook", "chat": "聊天机器人", "folder": "文件夹", "feed": "订阅源",
-    "epaper": "电子报", "not_modified": "无更新",
+    "epaper": "电子报", "not_modified": "无更新", "no_issue": "尚未出版", "policy": "政策栏目",
 }
 DELIVERY_STATUS = {**STATUS, "pending": "待发送"}
 
@@ -304,7 +340,7 @@ def init_app(app: Flask) -> None:
     """Register the filters the templates use."""
     from tracker.alerts.email_compose import page_label
     filters: dict[str, Callable[..., str]] = {
-        "zh_status": zh_status, "rule_problem": rule_problem, "delivery_error": delivery_error,
+        "zh_status": zh_status, "rule_problem": rule_problem, "source_problem": source_problem, "delivery_error": delivery_error,
         "rule_warnings": rule_warnings, "state_reason": state_reason, "page_label": page_label,
         "local_time": lambda value: local_time(value, zone(app.config)),
     }

@@ -17,6 +17,7 @@ from tracker.matching import Matcher
 from tracker.sources.catalog import Source
 from tracker.sources.collect import SourceState, collect
 from tracker.store import connect, transaction
+from tracker.store.articles import has_url
 from tracker.store.runs import finish_run, start_run
 from tracker.store.sources import stored_state, upsert_sources
 from tracker.worker.ingest import Counts, ingest
@@ -28,15 +29,17 @@ MAX_PARALLEL_SOURCES = 8
 def source_state(db: Database, source_id: str) -> SourceState:
     """What the fetcher needs to know of its last visit, read from the archive's rows."""
     stored = stored_state(db, source_id)
-    return SourceState(stored.etag, stored.last_modified, stored.files)
+    return SourceState(stored.etag, stored.last_modified, stored.files,
+                       known_url=lambda url: has_url(db, source_id, url))
 
 
 @dataclass
 class SourceReport:
     source: str
-    status: str  # ok | partial | not_modified | error
+    status: str  # ok | partial | not_modified | no_issue | error
     error: str | None = None
     counts: Counts = field(default_factory=Counts)
+    health: list[str] = field(default_factory=list)  # episodes opened or closed: "start:failing"
 
 
 def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher: Matcher,
@@ -51,6 +54,8 @@ def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher
         report.counts = ingest(db, source.id, collected, matcher, digest=digest)
         if collected.not_modified:
             report.status = "not_modified"
+        elif collected.no_issue:
+            report.status = "no_issue"
         elif collected.problems:
             report.status, report.error = "partial", "; ".join(collected.problems)
         else:
@@ -64,6 +69,7 @@ def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher
         c = report.counts
         finish_run(db, run_id, status=report.status, error=report.error, fetched=c.fetched,
                    new_articles=c.new, hits=c.hits)
+        report.health = watch(db, config, source)
         db.conn.close()
     if report.status == "error":
         log.error("source %s: %s", source.id, report.error)
@@ -71,6 +77,18 @@ def run_source(db_path: Path, source: Source, config: Mapping[str, Any], matcher
         log.info("source %s: %s, %d articles, %d new, %d hits%s", source.id, report.status,
                  c.fetched, c.new, c.hits, f" ({report.error})" if report.error else "")
     return report
+
+
+def watch(db: Database, config: Mapping[str, Any], source: Source) -> list[str]:
+    """The source's health after this run (tracker.alerts.admin): episodes opened or closed and
+    the admin's notices queued. Its own fault is logged, never the run's."""
+    from tracker.alerts.admin import watch_source
+
+    try:
+        return watch_source(db, config, source.id, source.name)
+    except Exception:  # noqa: BLE001 - the run is recorded; health is looked at again next run
+        log.exception("source %s: judging its health failed", source.id)
+        return []
 
 
 def register(db_path: Path, sources: Sequence[Source]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from itertools import islice
 from typing import Iterable, Iterator
@@ -36,7 +37,9 @@ def as_new_article(document: Document, source_id: str) -> NewArticle:
         source_id=source_id, title=document.title, text=document.text, issue_date=issue,
         page=document.meta.get("page"), url=document.url, guid=document.meta.get("guid"),
         document=document.meta.get("file") or document.name, published=document.published,
-        url_identifies=document.meta.get("link_is_id", True))
+        url_identifies=document.meta.get("link_is_id", True),
+        doc_fields=json.dumps(fields, ensure_ascii=False)
+        if (fields := document.meta.get("doc_fields")) else None)
 
 
 def batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:

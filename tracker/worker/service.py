@@ -98,6 +98,7 @@ class Worker:
         """The alerts that are due, then the notices (confirmation mails) still waiting; the
         alerts' outcomes. Called holding the lock, one run at a time: a delivery still `sending`
         now was left by a run that failed half-way, and is due again."""
+        from tracker.alerts.admin import send_admin_notices
         from tracker.alerts.deliver import deliver, recover
         from tracker.alerts.notices import send_notices
 
@@ -107,6 +108,7 @@ class Worker:
                 log.warning("%d deliveries left half-sent by an earlier run: sending again", count)
             outcome = deliver(db, self.config)
             send_notices(db, self.config)
+            send_admin_notices(db, self.config)  # source health (tracker.alerts.admin)
             return outcome
         finally:
             db.conn.close()
@@ -272,8 +274,8 @@ def schedule(worker: Worker) -> int:
 
     def fetch(source: Source) -> None:
         report = worker.run_one(source)
-        if report.counts.due and scheduler.running and nudge.ask():
-            try:  # instant alerts now, not at the interval
+        if (report.counts.due or report.health) and scheduler.running and nudge.ask():
+            try:  # instant alerts (and the admin's source-health notices) now, not at the interval
                 scheduler.modify_job("deliver", next_run_time=datetime.now(timezone.utc))
             except JobLookupError:  # stopping: the job is gone
                 pass

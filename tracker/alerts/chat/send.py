@@ -15,7 +15,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from tracker.alerts.email_compose import meta_line, web_link
+from tracker.alerts.email_compose import fields_line, meta_line, web_link
 from tracker.alerts.model import Alert, SendResult
 from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
 from tracker import settings
@@ -87,6 +87,8 @@ def markdown(alert: Alert, title: str) -> str:
             if original and link != original:
                 where += f" · [原文]({original})"
             lines.append(f"- {head}  \n  {where}")
+            if fields_line(item):
+                lines.append(f"  {_plain(fields_line(item))}")
             if item.names:
                 lines.append(f"  关键词：{'、'.join(item.names)}")
             for snippet in item.snippets[:2]:
@@ -102,9 +104,16 @@ def _plain(text: str) -> str:
 
 
 def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) -> SendResult:
-    """One message; on failure its error is what apprise said about this call only (its result's
-    own log: apprise's LogCapture hears every thread, so with several messages sent at once it
-    mixed other subscribers' errors in)."""
+    """One alert (see `send_text`)."""
+    return send_text(alert.delivery_id, url, title, markdown(alert, title), allow_private)
+
+
+def send_text(delivery_id: int, url: str, title: str, text: str,
+              allow_private: bool = False) -> SendResult:
+    """One Markdown message (an alert's, or the admin's source-health notice); on failure its
+    error is what apprise said about this call only (its result's own log: apprise's LogCapture
+    hears every thread, so with several messages sent at once it mixed other subscribers' errors
+    in)."""
     import apprise
 
     from tracker.alerts.chat.target import vet_chat_url
@@ -113,21 +122,21 @@ def send_one(alert: Alert, url: str, title: str, allow_private: bool = False) ->
     try:  # checked again at every send: DNS may have changed since the subscription
         url = vet_chat_url(url, allow_private=allow_private)
     except UnsafeURL as err:
-        return SendResult(alert.delivery_id, False, f"chat URL refused: {err.reason}",
+        return SendResult(delivery_id, False, f"chat URL refused: {err.reason}",
                           permanent=err.permanent)
     notifier = apprise.Apprise()
     if not notifier.add(url) or len(notifier) != 1:
-        return SendResult(alert.delivery_id, False, "not a URL Apprise understands", permanent=True)
+        return SendResult(delivery_id, False, "not a URL Apprise understands", permanent=True)
     for plugin in notifier:  # a redirect would lead past the address check (`?redirect=yes` too)
         plugin.redirects = False
-    outcome = notifier.notify(title=title, body=markdown(alert, title),
+    outcome = notifier.notify(title=title, body=text,
                               body_format=apprise.NotifyFormat.MARKDOWN)
     if outcome:
-        return SendResult(alert.delivery_id, True)
+        return SendResult(delivery_id, True)
     said = " ".join(getattr(entry, "message", str(entry)) for entry in _logs(outcome)
                     if getattr(entry, "level", "WARNING") in ("WARNING", "ERROR", "CRITICAL"))
     said = " ".join(said.split())[:300]
-    return SendResult(alert.delivery_id, False, said or "the chat service did not take the message")
+    return SendResult(delivery_id, False, said or "the chat service did not take the message")
 
 
 def _logs(outcome: Any) -> list:

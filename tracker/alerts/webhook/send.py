@@ -70,6 +70,7 @@ def payload(alert: Alert) -> dict[str, Any]:
                     "rule": item.rule_id,
                     "snippets": list(item.snippets),
                     "keyword_names": list(item.names),
+                    "fields": dict(item.fields),
                 }
                 for item in alert.items
             ],
@@ -78,10 +79,26 @@ def payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-def body(alert: Alert) -> bytes:
+def body(alert: "Alert | Prepared") -> bytes:
     """The bytes that are signed and sent: compact UTF-8 JSON (Chinese stays readable)."""
-    text = json.dumps(payload(alert), ensure_ascii=False, separators=(",", ":"))
+    if isinstance(alert, Prepared):
+        return alert.data
+    return as_json(payload(alert))
+
+
+def as_json(document: dict[str, Any]) -> bytes:
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8", "replace")  # a stray lone surrogate becomes "?", never an error
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A message that is not an alert (the admin's source-health notice): its id for results,
+    its `webhook-id` and the JSON bytes, sent and signed exactly as alerts are."""
+
+    delivery_id: int
+    webhook_id: str
+    data: bytes
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -133,7 +150,7 @@ def _default_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def send_webhooks(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any], *,
+def send_webhooks(batch: list[tuple[Alert | Prepared, str, str]], config: Mapping[str, Any], *,
                   resolve: Resolver | None = None,
                   ssl_context: ssl.SSLContext | None = None,
                   report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
@@ -154,7 +171,7 @@ def send_webhooks(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any]
         return pool.submit(asyncio.run, work).result()
 
 
-async def _send_all(batch: list[tuple[Alert, str, str]], settings: _WebhookSettings,
+async def _send_all(batch: list[tuple[Alert | Prepared, str, str]], settings: _WebhookSettings,
                     resolve: Resolver | None, context: ssl.SSLContext,
                     report: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     gate = asyncio.Semaphore(settings.concurrency)
@@ -171,7 +188,7 @@ async def _send_all(batch: list[tuple[Alert, str, str]], settings: _WebhookSetti
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False,
                                          auto_decompress=False) as session:
-            async def one(alert: Alert, url: str, secret: str) -> SendResult:
+            async def one(alert: Alert | Prepared, url: str, secret: str) -> SendResult:
                 result = await _deliver(gate, lookups, session, alert, url, secret, settings,
                                         resolve)
                 if report:
@@ -185,7 +202,7 @@ async def _send_all(batch: list[tuple[Alert, str, str]], settings: _WebhookSetti
 
 
 async def _deliver(gate: asyncio.Semaphore, lookups: Executor, session: aiohttp.ClientSession,
-                   alert: Alert, url: str, secret: str, settings: _WebhookSettings,
+                   alert: Alert | Prepared, url: str, secret: str, settings: _WebhookSettings,
                    resolve: Resolver | None) -> SendResult:
     """One delivery, within its total time limit; whatever happens becomes a SendResult."""
     async with gate:
@@ -203,7 +220,7 @@ async def _deliver(gate: asyncio.Semaphore, lookups: Executor, session: aiohttp.
                               error=f"internal error: {type(error).__name__}: {error}")
 
 
-async def _attempt(lookups: Executor, session: aiohttp.ClientSession, alert: Alert, url: str,
+async def _attempt(lookups: Executor, session: aiohttp.ClientSession, alert: Alert | Prepared, url: str,
                    secret: str, settings: _WebhookSettings, resolve: Resolver | None) -> SendResult:
     delivery = alert.delivery_id
     try:

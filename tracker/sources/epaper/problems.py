@@ -29,6 +29,8 @@ PROBLEMS = {
     "undated-forward": ("the landing page forwards to {detail}, which names no date; give the "
                         "url with {{date}} instead", "入口页跳转的网址没有日期"),
     "pdf-unreadable": ("the page's PDF cannot be read: {detail}", "版面 PDF 无法读取"),
+    "no-links": ("the list page has no document link matching `{pattern}`; the site may have "
+                 "changed its layout (see docs/sources.md)", "列表页上没有符合规则的文件链接"),
     "no-text": ("no article text found (looked for {detail})", "没有找到正文"),
 }
 
