@@ -233,7 +233,7 @@ def test_tracker_serve_stops_reading_a_huge_chunked_body(tmp_path):
     import urllib.request
 
     port, limit = _free_port(), 64 * 1024
-    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(tmp_path / "instance"),
+    env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance"),
            "TRACKER_RULES": str(REPO / "rules"), "TRACKER_MAX_CONTENT_LENGTH": str(limit)}
     server = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
