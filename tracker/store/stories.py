@@ -103,24 +103,28 @@ def assign_stories(db: Database, items: list[tuple[int, Fingerprint | None]], *,
     window = _Window(db, window_days)
     for article_id, fp in items:
         day, number, keys = days[article_id], numbers[article_id], keyed.get(article_id)
-        story_id, closest, indexed = None, 0.0, 0
+        story_id, closest = None, 0.0
         if fp is not None and keys is not None:
             scored = [(fp.jaccard(c), s) for _, s, c in window.candidates(keys, number)]
             if scored:
                 closest, best_story = max(scored)
                 story_id = best_story if closest >= threshold else None
+        represent = fp is not None and keys is not None and closest < REPRESENT
         if story_id is None:
-            story_id = db.execute("INSERT INTO stories (first_article_id, day, created_at) "
-                                  "VALUES (?, ?, ?)", [article_id, day, stamp]).lastrowid
+            story_id = db.execute("INSERT INTO stories (first_article_id, day, created_at, "
+                                  "indexed) VALUES (?, ?, ?, ?)",
+                                  [article_id, day, stamp, int(represent)]).lastrowid
         else:
             first_day, indexed = db.execute("SELECT day, indexed FROM stories WHERE id = ?",
                                             [story_id]).fetchone()
             if day < first_day:  # a paper read late: this copy is the first appearance
                 db.execute("UPDATE stories SET first_article_id = ?, day = ? WHERE id = ?",
                            [article_id, day, story_id])
+            represent = represent and indexed < MAX_INDEXED
+            if represent:
+                db.execute("UPDATE stories SET indexed = indexed + 1 WHERE id = ?", [story_id])
         placed.append((story_id, article_id))
-        if fp is not None and keys is not None and closest < REPRESENT and indexed < MAX_INDEXED:
-            db.execute("UPDATE stories SET indexed = indexed + 1 WHERE id = ?", [story_id])
+        if represent:
             db.execute("INSERT OR REPLACE INTO story_signatures (article_id, story_id, size, "
                        "signature) VALUES (?, ?, ?, ?)", [article_id, story_id, fp.size, fp.to_blob()])
             db.conn.executemany("INSERT OR IGNORE INTO story_bands (key, day, article_id) "
