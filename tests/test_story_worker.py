@@ -11,7 +11,11 @@ from pathlib import Path
 
 from reprints import reprints, seed_article
 from test_worker import rows, source, wait_for, write_sources
-from test_worker_deployed import Process, environment, relay, subscribe  # noqa: F401 - fixture
+import test_worker_deployed
+from test_worker_deployed import Process, environment, subscribe
+
+
+relay = test_worker_deployed.relay  # an aiosmtpd relay on loopback
 
 
 def page(folder: Path, name: str, title: str, text: str) -> None:

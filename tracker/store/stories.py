@@ -26,7 +26,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from tracker.store.clock import now
-from tracker.text.fingerprint import BANDS, Fingerprint
+from tracker.text.fingerprint import Fingerprint
 
 WINDOW_DAYS = 14  # a reprint is looked for this many days either side of an article's day
 THRESHOLD = 0.35  # estimated Jaccard of 4-character shingles: the same story from here on

@@ -93,9 +93,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Every blueprint, named here. The rules editor's views live in admin_rules on admin's
     # blueprint (its endpoints are admin.*), /api/docs in api_docs on api's: importing them adds
     # their views before admin.bp and api.bp are registered.
-    from tracker.web import (admin, admin_rules, api, api_docs, archive, mailbox,  # noqa: F401
-                             metrics, public)
-    for blueprint in (public.bp, archive.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
+    from tracker.web import (admin, admin_rules, api, api_docs, archive, feeds,  # noqa: F401
+                             mailbox, metrics, public)
+    for blueprint in (public.bp, archive.bp, feeds.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
         app.register_blueprint(blueprint)
 
     # Issue 13: Chinese error pages (problem+json under /api/), template filters, favicon.
