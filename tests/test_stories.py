@@ -124,3 +124,13 @@ def test_a_paper_read_late_becomes_the_first_appearance(db, matcher, seed_texts)
     first = db.execute("SELECT a.source_id, s.day FROM stories s JOIN articles a "
                        "ON a.id = s.first_article_id").fetchone()
     assert first == ("sxrb", "2025-04-09")
+
+
+def test_a_story_does_not_drift_on_through_later_look_alikes(db, matcher, seed_texts):
+    # Within 14 days of a copy, but 20 days after the story's first appearance: a new story.
+    original = seed_article(seed_texts, "002", "三晋有花")
+    store(db, matcher, "sxrb", entry(original.title, original.text, "2025-04-01"))
+    store(db, matcher, "jzrb", entry(*reprints(original)[0], "2025-04-11"))
+    store(db, matcher, "kxdb", entry(*reprints(original)[3], "2025-04-21"))
+    stories = [s for s, in db.execute("SELECT story_id FROM articles ORDER BY id")]
+    assert stories[0] == stories[1] != stories[2]

@@ -3,7 +3,8 @@
 Provincial and city papers reprint 新华社 and 人民日报 stories with a new headline, a local lead,
 a paragraph cut, in traditional characters or through OCR. Each new article's fingerprint
 (`tracker.text.fingerprint`, MinHash over its normalised text) is looked up by its LSH band keys
-among the articles of `WINDOW_DAYS` days either side of its day, across all sources; the
+among the articles of `WINDOW_DAYS` days either side of its day, across all sources (and a
+story only within that many days of its first appearance: it does not drift on); the
 candidates sharing most bands are compared by their signatures, and the article joins the story
 of the most similar one whose estimated Jaccard similarity reaches `THRESHOLD` (chosen by
 measurement: bench/stories_bench.py, docs/capacity.md), else it starts a story of its own.
@@ -64,7 +65,8 @@ class _Window:
 
     def __init__(self, db: Database, window_days: int):
         self.db, self.window = db, window_days
-        self.prints: dict[int, tuple[int, Fingerprint]] = {}  # article → (story, fingerprint)
+        # article → (story, fingerprint, the story's first day as a day number)
+        self.prints: dict[int, tuple[int, Fingerprint, int | None]] = {}
 
     def candidates(self, keys: list[int], day: int) -> list[tuple[int, int, Fingerprint]]:
         """(article id, story id, fingerprint) of the indexed articles within the window that
@@ -78,14 +80,19 @@ class _Window:
         best = [a for a, _ in Counter(r[0] for r in rows).most_common(COMPARED)]
         missing = [a for a in best if a not in self.prints]
         if missing:
-            for a, story, blob, size in self.db.execute(
-                    "SELECT article_id, story_id, signature, size FROM story_signatures WHERE "
-                    f"article_id IN ({','.join('?' * len(missing))})", missing):
-                self.prints[a] = (story, Fingerprint.from_blob(blob, size))
-        return [(a, *self.prints[a]) for a in best if a in self.prints]
+            for a, story, blob, size, first in self.db.execute(
+                    "SELECT g.article_id, g.story_id, g.signature, g.size, s.day FROM "
+                    "story_signatures g JOIN stories s ON s.id = g.story_id WHERE "
+                    f"g.article_id IN ({','.join('?' * len(missing))})", missing):
+                self.prints[a] = (story, Fingerprint.from_blob(blob, size), day_number(first))
+        # The window counts from the story's first appearance: a story does not drift on
+        # through weekly look-alikes.
+        return [(a, story, fp) for a in best if a in self.prints
+                for story, fp, first in [self.prints[a]]
+                if first is not None and abs(first - day) <= self.window]
 
-    def add(self, article_id: int, story_id: int, fp: Fingerprint) -> None:
-        self.prints[article_id] = (story_id, fp)
+    def add(self, article_id: int, story_id: int, fp: Fingerprint, first: int | None) -> None:
+        self.prints[article_id] = (story_id, fp, first)
 
 
 def assign_stories(db: Database, items: list[tuple[int, Fingerprint | None]], *,
@@ -110,6 +117,7 @@ def assign_stories(db: Database, items: list[tuple[int, Fingerprint | None]], *,
                 closest, best_story = max(scored)
                 story_id = best_story if closest >= threshold else None
         represent = fp is not None and keys is not None and closest < REPRESENT
+        first_day = day
         if story_id is None:
             story_id = db.execute("INSERT INTO stories (first_article_id, day, created_at, "
                                   "indexed) VALUES (?, ?, ?, ?)",
@@ -129,7 +137,7 @@ def assign_stories(db: Database, items: list[tuple[int, Fingerprint | None]], *,
                        "signature) VALUES (?, ?, ?, ?)", [article_id, story_id, fp.size, fp.to_blob()])
             db.conn.executemany("INSERT OR IGNORE INTO story_bands (key, day, article_id) "
                                 "VALUES (?, ?, ?)", [(k, number, article_id) for k in keys])
-            window.add(article_id, story_id, fp)
+            window.add(article_id, story_id, fp, day_number(min(day, first_day)))
         out.append(story_id)
     db.conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", placed)
     return out
