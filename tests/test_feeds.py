@@ -102,3 +102,12 @@ def test_a_subscriptions_feed_sits_behind_its_token(app, client, archive):
     with transaction(db):
         db.execute("UPDATE subscriptions SET state = 'unsubscribed' WHERE id = ?", [found.id])
     assert client.get(url).status_code == 404
+
+
+def test_a_control_character_from_a_page_leaves_the_feed_valid(app, client, archive):
+    db = connect(Path(app.instance_path) / "tracker.db")
+    with transaction(db):
+        db.execute("UPDATE articles SET title = title || ?", ["\x0b\x0c附件"])
+        db.execute("UPDATE hits SET hits = replace(hits, '专业镇', '专业镇\\u000b')")
+    feed = parsed(client.get("/rules/zhuanyezhen/feed.atom"))
+    assert feed.entries[0].title.endswith("附件")

@@ -12,6 +12,7 @@ Last-Modified of its newest hit, so a reader polling an unchanged feed gets a 30
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -31,6 +32,14 @@ bp = Blueprint("feeds", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
 ENTRIES = 50
 HITS_READ = ENTRIES * 4  # hits read for ENTRIES stories: copies and themes of one story merge
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: str | None) -> str:
+    """Text as XML 1.0 allows it: a control character from a PDF would make the feed invalid."""
+    return _NOT_XML.sub("", text or "")
 
 
 def _base() -> str:
@@ -88,7 +97,7 @@ def _content(entry: dict, names: dict[str, str]) -> str:
 def _atom(title: str, self_url: str, page_url: str, entries: list[dict],
           names: dict[str, str]) -> tuple[bytes, datetime | None]:
     feed = Element("feed", {"xmlns": ATOM, "xml:lang": "zh-CN"})
-    SubElement(feed, "title").text = title
+    SubElement(feed, "title").text = _clean(title)
     SubElement(feed, "id").text = self_url
     SubElement(feed, "link", {"rel": "self", "type": "application/atom+xml", "href": self_url})
     SubElement(feed, "link", {"rel": "alternate", "type": "text/html", "href": page_url})
@@ -100,17 +109,18 @@ def _atom(title: str, self_url: str, page_url: str, entries: list[dict],
         item = SubElement(feed, "entry")
         archive = f"{_base()}/articles/{int(e['article_id'])}"
         SubElement(item, "id").text = archive
-        SubElement(item, "title").text = e["title"] or "（无标题）"
+        SubElement(item, "title").text = _clean(e["title"]) or "（无标题）"
         SubElement(item, "updated").text = e["matched_at"]
         SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": archive})
         if (e["url"] or "").startswith(("http://", "https://")):
             SubElement(item, "link", {"rel": "related", "type": "text/html", "href": e["url"]})
-        SubElement(SubElement(item, "author"), "name").text = e["source_name"] or "未知报纸"
+        SubElement(SubElement(item, "author"), "name").text = _clean(e["source_name"]) or "未知报纸"
         for rule_id, name in e["rules"].items():
-            SubElement(item, "category", {"term": rule_id, "label": names.get(rule_id, name or rule_id)})
-        SubElement(item, "summary").text = " ".join(s.replace("【", "").replace("】", "")
-                                                    for s in e["snippets"][:2]) or e["title"] or ""
-        SubElement(item, "content", {"type": "html"}).text = _content(e, names)
+            SubElement(item, "category", {"term": rule_id,
+                                          "label": _clean(names.get(rule_id, name or rule_id))})
+        SubElement(item, "summary").text = _clean(" ".join(
+            s.replace("【", "").replace("】", "") for s in e["snippets"][:2]) or e["title"])
+        SubElement(item, "content", {"type": "html"}).text = _clean(_content(e, names))
     body = b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(feed, encoding="utf-8",
                                                                  xml_declaration=False)
     return body, datetime.fromisoformat(newest) if newest else None
