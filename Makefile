@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 SERVICE := $(VENV)/.service
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak lint lock bench bench-alerts bench-archive browser axe screenshots clean
+.PHONY: run test soak lint lock bench bench-alerts bench-archive bench-stories-archive browser axe screenshots clean
 
 $(UV):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tracker needs Python 3.11+"'
@@ -70,13 +70,17 @@ lint: $(STAMP)
 # target fails if any goal was not met.
 bench: $(STAMP)
 	@status=0; \
-	for b in match_bench cli_match_bench ingest_bench web_bench hits_bench search_bench epaper_bench hostile_bench headline_bench; do \
+	for b in match_bench cli_match_bench ingest_bench stories_bench web_bench hits_bench search_bench epaper_bench hostile_bench headline_bench; do \
 		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; \
 	done; exit $$status
 
 # Search latency on a synthetic archive of 1,000,000 articles (docs/capacity.md; ~30 min).
 bench-archive: $(STAMP)
 	$(BIN)/python bench/archive_bench.py
+
+# `tracker stories rebuild` on 100,000 and 1,000,000 synthetic articles: flat memory (docs/capacity.md; ~15 min).
+bench-stories-archive: $(STAMP)
+	$(BIN)/python bench/stories_archive_bench.py
 
 bench-alerts: $(STAMP)
 	$(BIN)/python bench/alerts_bench.py

@@ -167,7 +167,8 @@ def test_article_found_fields(client, ids):
     assert found == {"id": ids["a1"], "title": "东溪镇专业镇建设再提速", "source": "dxrb",
                      "source_name": "东溪日报", "date": "2025-04-14", "page": "2",
                      "url": "https://dxrb.example.cn/2025-04-14/a1.html",
-                     "snippet": "东溪镇推动【专业镇】转型，园区用上绿电。"}
+                     "snippet": "东溪镇推动【专业镇】转型，园区用上绿电。", "story_id": None,
+                     "also_in": []}
 
 
 @pytest.mark.parametrize("query,message", [

@@ -20,13 +20,14 @@ from sqlite_utils import Database
 
 from tracker.alerts.links import (MANAGE, UNSUBSCRIBE, archive_link, link, unsubscribe_mailto,
                                   with_secret_key)
-from tracker.alerts.model import Alert, AlertItem, SendResult
+from tracker.alerts.model import Alert, AlertItem, SendResult, StoryCopy
 from tracker.alerts.subscribe import mask_address
 from tracker.store import transaction
 from tracker.store.clock import iso
 from tracker.store.deliveries import (Due, add_attempt, due_deliveries, form_deliveries,
                                       mark_sending, recover_interrupted, update_delivery)
-from tracker.store.outbox import delivery_items
+from tracker.store.outbox import OutboxItem, delivery_items
+from tracker.store.stories import Copy, copies_of, stories_of
 from tracker.store.subscriptions import note_failure, set_state
 from tracker import settings
 
@@ -48,13 +49,44 @@ def retry_delays(config: Mapping[str, Any]) -> tuple[float, ...]:
     return tuple(float(v) for v in items if str(v).strip() != "")
 
 
+def _copy(config: Mapping[str, Any], c: Copy) -> StoryCopy:
+    return StoryCopy(c.article_id, c.source_id, c.source_name, c.day, c.page, c.title, c.url,
+                     archive_link(config, c.article_id))
+
+
+def alert_items(db: Database, config: Mapping[str, Any], rows: list[OutboxItem]
+                ) -> tuple[AlertItem, ...]:
+    """One item per story (rows of one article, or of one story's copies, are one item, listed
+    under their first rule and naming every rule that fired), each with its story's other
+    copies as they stand now (a paper read since the hit is named too)."""
+    stories = stories_of(db, [r.article_id for r in rows])
+    merged: dict[object, list[OutboxItem]] = {}
+    for row in rows:
+        merged.setdefault(stories.get(row.article_id, ("article", row.article_id)), []).append(row)
+    copies = copies_of(db, [s for s in stories.values()])
+    items = []
+    for key, group in merged.items():
+        first = group[0]
+        same = [r for r in group if r.article_id == first.article_id]
+        rules = tuple(dict.fromkeys((r.rule_id, r.rule_name) for r in group))
+        story = key if isinstance(key, int) else None
+        others = [c for c in copies.get(story, []) if c.article_id != first.article_id]
+        earliest = (copies.get(story) or [None])[0]
+        items.append(AlertItem(
+            first.article_id, first.rule_id, first.rule_name, first.title, first.url,
+            first.source_id, first.source_name, first.issue_date, first.page,
+            tuple(dict.fromkeys(s for r in same for s in r.snippets)),
+            tuple(dict.fromkeys(n for r in same for n in r.keyword_names)),
+            archive_link(config, first.article_id), rules if len(rules) > 1 else (), story,
+            tuple(_copy(config, c) for c in others),
+            _copy(config, earliest) if earliest and earliest.article_id != first.article_id
+            else None, first.doc_fields))
+    return tuple(items)
+
+
 def build_alert(db: Database, config: Mapping[str, Any], due: Due) -> Alert:
-    """The message for a delivery: its articles grouped by rule, with snippets and links."""
-    items = tuple(
-        AlertItem(i.article_id, i.rule_id, i.rule_name, i.title, i.url, i.source_id,
-                  i.source_name, i.issue_date, i.page, i.snippets, i.keyword_names,
-                  archive_link(config, i.article_id), i.doc_fields)
-        for i in delivery_items(db, due.id))
+    """The message for a delivery: its stories grouped by rule, with snippets and links."""
+    items = alert_items(db, config, delivery_items(db, due.id))
     return Alert(due.id, due.subscription_id, due.frequency, due.created_at, due.message_id,
                  due.webhook_id, items, link(config, MANAGE, due.subscription_id),
                  link(config, UNSUBSCRIBE, due.subscription_id),

@@ -33,8 +33,8 @@ from markupsafe import Markup, escape
 
 from tracker.alerts.email_wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
                                       fixed_header, text_part)
-from tracker.alerts.model import Alert, AlertItem
 from tracker import settings
+from tracker.alerts.model import Alert, AlertItem, StoryCopy
 
 TAGS = {"instant": "政策追踪", "daily": "政策追踪·日报", "weekly": "政策追踪·周报"}
 RULE_NAME_MAX = 30  # characters of the first rule name in the subject
@@ -125,7 +125,7 @@ def web_link(url: str | None) -> str | None:
 
 def subject(alert: Alert) -> str:
     """`【政策追踪】专业镇 等 3 篇 · 2025-04-09`: the first rule's name, 等 when there are more
-    rules, the number of distinct articles, the latest issue date; 日报/周报 for digests."""
+    rules, the number of stories, the latest issue date; 日报/周报 for digests."""
     rules = alert.rules()
     first = _clip(header_text(rules[0][1]) or header_text(rules[0][0]), RULE_NAME_MAX) if rules else ""
     more = " 等" if len({rule_id for rule_id, _ in rules}) > 1 else ""
@@ -179,13 +179,51 @@ def _names(item: AlertItem) -> str:
     return "、".join(one_line(name) for name in item.names if one_line(name))
 
 
+ALSO_IN_SHOWN = 8  # copies named in 也见于; more are counted
+
+
+def copy_label(copy: StoryCopy, day: str | None = None) -> str:
+    """晋中日报 第2版 (with 4月10日 when its date is not `day`): where a reader finds a copy."""
+    parts = [one_line(copy.source_name or copy.source_id) or "未知报纸"]
+    m = re.fullmatch(r"\d{4}-(\d{2})-(\d{2})", one_line(copy.date))
+    if m and copy.date != day:
+        parts.append(f"{int(m[1])}月{int(m[2])}日")
+    if one_line(copy.page):
+        parts.append(page_label(copy.page))
+    return " ".join(parts)
+
+
+def also_in_line(item: AlertItem) -> str:
+    """也见于 晋中日报 第2版、科学导报 第3版 (the story's other copies), or "" when none."""
+    if not item.also_in:
+        return ""
+    shown = "、".join(copy_label(c, item.date) for c in item.also_in[:ALSO_IN_SHOWN])
+    more = len(item.also_in) - ALSO_IN_SHOWN
+    return f"也见于 {shown}" + (f" 等 {len(item.also_in)} 处" if more > 0 else "")
+
+
+def first_line(item: AlertItem) -> str:
+    """首见于 山西日报 2025年4月9日 第1版, when another paper carried the story first."""
+    if item.first is None:
+        return ""
+    return f"首见于 {copy_label(item.first)}" if item.first.date is None else \
+        f"首见于 {one_line(item.first.source_name) or '未知报纸'} {chinese_date(item.first.date)}" + \
+        (f" {page_label(item.first.page)}" if one_line(item.first.page) else "")
+
+
+def rules_line(item: AlertItem) -> str:
+    """主题：专业镇、标准地, when the article fired more than one of the subscriber's rules."""
+    names = [one_line(name) or rule_id for rule_id, name in item.all_rules()]
+    return f"主题：{'、'.join(names)}" if len(names) > 1 else ""
+
+
 def _title(item: AlertItem) -> str:
     return one_line(item.title) or "（无标题）"
 
 
 def _heading(alert: Alert) -> str:
     count = len({item.article_id for item in alert.items})
-    names = "、".join(name for name, _ in _groups(alert))
+    names = "、".join(dict.fromkeys(one_line(name) or rule_id for rule_id, name in alert.rules()))
     return f"{TAGS.get(alert.frequency, TAGS['instant'])}：{names} 共 {count} 篇文章"
 
 
@@ -202,6 +240,8 @@ def text_body(alert: Alert) -> str:
                 lines.append(f"    {meta_line(item)}")
             if fields_line(item):
                 lines.append(f"    {fields_line(item)}")
+            lines += [f"    {extra}" for extra in (first_line(item), also_in_line(item),
+                                                    rules_line(item)) if extra]
             if web_link(item.archive_url):
                 lines.append(f"    存档：{web_link(item.archive_url)}")
             if web_link(item.url):
@@ -239,6 +279,8 @@ def html_body(alert: Alert) -> str:
     groups = [{"name": name, "items": [{"title": _title(item), "link": web_link(item.archive_url) or web_link(item.url),
                                         "archive": web_link(item.archive_url), "original": web_link(item.url),
                                         "meta": meta_line(item), "fields": fields_line(item), "names": _names(item),
+                                        "story": [x for x in (first_line(item), also_in_line(item),
+                                                              rules_line(item)) if x],
                                         "snippets": [s for s in item.snippets if one_line(s)]}
                                        for item in items]}
               for name, items in _groups(alert)]

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 MANAGE, UNSUBSCRIBE, CONFIRM = "manage", "unsubscribe", "confirm"
+FEED = "feed"  # the subscription's private Atom feed (/feeds/<token>.atom)
 
 
 def secret_key(config: Mapping[str, Any]) -> str:
@@ -87,6 +88,12 @@ def read_pair(config: Mapping[str, Any], purpose: str, token: str,
 def link(config: Mapping[str, Any], purpose: str, subscription_id: int) -> str:
     base = str(settings.value(config, "BASE_URL")).rstrip("/")
     return f"{base}/{purpose}/{make_token(config, purpose, subscription_id)}"
+
+
+def feed_link(config: Mapping[str, Any], subscription_id: int) -> str:
+    """The subscription's private Atom feed: its token is the only key to it."""
+    base = str(config.get("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+    return f"{base}/feeds/{make_token(config, FEED, subscription_id)}.atom"
 
 
 def archive_link(config: Mapping[str, Any], article_id: int) -> str:

@@ -6,8 +6,25 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class StoryCopy:
+    """Another paper's copy of an alert's story: where a reader finds it."""
+
+    article_id: int
+    source_id: str
+    source_name: str
+    date: str | None
+    page: str | None
+    title: str | None
+    url: str | None
+    archive_url: str | None = None
+
+
+@dataclass(frozen=True)
 class AlertItem:
-    """One article in an alert, for one rule, with its snippets (hit marked with 【】)."""
+    """One story in an alert: the article of it that the subscriber gets, the rule it is listed
+    under (`rule_id`, the first) and every rule of the subscriber's it fired (`rules`), its
+    snippets (hit marked with 【】), and the story's other copies (`also_in`, the first
+    appearance first) and its first appearance when that is another paper's copy (`first`)."""
 
     article_id: int
     rule_id: str
@@ -21,7 +38,14 @@ class AlertItem:
     snippets: tuple[str, ...]
     names: tuple[str, ...] = ()  # display names of the keywords that hit (where rules give them)
     archive_url: str | None = None  # the article's page in our archive (/articles/<id>)
+    rules: tuple[tuple[str, str], ...] = ()  # (rule id, name) of every rule that fired; () = this one
+    story_id: int | None = None
+    also_in: tuple[StoryCopy, ...] = ()
+    first: StoryCopy | None = None
     fields: tuple[tuple[str, str], ...] = ()  # a government document's 发文机关, 发文字号, …
+
+    def all_rules(self) -> tuple[tuple[str, str], ...]:
+        return self.rules or ((self.rule_id, self.rule_name),)
 
 
 @dataclass(frozen=True)
@@ -40,8 +64,8 @@ class Alert:
     unsubscribe_mailto: str | None = None  # mailto:… for List-Unsubscribe
 
     def rules(self) -> list[tuple[str, str]]:
-        """(rule id, rule name) in first-appearance order."""
-        return list(dict.fromkeys((i.rule_id, i.rule_name) for i in self.items))
+        """(rule id, rule name) in first-appearance order, every rule of every item."""
+        return list(dict.fromkeys(rule for i in self.items for rule in i.all_rules()))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The `tracker` command: a thin layer over the package's functions, one module per area
-(matching: match, rules; archive: sources, worker, search, backfill; alerts: subscribe,
+(matching: match, rules; archive: sources, worker, search, backfill, stories; alerts: subscribe,
 subscriptions, deliver; ops: backup, metrics; web: serve, demo). The top layer: it may use every
 package below it. Every command has a docstring (its help text); tests check that they all do.
 The modules define their commands; this one registers each by name (COMMANDS)."""
@@ -34,7 +34,7 @@ def main(ctx: click.Context) -> None:
 # Every command, by area; `tracker --help` lists them by name.
 COMMANDS = (
     matching.rules, matching.match,
-    archive.sources, archive.worker, archive.search, archive.backfill,
+    archive.sources, archive.worker, archive.search, archive.backfill, archive.stories,
     alerts.subscribe, alerts.subscriptions, alerts.deliver,
     ops.backup, ops.metrics, ops.health,
     web.serve, web.demo,

@@ -1,4 +1,4 @@
-"""Commands for the archive: sources check, worker, search, backfill."""
+"""Commands for the archive: sources check, worker, search, backfill, stories rebuild."""
 
 from __future__ import annotations
 
@@ -156,3 +156,36 @@ def backfill(config: dict, rule_id: str, days: int | None, alert: bool) -> None:
         fired, new, due = run(db, rules[rule_id], days, alert=alert)
     queued = f"{due} alerts queued" if alert else "no alerts queued (--alert queues them)"
     click.echo(f"{rule_id}: fires in {fired} archived articles; {new} new hits recorded; {queued}")
+
+
+@click.group(cls=Commands)
+def stories() -> None:
+    """Stories: the copies of one news story in several papers, kept together."""
+
+
+@stories.command("rebuild")
+@click.option("--reset", is_flag=True,
+              help="Forget every story first and cluster the whole archive again.")
+@click.pass_obj
+def stories_rebuild(config: dict, reset: bool) -> None:
+    """Put archived articles in their stories (those kept before stories existed, or all with
+    --reset); killed half-way, run it again (without --reset) and it goes on where it stopped."""
+    from tracker.store import connect
+    from tracker.worker.stories import left_to_cluster, rebuild
+
+    db = connect(instance_file(config, "DATABASE"))
+    total = db.execute("SELECT count(*) FROM articles").fetchone()[0] if reset \
+        else left_to_cluster(db)
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="articles", file=sys.stderr,
+                               show_pos=True, show_eta=True) as bar:
+            done, found = rebuild(db, reset=reset, advance=bar.update)
+    else:  # a log: one line per batch
+        seen = [0]
+
+        def advance(n: int) -> None:
+            seen[0] += n
+            click.echo(f"{seen[0]}/{total} articles", err=True)
+
+        done, found = rebuild(db, reset=reset, advance=advance)
+    click.echo(f"{done} articles put in stories; the archive holds {found} stories")

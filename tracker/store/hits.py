@@ -66,3 +66,23 @@ def latest_hits(db: Database, *, rule: str | None = None, since: str | None = No
              "title": title, "source_id": source, "date": date_, "url": url}
             for i, aid, rid, name, count, found, at, title, source, date_, url
             in db.execute(sql, [*params, limit]).fetchall()]
+
+
+def feed_hits(db: Database, rule_ids: list[str], limit: int) -> list[dict]:
+    """The hits of these rules, the latest matched first, each with its snippets, its
+    article's title, paper (id and name), day, page, URL and story."""
+    if not rule_ids:
+        return []
+    sql = ("SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.hits, h.matched_at, a.title, "
+           "a.source_id, COALESCE(s.name, a.source_id), a.day, a.page, a.url, a.story_id "
+           "FROM hits h JOIN articles a ON a.id = h.article_id "
+           "LEFT JOIN sources s ON s.id = a.source_id "
+           f"WHERE h.rule_id IN ({','.join('?' * len(rule_ids))}) "
+           "ORDER BY h.matched_at DESC, h.id DESC LIMIT ?")
+    return [{"id": i, "article_id": aid, "rule_id": rid, "rule_name": name,
+             "snippets": list(dict.fromkeys(x.get("snippet") for x in json.loads(found or "[]")
+                                            if x.get("snippet"))),
+             "matched_at": at, "title": title, "source_id": source, "source_name": source_name,
+             "date": day, "page": page, "url": url, "story_id": story}
+            for i, aid, rid, name, found, at, title, source, source_name, day, page, url, story
+            in db.execute(sql, [*rule_ids, limit]).fetchall()]

@@ -14,19 +14,21 @@ from tracker.store.clock import now
 def add_recent(db: Database, subscription_id: int, since_day: str) -> int:
     """Outbox rows for the hits of the subscription's rules, and of its own keywords, in the
     articles of `since_day` (YYYY-MM-DD) or later by their day (issue date, else published,
-    else first seen): what a new subscriber gets first; how many are new. In a transaction."""
+    else first seen): what a new subscriber gets first; how many are new. Of a story's copies,
+    the earliest is the one it gets (the others are dropped by the outbox's story triggers,
+    tracker.store.schema m009). In a transaction."""
     stamp = now()
     public = db.execute(
         "INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, hit_id, created_at)"
         " SELECT s.id, h.article_id, h.rule_id, h.id, ? FROM subscriptions s, json_each(s.rules) r"
         " JOIN hits h ON h.rule_id = r.value JOIN articles a ON a.id = h.article_id"
-        " WHERE s.id = ? AND s.state = 'active' AND a.day >= ?",
+        " WHERE s.id = ? AND s.state = 'active' AND a.day >= ? ORDER BY a.day, a.id",
         [stamp, subscription_id, since_day]).rowcount
     own = db.execute(
         "INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, hit_id, created_at)"
         " SELECT s.id, p.article_id, p.rule_id, NULL, ? FROM subscriptions s"
         " JOIN personal_hits p ON p.subscription_id = s.id JOIN articles a ON a.id = p.article_id"
-        " WHERE s.id = ? AND s.state = 'active' AND a.day >= ?",
+        " WHERE s.id = ? AND s.state = 'active' AND a.day >= ? ORDER BY a.day, a.id",
         [stamp, subscription_id, since_day]).rowcount
     return public + own
 
@@ -52,11 +54,10 @@ def add_outbox_for(db: Database, article_id: int, hits: list[tuple[int, str]],
     if not rows:
         return 0
     stamp = now()
-    before = db.conn.total_changes
-    db.conn.executemany("INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, "
-                        "hit_id, created_at) VALUES (?, ?, ?, ?, ?)",
-                        [(*row, stamp) for row in rows])
-    return db.conn.total_changes - before
+    # rowcount, not total_changes: the triggers' rows (subscription_stories) are not alerts.
+    return db.conn.executemany("INSERT OR IGNORE INTO outbox (subscription_id, article_id, "
+                               "rule_id, hit_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                               [(*row, stamp) for row in rows]).rowcount
 
 
 @dataclass(frozen=True)

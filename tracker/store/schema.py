@@ -249,3 +249,47 @@ def m013_source_revisions(db: Database) -> None:
         "remote_addr": str, "diff": str, "old_text": str, "new_text": str, "note": str,
     }, pk="id", not_null={"file", "action", "at", "who", "diff", "old_text", "new_text"})
     db["source_revisions"].create_index(["source_id", "id"])
+
+
+@migrations()
+def m014_stories(db: Database) -> None:
+    """Stories: the copies of one news story in several papers (reprints with another headline,
+    a local lead, a cut, traditional characters) are one story (tracker.store.stories). Each
+    article's story (NULL until clustered: `tracker stories rebuild` does the older ones); each
+    story's first appearance; the MinHash signatures (plain little-endian integers, never a
+    pickle) and LSH band keys of the articles new copies are compared with; and per subscription
+    the story already due or sent to it, with the one article it gets: triggers on the outbox
+    drop, in the transaction that writes them, rows for any other copy of a story a subscriber
+    already has (so neither a digest nor the instant channel nor a crash sends it twice)."""
+    db.execute("CREATE TABLE stories (id INTEGER PRIMARY KEY, first_article_id INTEGER NOT NULL,"
+               " day TEXT NOT NULL, created_at TEXT NOT NULL, indexed INTEGER NOT NULL DEFAULT 0)")
+    db.execute("CREATE INDEX idx_stories_day ON stories (day)")
+    db.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER")
+    db.execute("CREATE INDEX idx_articles_story ON articles (story_id)")
+    db.execute("CREATE INDEX idx_articles_unclustered ON articles (day, id) WHERE story_id IS NULL")
+    db.execute("CREATE TABLE story_signatures (article_id INTEGER PRIMARY KEY, story_id INTEGER "
+               "NOT NULL, size INTEGER NOT NULL, signature BLOB NOT NULL)")
+    # day: the article's day as a day number (date.toordinal), for the window
+    db.execute("CREATE TABLE story_bands (key INTEGER NOT NULL, day INTEGER NOT NULL, article_id "
+               "INTEGER NOT NULL, PRIMARY KEY (key, day, article_id)) WITHOUT ROWID")
+    db.execute("CREATE TABLE subscription_stories (subscription_id INTEGER NOT NULL, story_id "
+               "INTEGER NOT NULL, article_id INTEGER NOT NULL, created_at TEXT NOT NULL, "
+               "PRIMARY KEY (subscription_id, story_id)) WITHOUT ROWID")
+    db.execute("""CREATE TRIGGER outbox_story_once BEFORE INSERT ON outbox
+        WHEN EXISTS (SELECT 1 FROM articles a JOIN subscription_stories ss
+                     ON ss.story_id = a.story_id AND ss.subscription_id = NEW.subscription_id
+                     WHERE a.id = NEW.article_id AND ss.article_id != NEW.article_id)
+        BEGIN SELECT RAISE(IGNORE); END""")
+    db.execute("""CREATE TRIGGER outbox_story_record AFTER INSERT ON outbox BEGIN
+        INSERT OR IGNORE INTO subscription_stories (subscription_id, story_id, article_id,
+                                                    created_at)
+          SELECT NEW.subscription_id, a.story_id, NEW.article_id, NEW.created_at FROM articles a
+          WHERE a.id = NEW.article_id AND a.story_id IS NOT NULL;
+        END""")
+    db.execute("""CREATE TRIGGER outbox_story_forget AFTER DELETE ON outbox
+        WHEN NOT EXISTS (SELECT 1 FROM outbox WHERE subscription_id = OLD.subscription_id
+                         AND article_id = OLD.article_id)
+        BEGIN
+          DELETE FROM subscription_stories WHERE subscription_id = OLD.subscription_id
+            AND article_id = OLD.article_id;
+        END""")

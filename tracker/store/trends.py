@@ -62,3 +62,31 @@ def rule_totals(db: Database, weeks: int, today: date) -> dict[str, int]:
     last = week_start(today) + timedelta(days=6)
     return dict(db.execute("SELECT rule_id, SUM(articles) FROM hit_days WHERE day BETWEEN ? AND ? "
                            "GROUP BY rule_id", [first.isoformat(), last.isoformat()]).fetchall())
+
+
+def weekly_story_counts(db: Database, weeks: int, today: date, window_days: int = 14
+                        ) -> tuple[list[date], dict[str, list[int]]]:
+    """As weekly_counts, but counting stories, not copies: a story reprinted by five papers is
+    one, in the week of its first appearance, for each rule that fired in any of its copies (an
+    article not in a story yet counts as a story of its own). Reads the hits of the period and
+    of `window_days` before it (a copy may come that long after the first), not a summary."""
+    if weeks < 1:
+        return [], {}
+    first = week_start(today) - timedelta(weeks=weeks - 1)
+    mondays = [first + timedelta(weeks=i) for i in range(weeks)]
+    last = mondays[-1] + timedelta(days=6)
+    rows = db.execute(
+        "SELECT h.rule_id, COALESCE(s.day, a.day) AS first_day, "
+        "count(DISTINCT COALESCE(a.story_id, -a.id)) FROM articles a "
+        "JOIN hits h ON h.article_id = a.id LEFT JOIN stories s ON s.id = a.story_id "
+        "WHERE a.day BETWEEN ? AND ? GROUP BY h.rule_id, first_day",
+        [first.isoformat(), (last + timedelta(days=window_days)).isoformat()]).fetchall()
+    counts: dict[str, list[int]] = {}
+    for rule_id, day, n in rows:
+        try:
+            index = (date.fromisoformat(day) - first).days // 7
+        except (TypeError, ValueError):
+            continue
+        if 0 <= index < weeks:
+            counts.setdefault(rule_id, [0] * weeks)[index] += n
+    return mondays, counts

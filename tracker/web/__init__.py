@@ -90,8 +90,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # blueprint (its endpoints are admin.*), /api/docs in api_docs on api's: importing them adds
     # their views before admin.bp and api.bp are registered.
     from tracker.web import (admin, admin_rules, admin_sources, api, api_docs,  # noqa: F401
-                             archive, mailbox, metrics, public)
-    for blueprint in (public.bp, archive.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
+                             archive, feeds, mailbox, metrics, public)
+    for blueprint in (public.bp, archive.bp, feeds.bp, admin.bp, api.bp, metrics.bp, mailbox.bp):
         app.register_blueprint(blueprint)
 
     # Chinese error pages (problem+json under /api/), template filters, favicon.

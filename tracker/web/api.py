@@ -21,6 +21,7 @@ from tracker.rules import check_rules
 from tracker.store.articles import get_article
 from tracker.store.hits import hits_for_article, latest_hits
 from tracker.store.search import search
+from tracker.store.stories import Copy, copies_of, stories_of
 from tracker.store.subscriptions import list_subscriptions
 from tracker.text.passage import found_passage
 from tracker.web import csrf
@@ -116,6 +117,21 @@ def subscriptions():
     } for s in list_subscriptions(get_db())])
 
 
+def _story(article_ids: list[int]) -> dict[int, tuple[int | None, list[dict]]]:
+    """Article id → (its story id, the story's other copies), for the API's `story_id` and
+    `also_in` (the first appearance first)."""
+    db = get_db()
+    stories = stories_of(db, article_ids)
+    copies = copies_of(db, list(stories.values()))
+
+    def one(c: Copy) -> dict:
+        return {"id": c.article_id, "title": c.title, "source": c.source_id,
+                "source_name": c.source_name, "date": c.day, "page": c.page, "url": c.url}
+
+    return {a: (stories.get(a), [one(c) for c in copies.get(stories.get(a), [])
+                                 if c.article_id != a]) for a in article_ids}
+
+
 @bp.get("/articles")
 def articles():
     q = request.args.get("q", "").strip()
@@ -125,10 +141,12 @@ def articles():
     names = source_names()
     found = search(get_db(), q, rule=rule, source=request.args.get("source") or None,
                    since=_day("since"), until=_day("until"), limit=_limit())
+    story = _story([f.id for f in found])
     return jsonify(articles=[{
         "id": f.id, "title": f.title, "source": f.source, "source_name": names.get(f.source),
         "date": f.date, "page": f.page, "url": f.url,
         "snippet": found_passage(f.title, f.text, q, f.hit_snippet),
+        "story_id": story[f.id][0], "also_in": story[f.id][1],
     } for f in found])
 
 
@@ -138,7 +156,9 @@ def article(article_id: int):
     row = get_article(db, article_id)
     if row is None:
         return _error(404, f"no article {article_id}")
+    story_id, also_in = _story([article_id])[article_id]
     return jsonify(article={
+        "story_id": story_id, "also_in": also_in,
         "id": row["id"], "title": row["title"], "source": row["source_id"],
         "source_name": source_names().get(row["source_id"]), "date": row["day"],
         "issue_date": row["issue_date"], "page": row["page"], "url": row["url"],
@@ -155,7 +175,9 @@ def article(article_id: int):
 def hits():
     found = latest_hits(get_db(), rule=request.args.get("rule", "").strip() or None,
                         since=_day("since"), limit=_limit())
+    story = _story([h["article_id"] for h in found])
     return jsonify(hits=[{
+        "story_id": story[h["article_id"]][0], "also_in": story[h["article_id"]][1],
         "id": h["id"], "article_id": h["article_id"], "rule_id": h["rule_id"],
         "rule_name": h["rule_name"], "count": h["count"], "matched_at": h["matched_at"],
         "snippets": h["snippets"],
@@ -191,6 +213,13 @@ def _errors(*codes: int) -> dict:
 
 def openapi_document() -> dict:
     auth = (401, 403)
+    story = {
+        "story_id": {"type": ["integer", "null"], "description": "The story: the copies of one "
+                     "news story in several papers (null until the archive is clustered)."},
+        "also_in": {"type": "array", "description": "The story's other copies, the first "
+                    "appearance first.", "items": {"type": "object", "properties": {
+                        "id": _INT, "title": _NSTR, "source": _STR, "source_name": _STR,
+                        "date": _NSTR, "page": _NSTR, "url": _NSTR}}}}
     snippet = {"type": "string", "description": "The passage around the hit, the hit in 【】."}
     schemas = {
         "Error": {"type": "object", "required": ["status", "detail", "error"],
@@ -221,11 +250,11 @@ def openapi_document() -> dict:
                            "secret (never shown)."}}},
         "ArticleFound": {"type": "object", "required": ["id", "snippet"], "properties": {
             "id": _INT, "title": _NSTR, "source": _NSTR, "source_name": _NSTR,
-            "date": _NSTR, "page": _NSTR, "url": _NSTR, "snippet": snippet}},
+            "date": _NSTR, "page": _NSTR, "url": _NSTR, "snippet": snippet, **story}},
         "Article": {"type": "object", "required": ["id", "text", "hits"], "properties": {
             "id": _INT, "title": _NSTR, "source": _NSTR, "source_name": _NSTR, "date": _NSTR,
             "issue_date": _NSTR, "page": _NSTR, "url": _NSTR, "published": _NSTR,
-            "first_seen": _NSTR, "text": _STR,
+            "first_seen": _NSTR, "text": _STR, **story,
             "hits": {"type": "array", "items": {"type": "object", "properties": {
                 "rule_id": _STR, "rule_name": _NSTR,
                 "count": {**_INT, "description": "Every hit of the rule in the article; `hits` "
@@ -236,7 +265,7 @@ def openapi_document() -> dict:
                              "rule gives one."}}}}}}}}},
         "Hit": {"type": "object", "required": ["id", "article_id", "rule_id"], "properties": {
             "id": _INT, "article_id": _INT, "rule_id": _STR, "rule_name": _NSTR,
-            "count": _INT, "matched_at": _STR,
+            "count": _INT, "matched_at": _STR, **story,
             "snippets": {"type": "array", "items": snippet},
             "article": {"type": "object", "properties": {
                 "title": _NSTR, "source": _NSTR, "date": _NSTR, "url": _NSTR}}}},

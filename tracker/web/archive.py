@@ -19,7 +19,8 @@ from tracker.store.hits import hit_rule_names, hits_for_article, rules_of_articl
 from tracker.store.latest import latest
 from tracker.store.search import search
 from tracker.store.sources import source_names as stored_source_names
-from tracker.store.trends import week_start, weekly_counts
+from tracker.store.stories import Copy, copies_of, stories_of
+from tracker.store.trends import week_start, weekly_counts, weekly_story_counts
 from tracker.text.normalize import normalize_term
 from tracker.text.passage import found_passage
 from tracker.text.query import MAX_WORDS, query_words
@@ -33,6 +34,7 @@ bp = Blueprint("archive", __name__)
 
 RESULTS = 50
 LATEST = 20
+STORY_READS = 3  # articles read per story shown: the copies of one story collapse into one row
 TREND_WEEKS = 12
 MAX_TREND_WEEKS = 104
 _MARKED = re.compile(r"【([^【】]*)】")
@@ -165,14 +167,16 @@ def articles():
     problems += said
     searched = bool(words or rule)
     found = []
+    wanted = RESULTS if searched else LATEST
     if not searched:  # before any search: the newest articles
         found = latest(get_db(), source=source or None,
                        since=since.isoformat() if since else None,
-                       until=until.isoformat() if until else None, limit=LATEST)
+                       until=until.isoformat() if until else None, limit=wanted * STORY_READS)
     else:
         found = search(get_db(), words, rule=rule or None, source=source or None,
                        since=since.isoformat() if since else None,
-                       until=until.isoformat() if until else None, limit=RESULTS)
+                       until=until.isoformat() if until else None, limit=wanted * STORY_READS)
+    found, copies = one_per_story(found, wanted)
     themes: dict[int, list[tuple[str, str]]] = {}
     for article_id, rule_id, name in rules_of_articles(get_db(), [f.id for f in found]):
         if public_rule(rule_id):
@@ -183,7 +187,28 @@ def articles():
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
         sources=sources, searched=searched, found=found, themes=themes, mark=mark,
         passages={f.id: found_passage(f.title, f.text, words, f.hit_snippet) for f in found},
-        limit=RESULTS, words=words, all_words=quoted(words) if len(words) > 1 else "")
+        limit=wanted, words=words, all_words=quoted(words) if len(words) > 1 else "",
+        copies=copies)
+
+
+def one_per_story(found: list, limit: int) -> tuple[list, dict[int, list[Copy]]]:
+    """The articles found, one per story (its newest found copy stands for it), at most
+    `limit`; and for each kept article its story's copies (the first appearance first)."""
+    stories = stories_of(get_db(), [f.id for f in found])
+    kept, seen = [], set()
+    for f in found:
+        story = stories.get(f.id, ("article", f.id))
+        if story not in seen:
+            seen.add(story)
+            kept.append(f)
+    kept = kept[:limit]
+    every = copies_of(get_db(), [stories[f.id] for f in kept if f.id in stories])
+    return kept, {f.id: every.get(stories.get(f.id), []) for f in kept}
+
+
+def papers(copies: list[Copy]) -> int:
+    """How many papers carried a story."""
+    return len({c.source_id for c in copies})
 
 
 @bp.get("/articles/<int:article_id>")
@@ -200,8 +225,10 @@ def article(article_id: int):
         h["passages"] = passages_of(h["hits"])
     date_ = row.get("issue_date") or (row.get("published") or "")[:10] or \
         (row.get("first_seen") or "")[:10]
+    story = stories_of(db, [article_id]).get(article_id)
+    copies = copies_of(db, [story]).get(story, []) if story else []
     return render_template(
-        "archive/article.html", article=row, date=date_, hits=hits, mark=mark,
+        "archive/article.html", article=row, date=date_, hits=hits, mark=mark, copies=copies,
         title_html=highlight(row.get("title") or "", terms),
         body=[highlight(p, terms) for p in paragraphs(row.get("text") or "")],
         source_name=source_names().get(row.get("source_id"), row.get("source_id")),
@@ -280,7 +307,8 @@ def trend_range(args) -> tuple[date, int, list[str]]:
 def trends():
     db, rules, sources = get_db(), rule_names(), source_names()
     day, weeks, problems = trend_range(request.args)
-    mondays, counts = weekly_counts(db, weeks, day)
+    copies = request.args.get("copies") == "1"  # every paper's copy, not each story once
+    mondays, counts = (weekly_counts if copies else weekly_story_counts)(db, weeks, day)
     counts = {r: c for r, c in counts.items() if public_rule(r)}
     overall, table = _chart(mondays, counts, rules, None)
     quiet = [(rid, name) for rid, name in rules.items() if rid not in counts]
@@ -295,4 +323,4 @@ def trends():
     return render_template("archive/trends.html", overall=overall, table=table, quiet=quiet,
                            by_source=by_source, first=mondays[0],
                            last=mondays[-1] + timedelta(days=6), weeks=weeks, problems=problems,
-                           until=day, spans=(4, 12, 26, 52))
+                           until=day, spans=(4, 12, 26, 52), copies=copies)

@@ -41,7 +41,8 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError
 from tracker.alerts.chat.send import check_chat_url
-from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, link, make_token, read_token
+from tracker.alerts.links import (CONFIRM, MANAGE, UNSUBSCRIBE, feed_link, link, make_token,
+                                  read_token)
 from tracker.alerts.rejoin import RETURNABLE, Request, Return, come_back, read_return
 from tracker.alerts.subscribe import (SubscribeError, check_chosen_rules, check_frequency,
                                       mask_address, normalize_email, subscribe, welcome)
@@ -279,7 +280,8 @@ def manage(token: str):
     response = current_app.make_response(render_page(
         "manage.html", 400 if errors else 200, form=form, subscription=subscription,
         address=masked(subscription), rules=themes.rules, themes=themes, chosen=chosen,
-        frequency=frequency, keywords=keywords, errors=errors))
+        frequency=frequency, keywords=keywords, errors=errors,
+        feed_url=feed_link(current_app.config, subscription.id)))
     response.headers["Cache-Control"] = "no-store"  # own keywords: the owner's eyes only
     return response
 

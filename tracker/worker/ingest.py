@@ -19,6 +19,9 @@ from tracker.store.hits import add_hits
 from tracker.store.outbox import add_outbox_for, rule_subscribers
 from tracker.store.personal import add_personal_hits, subscription_of
 from tracker.store.sources import save_file, save_validators
+from tracker.store.stories import assign_stories
+from tracker.text.fingerprint import Fingerprint
+from tracker.text.fingerprint import fingerprints as story_prints
 
 BATCH_PAGES = 50  # pages matched, then stored in one transaction
 
@@ -49,15 +52,25 @@ def batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]
         yield batch
 
 
+def fingerprints(articles: list[Document]) -> list[Fingerprint | None]:
+    """Each article's story fingerprint, from the match key the matcher made."""
+    return story_prints([a.text_key().key for a in articles])
+
+
 def store_batch(db: Database, source_id: str, articles: list[Document],
-                fired: list[list], counts: Counts, digest: str | None = None) -> None:
-    """One transaction: the batch's new articles, their hits, the alerts due for them and the
+                fired: list[list], counts: Counts, digest: str | None = None,
+                prints: list[Fingerprint | None] | None = None) -> None:
+    """One transaction: the batch's new articles, each in its story (`prints`: their
+    fingerprints, made before the transaction), their hits, the alerts due for them and the
     rules they were matched with (`digest`). A kill before COMMIT leaves none of them; after
-    it, all."""
+    it, all. The story comes before the alerts: a copy of a story a subscriber already has is
+    not due to it again (tracker.store.stories)."""
+    prints = fingerprints(articles) if prints is None else prints
     with transaction(db):
         stored = add_articles(db, [as_new_article(a, source_id) for a in articles],
                               [(a.title_key().key, a.text_key().key) for a in articles])
         new_ids = [article_id for article_id, new in stored if new]
+        assign_stories(db, [(i, fp) for (i, new), fp in zip(stored, prints) if new])
         record_hits(db, [(i, found) for (i, new), found in zip(stored, fired) if new], counts)
         counts.new += len(new_ids)
         mark_matched(db, new_ids, digest)
@@ -94,7 +107,8 @@ def ingest(db: Database, source_id: str, collected: Collected, matcher: Matcher,
         articles = [a for d in pages for a in page_articles(d)]
         counts.fetched += len(articles)
         if articles:
-            store_batch(db, source_id, articles, matcher.match_many(articles), counts, digest)
+            fired = matcher.match_many(articles)
+            store_batch(db, source_id, articles, fired, counts, digest, fingerprints(articles))
     with transaction(db):
         for seen in collected.files:
             save_file(db, source_id, seen.path, seen.sha256, seen.size, seen.mtime, seen.error)

@@ -15,7 +15,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from tracker.alerts.email_compose import fields_line, meta_line, web_link
+from tracker.alerts.email_compose import (also_in_line, fields_line, first_line, meta_line,
+                                          rules_line, web_link)
 from tracker.alerts.model import Alert, SendResult
 from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
 from tracker import settings
@@ -76,7 +77,7 @@ def check_chat_url(url: str, *, admin: bool = False,
 def markdown(alert: Alert, title: str) -> str:
     """A body made for a chat window: rule headings, linked titles, snippets with the hit bold."""
     lines = [f"**{title}**", ""]
-    for rule_id, rule_name in alert.rules():
+    for rule_id, rule_name in dict.fromkeys((i.rule_id, i.rule_name) for i in alert.items):
         lines.append(f"### {rule_name}")
         for item in (i for i in alert.items if i.rule_id == rule_id):
             name = _plain(item.title or "（无标题）")
@@ -89,6 +90,9 @@ def markdown(alert: Alert, title: str) -> str:
             lines.append(f"- {head}  \n  {where}")
             if fields_line(item):
                 lines.append(f"  {_plain(fields_line(item))}")
+            for extra in (first_line(item), also_in_line(item), rules_line(item)):
+                if extra:
+                    lines.append(f"  {extra}")
             if item.names:
                 lines.append(f"  关键词：{'、'.join(item.names)}")
             for snippet in item.snippets[:2]:

@@ -35,7 +35,7 @@ from typing import Any, Callable, Mapping
 import aiohttp
 import httpx  # its certifi-based TLS context only
 
-from tracker.alerts.model import Alert, SendResult
+from tracker.alerts.model import Alert, SendResult, StoryCopy
 from tracker.alerts.webhook.sign import sign, signing_key
 from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, allow_private, check_url
 from tracker.sources.http import USER_AGENT, setting
@@ -68,15 +68,25 @@ def payload(alert: Alert) -> dict[str, Any]:
                     "date": item.date,
                     "page": item.page,
                     "rule": item.rule_id,
+                    "rules": [rule_id for rule_id, _ in item.all_rules()],
                     "snippets": list(item.snippets),
                     "keyword_names": list(item.names),
                     "fields": dict(item.fields),
+                    "story_id": item.story_id,
+                    "first_appearance": _copy(item.first) if item.first else None,
+                    "also_in": [_copy(c) for c in item.also_in],
                 }
                 for item in alert.items
             ],
             "manage_url": alert.manage_url,
         },
     }
+
+
+def _copy(copy: StoryCopy) -> dict[str, Any]:
+    return {"article_id": copy.article_id, "source": copy.source_id,
+            "source_name": copy.source_name, "date": copy.date, "page": copy.page,
+            "title": copy.title, "url": copy.url, "archive_url": copy.archive_url}
 
 
 def body(alert: "Alert | Prepared") -> bytes:
