@@ -22,6 +22,7 @@ webhooks."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import heapq
 import logging
@@ -104,13 +105,21 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def session() -> httpx.Client:
+    """A client for many fetches of one site (an e-paper issue's ~70 pages): its connections
+    are kept alive between them. Pass it to `fetch` as `client` and close it when done; every
+    hop is still routed and checked by `fetch` (a pinned address is a URL of its own)."""
+    return httpx.Client(follow_redirects=False, verify=tls_context())
+
+
 def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
           last_modified: str | None = None, home: str | None = None,
-          same_host: bool = False) -> Fetched:
+          same_host: bool = False, client: httpx.Client | None = None) -> Fetched:
     """GET `url`; every failure (status, size, timeout, network, a refused hop) is an InputError
     naming `url`. With `etag`/`last_modified` from an earlier Fetched the GET is conditional: an
     unchanged resource costs one 304 (Fetched.not_modified) and no body. `home`, `same_host`:
-    where the hops may go (see the module docstring)."""
+    where the hops may go (see the module docstring). `client`: a `session()` to reuse its
+    connections (else one is made for this fetch)."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
@@ -126,15 +135,18 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
     every_hop = bool(config.get("SSRF_EVERY_HOP"))
     private = every_hop and flag(config.get("WEBHOOK_ALLOW_PRIVATE"))
     try:
-        with watchdog, httpx.Client(timeout=timeout, follow_redirects=False, headers=headers,
-                                    verify=tls_context()) as client:
+        owned = httpx.Client(follow_redirects=False, verify=tls_context()) if client is None \
+            else None
+        with watchdog, (owned or contextlib.nullcontext()):
+            client = owned or client
             current = url
             for _hop in range(MAX_REDIRECTS + 1):
                 if same_host and home and origin(current)[1] != origin(home)[1]:
                     raise InputError(url, f"redirected off the site's host to {current}; not followed")
                 target, extra, extensions = route(current, home, every_hop, private)
                 extensions = {**extensions, "trace": watchdog.trace}
-                with client.stream("GET", target, headers=extra, extensions=extensions) as response:
+                with client.stream("GET", target, headers={**headers, **extra}, timeout=timeout,
+                                   extensions=extensions) as response:
                     location = response.headers.get("location")
                     if response.is_redirect and location:
                         current = urljoin(current, location.strip())

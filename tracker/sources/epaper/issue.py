@@ -37,7 +37,7 @@ from tracker.sources.epaper.layouts import LAYOUTS, Layout, guess_layout, with_d
 from tracker.sources.epaper.links import (Link, article_links, page_list, page_name, pdf_links,
                                           plain_label, same_host)
 from tracker.sources.epaper.problems import named, named_error
-from tracker.sources.http import MAX_REDIRECTS, Fetched, fetch, setting
+from tracker.sources.http import MAX_REDIRECTS, Fetched, fetch, session, setting
 from tracker.text.encoding import canonical, decode, sniff_declared
 from tracker.text.html import TooDeep
 from tracker.text.pdf import pdf_text
@@ -97,9 +97,15 @@ def issue_documents(source: Source, day: datetime.date, config: Mapping[str, Any
     if not source.url:
         raise InputError(source.id, "an epaper source needs a url")
     layout = source_layout(source)
-    reader = _Reader(source, day, config, source.url.format(date=day),
-                     with_date(source.pages or layout.pages, day),
-                     with_date(source.articles or layout.articles, day))
+    with session() as client:  # one issue's pages and articles over kept-alive connections
+        reader = _Reader(source, day, config, source.url.format(date=day),
+                         with_date(source.pages or layout.pages, day),
+                         with_date(source.articles or layout.articles, day), client=client)
+        return _read_issue(reader, layout, config)
+
+
+def _read_issue(reader: "_Reader", layout: Layout, config: Mapping[str, Any]) -> Issue:
+    """issue_documents' reading, on `reader`'s client."""
     reader.issue.layout = layout.name
     index_html = reader.index()
     index = reader.index_url
@@ -136,6 +142,7 @@ class _Reader:
     articles: str
     issue: Issue = field(default_factory=Issue)
     seen: set[str] = field(default_factory=set)
+    client: Any = None  # tracker.sources.http.session(): the issue's kept-alive connections
 
     def __post_init__(self) -> None:
         self.home = self.index_url  # the configured site: where every hop is checked from
@@ -272,7 +279,8 @@ class _Reader:
         total = min(setting(self.config, "HTTP_TOTAL_TIMEOUT"), left)
         try:
             fetched = fetch(url, {**self.config, "HTTP_TOTAL_TIMEOUT": total},
-                            home=self.home, same_host=True)  # checked at every hop
+                            home=self.home, same_host=True,  # checked at every hop
+                            client=self.client)
         except InputError as error:
             if error.problem == f"more than {MAX_REDIRECTS} redirects":
                 raise named_error(url, "redirect-loop", detail=error.problem) from None
