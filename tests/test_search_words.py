@@ -103,7 +103,7 @@ def test_several_words_find_the_articles_holding_all_of_them(archive, q, expecte
     assert sorted(titles) == sorted(expected), q
     assert sorted(titles_of_command(env, q)) == sorted(expected), q
     words = re.findall(r'"[^"]+"|“[^”]+”|[^\s、,，；"“”]+', q)
-    assert (f"共 {len(expected)} 篇同时含有" in page) == (len(words) > 1), q
+    assert (f"共 {len(expected)} 篇报道同时含有" in page) == (len(words) > 1), q
 
 
 def test_every_word_is_marked_in_the_passage(archive):

@@ -10,6 +10,7 @@ again): about three sources in four at every start, silently."""
 from __future__ import annotations
 
 import email
+import random
 import signal
 from email import policy
 from pathlib import Path
@@ -41,12 +42,24 @@ def themes_of(number: int) -> list[int]:
     return sorted({number * 2 % 30, (number * 2 + 1) % 30, (number + 17) % 30})
 
 
+# Characters of no theme, for text of our own that makes each article a story of its own (the
+# same template with other numbers would be one story told sixteen times).
+FILLER = "".join(sorted(set("的一是在不了有和人这中大为上个我以要他时来用们生到作于出就分对成会可主发年"
+                            "动同也能下过子说种面而方后多定行学法所民得经十三之进着等部度家里如水化高自"
+                            "二理起小物现实加量都两体制机当使点从本去把性好开它合还因由其些然前外天政四日"
+                            "那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命"
+                            "此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位")
+                 - set("".join(THEMES))))
+
+
 def write_article(folder: Path, start: int, number: int) -> str:
     """One page of one article, our own words; its title."""
     title = f"第{start + 1}次启动的第{number + 1}篇稿件"
     body = "".join(f"今年我省围绕{THEMES[t]}出台了第{number + 1}项新举措。" for t in themes_of(number))
+    draw = random.Random(start * 100 + number)
+    own = "。".join("".join(draw.choice(FILLER) for _ in range(20)) for _ in range(6))
     (folder / f"start{start}-article{number}.txt").write_text(
-        f"{title}\n本报讯（记者 王文）{body}各地将抓好落实。\n", encoding="utf-8")
+        f"{title}\n本报讯（记者 王文）{body}{own}。各地将抓好落实。\n", encoding="utf-8")
     return title
 
 
