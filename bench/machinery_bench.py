@@ -11,9 +11,9 @@ standard tool takes at least PAYS (1.5×) its time.
   one-keyword rules in a fresh process (imports, rules loaded, compiled), the cache warm,
   against the same start reading the YAML.
 
-- fork pool (tracker.cli.fanout): `tracker match -j 2`'s work on 1,000 page files (read,
-  split, matched against 10,000 rules, JSON lines made) over two forked children, against
-  `concurrent.futures.ProcessPoolExecutor` (fork, the same chunks of 4, in order).
+The third piece measured here, the hand-written fork pool of `tracker match -j`, did not pay
+(0.76× `ProcessPoolExecutor` on 1,000 pages and 10,000 rules, -j 2: slower) and was replaced by
+the executor; its measurement is in this file at commit c11f7ad (docs/benchmarks.md).
 
     .venv/bin/python bench/machinery_bench.py [--mails 200] [--rounds 3]
 """
@@ -40,7 +40,7 @@ from delay_proxy import serve_delayed  # noqa: E402
 from match_bench import dictionary_words, write_rules  # noqa: E402
 
 PAYS = 1.5
-PIECES = ("pipelining", "fork_pool", "rule_cache")
+PIECES = ("pipelining", "rule_cache")
 RTT = 0.020  # the relay's round trip
 CONNECTIONS = 4  # SMTP_CONNECTIONS' default
 
@@ -141,60 +141,6 @@ def smtp_figures(args) -> dict:
                     f"{RTT * 1000:g} ms round trip away; standard: smtplib sendmail")
 
 
-# ---- the fork pool -----------------------------------------------------------------------------
-
-_WORK = None
-
-
-def _adopt(work) -> None:
-    global _WORK
-    _WORK = work
-
-
-def _run(items: list) -> list:
-    return [_WORK(item) for item in items]
-
-
-def executor_map(work, items: list, jobs: int, chunk: int = 4):
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_adopt, initargs=(work,)) as pool:
-        for values in pool.map(_run, [items[i:i + chunk] for i in range(0, len(items), chunk)]):
-            yield from values
-
-
-def fork_figures(args, tmp: Path) -> dict:
-    from functools import partial
-
-    from pages import write_pages
-    from tracker.cli.fanout import map_in_order
-    from tracker.cli.matching import _match_input
-    from tracker.config import load_config
-    from tracker.matching import Matcher
-    from tracker.rules import load_rules
-
-    matcher = Matcher(load_rules(write_rules(dictionary_words(args.rules), tmp)))
-    files = [str(f) for f in write_pages(args.pages, tmp / "pages")]
-    config = load_config({"INSTANCE_PATH": str(tmp / "instance")}, environ={})
-    work = partial(_match_input, matcher, config, "jsonl", ("【", "】"))
-    lines: dict[str, int] = {}
-
-    def timed(name, mapper):
-        def run() -> float:
-            begin = time.perf_counter()
-            out = [found for found, error in mapper(work, files, args.jobs)]
-            wall = time.perf_counter() - begin
-            lines.setdefault(name, sum(len(found.splitlines()) for found in out if found))
-            return wall
-        return run
-
-    walls = _interleaved(args.rounds, timed("ours", map_in_order), timed("standard", executor_map))
-    assert lines["ours"] == lines["standard"] > 0, lines
-    return _figures("fork_pool", walls, f"{args.pages:,} pages, {args.rules:,} rules, -j "
-                    f"{args.jobs}; standard: ProcessPoolExecutor (fork)")
-
-
 # ---- the rule cache ----------------------------------------------------------------------------
 
 START = ("import sys\nfrom pathlib import Path\nfrom tracker.rules import load_rules\n"
@@ -244,8 +190,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mails", type=int, default=200)
     parser.add_argument("--rules", type=int, default=10_000)
-    parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -253,7 +197,6 @@ def main() -> int:
     figures.update(smtp_figures(args))
     with tempfile.TemporaryDirectory() as tmp:
         figures.update(cache_figures(args, Path(tmp)))
-        figures.update(fork_figures(args, Path(tmp)))
     width = max(map(len, figures))
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
