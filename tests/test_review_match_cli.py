@@ -1,4 +1,4 @@
-"""Review of `tracker match -j` (tracker.cli.fanout) in the situations a command meets outside a
+"""Review of `tracker match -j` (`map_in_order` in tracker.cli.matching, a ProcessPoolExecutor) in the situations a command meets outside a
 terminal: started with its standard output closed (a cron line with `>&-`, a supervisor that
 closes it), it must behave as one process does — print nothing, fail nothing, no traceback."""
 

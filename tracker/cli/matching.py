@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
 import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections import defaultdict
 from functools import partial
 from importlib import resources
@@ -129,7 +135,6 @@ def _load_rules_or_exit(path: Path, cache: Path | None = None) -> list:
 def match(config: dict, rules_path: Path | None, fmt: str, jobs: int,
           inputs: tuple[str, ...]) -> None:
     """Dry run: match INPUT files or URLs (.txt .html .pdf, RSS/Atom) against the rules."""
-    from tracker.cli.fanout import cpus, map_in_order
     from tracker.matching import Matcher
 
     matcher = Matcher(_load_rules_or_exit(rules_path or Path(config["RULES"]),
@@ -251,3 +256,72 @@ def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
         click.echo("")
     if not grouped:
         click.echo("no rule fired")
+
+
+# ---- `--jobs`: inputs over processes (concurrent.futures) -------------------------------------
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+_work: Callable | None = None  # what a child runs, set by `_adopt` in each child
+
+
+def _adopt(work: Callable) -> None:
+    global _work
+    _work = work
+    # Ctrl-C reaches the whole process group: the parent stops the pool, the children stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _call(item):
+    assert _work is not None
+    return _work(item)
+
+
+def map_in_order(work: Callable, items: Sequence, jobs: int, chunk: int = 4,
+                 warn: Callable[[str], None] | None = None) -> Iterator:
+    """`map(work, items)` over up to `jobs` processes of a `ProcessPoolExecutor`, forked after
+    the rules are compiled so that they share them (`work` goes to each child once, by the
+    fork, never pickled); in this process when jobs is 1, there are too few items, or the
+    platform cannot fork. `work` must catch its own errors. A child that dies (killed for its
+    memory) breaks the pool: `warn` is told and the items not yet answered are worked here, in
+    order. Stopped early (Ctrl-C, SIGTERM, the caller gone), the children are ended."""
+    jobs = min(jobs, len(items) // chunk)
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(work, items)
+        return
+    for stream in (sys.stdout, sys.stderr):  # a child must not write the parent's buffer again
+        if stream is not None:  # None: started with that descriptor closed
+            stream.flush()
+    # SIGTERM to the parent alone (`timeout`, a supervisor) must not leave the children working.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_adopt, initargs=(work,))
+    answered = 0
+    try:
+        for value in pool.map(_call, items, chunksize=chunk):
+            answered += 1
+            yield value
+        pool.shutdown()
+    except BrokenProcessPool:
+        if warn:
+            warn(f"a matching process died; the {len(items) - answered} inputs left are matched "
+                 "in this one")
+    finally:
+        if answered < len(items):
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():  # the pool's: this one has no others
+                child.terminate()
+                child.join(timeout=10)
+        signal.signal(signal.SIGTERM, previous)
+    yield from map(work, items[answered:])
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # out through `map_in_order`'s finally, which ends the children
