@@ -10,15 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_demo import free_port
 from test_worker import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(tmp_path: Path) -> tuple[subprocess.Popen, int]:
@@ -29,15 +24,17 @@ def start(tmp_path: Path) -> tuple[subprocess.Popen, int]:
                               "--grace", "30"], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
 
-    def up() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
-    assert wait_for(up, 60), "tracker serve did not start"
+    assert wait_for(lambda: listening(port), 60), "tracker serve did not start"
     return serve, port
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on the port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def test_sigterm_with_nothing_under_way_exits_0(tmp_path):
@@ -62,14 +59,7 @@ def test_sigterm_finishes_the_request_under_way_and_refuses_new_ones(tmp_path):
                        f"Connection: close\r\n\r\n{body[:10]}".encode())
         serve.send_signal(signal.SIGTERM)
 
-        def refused() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return False
-            except OSError:
-                return True
-
-        assert wait_for(refused, 30), "still accepting after SIGTERM"
+        assert wait_for(lambda: not listening(port), 30), "still accepting after SIGTERM"
         assert serve.poll() is None  # waiting for the request under way
         try:
             client.sendall(body[10:].encode())
