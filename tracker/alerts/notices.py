@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from tracker.alerts.email.send import send_message
 from tracker.alerts.email.notice import notice_mail
-from tracker.alerts.email_compose import one_line
+from tracker.alerts.lines import one_line
 from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import mask_address

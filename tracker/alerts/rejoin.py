@@ -22,7 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tracker.alerts.email.notice import notice_mail
-from tracker.alerts.email_compose import one_line
+from tracker.alerts.lines import one_line
 from tracker.alerts.links import CONFIRM, link, read_pair
 from tracker.store import transaction
 from tracker.store.notices import Notice, get_notice

@@ -14,7 +14,7 @@ from typing import Any
 
 from tracker.alerts.email.send import send_message
 from tracker.alerts.email.notice import notice_mail
-from tracker.alerts.email_compose import one_line
+from tracker.alerts.lines import one_line
 from tracker.alerts.links import MANAGE, link
 from tracker.alerts.model import SendResult
 
