@@ -2,6 +2,6 @@
 development mailbox when no relay is configured), `mailbox` (that folder of .eml files) and
 `notice` (a short plain mail that is not an alert: confirmation requests, manage links).
 
-The mail itself is composed in `tracker.alerts.email_compose`. May use the shared alert parts
+The mail itself is composed in `tracker.alerts.email.compose`. May use the shared alert parts
 (`tracker.alerts.model`) and the layers below alerts; never flask.
 """

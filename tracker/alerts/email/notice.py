@@ -1,5 +1,5 @@
 """A short plain-text mail that is not an alert (a confirmation request, a manage link), with its
-headers made the same way as an alert's (tracker.alerts.email_compose) and checked before it goes."""
+headers made the same way as an alert's (tracker.alerts.email.compose) and checked before it goes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from tracker.alerts.email_wire import POLICY, check_headers
-from tracker.alerts.email_compose import date_header, parse_address
+from tracker.alerts.email.wire import POLICY, check_headers
+from tracker.alerts.email.compose import date_header, parse_address
 from tracker import settings
 
 

@@ -7,7 +7,9 @@ defused, because Python's email package *decodes* encoded words in a value it is
 (`=?UTF-8?Q?=0A?=Bcc: x` becomes a real newline and a real Bcc header, cpython#121650); addresses
 that carry one are refused with ValueError. A last check re-reads the header block as a receiver
 would and refuses the message if a header appeared that was not set. How the message is written
-(folding, the policy, the bytes, that check) is `tracker.alerts.email_wire`.
+(folding, the policy, the bytes, that check) is `tracker.alerts.email.wire`; what a line about one
+item says (paper, date, page, the story's other copies, a safe link) is `tracker.alerts.lines`,
+shared with the other channels.
 
 Made once per message and serialised once: `compose_bytes` is what the sender sends, checked on
 those bytes; `compose` is the same message as an EmailMessage.
@@ -31,9 +33,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup, escape
 
-from tracker.alerts.email_wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
-                                      fixed_header, text_part)
 from tracker import settings
+from tracker.alerts.email.wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
+                                       fixed_header, text_part)
 from tracker.alerts.lines import (CONTROL, also_in_line, fields_line, first_line, meta_line, one_line,
                                   rules_line, web_link)
 from tracker.alerts.model import Alert, AlertItem
