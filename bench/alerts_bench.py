@@ -164,7 +164,7 @@ def timed_delivery(folder: Path, channel: str, addresses: list[str], extra: dict
 def time_compose(count: int = 500) -> float:
     """CPU per mail made (`compose_bytes`: built, serialised, checked), in ms: one article, one
     hit, as in the runs above; each mail to its own subscription and address."""
-    from tracker.alerts.email_compose import compose_bytes
+    from tracker.alerts.email.compose import compose_bytes
     from tracker.alerts.model import Alert, AlertItem
 
     item = AlertItem(1, "zhuanyezhen", "专业镇", "我省新认定一批特色专业镇", "http://example.cn/a/1",

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from tracker.alerts.deliver import build_alert, record, retry_delays, take_due
 from tracker.alerts.email.send import send_made
 from tracker import settings
-from tracker.alerts.email_compose import compose_bytes, parse_address
+from tracker.alerts.email.compose import compose_bytes, parse_address
 from tracker.alerts.links import with_secret_key
 from tracker.alerts.model import SendResult
 from tracker.store import transaction

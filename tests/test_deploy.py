@@ -522,7 +522,7 @@ def test_the_environment_is_complete_and_names_only_real_settings():
 
 def test_dev_mail_goes_to_mailpit_and_the_settings_load(tmp_path):
     from tracker.alerts.email.send import _settings
-    from tracker.alerts.email_compose import parse_address
+    from tracker.alerts.email.compose import parse_address
     from tracker.config import load_config
 
     services = dev()["services"]

@@ -36,7 +36,7 @@ import pytest
 
 from tracker.alerts.email.mailbox import mailbox_messages
 from tracker.alerts.email.send import send_emails
-from tracker.alerts.email_compose import compose, parse_address, subject
+from tracker.alerts.email.compose import compose, parse_address, subject
 from tracker.alerts.model import Alert, AlertItem
 
 MANAGE = "https://tracker.example.org/s/manage/tok-m"

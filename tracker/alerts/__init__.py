@@ -2,10 +2,12 @@
 
 hits → outbox (one row per subscription × article × rule, written with the hit) → deliveries
 (the due rows of one subscription grouped into one message) → a sender per channel, one package
-each: `email/`, `webhook/`, `chat/` (Apprise). Shared here: `deliver` (outbox, grouping, retry
-schedule, attempts recorded), `model` (Alert, SendResult), `subscribe`, `links` (signed tokens),
-`email_compose` and `email_wire` (the mail and its bytes), `notices` and `reminder` (confirmation
-and reminder mail).
+each: `email/` (composing, the wire format, sending, the confirmation and reminder mails'
+texts), `webhook/`, `chat/` (Apprise); no channel imports another. Shared here: `deliver` (outbox,
+grouping, retry schedule, attempts recorded), `model` (Alert, SendResult), `lines` (what every
+channel says of an item: paper, date, page, the story's other copies, safe links), `subscribe`,
+`links` (signed tokens), `notices` (the queue of confirmation and reminder mail) and `rejoin`
+(coming back after leaving).
 
 May use store, matching, rules, sources (the fetcher's address check and settings), config and
 the helpers below them; never worker, web, cli or flask (checked by `make lint`).

@@ -129,7 +129,7 @@ def _queue(db: Database, target: tuple[str, str] | None, episode_id: int, event:
 def _send(notice: AdminNotice, target: tuple[str, str], config: Mapping[str, Any]) -> SendResult:
     channel, address = target
     if channel == "email":
-        from tracker.alerts.email.notice import notice_mail
+        from tracker.alerts.email.notices import notice_mail
         from tracker.alerts.email.send import send_message
 
         try:

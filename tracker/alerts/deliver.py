@@ -125,7 +125,7 @@ def _senders() -> dict[str, Callable]:
     """Per channel: send(batch, config, report) — each result to `report` as soon as known."""
     from tracker.alerts.chat import send as chat
     from tracker.alerts.email import send as email
-    from tracker.alerts.email_compose import subject
+    from tracker.alerts.email.compose import subject
     from tracker.alerts.webhook import send as webhook
 
     return {

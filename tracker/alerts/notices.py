@@ -1,14 +1,14 @@
 """Mail that is not an alert: the double opt-in request sent to a new email subscriber, the
-manage link sent to an address that subscribes again (tracker.alerts.reminder), and the request
-to confirm coming back sent to an address that had left (tracker.alerts.rejoin).
+manage link sent to an address that subscribes again, and the request to confirm coming back
+sent to an address that had left (tracker.alerts.rejoin): the queue over the `notices` table.
 
 The web request only queues them (`queue_notice`, a row in `notices`) and asks a background
 thread to send it (`send_soon`); the worker sends whatever is still due at each delivery run
 (retries, or a web process that stopped). A slow relay never holds a web request.
 
-Short, plain text, Chinese first. Headers are made the same way as alerts' (email_compose: the
-Subject as whole-character encoded words, addresses parsed, no header from data with a line
-break), and the message goes through the alerts' transport (SMTP, or the development mailbox).
+What each mail says, and how it is made (short, plain text, Chinese first, headers made as
+alerts' are), is tracker.alerts.email.notices; it goes through the alerts' transport (SMTP, or
+the development mailbox). How often a mailbox may get one (NOTICES_PER_DAY) is counted here.
 """
 
 from __future__ import annotations
@@ -18,16 +18,13 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 from sqlite_utils import Database
 
+from tracker.alerts.email.notices import rejoin_message, reminder_message, send_confirmation
 from tracker.alerts.email.send import send_message
-from tracker.alerts.email.notice import notice_mail
-from tracker.alerts.email_compose import one_line
-from tracker.alerts.links import CONFIRM, link
 from tracker.alerts.model import SendResult
 from tracker.alerts.subscribe import mask_address
 from tracker.config import instance_file
@@ -40,46 +37,6 @@ from tracker import settings
 
 log = logging.getLogger("tracker.alerts")
 STALE_CLAIM_SECONDS = 600  # a sender holding a notice longer than this died (SMTP_TIMEOUT ≪ this)
-
-CONFIRM_SUBJECT = "【政策追踪】请确认订阅"
-
-
-def confirmation_text(confirm_url: str, days: int) -> str:
-    return "\n".join([
-        "您好：",
-        "",
-        "有人（希望是您本人）用这个邮箱地址订阅了“政策追踪”的政策主题提醒。",
-        "请打开下面的链接，并在页面上点击“确认订阅”：",
-        "",
-        f"  {confirm_url}",
-        "",
-        f"链接 {days} 天内有效。如果不是您本人操作，请忽略这封邮件：不确认就不会收到任何提醒。",
-        "",
-        "——",
-        "政策追踪 · 本邮件由系统自动发送，请勿直接回复。",
-        "",
-    ])
-
-
-def confirmation_message(config: Mapping[str, Any], subscription_id: int, address: str, *,
-                         now: datetime | None = None,
-                         message_id: str | None = None) -> EmailMessage:
-    """The confirmation request for subscription `subscription_id` (pending) at `address`."""
-    max_age = int(settings.value(config, "CONFIRM_MAX_AGE"))
-    url = one_line(link(config, CONFIRM, subscription_id))
-    return notice_mail(config, address, CONFIRM_SUBJECT, confirmation_text(url, max(1, max_age // 86400)),
-                       kind="confirm", now=now, message_id=message_id)
-
-
-def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: str,
-                      message_id: str | None = None) -> SendResult:
-    """Compose and send the confirmation request; a failure is returned, never raised."""
-    try:
-        msg = confirmation_message(config, subscription_id, address, message_id=message_id)
-    except ValueError as exc:
-        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
-    return send_message(msg, config)
-
 
 # The double opt-in request; the manage link to a known address; the confirmation to come back.
 KINDS = ("confirm", "remind", "rejoin")
@@ -124,9 +81,6 @@ def _send(db: Database, config: Mapping[str, Any], notice: Notice) -> SendResult
     if notice.kind == "confirm":
         return send_confirmation(config, notice.subscription_id, notice.address,
                                  notice.message_id)
-    from tracker.alerts.rejoin import rejoin_message
-    from tracker.alerts.reminder import reminder_message
-
     state = subscription_state(db, notice.subscription_id) or "unsubscribed"
     try:
         if notice.kind == "rejoin":

@@ -1,9 +1,10 @@
 """Coming back after leaving. An email subscription that was unsubscribed (or disabled after its
 deliveries kept failing) is asked for again on the subscribe form: nothing changes then — a
 stranger may have typed the address, and the page they see is the one every address gets — but
-its owner gets a confirmation mail, in Chinese. Confirming it (a POST on the confirm page) makes
-the subscription active again with the themes, frequency and own keywords of that form, and the
-recent hits come first (`welcome`), as for a new subscriber.
+its owner gets a confirmation mail, in Chinese (its words: tracker.alerts.email.notices).
+Confirming it (a POST on the confirm page) makes the subscription active again with the themes,
+frequency and own keywords of that form, and the recent hits come first (`welcome`), as for a
+new subscriber.
 
 The form's choices are kept with the notice that carries them (`notices.request`); the link
 names the subscription and the notice, signed and expiring like any confirmation. A link is good
@@ -16,23 +17,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 from sqlite_utils import Database
 
-from tracker.alerts.email.notice import notice_mail
-from tracker.alerts.email_compose import one_line
-from tracker.alerts.links import CONFIRM, link, read_pair
+from tracker.alerts.links import CONFIRM, read_pair
 from tracker.store import transaction
-from tracker.store.notices import Notice, get_notice
+from tracker.store.notices import get_notice
 from tracker.store.personal import set_keywords
 from tracker.store.subscriptions import (FREQUENCIES, Subscription, get_subscription, set_state,
                                          state_changed_at, update_subscription)
 
-REJOIN_SUBJECT = "【政策追踪】请确认重新订阅"
 RETURNABLE = ("unsubscribed", "disabled")  # states a subscriber comes back from by confirming
-AWAY = {"unsubscribed": "已退订", "disabled": "因多次投递失败已停用"}
 
 
 @dataclass(frozen=True)
@@ -57,34 +53,6 @@ class Request:
         except (ValueError, KeyError, TypeError):
             return None
         return request if request.rules and request.frequency in FREQUENCIES else None
-
-
-def rejoin_text(confirm_url: str, days: int, state: str) -> str:
-    return "\n".join([
-        "您好：",
-        "",
-        "有人（希望是您本人）刚刚在“政策追踪”的订阅页面用这个邮箱地址重新订阅。",
-        f"这个地址的订阅{AWAY.get(state, '已停止')}，目前不会收到任何提醒。",
-        "要恢复订阅，请打开下面的链接，并在页面上点击“确认订阅”：",
-        "",
-        f"  {confirm_url}",
-        "",
-        "确认后，将按这次填写的主题、频率和关键词恢复提醒，先补发最近几天的相关文章。",
-        f"链接 {days} 天内有效。如果不是您本人操作，请忽略这封邮件：不确认就什么也不会改变。",
-        "",
-        "——",
-        "政策追踪 · 本邮件由系统自动发送，请勿直接回复。",
-        "",
-    ])
-
-
-def rejoin_message(config: Mapping[str, Any], notice: Notice, state: str) -> EmailMessage:
-    """The confirmation mail of a request to come back (`notice`, of kind `rejoin`)."""
-    max_age = int(config.get("CONFIRM_MAX_AGE", 7 * 24 * 3600))
-    url = one_line(link(config, CONFIRM, [notice.subscription_id, notice.id]))
-    return notice_mail(config, notice.address, REJOIN_SUBJECT,
-                       rejoin_text(url, max(1, max_age // 86400), state), kind="rejoin",
-                       message_id=notice.message_id)
 
 
 def queue_rejoin(db: Database, config: Mapping[str, Any], subscription: Subscription,

@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from markupsafe import escape
 
-from tracker.alerts.email_compose import chinese_date, page_label
+from tracker.alerts.lines import chinese_date, page_label
 from tracker.alerts.links import FEED, read_token
 from tracker.store.hits import feed_hits
 from tracker.store.stories import copies_of

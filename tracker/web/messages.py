@@ -338,7 +338,7 @@ def local_time(value: Any, tz: ZoneInfo) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the filters the templates use."""
-    from tracker.alerts.email_compose import page_label
+    from tracker.alerts.lines import page_label
     filters: dict[str, Callable[..., str]] = {
         "zh_status": zh_status, "rule_problem": rule_problem, "source_problem": source_problem, "delivery_error": delivery_error,
         "rule_warnings": rule_warnings, "state_reason": state_reason, "page_label": page_label,

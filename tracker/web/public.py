@@ -21,7 +21,7 @@ existing subscription, in any state, is left exactly as it is (its state, rules,
 secret): a pending one's owner gets a fresh confirmation request, one who left (unsubscribed, or
 disabled after failed deliveries) a request to confirm coming back with the form's choices
 (tracker.alerts.rejoin: applied only by the owner's POST on its confirm page), any other's a mail
-with their manage link (tracker.alerts.reminder). A webhook that exists is told apart (its page cannot show
+with their manage link (tracker.alerts.email.notices). A webhook that exists is told apart (its page cannot show
 a secret), but nothing about it changes.
 
 Own keywords belong to the subscription (tracker.store.personal: in the database, matched only

@@ -15,8 +15,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from tracker.alerts.email_compose import (also_in_line, fields_line, first_line, meta_line,
-                                          rules_line, web_link)
+from tracker.alerts.lines import also_in_line, fields_line, first_line, meta_line, rules_line, web_link
 from tracker.alerts.model import Alert, SendResult
 from tracker.sources.ssrf import MAX_URL_LENGTH, allow_private
 from tracker import settings

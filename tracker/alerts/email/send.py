@@ -31,8 +31,8 @@ from typing import Any
 from tracker.alerts.email.mailbox import mailbox_folder, write_message
 from tracker.alerts.email.pool import Outgoing, failure, send_pool
 from tracker.alerts.email.relay import smtp_settings as _settings
-from tracker.alerts.email_compose import compose_bytes, parse_address
-from tracker.alerts.email_wire import as_bytes
+from tracker.alerts.email.compose import compose_bytes, parse_address
+from tracker.alerts.email.wire import as_bytes
 from tracker.alerts.model import Alert, SendResult
 from tracker import settings as config_table
 

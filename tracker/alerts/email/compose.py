@@ -7,7 +7,9 @@ defused, because Python's email package *decodes* encoded words in a value it is
 (`=?UTF-8?Q?=0A?=Bcc: x` becomes a real newline and a real Bcc header, cpython#121650); addresses
 that carry one are refused with ValueError. A last check re-reads the header block as a receiver
 would and refuses the message if a header appeared that was not set. How the message is written
-(folding, the policy, the bytes, that check) is `tracker.alerts.email_wire`.
+(folding, the policy, the bytes, that check) is `tracker.alerts.email.wire`; what a line about one
+item says (paper, date, page, the story's other copies, a safe link) is `tracker.alerts.lines`,
+shared with the other channels.
 
 Made once per message and serialised once: `compose_bytes` is what the sender sends, checked on
 those bytes; `compose` is the same message as an EmailMessage.
@@ -31,16 +33,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup, escape
 
-from tracker.alerts.email_wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
-                                      fixed_header, text_part)
 from tracker import settings
-from tracker.alerts.model import Alert, AlertItem, StoryCopy
+from tracker.alerts.email.wire import (POLICY, as_bytes, boundary, check_headers, encoded_words,
+                                       fixed_header, text_part)
+from tracker.alerts.lines import (CONTROL, also_in_line, fields_line, first_line, meta_line, one_line,
+                                  rules_line, web_link)
+from tracker.alerts.model import Alert, AlertItem
 
 TAGS = {"instant": "政策追踪", "daily": "政策追踪·日报", "weekly": "政策追踪·周报"}
 RULE_NAME_MAX = 30  # characters of the first rule name in the subject
 
-# C0/C1 controls and the Unicode line/paragraph separators: never inside one header line.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _HIT = re.compile(r"【([^【】]+)】")
 # A msg-id as RFC 5322 has it in practice: <left@right>, printable ASCII, no spaces or brackets.
 _MSG_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
@@ -49,11 +51,6 @@ _HEADER_URL = re.compile(r"[!#-;=?-~]+")
 
 
 # ---- pieces -----------------------------------------------------------------------------------
-
-def one_line(text: str | None) -> str:
-    """Any text as one line: control characters and runs of white space become one space."""
-    return " ".join(_CONTROL.sub(" ", text or "").split())
-
 
 def header_text(text: str | None) -> str:
     """A piece of a header: one line, and `=?` (an RFC 2047 encoded word's opener, which Python
@@ -77,7 +74,7 @@ def parse_address(value: str | None, field: str) -> Address:
 
 @lru_cache(maxsize=256)
 def _parse_address(value: str, field: str) -> Address:
-    if _CONTROL.search(value):
+    if CONTROL.search(value):
         raise ValueError(f"{field}: address {value!r} contains a line break or control character")
     value = value.strip()
     match = re.fullmatch(r"(?P<name>[^<>]*)<(?P<spec>[^<>]*)>", value)
@@ -113,14 +110,6 @@ def _header_url(url: str | None, field: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
-def web_link(url: str | None) -> str | None:
-    """A URL fit for href: http(s) only (a `javascript:` link in an article would run). Used by
-    every channel that shows a link a source or the configuration gave."""
-    url = one_line(url)
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
 # ---- what the message says ---------------------------------------------------------------------
 
 def subject(alert: Alert) -> str:
@@ -143,78 +132,9 @@ def _groups(alert: Alert) -> list[tuple[str, list[AlertItem]]]:
     return [(one_line(name) or rule_id, items) for rule_id, (name, items) in groups.items()]
 
 
-def meta_line(item: AlertItem) -> str:
-    """Paper, date and page (版次) of every hit, each said even when unknown; a government
-    document (with fields) has no page."""
-    parts = [one_line(item.source_name or item.source_id) or "未知报纸", chinese_date(item.date)]
-    if not item.fields or item.page:
-        parts.append(page_label(item.page))
-    return " · ".join(parts)
-
-
-def fields_line(item: AlertItem) -> str:
-    """A government document's 发文机关, 发文字号, 成文日期, 发布日期 as printed ("" for none)."""
-    return " · ".join(f"{one_line(name)}：{one_line(value)}" for name, value in item.fields
-                      if one_line(name) and one_line(value))
-
-
-def chinese_date(day: str | None) -> str:
-    """`2025-04-09` as 2025年4月9日; anything else as it is (or 日期不详)."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", one_line(day))
-    return f"{m[1]}年{int(m[2])}月{int(m[3])}日" if m else (one_line(day) or "日期不详")
-
-
-def page_label(page: str | None) -> str:
-    """The page as a reader says it: 1 → 第1版; 第3版 要闻 stays; none → 版次不详."""
-    page = one_line(page)
-    if not page:
-        return "版次不详"
-    if re.fullmatch(r"[A-Za-z]?\d{1,3}", page):
-        return f"第{page.lstrip('0') or page}版"
-    return page
-
-
 def _names(item: AlertItem) -> str:
     """The display names of the keywords that hit, as the rule's author named them."""
     return "、".join(one_line(name) for name in item.names if one_line(name))
-
-
-ALSO_IN_SHOWN = 8  # copies named in 也见于; more are counted
-
-
-def copy_label(copy: StoryCopy, day: str | None = None) -> str:
-    """晋中日报 第2版 (with 4月10日 when its date is not `day`): where a reader finds a copy."""
-    parts = [one_line(copy.source_name or copy.source_id) or "未知报纸"]
-    m = re.fullmatch(r"\d{4}-(\d{2})-(\d{2})", one_line(copy.date))
-    if m and copy.date != day:
-        parts.append(f"{int(m[1])}月{int(m[2])}日")
-    if one_line(copy.page):
-        parts.append(page_label(copy.page))
-    return " ".join(parts)
-
-
-def also_in_line(item: AlertItem) -> str:
-    """也见于 晋中日报 第2版、科学导报 第3版 (the story's other copies), or "" when none."""
-    if not item.also_in:
-        return ""
-    shown = "、".join(copy_label(c, item.date) for c in item.also_in[:ALSO_IN_SHOWN])
-    more = len(item.also_in) - ALSO_IN_SHOWN
-    return f"也见于 {shown}" + (f" 等 {len(item.also_in)} 处" if more > 0 else "")
-
-
-def first_line(item: AlertItem) -> str:
-    """首见于 山西日报 2025年4月9日 第1版, when another paper carried the story first."""
-    if item.first is None:
-        return ""
-    return f"首见于 {copy_label(item.first)}" if item.first.date is None else \
-        f"首见于 {one_line(item.first.source_name) or '未知报纸'} {chinese_date(item.first.date)}" + \
-        (f" {page_label(item.first.page)}" if one_line(item.first.page) else "")
-
-
-def rules_line(item: AlertItem) -> str:
-    """主题：专业镇、标准地, when the article fired more than one of the subscriber's rules."""
-    names = [one_line(name) or rule_id for rule_id, name in item.all_rules()]
-    return f"主题：{'、'.join(names)}" if len(names) > 1 else ""
 
 
 def _title(item: AlertItem) -> str:
