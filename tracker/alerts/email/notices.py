@@ -120,16 +120,6 @@ def reminder_message(config: Mapping[str, Any], subscription_id: int, address: s
                        kind="manage", now=now)
 
 
-def send_reminder(config: Mapping[str, Any], subscription_id: int, address: str,
-                  state: str) -> SendResult:
-    """Compose and send the manage link to the owner; a failure is returned, never raised."""
-    try:
-        msg = reminder_message(config, subscription_id, address, state)
-    except ValueError as exc:
-        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
-    return send_message(msg, config)
-
-
 # ---- the request to confirm coming back ---------------------------------------------------------
 
 REJOIN_SUBJECT = "【政策追踪】请确认重新订阅"
