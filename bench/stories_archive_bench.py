@@ -91,7 +91,7 @@ def main() -> int:
     if args.cluster:
         print(json.dumps(cluster(args.cluster)))
         return 0
-    with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parents[1]) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         small = measure(args.articles // 10, Path(tmp))
         print("small", json.dumps(small), flush=True)
         large = measure(args.articles, Path(tmp))

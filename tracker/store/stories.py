@@ -14,8 +14,8 @@ appearance: the copy with the earliest day, then the lowest id), `articles.story
 `story_signatures` and `story_bands`. Only a story's *representatives* are indexed: its first
 copy, and a later copy only when it is less than `REPRESENT` similar to every copy it was
 compared with (it widens what the story matches), `MAX_INDEXED` at most. A story reprinted by
-300 papers thus keeps a few index rows, and a lookup reads a few candidates, not every copy. Memory does not grow with
-the archive: nothing is held between articles.
+300 papers thus keeps a few index rows, and a lookup reads a few candidates, not every copy.
+Memory does not grow with the archive: nothing is held between calls.
 """
 
 from __future__ import annotations
