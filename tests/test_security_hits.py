@@ -94,7 +94,7 @@ def test_the_worker_stores_the_first_hits_and_the_article_page_says_how_many(tmp
     page(tmp_path / "drop", 12000)
     Worker(config).once()
     db = connect(Path(config["INSTANCE_PATH"]) / "tracker.db")
-    found = db.execute("SELECT article_id, rule_id, count, hits FROM hits ORDER BY rule_id").fetchall()
+    found = db.execute("SELECT article_id, rule_id, count, snippets FROM hits ORDER BY rule_id").fetchall()
     assert [(rule, count, len(json.loads(hits))) for _, rule, count, hits in found] == [
         ("biaozhundi", 12000, MAX_HITS), ("xinnengyuan", 12000, MAX_HITS)]
     app = create_app({"INSTANCE_PATH": config["INSTANCE_PATH"], "RULES": str(REPO / "rules")})

@@ -15,8 +15,8 @@ def latest(db: Database, *, source: str | None = None, since: str | None = None,
     where, params = article_filters(source, since, until)
     where = ["1", *where]
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, substr(a.text, 1, 200), a.page, "
-           "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id NOT LIKE "
+           "(SELECT h.snippets FROM hits h WHERE h.article_id = a.id AND h.rule_id NOT LIKE "
            "'personal-%' AND h.rule_id NOT LIKE 'personal:%' ORDER BY h.rule_id LIMIT 1) "
            "FROM articles a WHERE " + " AND ".join(where) + " ORDER BY 4 DESC, a.id DESC LIMIT ?")
-    return [Found(i, t, s, d, u, text or "", page, first_snippet(hits))
-            for i, t, s, d, u, text, page, hits in db.execute(sql, [*params, limit]).fetchall()]
+    return [Found(i, t, s, d, u, text or "", page, first_snippet(snippets))
+            for i, t, s, d, u, text, page, snippets in db.execute(sql, [*params, limit]).fetchall()]

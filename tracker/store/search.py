@@ -87,16 +87,16 @@ def search(db: Database, query: str | Sequence[str], *, source: str | None = Non
     newest = (f"SELECT a.id FROM articles a WHERE {' AND '.join(where)} "
               f"ORDER BY {DATE} DESC, a.id DESC LIMIT ?")
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, a.text, a.page, "
-           "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id = ?) "
+           "(SELECT h.snippets FROM hits h WHERE h.article_id = a.id AND h.rule_id = ?) "
            f"FROM ({newest}) n JOIN articles a ON a.id = n.id ORDER BY 4 DESC, a.id DESC")
     params = [rule, *params, limit]
-    return [Found(i, t, s, d, u, text or "", page, first_snippet(hits))
-            for i, t, s, d, u, text, page, hits in db.execute(sql, params).fetchall()]
+    return [Found(i, t, s, d, u, text or "", page, first_snippet(snippets))
+            for i, t, s, d, u, text, page, snippets in db.execute(sql, params).fetchall()]
 
 
-def first_snippet(hits: str | None) -> str | None:
-    """The snippet of the first hit in a hits row's JSON, or None (no row, or unreadable)."""
+def first_snippet(snippets: str | None) -> str | None:
+    """The first snippet of a hits row's `snippets` JSON, or None (no row, or unreadable)."""
     try:
-        return json.loads(hits)[0]["snippet"] if hits else None
+        return json.loads(snippets)[0]["snippet"] if snippets else None
     except (ValueError, LookupError, TypeError):
         return None

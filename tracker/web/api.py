@@ -166,7 +166,7 @@ def article(article_id: int):
         "hits": [{"rule_id": h["rule_id"], "rule_name": h["rule_name"], "count": h["count"],
                   "hits": [{"keyword": x.get("keyword"), "field": x.get("field"),
                             "snippet": x.get("snippet"), "name": x.get("name")}
-                           for x in h["hits"]]}
+                           for x in h["snippets"]]}
                  for h in hits_for_article(db, article_id)],
     })
 

@@ -219,10 +219,10 @@ def article(article_id: int):
         abort(404)
     rules = rule_names()
     hits = [h for h in hits_for_article(db, article_id) if public_rule(h["rule_id"])]
-    terms = [t for h in hits for one in h["hits"] for t in marked_terms(one.get("snippet", ""))]
+    terms = [t for h in hits for one in h["snippets"] for t in marked_terms(one.get("snippet", ""))]
     for h in hits:
         h["name"] = rules.get(h["rule_id"], h["rule_name"] or h["rule_id"])
-        h["passages"] = passages_of(h["hits"])
+        h["passages"] = passages_of(h["snippets"])
     date_ = row.get("issue_date") or (row.get("published") or "")[:10] or \
         (row.get("first_seen") or "")[:10]
     story = stories_of(db, [article_id]).get(article_id)
