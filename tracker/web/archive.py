@@ -22,7 +22,7 @@ from tracker.store.sources import source_names as stored_source_names
 from tracker.store.stories import Copy, copies_of, stories_of
 from tracker.store.trends import week_start, weekly_counts, weekly_story_counts
 from tracker.text.normalize import normalize_term
-from tracker.text.passage import found_passage
+from tracker.text.passage import result_passage
 from tracker.text.query import MAX_WORDS, query_words
 from tracker.web import limiter
 from tracker.web.charts import line_chart, sparkline
@@ -186,7 +186,7 @@ def articles():
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
         sources=sources, searched=searched, found=found, themes=themes, mark=mark,
-        passages={f.id: found_passage(f.title, f.text, words, f.hit_snippet) for f in found},
+        passages={f.id: result_passage(f.title, f.text, words, f.hit_snippet) for f in found},
         limit=wanted, words=words, all_words=quoted(words) if len(words) > 1 else "",
         copies=copies)
 
