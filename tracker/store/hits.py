@@ -17,7 +17,7 @@ def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[tupl
     new = []
     for match in found:
         snippets = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
-                     "snippet": h.snippet.marked()} for h in match.hits]
+                     "snippet": h.snippet.marked()} for h in match.occurrences]
         for hit in snippets:  # the keyword's display name, when the rule gives one
             if name := match.rule.display_name(hit["keyword"]):
                 hit["name"] = name

@@ -78,7 +78,7 @@ def add_personal_hits(db: Database, article_id: int, found: list[RuleMatch]) -> 
         if subscription_id is None:
             continue
         snippets = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
-                     "snippet": h.snippet.marked()} for h in match.hits]
+                     "snippet": h.snippet.marked()} for h in match.occurrences]
         cursor = db.execute(
             "INSERT OR IGNORE INTO personal_hits (article_id, subscription_id, rule_id, rule_name,"
             " count, snippets, matched_at) SELECT ?, id, ?, ?, ?, ?, ? FROM subscriptions"
