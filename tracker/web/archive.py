@@ -1,5 +1,5 @@
 """The archive pages: search the articles (/articles), read one (/articles/<id>), see how often
-each theme is in the papers (/trends).
+each rule fires in the papers (/trends).
 
 Snippets carry their hit between 【 and 】 (as the store keeps them): they are escaped first and
 only then are the markers turned into <mark>, so no text from a newspaper is ever markup.
@@ -177,15 +177,15 @@ def articles():
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=wanted * STORY_READS)
     found, copies = one_per_story(found, wanted)
-    themes: dict[int, list[tuple[str, str]]] = {}
+    article_rules: dict[int, list[tuple[str, str]]] = {}
     for article_id, rule_id, name in rules_of_articles(get_db(), [f.id for f in found]):
         if public_rule(rule_id):
-            themes.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
+            article_rules.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
     return render_template(
         "archive/articles.html", q=q, rule=rule, source=source,
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
-        sources=sources, searched=searched, found=found, themes=themes, mark=mark,
+        sources=sources, searched=searched, found=found, themes=article_rules, mark=mark,
         passages={f.id: result_passage(f.title, f.text, words, f.hit_snippet) for f in found},
         limit=wanted, words=words, all_words=quoted(words) if len(words) > 1 else "",
         copies=copies)
