@@ -138,7 +138,7 @@ def seed(db, channel: str, addresses: list[str]) -> None:
             "issue_date": "2025-04-09", "page": "第1版 要闻", "url": "http://example.cn/a/1"}).last_pk
         hit = db["hits"].insert({"article_id": article, "rule_id": "zhuanyezhen", "rule_name": "专业镇",
                                  "count": 1, "matched_at": "2025-04-09T00:00:00+00:00",
-                                 "hits": json.dumps([{"snippet": "推动【专业镇】发展。"}])}).last_pk
+                                 "snippets": json.dumps([{"snippet": "推动【专业镇】发展。"}])}).last_pk
         db["subscriptions"].insert_all(
             ({"channel": channel, "address": a, "rules": '["zhuanyezhen"]', "frequency": "instant",
               "state": "active", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",

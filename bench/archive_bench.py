@@ -57,7 +57,7 @@ def build(path: Path, n: int, days: int) -> None:
             db.conn.executemany("INSERT INTO articles (id, source_id, issue_date, title, text, "
                                 "content_hash, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             index_keys(db, index)
-            db.conn.executemany("INSERT INTO hits (article_id, rule_id, rule_name, count, hits, "
+            db.conn.executemany("INSERT INTO hits (article_id, rule_id, rule_name, count, snippets, "
                                 "matched_at) VALUES (?, ?, ?, ?, ?, ?)", hits)
         done += len(rows)
         print(f"\r{done} articles", end="", file=sys.stderr, flush=True)

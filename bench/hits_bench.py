@@ -34,8 +34,8 @@ def run(matcher: Matcher, text: str) -> tuple[float, int]:
     found = matcher.match(Document(name="bench.txt", text=text, kind="text"))
     total = 0
     for match in found:
-        total += len(match.hits) + getattr(match, "left_out", 0)  # also before the cap
-        for hit in match.hits:
+        total += len(match.occurrences) + getattr(match, "left_out", 0)  # also before the cap
+        for hit in match.occurrences:
             hit.snippet.marked()
     return time.perf_counter() - start, total
 

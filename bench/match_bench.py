@@ -144,7 +144,7 @@ def main() -> int:
         fast_s += statistics.median(runs)
         for i, found in enumerate(results, start=first):
             fired_fast.update((i, f.rule.id) for f in found)
-            hit_count += sum(len(f.hits) for f in found)
+            hit_count += sum(len(f.occurrences) for f in found)
 
         t = time.perf_counter()
         for i, page in enumerate(issue, start=first):

@@ -102,7 +102,7 @@ def measure(corpus: list[Sentence], keywords: list[str], each: bool = False) -> 
         documents = [Document(f"line{n}", s.text, "article") for n, s in enumerate(corpus)]
         for n, fired in enumerate(matcher.match_many(documents)):
             for match in fired:
-                reported.update((n, match.rule.name, hit.start) for hit in match.hits)
+                reported.update((n, match.rule.name, hit.start) for hit in match.occurrences)
     counts = Counter()
     missed: Counter[str] = Counter()
     taken: Counter[str] = Counter()

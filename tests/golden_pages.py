@@ -70,7 +70,7 @@ def filed(text: str, shape: Shape, keywords: Iterable[str]) -> dict[str, list[st
         config = load_config({"INSTANCE_PATH": tmp}, environ={})
         for document in read(str(path), config):
             for found in matcher.match(document):
-                got[found.rule.name].extend(found.title for _ in found.hits)
+                got[found.rule.name].extend(found.title for _ in found.occurrences)
     return got
 
 

@@ -39,7 +39,7 @@ def hit(db, text: str, rule: str = "zyz") -> tuple[int, int]:
     with transaction(db):
         article_id, _ = add_article(db, NewArticle(source_id="s", title=text, text=text))
         hit_id = db["hits"].insert({"article_id": article_id, "rule_id": rule, "rule_name": "专业镇",
-                                    "count": 1, "hits": json.dumps([{"snippet": "【专业镇】"}]),
+                                    "count": 1, "snippets": json.dumps([{"snippet": "【专业镇】"}]),
                                     "matched_at": T0.isoformat()}).last_pk
     return article_id, hit_id
 

@@ -108,6 +108,6 @@ def test_a_control_character_from_a_page_leaves_the_feed_valid(app, client, arch
     db = connect(Path(app.instance_path) / "tracker.db")
     with transaction(db):
         db.execute("UPDATE articles SET title = title || ?", ["\x0b\x0c附件"])
-        db.execute("UPDATE hits SET hits = replace(hits, '专业镇', '专业镇\\u000b')")
+        db.execute("UPDATE hits SET snippets = replace(snippets, '专业镇', '专业镇\\u000b')")
     feed = parsed(client.get("/rules/zhuanyezhen/feed.atom"))
     assert feed.entries[0].title.endswith("附件")

@@ -22,7 +22,7 @@ def rule(**kw) -> Rule:
 
 def hits(rules, text, title=None, source=None):
     found = Matcher(rules).match(Document("t", text, "text", title=title, source=source))
-    return [(f.rule.id, [h.keyword for h in f.hits]) for f in found]
+    return [(f.rule.id, [h.keyword for h in f.occurrences]) for f in found]
 
 
 # (rule, text, expected keywords hit; [] when the rule must not fire)
@@ -66,7 +66,7 @@ def test_fields_and_titles():
     assert hits([r], "正文没有。", title="优化营商环境") == [("r", ["营商环境"])]
     found = Matcher([rule(keywords=["营商环境"])]).match(
         Document("t", "正文讲营商环境。", "text", title="标题营商环境"))
-    assert [h.field for h in found[0].hits] == ["title", "body"]
+    assert [h.field for h in found[0].occurrences] == ["title", "body"]
     assert found[0].title == "标题营商环境"
 
 
@@ -93,7 +93,7 @@ def test_no_rules_and_empty_text():
 def test_snippet_comes_from_the_page_with_the_hit_marked():
     found = Matcher([rule(keywords=["乡村振兴"])]).match(
         Document("t", "第一句。全面推进乡村振\n兴，加快农业现代化。", "text"))
-    (hit,) = found[0].hits
+    (hit,) = found[0].occurrences
     assert hit.snippet.marked() == "全面推进【乡村振兴】，加快农业现代化。"
     assert found[0].text[hit.start:hit.end] == "乡村振\n兴"
 
@@ -104,7 +104,7 @@ def test_seed_texts_reproduce_the_readme_counts(seed_texts):
     counts = dict.fromkeys(THEMES, 0)
     for name, text in seed_texts.items():
         for found in matcher.match(Document(name, text, "text")):
-            counts[found.rule.name] += len(found.hits)
+            counts[found.rule.name] += len(found.occurrences)
     assert counts == THEMES
 
 
@@ -112,11 +112,11 @@ def test_a_body_snippet_does_not_run_into_the_headline():
     text = ("全省首批绿电产业园获批\n本报讯 日前，某高新区获批绿电产业园试点。"
             "园区将建设分布式光伏，企业用上更便宜的电，带动一批新项目落地投产。\n")
     found = Matcher([rule(keywords=["绿电"])]).match(Document("t", text, "text"))
-    snippets = {h.field: h.snippet.marked() for f in found for h in f.hits}
+    snippets = {h.field: h.snippet.marked() for f in found for h in f.occurrences}
     assert found[0].title == "全省首批绿电产业园获批"
     assert snippets == {"title": "全省首批【绿电】产业园获批",
                         "body": "本报讯日前，某高新区获批【绿电】产业园试点。"}
-    assert found[0].hits[1].snippet.after == "产业园试点。"
+    assert found[0].occurrences[1].snippet.after == "产业园试点。"
 
 
 def test_a_snippet_cut_does_not_fall_inside_a_word_broken_by_the_layout():
@@ -131,7 +131,7 @@ def test_a_snippet_cut_does_not_fall_inside_a_word_broken_by_the_layout():
     assert start - 40 == text.index("兴")
     matcher = Matcher([Rule(id="r", name="r", keywords=("光伏",))])
     (found,) = matcher.match(Document("d", text, "article"))
-    (hit,) = found.hits
+    (hit,) = found.occurrences
     before = hit.snippet.before
     assert before.startswith("…") and not before.startswith("…兴") and not before.startswith("…振")
 
@@ -141,5 +141,5 @@ def test_furniture_inside_one_article_is_no_hit_and_no_snippet():
     text = "本报记者 光伏\n今年全市新建光伏电站三座。\n阅读原文：光伏新闻网"
     matcher = Matcher([Rule(id="r", name="r", keywords=("光伏",))])
     (found,) = matcher.match(Document("d", text, "feed-entry", title="光伏电站建成"))
-    assert [(h.field, h.snippet.marked()) for h in found.hits] == [
+    assert [(h.field, h.snippet.marked()) for h in found.occurrences] == [
         ("title", "【光伏】电站建成"), ("body", "今年全市新建【光伏】电站三座。")]

@@ -130,7 +130,7 @@ def test_every_hit_has_its_own_articles_title(name: str, matcher: Matcher, tmp_p
     path.write_text(page, encoding="utf-8")
     config = load_config({"INSTANCE_PATH": str(tmp_path)}, environ={})
     (document,) = read(str(path), config)
-    got = [(h.keyword, found.title) for found in matcher.match(document) for h in found.hits]
+    got = [(h.keyword, found.title) for found in matcher.match(document) for h in found.occurrences]
     key = str  # titles may be None: compare as text
     assert sorted(got, key=key) == sorted(expected, key=key)
 
@@ -145,7 +145,7 @@ def test_snippets_stay_in_their_article_and_off_the_furniture(name: str, matcher
     paragraphs = {T1: (P1, P2), T2: (P3, P4), T3: (P5, P6)}
     same = {"便民举措出台，山城办事更方便": T1, "光伏板产业链初具规模，河谷县再添新动能": T2}
     for found in matcher.match(document):
-        for hit in found.hits:
+        for hit in found.occurrences:
             passage = simplified(hit.snippet.marked("", "").strip("…"))
             assert "日报" not in passage and "首页" not in passage and "查看原文" not in passage
             assert "记者" not in passage and "通讯员" not in passage

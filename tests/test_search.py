@@ -11,7 +11,7 @@ from tracker.store import connect, transaction
 from builders import add_article
 from tracker.store.articles import NewArticle
 from tracker.store.search import search
-from tracker.text.passage import found_passage
+from tracker.text.passage import result_passage
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_search_finds_chinese_words(db, query, titles):
 def test_results_are_newest_first_with_a_marked_snippet(db):
     found = search(db, "企业")
     assert [f.date for f in found] == ["2025-04-10", "2025-04-09"]
-    passages = [found_passage(f.title, f.text, "企业", f.hit_snippet) for f in found]
+    passages = [result_passage(f.title, f.text, "企业", f.hit_snippet) for f in found]
     assert "【企业】" in passages[0]
     assert passages[1] == "今年出让标准地12宗，【企业】拿地即开工。"
 

@@ -331,7 +331,7 @@ def test_own_keyword_files_and_hits_of_earlier_versions_never_show_in_the_archiv
             "content_hash": "h1", "first_seen": stamp, "issue_date": day}).last_pk
         for rule_id, name in (("personal-7", "自定义：私人词条乙"), ("zhuanyezhen", "专业镇")):
             db["hits"].insert({"article_id": article, "rule_id": rule_id, "rule_name": name,
-                               "count": 1, "matched_at": stamp, "hits": json.dumps(
+                               "count": 1, "matched_at": stamp, "snippets": json.dumps(
                                    [{"keyword": "买药加微信", "field": "text", "offset": 0,
                                      "snippet": "【买药加微信】"}], ensure_ascii=False)})
     for url in ("/trends", "/articles", "/articles?q=专业镇", "/articles?rule=personal-7",

@@ -17,7 +17,7 @@ from tracker.web import create_app
 from tracker.worker.service import Worker
 from test_security_attack import REPO, worker_config
 
-MAX_HITS = 100  # hits kept per rule and article (tracker.matching.matcher.MAX_HITS)
+MAX_HITS = 100  # hits kept per rule and article (tracker.matching.matcher.MAX_OCCURRENCES)
 SENTENCE = "园区出让标准地12宗以上，新能源项目落地。"  # one hit of 标准地, one of 新能源
 
 
@@ -94,7 +94,7 @@ def test_the_worker_stores_the_first_hits_and_the_article_page_says_how_many(tmp
     page(tmp_path / "drop", 12000)
     Worker(config).once()
     db = connect(Path(config["INSTANCE_PATH"]) / "tracker.db")
-    found = db.execute("SELECT article_id, rule_id, count, hits FROM hits ORDER BY rule_id").fetchall()
+    found = db.execute("SELECT article_id, rule_id, count, snippets FROM hits ORDER BY rule_id").fetchall()
     assert [(rule, count, len(json.loads(hits))) for _, rule, count, hits in found] == [
         ("biaozhundi", 12000, MAX_HITS), ("xinnengyuan", 12000, MAX_HITS)]
     app = create_app({"INSTANCE_PATH": config["INSTANCE_PATH"], "RULES": str(REPO / "rules")})

@@ -52,5 +52,5 @@ def test_every_shape_of_the_seed_pages_gives_the_readme_counts(variant, seed_tex
         path.write_bytes(VARIANTS[variant](text))
         for document in read(str(path), config):
             for found in matcher.match(document):
-                counts[found.rule.name] += len(found.hits)
+                counts[found.rule.name] += len(found.occurrences)
     assert counts == THEMES

@@ -86,7 +86,7 @@ def test_hits_are_recorded_once_per_article_and_rule(db):
         assert add_hits(db, article_id, found) == []
     (hit,) = hits_for_article(db, article_id)
     assert hit["rule_id"] == "zyz" and hit["count"] == 1
-    assert hit["hits"][0]["snippet"] == "推动【专业镇】发展。"
+    assert hit["snippets"][0]["snippet"] == "推动【专业镇】发展。"
     assert get_article(db, article_id)["title"] == "标题"
 
 
@@ -164,3 +164,45 @@ def test_an_archive_of_the_last_release_keeps_its_migrations_under_their_new_nam
     assert applied and all(name >= "m008" for name in applied)  # only the new ones ran
     db = sqlite_utils.Database(path)
     assert sorted(r[0] for r in db.execute("SELECT name FROM _sqlite_migrations")) == names
+
+
+def test_an_archive_from_before_keeps_its_snippets_under_the_new_name(tmp_path):
+    """m015: the column `hits.hits` (and `personal_hits.hits`) becomes `snippets`, its rows kept;
+    the per-day count triggers on `hits` still work."""
+    import sqlite_utils
+
+    from tracker.store import migrate
+    from tracker.store.latest import latest
+    from tracker.store.schema import migrations
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m015_snippets")
+    old["sources"].insert({"id": "s", "name": "S", "type": "folder", "location": "/x"})
+    old.execute("INSERT INTO articles (source_id, title, text, content_hash, issue_date, "
+                "first_seen) VALUES ('s', '题', '推动专业镇发展', 'h1', '2025-04-09', "
+                "'2025-04-09T08:00:00+00:00')")
+    snippets = '[{"keyword": "专业镇", "field": "body", "offset": 2, "snippet": "推动【专业镇】发展"}]'
+    old.execute("INSERT INTO hits (article_id, rule_id, rule_name, count, hits, matched_at) "
+                "VALUES (1, 'zyz', '专业镇', 1, ?, '2025-04-09T08:00:00+00:00')", [snippets])
+    old["subscriptions"].insert({"channel": "email", "address": "a@example.org", "rules": "[]",
+                                 "frequency": "daily", "state": "active", "created_at": "x"})
+    old.execute("INSERT INTO personal_hits (article_id, subscription_id, rule_id, rule_name, "
+                "count, hits, matched_at) VALUES (1, 1, 'personal:1', '我的词', 1, ?, 'x')",
+                [snippets])
+    old.conn.commit()
+    old.conn.close()
+    assert migrate(path) == ["m015_snippets"]
+    db = connect(path, migrate=False)
+    for table in ("hits", "personal_hits"):
+        assert "hits" not in db[table].columns_dict
+        assert db.execute(f"SELECT snippets FROM {table}").fetchall() == [(snippets,)]
+    (hit,) = hits_for_article(db, 1)
+    assert hit["snippets"][0]["snippet"] == "推动【专业镇】发展"
+    assert latest(db)[0].hit_snippet == "推动【专业镇】发展"
+    with transaction(db):
+        db.execute("INSERT INTO hits (article_id, rule_id, rule_name, count, snippets, "
+                   "matched_at) VALUES (1, 'other', '别的', 1, '[]', 'x')")
+    assert db.execute("SELECT rule_id, articles FROM hit_days ORDER BY rule_id").fetchall() == [
+        ("other", 1), ("zyz", 1)]
+    assert migrate(path) == []

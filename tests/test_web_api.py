@@ -39,7 +39,7 @@ def ids(app):
                 for rule_id, at in hits.items():
                     db["hits"].insert({
                         "article_id": ids[key], "rule_id": rule_id, "rule_name": rule_id,
-                        "count": 1, "matched_at": at, "hits": json.dumps(
+                        "count": 1, "matched_at": at, "snippets": json.dumps(
                             [{"keyword": "k", "field": "body", "offset": 0,
                               "snippet": f"{title}【{rule_id}】"}], ensure_ascii=False)})
             add_subscription(db, "email", "reader@example.com", ["lvdian"], "daily", active=True)

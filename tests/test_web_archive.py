@@ -57,7 +57,7 @@ def seed(db) -> dict[str, int]:
                 db["hits"].insert({
                     "article_id": ids[key], "rule_id": rule_id, "rule_name": f"旧名{rule_id}",
                     "count": len(snippets), "matched_at": f"{day}T01:00:00+00:00",
-                    "hits": json.dumps([{"keyword": "k", "field": "body", "offset": 0,
+                    "snippets": json.dumps([{"keyword": "k", "field": "body", "offset": 0,
                                          "snippet": s} for s in snippets], ensure_ascii=False)})
     return ids
 
@@ -236,7 +236,7 @@ def test_a_removed_rule_keeps_its_stored_name(client, ids, app):
         with transaction(db):
             db["hits"].insert({"article_id": ids["a5"], "rule_id": "gone", "rule_name": "已删主题",
                                "count": 1, "matched_at": "2025-04-10T01:00:00+00:00",
-                               "hits": json.dumps([{"snippet": "出让【标准地】两宗"}])})
+                               "snippets": json.dumps([{"snippet": "出让【标准地】两宗"}])})
     assert "已删主题" in page(client, f"/articles/{ids['a5']}")
     assert '<option value="gone">已删主题</option>' in page(client, "/articles")
 
@@ -352,7 +352,7 @@ def put(db, rows) -> None:
                                         ).last_pk
             for rule in rules:
                 db["hits"].insert({"article_id": aid, "rule_id": rule, "rule_name": rule,
-                                   "count": 1, "hits": "[]", "matched_at": "x"})
+                                   "count": 1, "snippets": "[]", "matched_at": "x"})
 
 
 @pytest.mark.parametrize("rows,weeks,source,expected", [
@@ -508,7 +508,7 @@ def test_the_latest_never_show_a_subscribers_own_keywords(client, ids, app):
                 db["hits"].insert({
                     "article_id": ids["a5"], "rule_id": rule_id, "rule_name": "我的词",
                     "count": 1, "matched_at": "2025-04-10T01:00:00+00:00",
-                    "hits": json.dumps([{"keyword": "北山镇", "field": "body", "offset": 0,
+                    "snippets": json.dumps([{"keyword": "北山镇", "field": "body", "offset": 0,
                                          "snippet": "【北山镇】出让标准地两宗。"}], ensure_ascii=False)})
     html = page(client, "/articles")
     assert "标准地出让提速" in titles(html)

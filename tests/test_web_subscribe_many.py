@@ -89,7 +89,7 @@ def hit(app, rule_id: str, times: int) -> None:
                                                     text=f"第{i}篇，{rule_id}。", issue_date=today))
             db["hits"].insert({"article_id": article, "rule_id": rule_id, "rule_name": rule_id,
                                "count": 1, "matched_at": f"{today}T01:00:00+00:00",
-                               "hits": json.dumps([])})
+                               "snippets": json.dumps([])})
 
 
 def test_many_themes_show_a_bounded_page_most_active_first(app, client, many):

@@ -164,7 +164,7 @@ def test_the_table_has_rows_of_every_kind():
 @pytest.mark.parametrize("sentence,keyword,expected", ROWS)
 def test_word_edges_table(table_matcher, sentence, keyword, expected):
     fired = table_matcher.match(Document("row", sentence, "article"))
-    hits = [h for m in fired if m.rule.name == keyword for h in m.hits]
+    hits = [h for m in fired if m.rule.name == keyword for h in m.occurrences]
     assert len(hits) == expected, table_matcher._segmenter.cut(sentence)
     assert all(sentence[h.start:h.end].lower() == keyword for h in hits)
 
@@ -176,7 +176,7 @@ def test_substring_mode_finds_every_row():
                        for i, k in enumerate(keywords)])
     for sentence, keyword, _ in ROWS:
         fired = matcher.match(Document("row", sentence, "article"))
-        hits = [h for m in fired if m.rule.name == keyword for h in m.hits]
+        hits = [h for m in fired if m.rule.name == keyword for h in m.occurrences]
         assert len(hits) == sentence.lower().count(keyword), sentence
 
 

@@ -2,7 +2,7 @@
 deliveries kept failing) is asked for again on the subscribe form: nothing changes then — a
 stranger may have typed the address, and the page they see is the one every address gets — but
 its owner gets a confirmation mail, in Chinese (its words: tracker.alerts.email.notices).
-Confirming it (a POST on the confirm page) makes the subscription active again with the themes,
+Confirming it (a POST on the confirm page) makes the subscription active again with the rules,
 frequency and own keywords of that form, and the recent hits come first (`welcome`), as for a
 new subscriber.
 

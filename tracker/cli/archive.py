@@ -110,12 +110,12 @@ def search(config: dict, query: str, source: str | None, since: str | None, limi
     a quoted phrase ("…" or “…”) stays one phrase."""
     from tracker.store import connect
     from tracker.store.search import search as find
-    from tracker.text.passage import found_passage
+    from tracker.text.passage import result_passage
 
     found = find(connect(instance_file(config, "DATABASE")), query, source=source,
                  since=_date_option(since, "--since"), limit=limit)
     for f in found:
-        passage = found_passage(f.title, f.text, query)
+        passage = result_passage(f.title, f.text, query)
         if fmt == "jsonl":
             click.echo(json.dumps({"id": f.id, "title": f.title, "source": f.source,
                                    "date": f.date, "url": f.url, "snippet": passage},

@@ -184,8 +184,8 @@ def _match_input(matcher, config: dict, fmt: str, marks: tuple[str, str], ref: s
 
 
 def _passages(found, marks: tuple[str, str]) -> list[str]:
-    """The hits' passages, marked; a sentence with several hits is one passage, shown once."""
-    return list(dict.fromkeys(hit.snippet.marked(*marks) for hit in found.hits))
+    """The occurrences' passages, marked; a sentence with several is one passage, shown once."""
+    return list(dict.fromkeys(o.snippet.marked(*marks) for o in found.occurrences))
 
 
 def _json_lines(ref: str, documents: list, results: list) -> str:
@@ -209,12 +209,13 @@ def _json_lines(ref: str, documents: list, results: list) -> str:
 def _json_line(found, document: str, title: str, tail: str) -> str:
     """One JSON line: {rule, document, title, [entry], [url], [published], hits: [{keyword,
     field, offset, snippet, [name]}], [hits_left_out]}, the bytes json.dumps(…,
-    ensure_ascii=False) gives for it (`hits_left_out`: hits past the first MAX_HITS, not listed),
+    ensure_ascii=False) gives for it (`hits_left_out`: occurrences past the first
+    MAX_OCCURRENCES, not listed; `hits` and `hits_left_out` are documented names and stay),
     written out directly (a page's hundreds of lines, without a dict and encoder pass each);
     `document`, `title` and `tail` (entry, url, published) come encoded already."""
     rule = found.rule
     hits = []
-    for h in found.hits:
+    for h in found.occurrences:
         hit = (f'{{"keyword": {encode_basestring(h.keyword)}, "field": "{h.field}", '
                f'"offset": {h.start:d}, "snippet": {encode_basestring(h.snippet.marked())}')
         if rule.names and (name := rule.display_name(h.keyword)):
@@ -237,7 +238,7 @@ def _json(value) -> str:
 
 
 def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
-    from tracker.matching.matcher import MAX_HITS
+    from tracker.matching.matcher import MAX_OCCURRENCES
 
     for rule in matcher.rules:
         found = grouped.get(rule.id)
@@ -252,7 +253,7 @@ def _print_grouped(matcher, grouped: dict[str, list], color: bool) -> None:
                 click.echo(f"    {passage}")
             if left_out:
                 click.echo(f"    … {left_out} more hits in this article not shown "
-                           f"(the first {MAX_HITS} are kept)")
+                           f"(the first {MAX_OCCURRENCES} are kept)")
         click.echo("")
     if not grouped:
         click.echo("no rule fired")

@@ -41,7 +41,7 @@ def _fill(text: str, seed: int) -> str:
 
 
 def plan(today: date, weeks: int = WEEKS) -> dict[date, list[tuple[str, list[str]]]]:
-    """Issue day → its stories (title, paragraphs), each theme's weekly count spread over the
+    """Issue day → its stories (title, paragraphs), each rule's weekly count spread over the
     week's issues."""
     from tracker.demo.stories import FILLER, STORIES, WEEKLY
 
@@ -52,12 +52,12 @@ def plan(today: date, weeks: int = WEEKS) -> dict[date, list[tuple[str, list[str
         by_week.setdefault((d - first).days // 7, []).append(d)
     out: dict[date, list[tuple[str, list[str]]]] = {d: [] for d in days}
     seed = 0
-    for theme, counts in WEEKLY.items():
+    for rule, counts in WEEKLY.items():
         for week, count in enumerate(counts[-weeks:]):
             issues = by_week.get(week, [])
             for k in range(count if issues else 0):
                 seed += 1
-                title, body = STORIES[theme][seed % len(STORIES[theme])]
+                title, body = STORIES[rule][seed % len(STORIES[rule])]
                 out[issues[k % len(issues)]].append(
                     (_fill(title, seed), [_fill(p, seed + i) for i, p in enumerate(body)]))
     for i, d in enumerate(days):

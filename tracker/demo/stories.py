@@ -1,4 +1,4 @@
-"""The demo paper's stories, written by us and made up (演示稿件): per theme a few stories with
+"""The demo paper's stories, written by us and made up (演示稿件): per rule a few stories with
 blanks ({town}, {n}, {m}) that `tracker.demo.write_pages` fills, so no two issues carry the
 same text. Each story is (title, paragraphs). `FILLER` stories hit no rule."""
 
@@ -78,7 +78,7 @@ FILLER: list[tuple[str, list[str]]] = [
     ("老街修缮完工", ["本报讯 {town}老街修缮完工，{n}座老院落恢复原貌，游人如织。"]),
 ]
 
-# Articles per week for each theme, oldest week first: the shape /trends and the sparklines show.
+# Articles per week for each rule, oldest week first: the shape /trends and the sparklines show.
 WEEKLY = {
     "lvdian": [0, 0, 1, 0, 0, 1, 1, 2, 2, 3, 4, 5],
     "zhuanyezhen": [1, 2, 1, 2, 2, 2, 3, 2, 4, 2, 3, 2],

@@ -2,7 +2,7 @@
 boolean logic only for the rules that have a candidate in an article.
 
     matcher = Matcher(rules)              # compile once per rule set
-    for found in matcher.match(document): # RuleMatch per (rule, article) that fired
+    for found in matcher.match(document): # a hit: RuleMatch per (rule, article) that fired
         ...
 
 The cost of matching a page does not grow with the number of rules: the Aho–Corasick automaton
@@ -15,6 +15,6 @@ The rule language is in `tracker.rules`.
 May use rules, articles, documents and text; never store or anything above.
 """
 
-from tracker.matching.matcher import Hit, Matcher, RuleMatch
+from tracker.matching.matcher import Matcher, Occurrence, RuleMatch
 
-__all__ = ["Hit", "Matcher", "RuleMatch"]
+__all__ = ["Matcher", "Occurrence", "RuleMatch"]

@@ -10,7 +10,10 @@ from tracker.matching.filters import any_near, is_near, longest_first
 from tracker.rules.model import Rule
 
 
-class Occurrence(NamedTuple):
+class Candidate(NamedTuple):
+    """A term found in an article, before any rule's conditions: it becomes an `Occurrence`
+    of a keyword (tracker.matching.matcher) only where a rule that fires keeps it."""
+
     start: int  # in the match key
     end: int
     source_start: int  # in the document text
@@ -32,13 +35,13 @@ class Compiled(NamedTuple):  # a tuple: 100,000 of them are made at every start
     word: bool  # match: word (an occurrence counts only where it keeps its words whole)
 
 
-def one_keyword(compiled: Compiled, found: list[Occurrence]
-                 ) -> list[tuple[int, int, str, Occurrence]]:
+def one_keyword(compiled: Compiled, found: list[Candidate]
+                 ) -> list[tuple[int, int, str, Candidate]]:
     """`evaluate` for a plain rule with one keyword and no global excludes: the occurrences
-    that count, as (start, end, keyword, occurrence); of overlapping ones (the keyword overlaps
+    that count, as (start, end, keyword, candidate); of overlapping ones (the keyword overlaps
     itself: 哈哈 in 哈哈哈) the first, as `longest_first` keeps them."""
     keyword = compiled.keywords[0][1]
-    kept: list[tuple[int, int, str, Occurrence]] = []
+    kept: list[tuple[int, int, str, Candidate]] = []
     end = -1
     for o in sorted(found, key=_longest_first) if len(found) > 1 else found:
         if (o.word or not compiled.word) and o.start >= end:
@@ -47,14 +50,14 @@ def one_keyword(compiled: Compiled, found: list[Occurrence]
     return kept
 
 
-def _longest_first(o: Occurrence) -> tuple[int, int]:
+def _longest_first(o: Candidate) -> tuple[int, int]:
     return o.start, o.start - o.end
 
 
-def evaluate(compiled: Compiled, by_term: dict[int, list[Occurrence]],
-              source: str | None) -> list[tuple[int, int, str, Occurrence]]:
-    """The hits that remain after the rule's conditions (see tracker.rules for the order), as
-    (start, end, keyword, occurrence)."""
+def evaluate(compiled: Compiled, by_term: dict[int, list[Candidate]],
+              source: str | None) -> list[tuple[int, int, str, Candidate]]:
+    """The occurrences that remain after the rule's conditions (see tracker.rules for the
+    order), as (start, end, keyword, candidate)."""
     word_mode = compiled.word
     if compiled.plain:
         if len(compiled.keywords) == 1:  # the commonest rule of all: one keyword
@@ -71,22 +74,22 @@ def evaluate(compiled: Compiled, by_term: dict[int, list[Occurrence]],
     if rule.sources and source not in rule.sources:
         return []
 
-    def occurrences(term_id: int) -> list[Occurrence]:
+    def occurrences(term_id: int) -> list[Candidate]:
         return [o for o in by_term.get(term_id, ())
                 if o.field in rule.fields and (o.word or not word_mode)]
 
     def spans(term_id: int) -> list[tuple[int, int]]:
         return [(o.start, o.end) for o in occurrences(term_id)]
 
-    hits = [(o.start, o.end, kw, o, t) for t, kw in compiled.keywords for o in occurrences(t)]
+    kept = [(o.start, o.end, kw, o, t) for t, kw in compiled.keywords for o in occurrences(t)]
     for terms, with_ids, within in compiled.near:
         others = [span for w in with_ids for span in spans(w)]
         if terms & compiled.keyword_ids:
-            hits = [h for h in hits if h[4] not in terms or is_near(h[:2], others, within)]
+            kept = [c for c in kept if c[4] not in terms or is_near(c[:2], others, within)]
         elif not any_near([span for t in terms for span in spans(t)], others, within):
             return []
-    if not hits:
+    if not kept:
         return []
     if any(not spans(t) for t in compiled.all) or any(spans(t) for t in compiled.exclude):
         return []
-    return longest_first(h[:4] for h in hits)
+    return longest_first(c[:4] for c in kept)

@@ -27,8 +27,8 @@ def any_near(spans: Iterable[Span], others: Sequence[Span], within: int) -> bool
 
 
 def longest_first(spans: Iterable[tuple]) -> list[tuple]:
-    """Keep the longest of overlapping hits (绿电交易 over 绿电), leftmost first. Each item is a
-    tuple that starts with (start, end)."""
+    """Keep the longest of overlapping occurrences (绿电交易 over 绿电), leftmost first. Each
+    item is a tuple that starts with (start, end)."""
     kept: list[tuple] = []
     for span in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
         if kept and span[0] < kept[-1][1]:

@@ -19,7 +19,7 @@ import re2
 
 from tracker.splitter import Span, furniture_lines, split_page
 from tracker.documents import Document
-from tracker.matching.evaluate import Compiled, Occurrence, evaluate, one_keyword
+from tracker.matching.evaluate import Compiled, Candidate, evaluate, one_keyword
 from tracker.matching.words import WordSegmenter, is_whole
 from tracker.rules.model import FIELDS, Rule
 from tracker.rules.regex import compile_pattern, options
@@ -28,43 +28,44 @@ from tracker.text.snippets import Snippet, sentence_ends, snippet
 
 # Between a document's own title and its text: a sentence end, so no word runs across it.
 TITLE_SEPARATOR = "\n。\n"
-MAX_REGEX_HITS = 1000  # occurrences of one pattern kept per document
-# Hits kept per rule and article (the first ones, in page order); `RuleMatch.left_out` counts
+MAX_REGEX_OCCURRENCES = 1000  # occurrences of one pattern kept per document
+# Occurrences kept per rule and article (the first ones, in page order); `RuleMatch.left_out` counts
 # the rest. A page of 24,000 occurrences stays a page: its snippets, stored JSON and output too.
-MAX_HITS = 100
+MAX_OCCURRENCES = 100
 REGEX_SET_SIZE = 32  # patterns per RE2 set: a set's DFA never nears its memory budget on a page
 REGEX_SET_MEMORY = 64 << 20  # bytes an RE2 set may use (allocated only as its DFA grows)
 
 
-class Hit(NamedTuple):
+class Occurrence(NamedTuple):
     """One occurrence of a rule's keyword: where it is in the document text, and a snippet."""
 
     keyword: str
     field: str  # "title" | "body"
     start: int
     end: int
-    # For the snippet: the text, its field's span there, the spans of the rule's hits in the
-    # article, word boundaries within a span of the text (a segmenter's), and the text's
+    # For the snippet: the text, its field's span there, the spans of the rule's occurrences in
+    # the article, word boundaries within a span of the text (a segmenter's), and the text's
     # sentence ends (worked out once per document, for all its snippets), and the passages of
-    # the rule's sentences once worked out (shared by its hits: each sentence's are cut once).
+    # the rule's sentences once worked out (shared by its occurrences: each sentence's are cut once).
     context: tuple[str, int, int, tuple[tuple[int, int], ...], Callable[[int, int], set[int]],
                    list[int], dict]
 
     @property
     def snippet(self) -> Snippet:
-        """The readable passage around the hit (its sentence, the other hits in it marked too),
-        worked out when someone wants to read it."""
+        """The readable passage around the occurrence (its sentence, the rule's other occurrences
+        in it marked too), worked out when someone wants to read it."""
         text, lo, hi, others, words, ends, groups = self.context
         return snippet(text, self.start, self.end, lo=lo, hi=hi, others=others, words=words,
                        sentence_ends=ends, groups=groups)
 
     def __repr__(self) -> str:
-        return f"Hit({self.keyword!r}, {self.field!r}, {self.start}, {self.end})"
+        return f"Occurrence({self.keyword!r}, {self.field!r}, {self.start}, {self.end})"
 
 
 @dataclass(slots=True)
 class RuleMatch:
-    """A rule that fired in one article of a document."""
+    """A hit: a rule that fired in one article of a document, with the occurrences of its
+    keywords that count."""
 
     rule: Rule
     document: Document
@@ -72,13 +73,14 @@ class RuleMatch:
     start: int  # the article's span in `text`
     end: int
     text: str  # the document text the offsets refer to (title + separator + body when titled)
-    hits: list[Hit] = field(default_factory=list)  # the first MAX_HITS, in page order
-    left_out: int = 0  # hits beyond MAX_HITS, not kept
+    # the first MAX_OCCURRENCES, in page order
+    occurrences: list[Occurrence] = field(default_factory=list)
+    left_out: int = 0  # occurrences beyond MAX_OCCURRENCES, not kept
 
     @property
     def count(self) -> int:
-        """How many hits the rule has in the article, those left out included."""
-        return len(self.hits) + self.left_out
+        """How many occurrences the rule has in the article, those left out included."""
+        return len(self.occurrences) + self.left_out
 
 
 class Matcher:
@@ -218,7 +220,7 @@ class Matcher:
                      if j < len(self._regex)]
         for j in occurring:
             for n, m in enumerate(self._regex[j].finditer(key)):
-                if n == MAX_REGEX_HITS:
+                if n == MAX_REGEX_OCCURRENCES:
                     break
                 start, end = m.span()
                 if start < end <= len(key):
@@ -244,12 +246,12 @@ class Matcher:
         titles = [(a.title_start, a.title_end) if a.title_start is not None else (-1, -1)
                   for a in articles]
         word_term, offset, key = self._word_term, norm.offset, norm.key
-        buckets: dict[int, dict[int, list[Occurrence]]] = defaultdict(lambda: defaultdict(list))
+        buckets: dict[int, dict[int, list[Candidate]]] = defaultdict(lambda: defaultdict(list))
         for term_id, ks, ke in found:
             source = offset(ks)
             a = bisect_right(starts, source) - 1
             if articles[a].furniture and _in_furniture(articles[a], source):
-                continue  # a masthead, a navigation line, a link, a byline: no hit
+                continue  # a masthead, a navigation line, a link, a byline: no occurrence
             if term_id < 0 and offset(ke - 1) >= articles[a].end:
                 ke = self._within(term_id, norm, ks, articles[a].end)
                 if ke is None:
@@ -258,20 +260,20 @@ class Matcher:
             title_start, title_end = titles[a]
             field_ = "title" if title_start <= source < title_end else "body"
             buckets[a][term_id].append(
-                Occurrence(ks, ke, source, offset(ke - 1) + 1, field_, word))
+                Candidate(ks, ke, source, offset(ke - 1) + 1, field_, word))
         results = []
         ends = sentence_ends(text)
         for a in sorted(buckets):
             results.extend(self._fire(document, text, articles[a], buckets[a], ends))
         return results
 
-    def _fire(self, document, text, article: Span, by_term: dict[int, list[Occurrence]],
+    def _fire(self, document, text, article: Span, by_term: dict[int, list[Candidate]],
               ends: list[int]) -> list[RuleMatch]:
-        candidates = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
+        candidate_rules = sorted({r for t in by_term for r in self._by_keyword.get(t, ())})
         words = self._words_of(text)
         out = []
         compiled_rules = self._compiled
-        for r in candidates:
+        for r in candidate_rules:
             compiled = compiled_rules[r]
             if compiled.plain and not compiled.exclude and len(compiled.keywords) == 1:
                 # One keyword, nothing else (most rules): its occurrences, overlaps dropped.
@@ -280,16 +282,16 @@ class Matcher:
                 kept = evaluate(compiled, by_term, document.source)
             if not kept:
                 continue
-            # Every hit's span (in page order) for marking the ones that share a passage; the
-            # first MAX_HITS kept, each with its passage when someone reads it.
+            # Every occurrence's span (in page order) for marking the ones that share a passage; the
+            # first MAX_OCCURRENCES kept, each with its passage when someone reads it.
             spans = tuple(sorted((o.source_start, o.source_end) for _, _, _, o in kept))
             groups: dict = {}
-            hits = [Hit(keyword, o.field, o.source_start, o.source_end,
-                        (text, *_field_span(article, o.field, o.source_start), spans, words,
-                         ends, groups))
-                    for _, _, keyword, o in kept[:MAX_HITS]]
+            occurrences = [Occurrence(keyword, o.field, o.source_start, o.source_end,
+                                      (text, *_field_span(article, o.field, o.source_start),
+                                       spans, words, ends, groups))
+                           for _, _, keyword, o in kept[:MAX_OCCURRENCES]]
             out.append(RuleMatch(compiled.rule, document, article.title, article.start,
-                                 article.end, text, hits, max(0, len(kept) - MAX_HITS)))
+                                 article.end, text, occurrences, max(0, len(kept) - MAX_OCCURRENCES)))
         return out
 
 

@@ -16,25 +16,25 @@ def add_hits(db: Database, article_id: int, found: list[RuleMatch]) -> list[tupl
     new. Call inside a transaction: the outbox rows for them belong in the same one."""
     new = []
     for match in found:
-        hits = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
-                 "snippet": h.snippet.marked()} for h in match.hits]
-        for hit in hits:  # the keyword's display name, when the rule gives one
+        snippets = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
+                     "snippet": h.snippet.marked()} for h in match.occurrences]
+        for hit in snippets:  # the keyword's display name, when the rule gives one
             if name := match.rule.display_name(hit["keyword"]):
                 hit["name"] = name
         cursor = db.execute(
-            "INSERT OR IGNORE INTO hits (article_id, rule_id, rule_name, count, hits, matched_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO hits (article_id, rule_id, rule_name, count, snippets,"
+            " matched_at) VALUES (?, ?, ?, ?, ?, ?)",
             [article_id, match.rule.id, match.rule.name, match.count,
-             json.dumps(hits, ensure_ascii=False), now()])
+             json.dumps(snippets, ensure_ascii=False), now()])
         if cursor.rowcount:
             new.append((cursor.lastrowid, match.rule.id))
     return new
 
 
 def hits_for_article(db: Database, article_id: int) -> list[dict]:
-    rows = db.execute("SELECT rule_id, rule_name, count, hits FROM hits WHERE article_id = ? "
+    rows = db.execute("SELECT rule_id, rule_name, count, snippets FROM hits WHERE article_id = ? "
                       "ORDER BY rule_id", [article_id]).fetchall()
-    return [{"rule_id": r, "rule_name": n, "count": c, "hits": json.loads(h)}
+    return [{"rule_id": r, "rule_name": n, "count": c, "snippets": json.loads(h)}
             for r, n, c, h in rows]
 
 
@@ -57,7 +57,7 @@ def latest_hits(db: Database, *, rule: str | None = None, since: str | None = No
     """Hits, the latest matched first (of one rule, matched on or after `since`), each with
     its snippets and its article's title, source id, date and URL."""
     where, params = conditions(("h.rule_id = ?", rule), ("h.matched_at >= ?", since))
-    sql = ("SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.count, h.hits, h.matched_at, "
+    sql = ("SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.count, h.snippets, h.matched_at, "
            f"a.title, a.source_id, {DATE}, a.url FROM hits h JOIN articles a ON a.id = "
            "h.article_id" + (" WHERE " + " AND ".join(where) if where else "") +
            " ORDER BY h.matched_at DESC, h.id DESC LIMIT ?")
@@ -73,7 +73,7 @@ def feed_hits(db: Database, rule_ids: list[str], limit: int) -> list[dict]:
     article's title, paper (id and name), day, page, URL and story."""
     if not rule_ids:
         return []
-    sql = ("SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.hits, h.matched_at, a.title, "
+    sql = ("SELECT h.id, h.article_id, h.rule_id, h.rule_name, h.snippets, h.matched_at, a.title, "
            "a.source_id, COALESCE(s.name, a.source_id), a.day, a.page, a.url, a.story_id "
            "FROM hits h JOIN articles a ON a.id = h.article_id "
            "LEFT JOIN sources s ON s.id = a.source_id "

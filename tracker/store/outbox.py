@@ -84,7 +84,7 @@ def delivery_items(db: Database, delivery_id: int) -> list[OutboxItem]:
     own (personal_hits) alike; an outbox row whose hit is gone is left out."""
     rows = db.execute(
         "SELECT o.article_id, o.rule_id, COALESCE(h.rule_name, p.rule_name), "
-        "COALESCE(h.hits, p.hits), a.title, a.url, a.source_id, "
+        "COALESCE(h.snippets, p.snippets), a.title, a.url, a.source_id, "
         "COALESCE(s.name, a.source_id), a.issue_date, a.page, a.doc_fields FROM outbox o "
         "LEFT JOIN hits h ON h.id = o.hit_id LEFT JOIN personal_hits p ON o.hit_id IS NULL "
         "AND p.article_id = o.article_id AND p.rule_id = o.rule_id "
@@ -97,8 +97,8 @@ def delivery_items(db: Database, delivery_id: int) -> list[OutboxItem]:
                    tuple(dict.fromkeys(h["snippet"] for h in found)),
                    tuple(dict.fromkeys(h["name"] for h in found if h.get("name"))),
                    _fields(fields))
-        for article_id, rule_id, rule_name, hits, title, url, source_id, source_name, date, page,
-        fields in rows for found in [json.loads(hits)]]
+        for article_id, rule_id, rule_name, snippets, title, url, source_id, source_name, date, page,
+        fields in rows for found in [json.loads(snippets)]]
 
 
 def _fields(text: str | None) -> tuple[tuple[str, str], ...]:

@@ -77,14 +77,14 @@ def add_personal_hits(db: Database, article_id: int, found: list[RuleMatch]) -> 
         subscription_id = subscription_of(match.rule.id)
         if subscription_id is None:
             continue
-        hits = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
-                 "snippet": h.snippet.marked()} for h in match.hits]
+        snippets = [{"keyword": h.keyword, "field": h.field, "offset": h.start - match.start,
+                     "snippet": h.snippet.marked()} for h in match.occurrences]
         cursor = db.execute(
             "INSERT OR IGNORE INTO personal_hits (article_id, subscription_id, rule_id, rule_name,"
-            " count, hits, matched_at) SELECT ?, id, ?, ?, ?, ?, ? FROM subscriptions"
+            " count, snippets, matched_at) SELECT ?, id, ?, ?, ?, ?, ? FROM subscriptions"
             " WHERE id = ? AND state = 'active'",
             [article_id, match.rule.id, RULE_NAME, match.count,
-             json.dumps(hits, ensure_ascii=False), stamp, subscription_id])
+             json.dumps(snippets, ensure_ascii=False), stamp, subscription_id])
         if cursor.rowcount:
             added += db.execute(
                 "INSERT OR IGNORE INTO outbox (subscription_id, article_id, rule_id, hit_id,"

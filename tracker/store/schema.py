@@ -293,3 +293,12 @@ def m014_stories(db: Database) -> None:
           DELETE FROM subscription_stories WHERE subscription_id = OLD.subscription_id
             AND article_id = OLD.article_id;
         END""")
+
+
+@migrations()
+def m015_snippets(db: Database) -> None:
+    """The column of a hit's keyword occurrences and snippets is `snippets` (it was `hits`, the
+    table's own name), in `hits` and `personal_hits` alike; the data stays as it was."""
+    for table in ("hits", "personal_hits"):
+        if db[table].exists() and "hits" in db[table].columns_dict:
+            db.execute(f"ALTER TABLE {table} RENAME COLUMN hits TO snippets")

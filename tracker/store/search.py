@@ -8,7 +8,7 @@ non-ASCII pattern. A query of several words (`专业镇 标准地`, `专业镇�
 tracker.text.query) finds the articles that hold all of them: the ids of each word, intersected.
 The newest ids are chosen first, by the indexed `articles.day`; only then are
 those articles' texts read. Which passage of them people see is presentation
-(tracker.text.passage.found_passage), not storage.
+(tracker.text.passage.result_passage), not storage.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from tracker.text.query import query_words, word_keys
 
 
 @dataclass(frozen=True)
-class Found:
-    """An article found: its row's columns, and the stored snippet of its first hit (if any)."""
+class SearchResult:
+    """One article a search (or `latest`) returns: its row's columns, and the stored snippet of
+    its first hit (if any)."""
 
     id: int
     title: str | None
@@ -59,7 +60,7 @@ def article_filters(source: str | None, since: str | None,
 
 def search(db: Database, query: str | Sequence[str], *, source: str | None = None,
            since: str | None = None, until: str | None = None, rule: str | None = None,
-           limit: int = 50) -> list[Found]:
+           limit: int = 50) -> list[SearchResult]:
     """Articles whose title or text holds every word of `query` (a query as typed, or its
     words), newest first.
 
@@ -87,16 +88,16 @@ def search(db: Database, query: str | Sequence[str], *, source: str | None = Non
     newest = (f"SELECT a.id FROM articles a WHERE {' AND '.join(where)} "
               f"ORDER BY {DATE} DESC, a.id DESC LIMIT ?")
     sql = (f"SELECT a.id, a.title, a.source_id, {DATE}, a.url, a.text, a.page, "
-           "(SELECT h.hits FROM hits h WHERE h.article_id = a.id AND h.rule_id = ?) "
+           "(SELECT h.snippets FROM hits h WHERE h.article_id = a.id AND h.rule_id = ?) "
            f"FROM ({newest}) n JOIN articles a ON a.id = n.id ORDER BY 4 DESC, a.id DESC")
     params = [rule, *params, limit]
-    return [Found(i, t, s, d, u, text or "", page, first_snippet(hits))
-            for i, t, s, d, u, text, page, hits in db.execute(sql, params).fetchall()]
+    return [SearchResult(i, t, s, d, u, text or "", page, first_snippet(snippets))
+            for i, t, s, d, u, text, page, snippets in db.execute(sql, params).fetchall()]
 
 
-def first_snippet(hits: str | None) -> str | None:
-    """The snippet of the first hit in a hits row's JSON, or None (no row, or unreadable)."""
+def first_snippet(snippets: str | None) -> str | None:
+    """The first snippet of a hits row's `snippets` JSON, or None (no row, or unreadable)."""
     try:
-        return json.loads(hits)[0]["snippet"] if hits else None
+        return json.loads(snippets)[0]["snippet"] if snippets else None
     except (ValueError, LookupError, TypeError):
         return None

@@ -1,4 +1,4 @@
-"""How often each theme is in the papers: articles with a hit per rule, week by week.
+"""How often each rule fires in the papers: articles with a hit per rule, week by week.
 
 An article's date is the one search filters on (articles.day: its issue date, else when it
 was published, else when it was first seen), so a week's count and the search behind its link
@@ -54,7 +54,7 @@ def weekly_counts(db: Database, weeks: int, today: date, source: str | None = No
 
 def rule_totals(db: Database, weeks: int, today: date) -> dict[str, int]:
     """Articles each rule fired in over the same `weeks` weeks as weekly_counts (rules without a
-    hit left out): one row per rule, summed by SQLite, for ordering themes by how active they
+    hit left out): one row per rule, summed by SQLite, for ordering rules by how active they
     are without drawing each one."""
     if weeks < 1:
         return {}

@@ -17,8 +17,8 @@ PER_WORD = 200  # occurrences of each word looked at in one field
 NEAR = 80  # the words of a query within 2 × NEAR characters are shown together
 
 
-def found_passage(title: str | None, text: str, query: str | Sequence[str] = "",
-                  hit_snippet: str | None = None) -> str:
+def result_passage(title: str | None, text: str, query: str | Sequence[str] = "",
+                   hit_snippet: str | None = None) -> str:
     """Where the query's words stand together in the text (else the title) — the occurrence
     with the most of them near it, the first of those — every one of them marked 【】; with no
     query, the stored snippet of the article's first hit; else the article's opening."""

@@ -146,8 +146,8 @@ class _Passages:
     """The passages of one sentence's hits (`spans`, in order). Hits are taken together left
     to right while their passage stays within PASSAGE_WIDTHS widths (cheap: arithmetic); each
     passage's bounds are cut only when one of its hits asks (a sentence of a one-line page can
-    hold thousands of hits, of which the first MAX_HITS are read). Where two neighbours would
-    overlap, both are cut at the same place between their hits."""
+    hold thousands of hits, of which the first MAX_OCCURRENCES are read). Where two neighbours
+    would overlap, both are cut at the same place between their hits."""
 
     def __init__(self, spans: Sequence[tuple[int, int]], width: int):
         self.runs: list[list[tuple[int, int]]] = []

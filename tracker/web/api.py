@@ -23,7 +23,7 @@ from tracker.store.hits import hits_for_article, latest_hits
 from tracker.store.search import search
 from tracker.store.stories import Copy, copies_of, stories_of
 from tracker.store.subscriptions import list_subscriptions
-from tracker.text.passage import found_passage
+from tracker.text.passage import result_passage
 from tracker.web import csrf
 from tracker.web.archive import parse_day, source_names
 from tracker.web.db import get_db
@@ -145,7 +145,7 @@ def articles():
     return jsonify(articles=[{
         "id": f.id, "title": f.title, "source": f.source, "source_name": names.get(f.source),
         "date": f.date, "page": f.page, "url": f.url,
-        "snippet": found_passage(f.title, f.text, q, f.hit_snippet),
+        "snippet": result_passage(f.title, f.text, q, f.hit_snippet),
         "story_id": story[f.id][0], "also_in": story[f.id][1],
     } for f in found])
 
@@ -166,7 +166,7 @@ def article(article_id: int):
         "hits": [{"rule_id": h["rule_id"], "rule_name": h["rule_name"], "count": h["count"],
                   "hits": [{"keyword": x.get("keyword"), "field": x.get("field"),
                             "snippet": x.get("snippet"), "name": x.get("name")}
-                           for x in h["hits"]]}
+                           for x in h["snippets"]]}
                  for h in hits_for_article(db, article_id)],
     })
 

@@ -1,5 +1,5 @@
 """The archive pages: search the articles (/articles), read one (/articles/<id>), see how often
-each theme is in the papers (/trends).
+each rule fires in the papers (/trends).
 
 Snippets carry their hit between 【 and 】 (as the store keeps them): they are escaped first and
 only then are the markers turned into <mark>, so no text from a newspaper is ever markup.
@@ -22,7 +22,7 @@ from tracker.store.sources import source_names as stored_source_names
 from tracker.store.stories import Copy, copies_of, stories_of
 from tracker.store.trends import week_start, weekly_counts, weekly_story_counts
 from tracker.text.normalize import normalize_term
-from tracker.text.passage import found_passage
+from tracker.text.passage import result_passage
 from tracker.text.query import MAX_WORDS, query_words
 from tracker.web import limiter
 from tracker.web.charts import line_chart, sparkline
@@ -177,16 +177,16 @@ def articles():
                        since=since.isoformat() if since else None,
                        until=until.isoformat() if until else None, limit=wanted * STORY_READS)
     found, copies = one_per_story(found, wanted)
-    themes: dict[int, list[tuple[str, str]]] = {}
+    article_rules: dict[int, list[tuple[str, str]]] = {}
     for article_id, rule_id, name in rules_of_articles(get_db(), [f.id for f in found]):
         if public_rule(rule_id):
-            themes.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
+            article_rules.setdefault(article_id, []).append((rule_id, rules.get(rule_id, name)))
     return render_template(
         "archive/articles.html", q=q, rule=rule, source=source,
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
-        sources=sources, searched=searched, found=found, themes=themes, mark=mark,
-        passages={f.id: found_passage(f.title, f.text, words, f.hit_snippet) for f in found},
+        sources=sources, searched=searched, found=found, themes=article_rules, mark=mark,
+        passages={f.id: result_passage(f.title, f.text, words, f.hit_snippet) for f in found},
         limit=wanted, words=words, all_words=quoted(words) if len(words) > 1 else "",
         copies=copies)
 
@@ -219,10 +219,10 @@ def article(article_id: int):
         abort(404)
     rules = rule_names()
     hits = [h for h in hits_for_article(db, article_id) if public_rule(h["rule_id"])]
-    terms = [t for h in hits for one in h["hits"] for t in marked_terms(one.get("snippet", ""))]
+    terms = [t for h in hits for one in h["snippets"] for t in marked_terms(one.get("snippet", ""))]
     for h in hits:
         h["name"] = rules.get(h["rule_id"], h["rule_name"] or h["rule_id"])
-        h["passages"] = passages_of(h["hits"])
+        h["passages"] = passages_of(h["snippets"])
     date_ = row.get("issue_date") or (row.get("published") or "")[:10] or \
         (row.get("first_seen") or "")[:10]
     story = stories_of(db, [article_id]).get(article_id)

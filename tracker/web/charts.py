@@ -67,7 +67,7 @@ def line_chart(series: dict[str, list[int]], labels: list[str],
 
     total = sum(sum(v) for v in series.values())
     # For a screen reader the chart is its summary; its points are links for a pointer only
-    # (out of the tab order: a keyboard would meet one per theme and week), and the table
+    # (out of the tab order: a keyboard would meet one per rule and week), and the table
     # under it (`_week_table`) holds the same numbers and links, one tab stop until opened.
     out = [f'<svg class="chart line-chart" viewBox="0 0 {WIDTH} {height}" role="group" '
            f'aria-label="{escape(_summary(series, labels))}" xmlns="http://www.w3.org/2000/svg">',
@@ -126,7 +126,7 @@ def line_chart(series: dict[str, list[int]], labels: list[str],
 
 def _week_table(series: dict[str, list[int]], labels: list[str],
                 links: dict[str, list[str]]) -> Markup:
-    """The chart's numbers as a table, folded under it: a week a row, a theme a column, each
+    """The chart's numbers as a table, folded under it: a week a row, a rule a column, each
     number linking where its point does."""
     if not series:
         return Markup("")

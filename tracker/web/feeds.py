@@ -1,11 +1,11 @@
 """Atom feeds of hits, for a feed reader (Miniflux, FreshRSS, Inoreader…) to follow.
 
-    /rules/<rule id>/feed.atom   a public theme's hits, public
-    /feeds/<token>.atom          a subscription's themes, behind its private token
+    /rules/<rule id>/feed.atom   a public rule's hits, public
+    /feeds/<token>.atom          a subscription's rules, behind its private token
 
 One entry per story, the latest first (anchored at its copy first matched: a reprint read later
 adds to its 也见于 line and never shows as a new item; a story that fired several of the feed's
-themes names them all), with the snippets and the links to the archive and to the original. Feeds answer conditional GETs: a strong ETag of the document and
+rules names them all), with the snippets and the links to the archive and to the original. Feeds answer conditional GETs: a strong ETag of the document and
 Last-Modified of its newest hit, so a reader polling an unchanged feed gets a 304.
 """
 
@@ -31,7 +31,7 @@ bp = Blueprint("feeds", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
 ENTRIES = 50
-HITS_READ = ENTRIES * 4  # hits read for ENTRIES stories: copies and themes of one story merge
+HITS_READ = ENTRIES * 4  # hits read for ENTRIES stories: copies and rules of one story merge
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -49,7 +49,7 @@ def _base() -> str:
 def _entries(rule_ids: list[str]) -> list[dict]:
     """The feed's stories: one entry per story (or per article not in a story), anchored at
     the copy first matched, so a later paper's copy never makes it new again in a reader (the
-    entry's id and date stay); themes of that copy merged; the latest story first."""
+    entry's id and date stay); rules of that copy merged; the latest story first."""
     entries: dict[object, dict] = {}
     for hit in reversed(feed_hits(get_db(), rule_ids, HITS_READ)):  # the oldest first
         key = hit["story_id"] or ("article", hit["article_id"])
@@ -76,7 +76,7 @@ def _strong(snippet: str) -> str:
 
 
 def _content(entry: dict, names: dict[str, str]) -> str:
-    """The entry's HTML: paper, date and page, the themes, the snippets (hits marked), the
+    """The entry's HTML: paper, date and page, the rules, the snippets (hits marked), the
     other papers, the links. Everything from a source is escaped."""
     meta = " · ".join([entry["source_name"] or "未知报纸", chinese_date(entry["date"]),
                        page_label(entry["page"])])

@@ -60,7 +60,7 @@ from tracker.web.forms import ButtonForm, ManageForm, SubscribeForm
 from tracker.web.ratelimit import address_key, submitted_address, subscribe_limit
 from tracker.web.subscribe_form import (PERSONAL, all_rules, check_keywords, describe,
                                         public_rules)
-from tracker.web.themes import clean_query, select_themes, sparklines, themes_limit
+from tracker.web.rule_choice import choose_rules, clean_query, rules_shown, sparklines
 from tracker import settings
 
 bp = Blueprint("public", __name__)
@@ -107,14 +107,14 @@ def subscribe_page():
         else:
             if done is not None:
                 return done
-    # Shown checked: what was posted, or on a GET the themes the search form carried along
+    # Shown checked: what was posted, or on a GET the rules the search form carried along
     chosen = set(form.rules.data or [])
-    if request.method != "POST" and len(rules) > themes_limit():
+    if request.method != "POST" and len(rules) > rules_shown():
         chosen = set(request.args.getlist("rules"))
-    themes = select_themes(rules, chosen, clean_query(request.args.get("q")))
-    return render_page("subscribe.html", 400 if errors else 200, form=form, rules=themes.rules,
-                       themes=themes, chosen=chosen, errors=errors,
-                       sparklines=sparklines(themes.rules))
+    choice = choose_rules(rules, chosen, clean_query(request.args.get("q")))
+    return render_page("subscribe.html", 400 if errors else 200, form=form, rules=choice.rules,
+                       themes=choice, chosen=chosen, errors=errors,
+                       sparklines=sparklines(choice.rules))
 
 
 def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
@@ -276,10 +276,10 @@ def manage(token: str):
     else:
         chosen, frequency = set(subscription.rules), subscription.frequency
         keywords = "、".join(keywords_of(get_db(), subscription.id))
-    themes = select_themes(offered, chosen, clean_query(request.args.get("q")))
+    choice = choose_rules(offered, chosen, clean_query(request.args.get("q")))
     response = current_app.make_response(render_page(
         "manage.html", 400 if errors else 200, form=form, subscription=subscription,
-        address=masked(subscription), rules=themes.rules, themes=themes, chosen=chosen,
+        address=masked(subscription), rules=choice.rules, themes=choice, chosen=chosen,
         frequency=frequency, keywords=keywords, errors=errors,
         feed_url=feed_link(current_app.config, subscription.id)))
     response.headers["Cache-Control"] = "no-store"  # own keywords: the owner's eyes only

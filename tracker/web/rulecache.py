@@ -56,7 +56,7 @@ def checked_rules(app: Flask | None = None) -> tuple[list[Rule], list[Problem]]:
 def search_texts(app: Flask | None = None) -> dict[str, str]:
     """Each sound rule's name, description and keywords folded as page text is
     (normalize_term: traditional to simplified, full-width and case folded), joined by U+001F,
-    for the theme search; made once per version of the rules folder."""
+    for the rule search; made once per version of the rules folder."""
     entry = _entry(app)
     texts = entry.get("texts")
     if texts is None:

@@ -1,8 +1,8 @@
-"""Which themes (rules) a subscribe or manage page shows when there are too many to list.
+"""Which rules a subscribe or manage page shows when there are too many to list.
 
 Up to THEMES_SHOWN public rules, a page lists them all, in file order, as it always did. Beyond
 that nobody can pick among the checkboxes and the page's size and time grow with the rules, so
-a page shows the themes chosen already (checked, first, whatever the search), then at most
+a page shows the rules chosen already (checked, first, whatever the search), then at most
 THEMES_SHOWN of the others: those matching the visitor's search `q` (in name, description or
 keywords, folded as page text is, so 標準地 finds 标准地), most active over the last 12 weeks
 first, then by name. The filter is one loop over cached search texts (tracker.web.rulecache);
@@ -33,8 +33,8 @@ MAX_QUERY_WORDS = 10
 
 
 @dataclass
-class Themes:
-    """What the theme list of a page shows."""
+class RuleChoice:
+    """What the rule list of a page shows."""
 
     rules: list[Rule]  # in the order shown
     total: int  # public rules
@@ -44,7 +44,7 @@ class Themes:
     chosen: list[str] = field(default_factory=list)  # ids of the chosen rules shown
 
 
-def themes_limit() -> int:
+def rules_shown() -> int:
     """THEMES_SHOWN as a positive number (a bad setting falls back to the default)."""
     try:
         return max(1, int(settings.value(current_app.config, "THEMES_SHOWN")))
@@ -59,12 +59,12 @@ def clean_query(text: str | None) -> str:
     return " ".join(text.split())
 
 
-def select_themes(rules: list[Rule], chosen: set[str], query: str) -> Themes:
-    """The themes a page lists: all of `rules` when they are few, else the chosen ones and the
+def choose_rules(rules: list[Rule], chosen: set[str], query: str) -> RuleChoice:
+    """The rules a page lists: all of `rules` when they are few, else the chosen ones and the
     best matches of `query` (see the module's docstring)."""
-    limit = themes_limit()
+    limit = rules_shown()
     if len(rules) <= limit:
-        return Themes(rules=list(rules), total=len(rules), limited=False, query=query,
+        return RuleChoice(rules=list(rules), total=len(rules), limited=False, query=query,
                       matched=len(rules), chosen=[r.id for r in rules if r.id in chosen])
     # normalize_terms, not the per-term cache the matcher fills: visitors' words would evict it
     words = normalize_terms(query.split()[:MAX_QUERY_WORDS]) if query else []
@@ -75,12 +75,12 @@ def select_themes(rules: list[Rule], chosen: set[str], query: str) -> Themes:
     first = [r for r in rules if r.id in chosen]
     best = heapq.nsmallest(limit, (r for r in matching if r.id not in chosen),
                            key=lambda r: (-totals.get(r.id, 0), r.name, r.id))
-    return Themes(rules=first + best, total=len(rules), limited=True, query=query,
+    return RuleChoice(rules=first + best, total=len(rules), limited=True, query=query,
                   matched=len(matching), chosen=[r.id for r in first])
 
 
 def sparklines(rules: list[Rule]) -> dict[str, Markup]:
-    """Each shown rule's last 12 weeks as a small line: how often its theme appeared. Reads the
+    """Each shown rule's last 12 weeks as a small line: how often it fired. Reads the
     counts of these rules only."""
     from tracker.web.charts import sparkline
 

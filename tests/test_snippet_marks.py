@@ -13,9 +13,9 @@ def test_control_characters_in_a_page_do_not_move_the_marks_of_a_sentence_with_h
     text = "前面\x01的话，发展很好，发展更好，再\x02发展\x03。后\x04话。"
     matcher = Matcher([Rule(id="fz", name="发展", keywords=("发展",), match="substring")])
     (found,) = matcher.match(Document(name="p.html", text=text, kind="html"))
-    assert [h.start for h in found.hits] == [i for i in range(len(text))
+    assert [h.start for h in found.occurrences] == [i for i in range(len(text))
                                              if text.startswith("发展", i)]
-    for hit in found.hits:
+    for hit in found.occurrences:
         snippet = hit.snippet
         assert snippet.hit == "发展"
         passage = snippet.before + snippet.hit + snippet.after
