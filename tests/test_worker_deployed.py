@@ -139,3 +139,24 @@ def test_the_long_running_worker_stores_alerts_and_picks_up_a_new_source(tmp_pat
     got = [email.message_from_bytes(m.data, policy=policy.default)["Message-ID"]
            for m in recorder.received("reader@example.org")]
     assert sorted(got) == sorted(m for m, in sent) and len(set(got)) == len(got)  # each once
+
+
+def test_a_stop_while_the_worker_starts_is_obeyed(tmp_path, instance, relay):
+    """SIGTERM while the rules load or the schedule is being made (Ctrl-C right after
+    `make run`): the worker stops cleanly, exit 0, instead of dying or never stopping."""
+    port, _ = relay
+    env = environment(instance, port)
+    folder = drop_folder(tmp_path, "drop", "2025-04-09_demo-daily_p1.txt")
+    write_sources(instance, [source("drop", path=str(folder), schedule='"0 3 * * *"')])
+    worker = Process(env, "worker")
+    try:
+        assert wait_for(lambda: worker.saw("rules loaded"), 60), worker.lines
+        worker.proc.send_signal(signal.SIGTERM)  # before or as the scheduler starts
+        code = worker.proc.wait(timeout=60)
+    finally:
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+            worker.proc.wait(timeout=30)
+    worker.reader.join(timeout=10)
+    assert code == 0, worker.lines
+    assert worker.saw("worker stopped")

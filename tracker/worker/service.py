@@ -314,6 +314,21 @@ def schedule(worker: Worker) -> int:
         log.info("scheduled %d sources from %s", sum(s.enabled for s in sources),
                  worker.sources_path)
 
+    stopping = threading.Event()
+
+    def halt() -> None:
+        try:
+            scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("signal %d: stopping after the jobs under way", signum)
+        stopping.set()
+        halt()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:  # the rules in force before any source runs, and what was kept without them
         worker.rematch()
     except Exception:  # noqa: BLE001 - logged; the rules job tries again every minute
@@ -328,21 +343,13 @@ def schedule(worker: Worker) -> int:
     scheduler.add_job(jobs.wrap("re-reading the rules", worker.rematch), "interval",
                       seconds=RULES_RELOAD_SECONDS, id="rules", name="re-read the rules")
 
-    def halt() -> None:
-        try:
-            scheduler.shutdown(wait=False)
-        except SchedulerNotRunningError:
-            pass
-
-    def stop(signum: int, _frame: Any) -> None:
-        log.info("signal %d: stopping after the jobs under way", signum)
-        halt()
-
     worker.on_lost = halt
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # A stop asked for before the scheduler runs (a signal while the rules load, or in the
+    # instant before start()) is kept and obeyed by the first job: never lost.
+    scheduler.add_job(lambda: halt() if stopping.is_set() else None, id="stop-if-asked",
+                      name="stop if asked before the start")
     log.info("worker %s started", worker.holder)
-    if not worker.lost.is_set():
+    if not worker.lost.is_set() and not stopping.is_set():
         scheduler.start()
     grace = 0.0 if worker.lost.is_set() else float(settings.value(worker.config, "STOP_GRACE_SECONDS"))
     worker.abandoned = jobs.wait(grace)
