@@ -10,7 +10,6 @@ again): about three sources in four at every start, silently."""
 from __future__ import annotations
 
 import email
-import random
 import signal
 from email import policy
 from pathlib import Path
@@ -42,24 +41,34 @@ def themes_of(number: int) -> list[int]:
     return sorted({number * 2 % 30, (number * 2 + 1) % 30, (number + 17) % 30})
 
 
-# Characters of no theme, for text of our own that makes each article a story of its own (the
-# same template with other numbers would be one story told sixteen times).
-FILLER = "".join(sorted(set("的一是在不了有和人这中大为上个我以要他时来用们生到作于出就分对成会可主发年"
-                            "动同也能下过子说种面而方后多定行学法所民得经十三之进着等部度家里如水化高自"
-                            "二理起小物现实加量都两体制机当使点从本去把性好开它合还因由其些然前外天政四日"
-                            "那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命"
-                            "此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位")
-                 - set("".join(THEMES))))
+# What each article is about besides its themes, our own words: sixteen different stories (the
+# themes' sentences alone would make them reprints of one story, which is sent once).
+NEWS = [
+    "杏林镇的法兰车间里机床轰鸣，新投产的数控生产线让订单交付时间缩短了一半，工人们正忙着装箱发货。",
+    "石桥村的合作社把晾晒场改成了冷库，蔬菜采摘后两小时内就能入库保鲜，销往省城的菜价比往年高出两成。",
+    "青山县图书馆开设了夜间阅读区，每晚九点前都有志愿者值守，周末还为中小学生举办手工和科普活动。",
+    "柳河大桥维修工程提前半个月完工，桥面拓宽后通行能力提高了三成，早晚高峰不再排起长队。",
+    "东溪中学的物理兴趣小组用废旧零件做出了小型风力发电机，在全省青少年科技创新大赛上拿到一等奖。",
+    "南塘湿地公园迎来了今年第一批越冬候鸟，观鸟爱好者在芦苇荡边架起长焦镜头，记录白鹭和灰鹤的身影。",
+    "白水镇卫生院引进了远程会诊系统，村民在家门口就能请省城医院的专家看片子，少跑了不少冤枉路。",
+    "槐荫社区的老年食堂开张一个月，每天中午供应两荤两素，八十岁以上老人用餐还能享受半价优惠。",
+    "云岭林场的护林员骑着摩托巡山，一年走坏了三双胶鞋，他说只要山上不起火，再苦再累也值得。",
+    "北湖渔港的渔民今年换上了北斗定位终端，出海时遇到大风天气，岸上的调度中心能第一时间发出预警。",
+    "枣园村的红枣加工厂推出了枣夹核桃和枣片，包装设计请了美院学生帮忙，网店一个月卖出四万多单。",
+    "松坡镇的快递驿站实现了村村通，村民网购的化肥和农具当天就能送到地头，退换货也不用再跑县城。",
+    "演示市第一人民医院新建的儿科住院楼投入使用，病房里配了陪护床和游戏角，缓解了冬季就诊高峰的压力。",
+    "河口古镇修缮后的戏台重新开唱，周边村里的老戏迷赶来听梆子戏，不少年轻人也举着手机录下了演出。",
+    "高铁站前广场的公交换乘中心启用，十二条公交线路在这里首末站衔接，旅客出站后步行三分钟就能上车。",
+    "山区小学的孩子们第一次上了线上英语课，屏幕那头的老师远在北京，课后还给每个孩子布置了口语作业。",
+]
 
 
 def write_article(folder: Path, start: int, number: int) -> str:
     """One page of one article, our own words; its title."""
     title = f"第{start + 1}次启动的第{number + 1}篇稿件"
     body = "".join(f"今年我省围绕{THEMES[t]}出台了第{number + 1}项新举措。" for t in themes_of(number))
-    draw = random.Random(start * 100 + number)
-    own = "。".join("".join(draw.choice(FILLER) for _ in range(20)) for _ in range(6))
     (folder / f"start{start}-article{number}.txt").write_text(
-        f"{title}\n本报讯（记者 王文）{body}{own}。各地将抓好落实。\n", encoding="utf-8")
+        f"{title}\n本报讯（记者 王文）{NEWS[number]}{body}各地将抓好落实。\n", encoding="utf-8")
     return title
 
 
