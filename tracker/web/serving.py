@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import time
 from typing import Any, Callable
 
@@ -20,9 +21,24 @@ TURN = 0.1  # seconds a loop turn waits for activity while stopping
 
 
 def _busy(channels: list[Any]) -> int:
-    """How many connections still have a request under way: being received, served or sent."""
+    """How many connections still have a request under way: being received, served or sent,
+    or bytes of one that arrived and are not read yet (waitress reads a kept-alive
+    connection's next request only once the task serving the last one is done)."""
     return sum(1 for ch in channels if getattr(ch, "request", None) is not None
-               or getattr(ch, "requests", None) or getattr(ch, "total_outbufs_len", 0))
+               or getattr(ch, "requests", None) or getattr(ch, "total_outbufs_len", 0)
+               or _unread(ch))
+
+
+def _unread(channel: Any) -> bool:
+    """Whether the connection holds bytes the server has not read yet (a peek: nothing is
+    taken from the socket)."""
+    sock = getattr(channel, "socket", None)
+    if sock is None:
+        return False
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:  # nothing to read (EAGAIN), or the connection is gone
+        return False
 
 
 def serve(app: Callable, host: str, port: int, *, threads: int = 8, grace: float = GRACE_SECONDS,
