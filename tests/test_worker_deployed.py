@@ -151,12 +151,7 @@ def test_a_stop_while_the_worker_starts_is_obeyed(tmp_path, instance, relay):
     worker = Process(env, "worker")
     try:
         assert wait_for(lambda: worker.saw("rules loaded"), 60), worker.lines
-        worker.proc.send_signal(signal.SIGTERM)  # before or as the scheduler starts
-        code = worker.proc.wait(timeout=60)
     finally:
-        if worker.proc.poll() is None:
-            worker.proc.kill()
-            worker.proc.wait(timeout=30)
-    worker.reader.join(timeout=10)
+        code = worker.stop()  # SIGTERM before or as the scheduler starts; killed after 60 s
     assert code == 0, worker.lines
     assert worker.saw("worker stopped")
