@@ -35,9 +35,10 @@ from tracker.sources.epaper.article import BODY_SELECTORS, parse_article
 from tracker.sources.epaper.landing import forward_target, script_built, url_date
 from tracker.sources.epaper.layouts import LAYOUTS, Layout, guess_layout, with_date
 from tracker.sources.epaper.links import (Link, article_links, page_list, page_name, pdf_links,
-                                          plain_label, same_host)
+                                          plain_label)
 from tracker.sources.epaper.problems import named, named_error
-from tracker.sources.http import MAX_REDIRECTS, Fetched, fetch, session, setting
+from tracker.sources.http import Fetched, session
+from tracker.sources.epaper.site import OutOfTime, fetch_on_site
 from tracker.text.encoding import canonical, decode, sniff_declared
 from tracker.text.html import TooDeep
 from tracker.text.pdf import pdf_text
@@ -74,10 +75,6 @@ class Issue:
     notes: list[str] = field(default_factory=list)
     index_url: str = ""
     layout: str = ""
-
-
-class _OutOfTime(Exception):
-    """The issue's deadline passed before a fetch could start."""
 
 
 def issue_dates(source: Source, today: datetime.date) -> list[datetime.date]:
@@ -122,7 +119,7 @@ def _read_issue(reader: "_Reader", layout: Layout, config: Mapping[str, Any]) ->
         for page in pages[:max_pages]:
             if not reader.page(page, index_html if page.url == index else None):
                 break
-    except _OutOfTime:
+    except OutOfTime:
         reader.problem(index, named("deadline", limit=reader.limit))
     if not reader.issue.documents and not reader.issue.problems:
         raise named_error(index, "unknown-layout", layout=layout.name,
@@ -169,7 +166,7 @@ class _Reader:
                     raise named_error(start, "forward-loop", detail=" → ".join([*chain, target]))
                 html, url = self.get(target)
                 chain = list(dict.fromkeys([*chain, target, url]))
-        except _OutOfTime:
+        except OutOfTime:
             raise InputError(start, f"no time left (EPAPER_DEADLINE {self.limit:g} s)") from None
         except InputError as error:
             if error.status in NOT_PUBLISHED:
@@ -271,20 +268,6 @@ class _Reader:
         return text, fetched.url
 
     def fetch(self, url: str) -> Fetched:
-        """`url` within what is left of the deadline; a redirect off the e-paper's host is
-        refused, a redirect loop named."""
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise _OutOfTime(url)
-        total = min(setting(self.config, "HTTP_TOTAL_TIMEOUT"), left)
-        try:
-            fetched = fetch(url, {**self.config, "HTTP_TOTAL_TIMEOUT": total},
-                            home=self.home, same_host=True,  # checked at every hop
-                            client=self.client)
-        except InputError as error:
-            if error.problem == f"more than {MAX_REDIRECTS} redirects":
-                raise named_error(url, "redirect-loop", detail=error.problem) from None
-            raise
-        if not same_host(fetched.url, self.home):
-            raise InputError(url, f"redirected off the e-paper's host to {fetched.url}; not read")
-        return fetched
+        """`url` within what is left of the issue's deadline, on the e-paper's host."""
+        return fetch_on_site(url, self.config, self.home, self.deadline, client=self.client,
+                             what="e-paper")

@@ -31,9 +31,10 @@ from urllib.parse import urljoin
 
 from tracker.documents import Document, InputError
 from tracker.sources.catalog import Source
-from tracker.sources.epaper.links import links, same_host, tidy_title
+from tracker.sources.epaper.links import links, tidy_title
 from tracker.sources.epaper.problems import named, named_error
-from tracker.sources.http import MAX_REDIRECTS, Fetched, fetch, setting
+from tracker.sources.http import Fetched
+from tracker.sources.epaper.site import OutOfTime, fetch_on_site
 from tracker.sources.policy.document import read_policy_page
 from tracker.text.encoding import decode
 from tracker.text.html import TooDeep
@@ -55,10 +56,6 @@ class Listing:
     links: int = 0  # document links seen on the list pages
     known: int = 0  # of them already archived (not fetched)
     problems: list[str] = field(default_factory=list)
-
-
-class _OutOfTime(Exception):
-    pass
 
 
 @dataclass
@@ -93,9 +90,9 @@ class Reader:
             try:
                 html, final = self.get(url)
                 found = self.document_links(html, final)
-            except (InputError, TooDeep, _OutOfTime) as error:
+            except (InputError, TooDeep, OutOfTime) as error:
                 problem = error.problem if isinstance(error, InputError) else \
-                    named("deadline", limit=self.limit) if isinstance(error, _OutOfTime) else str(error)
+                    named("deadline", limit=self.limit) if isinstance(error, OutOfTime) else str(error)
                 if first:  # the source as a whole cannot be read
                     raise InputError(url, problem, getattr(error, "status", None)) from None
                 self.problem(url, problem)
@@ -121,7 +118,7 @@ class Reader:
                     return
                 try:
                     document = self.document(link_url, text)
-                except _OutOfTime:
+                except OutOfTime:
                     self.problem(self.home, named("deadline", limit=self.limit))
                     return
                 if document is not None:
@@ -174,17 +171,4 @@ class Reader:
         return text, fetched.url
 
     def fetch(self, url: str) -> Fetched:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise _OutOfTime(url)
-        total = min(setting(self.config, "HTTP_TOTAL_TIMEOUT"), left)
-        try:
-            fetched = fetch(url, {**self.config, "HTTP_TOTAL_TIMEOUT": total}, home=self.home,
-                            same_host=True)
-        except InputError as error:
-            if error.problem == f"more than {MAX_REDIRECTS} redirects":
-                raise named_error(url, "redirect-loop", detail=error.problem) from None
-            raise
-        if not same_host(fetched.url, self.home):
-            raise InputError(url, f"redirected off the site's host to {fetched.url}; not read")
-        return fetched
+        return fetch_on_site(url, self.config, self.home, self.deadline)
