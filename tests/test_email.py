@@ -442,6 +442,7 @@ def test_550_for_one_recipient_is_permanent_for_that_one_only(smtp):
     results = send_emails(batch, smtp.config)
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].permanent and results[1].status == 550 and "No such user" in results[1].error
+    assert (results[1].code, results[1].fields) == ("smtp", {"status": 550, "stage": "RCPT TO"})
     assert smtp.recorder.connections == 1
     assert [m.rcpt_tos for m in smtp.recorder.messages] == [["a@example.com"], ["b@example.com"]]
 
@@ -469,7 +470,7 @@ def test_sender_refused_is_not_permanent_but_too_big_is(smtp):
     smtp.recorder.mail_reply = "550 5.7.1 Sender not allowed to relay"
     results = send_emails([(alert(1), "a@example.com"), (alert(2), "b@example.com")], smtp.config)
     assert [(r.ok, r.permanent, r.status) for r in results] == [(False, False, 550)] * 2
-    assert "MAIL_FROM" in results[0].error
+    assert "MAIL_FROM" in results[0].error and results[0].code == "smtp_sender"
     smtp.recorder.mail_reply = "552 5.3.4 Message too big"
     [result] = send_emails([(alert(3), "a@example.com")], smtp.config)
     assert (result.ok, result.permanent, result.status) == (False, True, 552)
@@ -508,6 +509,7 @@ def test_a_connection_lost_after_the_data_is_outcome_unknown_and_the_rest_goes_o
     results = send_emails(batch, smtp.config)
     assert [r.ok for r in results] == [True, False, True]
     assert not results[1].permanent and "may have accepted" in results[1].error
+    assert results[1].code == "connection_lost" and results[1].fields["sent"] is True
     assert smtp.recorder.connections == 2
     # the server did keep it: the retry later carries the same Message-ID, so it can be recognised
     smtp.recorder.drop_after_data.clear()
@@ -530,7 +532,7 @@ def test_server_down_fails_every_message_not_permanently(tmp_path):
     config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 5}
     results = send_emails([(alert(1), "a@example.com"), (alert(2), "b@example.com")], config)
     assert [(r.delivery_id, r.ok, r.permanent) for r in results] == [(1, False, False), (2, False, False)]
-    assert all("cannot connect" in r.error for r in results)
+    assert all("cannot connect" in r.error and r.code == "refused" for r in results)
 
 
 def test_421_at_the_greeting_fails_every_message_not_permanently(raw_server):
@@ -555,6 +557,7 @@ def test_starttls_required_but_not_offered_fails_not_permanently(smtp):
     config = dict(smtp.config, SMTP_SECURITY="starttls")
     [result] = send_emails([(alert(1), "a@example.com")], config)
     assert not result.ok and not result.permanent and "STARTTLS" in result.error
+    assert result.code == "no_starttls"
     assert smtp.recorder.messages == []
 
 
@@ -583,6 +586,7 @@ def test_an_untrusted_certificate_is_refused(smtp_server, certificate):
     server = smtp_server(tls_context=server_context(certificate), require_starttls=True)
     [result] = send_emails([(alert(1), "a@example.com")], dict(server.config, SMTP_SECURITY="starttls"))
     assert not result.ok and not result.permanent and "certificate" in result.error.lower()
+    assert result.code == "tls"
     assert server.recorder.messages == []
 
 
@@ -590,7 +594,7 @@ def test_login_refused_is_not_permanent(smtp):
     config = dict(smtp.config, SMTP_USERNAME="robot", SMTP_PASSWORD="wrong")
     results = send_emails([(alert(1), "a@example.com"), (alert(2), "b@example.com")], config)
     assert [(r.ok, r.permanent, r.status) for r in results] == [(False, False, 535)] * 2
-    assert "login refused" in results[0].error
+    assert "login refused" in results[0].error and results[0].code == "smtp_login"
 
 
 @pytest.mark.parametrize("settings, port, security", [
@@ -616,7 +620,7 @@ def test_a_bad_configuration_fails_every_message_not_permanently():
                    {"MAIL_FROM": "tracker <t@localhost>" + INJECT}):
         results = send_emails([(alert(1), "a@example.com"), (alert(2), "b@example.com")], config)
         assert [(r.ok, r.permanent) for r in results] == [(False, False)] * 2
-        assert results[0].error.startswith("configuration:")
+        assert results[0].error.startswith("configuration:") and results[0].code == "config"
 
 
 # ---- the development mailbox -------------------------------------------------------------------------
@@ -653,6 +657,7 @@ def test_an_unwritable_mailbox_fails_not_permanently(tmp_path):
     (tmp_path / "mailbox").write_text("a file where the folder should be")
     [result] = send_emails([(alert(1), "a@example.com")], {"INSTANCE_PATH": str(tmp_path)})
     assert not result.ok and not result.permanent and "mailbox" in result.error
+    assert result.code == "mailbox"
 
 
 def test_an_alert_that_cannot_be_composed_is_permanent_and_the_rest_still_go(tmp_path):

@@ -211,6 +211,8 @@ def test_421_anywhere_in_the_group_ends_the_connection_with_nothing_sent(scripte
     assert outcome(results[True]) == outcome(results[False])
     stage_name = {"MAIL": "MAIL FROM", "RCPT": "RCPT TO", "DATA": "DATA"}[stage]
     assert results[True][0].error == f"421 at {stage_name}: 4.3.2 Closing, try later"
+    assert [(r.code, r.fields) for r in results[True]] == \
+        [("smtp", {"status": 421, "stage": stage_name})] * 2
 
 
 @pytest.mark.parametrize("stage", ["MAIL", "RCPT", "DATA"])
@@ -251,7 +253,7 @@ def test_a_connection_lost_after_a_refused_recipient_reports_the_refusal(scripte
     server = scripted(script={(1, "RCPT"): b"550 5.1.1 No such user", (1, "DATA"): None})
     first, second = send_made(messages(2), server.config())
     assert (first.ok, first.permanent, first.status) == (False, False, 550)
-    assert first.error == "550 at RCPT TO: 5.1.1 No such user"
+    assert first.error == "550 at RCPT TO: 5.1.1 No such user" and first.code == "smtp"
     assert not second.ok and server.bodies == {}
 
 

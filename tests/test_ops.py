@@ -237,7 +237,7 @@ def seed(db) -> None:
         hook, _ = add_subscription(db, "webhook", "https://h.example.org/x", ["carbon"], "instant",
                                    active=True, secret="whsec_x")
         add_subscription(db, "email", "b@example.org", ["carbon"], "daily", active=False)
-        set_state(db, hook.id, "disabled", "410")
+        set_state(db, hook.id, "disabled", "gone", detail="410")
         for sub, status in [(mail.id, "sent"), (mail.id, "sent"), (mail.id, "dead"), (hook.id, "failed")]:
             db["deliveries"].insert({"subscription_id": sub, "status": status, "created_at": "2025-04-09"})
     finish_run(db, start_run(db, "rmrb"), status="error", error="timeout")

@@ -192,7 +192,7 @@ def test_an_archive_from_before_keeps_its_snippets_under_the_new_name(tmp_path):
                 [snippets])
     old.conn.commit()
     old.conn.close()
-    assert migrate(path) == ["m015_snippets"]
+    assert migrate(path)[0] == "m015_snippets"
     db = connect(path, migrate=False)
     for table in ("hits", "personal_hits"):
         assert "hits" not in db[table].columns_dict

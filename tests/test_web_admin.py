@@ -173,11 +173,12 @@ def seed_failures(db) -> tuple[int, int]:
                                   "instant", active=True)
         gone, _ = add_subscription(db, "webhook", "https://hooks.example.org/gone", ["lvdian"],
                                    "instant", active=True)
-        set_state(db, gone.id, "disabled", "the endpoint answered 410 Gone")
+        set_state(db, gone.id, "disabled", "gone", detail="the endpoint answered 410 Gone")
         dead = db["deliveries"].insert({
             "subscription_id": sub.id, "frequency": "instant", "created_at": "2024-01-01",
             "status": "dead", "attempts": 8, "next_attempt_at": None,
-            "last_error": "HTTP 500 from receiver", "message_id": "<m>", "webhook_id": "w"}).last_pk
+            "last_error": "HTTP 500 from receiver", "error_code": "server_error",
+            "error_fields": '{"status": 500}', "message_id": "<m>", "webhook_id": "w"}).last_pk
         db["deliveries"].insert({
             "subscription_id": sub.id, "frequency": "instant", "created_at": "2024-01-01",
             "status": "sent", "attempts": 1, "sent_at": "2024-01-02T08:00:00+00:00",

@@ -136,6 +136,7 @@ def test_server_error_is_retried_with_the_same_webhook_id(receiver: Site):
     first = send(receiver, "/hook", alert=alert)
     assert not first.ok and not first.permanent and not first.gone and first.status == 500
     assert "HTTP 500" in first.error and first.extra["response"] == "database is down"
+    assert (first.code, first.fields) == ("server_error", {"status": 500})
     second = send(receiver, "/hook", alert=alert)
     assert second.ok and second.status == 200
     assert [headers["webhook-id"] for headers, _ in calls] == [alert.webhook_id] * 2
@@ -193,6 +194,7 @@ def test_redirects_are_not_followed(receiver: Site, status: int):
     result = send(receiver, "/hook")
     assert not result.ok and not result.permanent and result.status == status
     assert "redirects are not followed" in result.error and result.extra["location"] == internal
+    assert result.code == "redirect" and result.fields == {"status": status, "location": internal}
     assert receiver.requested == ["/hook"]
 
 
@@ -207,6 +209,7 @@ def test_a_hung_receiver_times_out_without_holding_back_the_others(receiver: Sit
                                 (make_alert(2), receiver.base + "/fine", SECRET)], config)
     elapsed = time.monotonic() - started
     assert not hung.ok and not hung.permanent and "timed out after 0.3 s" in hung.error
+    assert (hung.code, hung.fields) == ("timeout", {"seconds": 0.3, "phase": "read"})
     assert fine.ok and fine.delivery_id == 2
     assert elapsed < 5
 
@@ -227,6 +230,7 @@ def test_a_trickling_receiver_is_cut_off_at_the_total_limit(receiver: Site):
     result = send(receiver, "/trickle", config)
     assert not result.ok and not result.permanent
     assert "no complete answer within 0.6 s" in result.error
+    assert (result.code, result.fields) == ("timeout", {"seconds": 0.6, "phase": "total"})
     assert time.monotonic() - started < 3
 
 
@@ -300,6 +304,8 @@ def test_the_address_check_runs_again_at_send_time(receiver: Site):
     [result] = send_webhooks([(make_alert(), url, SECRET)], {"WEBHOOK_TIMEOUT": 5.0}, resolve=resolve)
     assert not result.ok and not result.permanent  # DNS may be put right: retried later
     assert "hooks.example resolves to 127.0.0.1, which is loopback" in result.error
+    assert result.code == "unsafe" and result.fields["check"] == "forbidden_address"
+    assert result.fields["kind"] == "loopback" and result.fields["host"] == "hooks.example"
     assert receiver.requested == []
     assert asked == ["hooks.example", "hooks.example"]
 
@@ -353,6 +359,8 @@ def test_refused_and_broken_deliveries_do_not_stop_the_batch(receiver: Site):
     assert [(r.delivery_id, r.ok, r.permanent) for r in results] == [(1, False, True), (2, False, True),
                                                                     (3, True, False)]
     assert "only http and https" in results[0].error and "cannot sign" in results[1].error
+    assert [r.code for r in results[:2]] == ["unsafe", "bad_secret"]
+    assert results[0].fields["check"] == "scheme"
     assert receiver.requested == ["/hook"]
 
 
@@ -452,5 +460,5 @@ def test_https_is_pinned_with_sni_and_certificate_checked_against_the_name(tls_r
     [result] = send_webhooks([(make_alert(), f"https://other.example:{port}/hook", SECRET)], CONFIG,
                              resolve=loopback, ssl_context=context)
     assert not result.ok and not result.permanent
-    assert "certificate" in result.error.lower()
+    assert "certificate" in result.error.lower() and result.code == "tls"
     assert tls_receiver["hosts"] == [f"hooks.example:{port}"]

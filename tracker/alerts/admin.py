@@ -136,9 +136,11 @@ def _send(notice: AdminNotice, target: tuple[str, str], config: Mapping[str, Any
             msg = notice_mail(config, address, notice.subject, notice.body, kind="health",
                               message_id=notice.message_id)
         except ValueError as exc:
-            return SendResult(notice.id, False, f"cannot make the email: {exc}", permanent=True)
+            return SendResult(notice.id, False, f"cannot make the email: {exc}", permanent=True,
+                              code="compose")
         result = send_message(msg, config)
-        return SendResult(notice.id, result.ok, result.error, permanent=result.permanent)
+        return SendResult(notice.id, result.ok, result.error, permanent=result.permanent,
+                          code=result.code, fields=result.fields)
     if channel == "webhook":
         from tracker.alerts.webhook.send import Prepared, as_json, send_webhooks
 
@@ -173,7 +175,7 @@ def send_admin_notices(db: Database, config: Mapping[str, Any],
             result = _send(notice, target, config)
         except Exception as err:  # noqa: BLE001 - a sender's bug must not stop the worker
             log.exception("admin notice %d failed", notice.id)
-            result = SendResult(notice.id, False, f"{type(err).__name__}: {err}")
+            result = SendResult(notice.id, False, f"{type(err).__name__}: {err}", code="internal")
         attempts = notice.attempts + 1
         if result.ok:
             status, next_at = "sent", None

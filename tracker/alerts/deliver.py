@@ -3,11 +3,14 @@ recorded, failures retried on a schedule (RETRY_DELAYS), hopeless ones marked de
 
 Only a 2xx (or SMTP 250) is success. 410 Gone disables the endpoint at once; an endpoint that
 has failed for WEBHOOK_DISABLE_AFTER_DAYS is disabled and the admin sees why (the
-subscription's state_reason). Nothing about one subscriber's failure holds back another's.
+subscription's state code "gone" or "failing", with the time and the last error's code as
+fields). A delivery's last error is recorded as its code and fields with the English text.
+Nothing about one subscriber's failure holds back another's.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -101,7 +104,7 @@ def record(db: Database, due: Due, result: SendResult, now: datetime,
     add_attempt(db, due.id, now, result.ok, result.status, result.error)
     if result.ok:
         update_delivery(db, due.id, status="sent", attempts=attempts, sent_at=iso(now),
-                        last_error=None)
+                        last_error=None, error_code=None, error_fields=None)
         note_failure(db, due.subscription_id, failing=False, at=iso(now))
         return "sent"
     if result.gone or result.permanent or attempts > len(delays):
@@ -110,14 +113,18 @@ def record(db: Database, due: Due, result: SendResult, now: datetime,
         wait = max(delays[attempts - 1], result.retry_after or 0.0)
         status, next_at = "failed", iso(now + timedelta(seconds=wait))
     update_delivery(db, due.id, status=status, attempts=attempts, next_attempt_at=next_at,
-                    last_error=result.error)
+                    last_error=result.error, error_code=result.error_code,
+                    error_fields=json.dumps(result.fields, ensure_ascii=False, default=str))
     since = note_failure(db, due.subscription_id, failing=True, at=iso(now))
     if result.gone:
-        set_state(db, due.subscription_id, "disabled", "the endpoint answered 410 Gone")
+        set_state(db, due.subscription_id, "disabled", "gone",
+                  detail="the endpoint answered 410 Gone")
     elif due.channel != "email" and since and \
             now - datetime.fromisoformat(since) >= disable_after:
-        set_state(db, due.subscription_id, "disabled",
-                  f"failing since {since[:16]}; last error: {result.error}")
+        set_state(db, due.subscription_id, "disabled", "failing",
+                  fields={"since": since, "error_code": result.error_code,
+                          "error_fields": result.fields},
+                  detail=f"failing since {since[:16]}; last error: {result.error}")
     return status
 
 
@@ -159,7 +166,7 @@ def _run_sender(channel: str, send: Callable, batch: list, config: Mapping[str, 
         error = f"{type(err).__name__}: {err}"
     for alert, _ in batch:
         if alert.delivery_id not in reported:
-            report(SendResult(alert.delivery_id, False, error))
+            report(SendResult(alert.delivery_id, False, error, code="internal"))
     results.put(channel)
 
 
@@ -222,7 +229,7 @@ def deliver(db: Database, config: Mapping[str, Any], now: datetime | None = None
     with transaction(db):
         for d in waiting.values():  # a channel without a sender
             outcome[record(db, d, SendResult(d.id, False, f"no sender for {d.channel}",
-                                             permanent=True), formed_at, delays,
+                                             permanent=True, code="internal"), formed_at, delays,
                            disable_after)] += 1
     for thread in senders:
         thread.join()

@@ -1,8 +1,13 @@
-"""What every sender receives: one Alert is one message to one subscriber."""
+"""What every sender receives (one Alert is one message to one subscriber) and gives back (one
+SendResult per attempt, its failure as a code with fields beside the English text)."""
 
 from __future__ import annotations
 
+import socket
+import ssl
 from dataclasses import dataclass, field
+
+from tracker.store.deliveries import ERROR_CODES
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,10 @@ class Alert:
 @dataclass(frozen=True)
 class SendResult:
     """How one attempt went. `permanent` failures are not retried; `gone` disables the endpoint
-    (410); `retry_after` (seconds) is the receiver's own wish (429/503 Retry-After)."""
+    (410); `retry_after` (seconds) is the receiver's own wish (429/503 Retry-After). A failure
+    says what went wrong twice: `code` (one of tracker.store.deliveries.ERROR_CODES; "internal"
+    when the sender gave none) with `fields`, by which the pages choose their words, and `error`,
+    the English text (ours, or what a library or the receiver said) kept for admins."""
 
     delivery_id: int
     ok: bool
@@ -81,3 +89,27 @@ class SendResult:
     retry_after: float | None = None
     status: int | None = None  # HTTP status or SMTP reply code
     extra: dict = field(default_factory=dict)
+    code: str | None = None
+    fields: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        assert self.code is None or self.code in ERROR_CODES, self.code
+
+    @property
+    def error_code(self) -> str | None:
+        """The failure's code: `code`, or "internal" for a failure that came without one."""
+        return None if self.ok else self.code or "internal"
+
+
+def network_code(error: BaseException | None) -> str:
+    """What kind of network failure an OS-level error is, as an ERROR_CODES code: timeout,
+    refused, unresolvable, tls or network (decided by the exception's type, never its text)."""
+    if isinstance(error, ssl.SSLError):
+        return "tls"
+    if isinstance(error, (TimeoutError, socket.timeout)):
+        return "timeout"
+    if isinstance(error, ConnectionRefusedError):
+        return "refused"
+    if isinstance(error, socket.gaierror):
+        return "unresolvable"
+    return "network"

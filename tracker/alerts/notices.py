@@ -89,7 +89,8 @@ def _send(db: Database, config: Mapping[str, Any], notice: Notice) -> SendResult
             msg = reminder_message(config, notice.subscription_id, notice.address, state)
         msg.replace_header("Message-ID", notice.message_id)  # the same on a retry
     except ValueError as exc:
-        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
+        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}",
+                          code="compose")
     return send_message(msg, config)
 
 

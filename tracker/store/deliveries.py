@@ -6,6 +6,10 @@ It is marked `sending` (committed) before the attempt, and its result is committ
 the receiver answered it: a worker killed mid-batch finds `sending` only the messages that were
 in flight (the receiver may have taken one without our seeing its answer), and sends those once
 more, with the same Message-ID and webhook-id, so the receiver can tell it is the same.
+
+A failed delivery keeps its last error twice: as a code with fields (`error_code`, one of
+ERROR_CODES; `error_fields`, JSON), which the pages say in their own words, and as the raw
+English text for admins (`last_error`: ours, or what a library or the receiver said).
 """
 
 from __future__ import annotations
@@ -21,6 +25,37 @@ from tracker.store.clock import iso
 
 # Every status a delivery row can have (deliveries.status), in the order it moves through them.
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+
+# What went wrong with a delivery's last attempt (deliveries.error_code), with its fields:
+#   timeout           no answer in time (seconds; phase: connect, read or total)
+#   refused           the receiver's host refused the connection
+#   unresolvable      its name did not resolve (host)
+#   network           the connection failed or broke otherwise
+#   tls               the TLS handshake or the certificate check failed
+#   redirect          an HTTP 3xx (status, location): redirects are never followed
+#   rejected          an HTTP 4xx other than 410 (status; retry_after)
+#   server_error      an HTTP 5xx (status; retry_after)
+#   gone              HTTP 410 Gone (status): the endpoint is disabled
+#   smtp              the mail relay refused (status: the SMTP reply code; stage)
+#   smtp_sender       the relay refused the sender, MAIL_FROM (status)
+#   smtp_login        the relay refused the login (status)
+#   no_starttls       the relay does not offer STARTTLS though SMTP_SECURITY asks for it
+#   connection_lost   the relay's connection was lost mid-message (stage; sent: it may have the
+#                     message)
+#   unsafe            the address check refused the URL (check: its tracker.sources.ssrf code,
+#                     and that code's fields: host, address, kind…)
+#   bad_secret        the webhook's signing secret is unusable
+#   not_apprise       a chat URL Apprise does not understand
+#   chat_failed       the chat service did not take the message
+#   compose           the email could not be made from the alert
+#   config            the mail settings are wrong (MAIL_FROM, SMTP_*)
+#   mailbox           the development mailbox could not be written
+#   internal          a bug of ours (the sender raised, or gave no result)
+#   other             a text recorded by an earlier version and not recognised
+ERROR_CODES = ("timeout", "refused", "unresolvable", "network", "tls", "redirect", "rejected",
+               "server_error", "gone", "smtp", "smtp_sender", "smtp_login", "no_starttls",
+               "connection_lost", "unsafe", "bad_secret", "not_apprise", "chat_failed",
+               "compose", "config", "mailbox", "internal", "other")
 
 
 @dataclass(frozen=True)
@@ -100,10 +135,11 @@ def status_counts(db: Database) -> dict[str, int]:
 
 
 def failing_deliveries(db: Database, limit: int = 200) -> list[dict]:
-    """The newest failed or dead deliveries, each with its subscription's id, channel, address
-    and state."""
+    """The newest failed or dead deliveries (their last error as code, fields and text), each
+    with its subscription's id, channel, address and state."""
     return list(db.query(
-        "SELECT d.id, d.status, d.attempts, d.last_error, d.next_attempt_at, d.created_at, "
+        "SELECT d.id, d.status, d.attempts, d.last_error, d.error_code, d.error_fields, "
+        "d.next_attempt_at, d.created_at, "
         "s.id AS subscription_id, s.channel, s.address, s.state "
         "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
         "WHERE d.status IN ('failed', 'dead') ORDER BY d.id DESC LIMIT ?", [limit]))

@@ -5,6 +5,10 @@ A change to the schema is a new function at the end (m002_…); a released one n
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -302,3 +306,118 @@ def m015_snippets(db: Database) -> None:
     for table in ("hits", "personal_hits"):
         if db[table].exists() and "hits" in db[table].columns_dict:
             db.execute(f"ALTER TABLE {table} RENAME COLUMN hits TO snippets")
+
+
+@migrations()
+def m016_error_codes(db: Database) -> None:
+    """Why a subscription changed state and what a delivery's last error was, as codes with
+    fields (`subscriptions.state_code`/`state_fields`, `deliveries.error_code`/`error_fields`;
+    the codes are tracker.store.subscriptions.STATE_CODES and deliveries.ERROR_CODES) beside the
+    English text kept for admins. The rows of earlier versions, which have the text only, are
+    given their code here once, from the texts those versions wrote (and, for what a library or
+    a receiver said, the patterns the pages matched it with): the pages say it by code alone."""
+    db.execute("ALTER TABLE subscriptions ADD COLUMN state_code TEXT")
+    db.execute("ALTER TABLE subscriptions ADD COLUMN state_fields TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN error_code TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN error_fields TEXT")
+    for row_id, text in db.execute("SELECT id, state_reason FROM subscriptions "
+                                   "WHERE state_reason IS NOT NULL").fetchall():
+        code, fields = _old_reason(text)
+        db.execute("UPDATE subscriptions SET state_code = ?, state_fields = ? WHERE id = ?",
+                   [code, json.dumps(fields, ensure_ascii=False), row_id])
+    for row_id, text in db.execute("SELECT id, last_error FROM deliveries "
+                                   "WHERE last_error IS NOT NULL").fetchall():
+        code, fields = _old_error(text)
+        db.execute("UPDATE deliveries SET error_code = ?, error_fields = ? WHERE id = ?",
+                   [code, json.dumps(fields, ensure_ascii=False), row_id])
+
+
+# What m016 reads old texts with: frozen with it (the texts of the versions before it).
+
+def _old_reason(text: str) -> tuple[str, dict[str, Any]]:
+    """A state_reason as versions before m016 wrote it, as (code, fields)."""
+    if re.match(r"unsubscribe link", text, re.I):
+        return "unsubscribe_link", {}
+    if "410 Gone" in text:
+        return "gone", {}
+    failing = re.match(r"failing since ([^;\s]+)(?:; last error: (.*))?", text, re.S)
+    if failing:
+        fields: dict[str, Any] = {"since": failing.group(1)}
+        if failing.group(2):
+            fields["error_code"], fields["error_fields"] = _old_error(failing.group(2))
+        return "failing", fields
+    return "other", {}
+
+
+_OLD_KINDS = ("loopback", "private", "link_local", "this_network", "cgnat", "documentation",
+              "multicast", "mapped", "reserved")
+_STAGE = r"(MAIL FROM|RCPT TO|DATA|end of data)"
+# (pattern, code, the names of its groups as fields): the first found wins. Our own texts first,
+# then what libraries and receivers said, as the pages matched it before m016.
+_OLD_ERRORS: list[tuple[str, str, tuple[str, ...]]] = [
+    (r"^(?:webhook|chat) URL refused: ", "unsafe", ()),
+    (r"^cannot sign: ", "bad_secret", ()),
+    (r"^internal error: |^the sender gave no result|^no sender for |^not sent$", "internal", ()),
+    (r"^no complete answer within ([\d.]+) s", "timeout", ("seconds",)),
+    (r"^timed out after ([\d.]+) s", "timeout", ("seconds",)),
+    (r"^HTTP (410)\b", "gone", ("status",)),
+    (r"^HTTP (3\d\d)\b", "redirect", ("status",)),
+    (r"^HTTP (4\d\d)\b", "rejected", ("status",)),
+    (r"^HTTP (5\d\d)\b", "server_error", ("status",)),
+    (r"does not offer STARTTLS", "no_starttls", ()),
+    (r"^\S+ login refused: (\d{3})\b", "smtp_login", ("status",)),
+    (r"^\S+ refused: (\d{3})\b", "smtp", ("status",)),
+    (r"^(\d{3}) at (MAIL FROM): .*\(sender refused", "smtp_sender", ("status", "stage")),
+    (rf"^(\d{{3}}) at {_STAGE}:", "smtp", ("status", "stage")),
+    (rf"^connection lost at {_STAGE}", "connection_lost", ("stage",)),
+    (r"^cannot make the email", "compose", ()),
+    (r"^configuration: ", "config", ()),
+    (r"^cannot write to the mailbox", "mailbox", ()),
+    (r"^not a URL Apprise understands", "not_apprise", ()),
+    (r"^the chat service did not take the message", "chat_failed", ()),
+    (r"timed? ?out", "timeout", ()),
+    (r"connection refused|ConnectionRefused|Errno 111\b", "refused", ()),
+    (r"cannot resolve|Name or service not known|getaddrinfo|nodename nor servname",
+     "unresolvable", ()),
+    (r"certificate|\bSSL|\bTLS", "tls", ()),
+    (r"^cannot connect|^HTTP request failed|Connection error occur|connection reset|broken pipe",
+     "network", ()),
+    (r"\berror=(3\d\d)\b", "redirect", ("status",)),
+    (r"\b(410)\b", "gone", ("status",)),
+    (r"\b(4\d\d)\b", "rejected", ("status",)),
+    (r"\b(5\d\d)\b", "server_error", ("status",)),
+    (r"SMTP|smtplib|mail server", "smtp", ()),
+    (r"apprise|notify|notification", "chat_failed", ()),
+    (r"^[\w.]*(?:Error|Exception)\b", "internal", ()),
+]
+
+
+def _old_error(text: str) -> tuple[str, dict[str, Any]]:
+    """A delivery's last_error as versions before m016 wrote it, as (code, fields)."""
+    for pattern, code, names in _OLD_ERRORS:
+        found = re.search(pattern, text, re.I | re.S)
+        if not found:
+            continue
+        fields: dict[str, Any] = {}
+        for name, value in zip(names, found.groups()):
+            fields[name] = int(value) if name == "status" else \
+                float(value) if name == "seconds" else value
+        if code == "unsafe":
+            fields.update(_old_refusal(text))
+        return code, fields
+    return "other", {}
+
+
+def _old_refusal(text: str) -> dict[str, Any]:
+    """The address check's code (and kind) in a refusal's old text, as far as it says."""
+    if "cannot resolve" in text or "which is not an address" in text:
+        host = re.search(r"cannot resolve (\S+)|(\S+) resolves to", text)
+        return {"check": "unresolvable", **({"host": next(filter(None, host.groups()))}
+                                            if host else {})}
+    if re.search(r"is this machine \(loopback\)", text):
+        return {"check": "loopback"}
+    which = re.search(r"which is ([\w-]+)|a zone-scoped address", text)
+    if which:
+        kind = (which.group(1) or "link_local").lower().replace("-", "_")
+        return {"check": "forbidden_address", **({"kind": kind} if kind in _OLD_KINDS else {})}
+    return {"check": "other"}

@@ -3,12 +3,17 @@
 States: pending (an email address awaiting double opt-in), active, paused (by its owner),
 unsubscribed, disabled (an endpoint that kept failing, or answered 410 Gone). Only active
 subscriptions get alerts.
+
+Why a subscription changed state, when something other than its owner's button did it, is kept
+as a code (`state_code`, one of STATE_CODES) with its fields (`state_fields`, JSON) — the pages
+say it in their own words by code — and an English sentence for admins (`state_reason`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from sqlite_utils import Database
 
@@ -17,6 +22,14 @@ from tracker.store.clock import now
 CHANNELS = ("email", "webhook", "chat")
 FREQUENCIES = ("instant", "daily", "weekly")
 STATES = ("pending", "active", "paused", "unsubscribed", "disabled")
+# Why a subscription changed state (subscriptions.state_code), each with the fields it carries:
+#   unsubscribe_link  its owner used the unsubscribe link of an alert (one-click or the page)
+#   gone              the endpoint answered 410 Gone: disabled at once
+#   failing           every delivery failed for WEBHOOK_DISABLE_AFTER_DAYS: disabled; `since`
+#                     (ISO 8601, UTC), the last error's `error_code` (a deliveries ERROR_CODES
+#                     code) and `error_fields`
+#   other             a reason recorded as text by an earlier version and not recognised
+STATE_CODES = ("unsubscribe_link", "gone", "failing", "other")
 
 
 @dataclass(frozen=True)
@@ -30,14 +43,29 @@ class Subscription:
     secret: str | None = None
     created_at: str | None = None
     confirmed_at: str | None = None
-    state_reason: str | None = None
+    state_reason: str | None = None  # in English, for admins
     failing_since: str | None = None
+    state_code: str | None = None  # one of STATE_CODES, None when nothing but its owner moved it
+    state_fields: dict = field(default_factory=dict)
 
 
 def _from_row(row: dict) -> Subscription:
     return Subscription(row["id"], row["channel"], row["address"], tuple(json.loads(row["rules"])),
                         row["frequency"], row["state"], row["secret"], row["created_at"],
-                        row["confirmed_at"], row["state_reason"], row["failing_since"])
+                        row["confirmed_at"], row["state_reason"], row["failing_since"],
+                        row["state_code"], fields_of(row["state_fields"]))
+
+
+def fields_of(text: str | Mapping[str, Any] | None) -> dict:
+    """A code's fields as stored (JSON text; or already a dict), as a dict; {} for none or
+    unreadable."""
+    if isinstance(text, Mapping):
+        return dict(text)
+    try:
+        fields = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return fields if isinstance(fields, dict) else {}
 
 
 def get_subscription(db: Database, subscription_id: int) -> Subscription | None:
@@ -82,16 +110,24 @@ def add_subscription(db: Database, channel: str, address: str, rules: list[str],
     state = "active" if active else "pending"
     values = {"rules": json.dumps(list(dict.fromkeys(rules))), "frequency": frequency,
               "state": state, "state_changed_at": stamp, "state_reason": None,
-              "confirmed_at": stamp if active else None, "failing_since": None}
+              "state_code": None, "state_fields": None, "confirmed_at": stamp if active else None, "failing_since": None}
     row_id = db["subscriptions"].insert({"channel": channel, "address": address, "secret": secret,
                                          "created_at": stamp, **values}).last_pk
     return get_subscription(db, row_id), True  # type: ignore[return-value]
 
 
-def set_state(db: Database, subscription_id: int, state: str, reason: str | None = None) -> None:
-    """Move a subscription to `state` (confirming it when it becomes active). In a transaction."""
+def set_state(db: Database, subscription_id: int, state: str, code: str | None = None, *,
+              fields: Mapping[str, Any] | None = None, detail: str | None = None) -> None:
+    """Move a subscription to `state` (confirming it when it becomes active). In a transaction.
+
+    `code` (one of STATE_CODES) and `fields` say why, when it was not its owner's own choice;
+    `detail` is the same in English for admins. Without a code any earlier reason is cleared."""
+    if code is not None and code not in STATE_CODES:
+        raise ValueError(f"unknown state code {code!r} (one of {', '.join(STATE_CODES)})")
     stamp = now()
-    values = {"state": state, "state_changed_at": stamp, "state_reason": reason}
+    values = {"state": state, "state_changed_at": stamp, "state_code": code,
+              "state_fields": json.dumps(dict(fields or {}), ensure_ascii=False) if code else None,
+              "state_reason": detail if code else None}
     if state == "active":
         values.update(confirmed_at=stamp, failing_since=None)
     db["subscriptions"].update(subscription_id, values)

@@ -342,7 +342,8 @@ def unsubscribe(token: str):
     if subscription.state != "unsubscribed":
         db = get_db()
         with transaction(db):
-            set_state(db, subscription.id, "unsubscribed", "unsubscribe link")
+            set_state(db, subscription.id, "unsubscribed", "unsubscribe_link",
+                      detail="unsubscribe link")
     return render_page("unsubscribe.html", done=True, address=masked(subscription))
 
 

@@ -126,10 +126,12 @@ def send_text(delivery_id: int, url: str, title: str, text: str,
         url = vet_chat_url(url, allow_private=allow_private)
     except UnsafeURL as err:
         return SendResult(delivery_id, False, f"chat URL refused: {err.reason}",
-                          permanent=err.permanent)
+                          permanent=err.permanent, code="unsafe",
+                          fields={"check": err.code, **err.fields})
     notifier = apprise.Apprise()
     if not notifier.add(url) or len(notifier) != 1:
-        return SendResult(delivery_id, False, "not a URL Apprise understands", permanent=True)
+        return SendResult(delivery_id, False, "not a URL Apprise understands", permanent=True,
+                          code="not_apprise")
     for plugin in notifier:  # a redirect would lead past the address check (`?redirect=yes` too)
         plugin.redirects = False
     outcome = notifier.notify(title=title, body=text,
@@ -139,7 +141,29 @@ def send_text(delivery_id: int, url: str, title: str, text: str,
     said = " ".join(getattr(entry, "message", str(entry)) for entry in _logs(outcome)
                     if getattr(entry, "level", "WARNING") in ("WARNING", "ERROR", "CRITICAL"))
     said = " ".join(said.split())[:300]
-    return SendResult(delivery_id, False, said or "the chat service did not take the message")
+    code, fields = apprise_failure(said)
+    return SendResult(delivery_id, False, said or "the chat service did not take the message",
+                      code=code, fields=fields)
+
+
+# Apprise's plugins say a failure in words of their own ("Failed to send DingTalk notification:
+# Unauthorized, error=401.", "A Connection error occurred sending …"): a third party's text, so
+# it is read by pattern, once, here; the pages see only the code.
+_APPRISE_STATUS = re.compile(r"\berror=(\d{3})\b|notification failed: (\d{3})\b", re.I)
+_APPRISE_NETWORK = re.compile(r"connection error occur", re.I)
+
+
+def apprise_failure(said: str) -> tuple[str, dict]:
+    """What Apprise's log of a failed send says, as an error code and fields: the service's
+    HTTP status when it names one, a connection error, else chat_failed."""
+    found = _APPRISE_STATUS.search(said or "")
+    if found:
+        status = int(found.group(1) or found.group(2))
+        code = "redirect" if status < 400 else "rejected" if status < 500 else "server_error"
+        return code, {"status": status}
+    if _APPRISE_NETWORK.search(said or ""):
+        return "network", {}
+    return "chat_failed", {}
 
 
 def _logs(outcome: Any) -> list:
@@ -159,7 +183,8 @@ def send_chats(batch: list[tuple[Alert, str, str]], config: Mapping[str, Any],
             result = send_one(*item, allow_private=private)
         except Exception as err:  # noqa: BLE001 - a plugin's bug stays with its message
             logging.getLogger(__name__).exception("chat delivery %s failed", item[0].delivery_id)
-            result = SendResult(item[0].delivery_id, False, f"{type(err).__name__}: {err}")
+            result = SendResult(item[0].delivery_id, False, f"{type(err).__name__}: {err}",
+                                code="internal")
         if report:
             report(result)
         return result

@@ -83,7 +83,8 @@ def send_confirmation(config: Mapping[str, Any], subscription_id: int, address: 
     try:
         msg = confirmation_message(config, subscription_id, address, message_id=message_id)
     except ValueError as exc:
-        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
+        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}",
+                          code="compose")
     return send_message(msg, config)
 
 

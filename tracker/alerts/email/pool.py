@@ -56,11 +56,12 @@ class Outgoing:
                 self.data = None
         except ValueError as exc:
             return SendResult(self.delivery_id, ok=False, permanent=True,
-                              error=f"cannot make the email: {exc}")
+                              error=f"cannot make the email: {exc}", code="compose")
         except Exception as exc:  # a bug, not this alert's fault for ever: retried later
             log.exception("composing the email for delivery %s failed", self.delivery_id)
             return SendResult(self.delivery_id, ok=False,
-                              error=f"cannot make the email: {type(exc).__name__}: {exc}")
+                              error=f"cannot make the email: {type(exc).__name__}: {exc}",
+                              code="internal")
         return None
 
 
@@ -70,8 +71,16 @@ def _final(done: Done, item: Outgoing, result: SendResult) -> None:
     done(item.index, result)
 
 
-def failure(item: Outgoing, error: str, status: int | None, permanent: bool = False) -> SendResult:
-    return SendResult(item.delivery_id, ok=False, error=error, status=status, permanent=permanent)
+def failure(item: Outgoing, error: str, status: int | None, permanent: bool = False, *,
+            code: str, fields: dict | None = None) -> SendResult:
+    """The message failed: `error` in English, `code` and `fields` for the pages."""
+    return SendResult(item.delivery_id, ok=False, error=error, status=status, permanent=permanent,
+                      code=code, fields=dict(fields or {}))
+
+
+def ended_with(item: Outgoing, how: ConnectionEnded, note: str = "") -> SendResult:
+    """The message failed because its connection ended `how`."""
+    return failure(item, how.error + note, how.status, code=how.code, fields=how.fields)
 
 
 class Work:
@@ -141,7 +150,7 @@ class Work:
             if left:
                 self.pending.clear()
         for item in left:
-            _final(done, item, failure(item, ended.error, ended.status))
+            _final(done, item, ended_with(item, ended))
 
 
 def send_pool(settings: SmtpSettings, sender: str, outgoing: list[Outgoing], done: Done) -> None:
@@ -187,13 +196,12 @@ def _connection(settings: SmtpSettings, mail_from: str, work: Work, done: Done) 
                 session.close()
                 session = None
                 if ended.sent:
-                    _final(done, item, failure(item, f"{ended.error}; the server may have "
-                                                     "accepted the message (a retry keeps its "
-                                                     "Message-ID)", ended.status))
+                    _final(done, item, ended_with(item, ended, "; the server may have accepted "
+                                                  "the message (a retry keeps its Message-ID)"))
                 elif delivered:
                     work.put_back(item)  # refused only because the connection ended: once more
                 else:
-                    _final(done, item, failure(item, ended.error, ended.status))
+                    _final(done, item, ended_with(item, ended))
                 if not delivered:  # no progress on that connection: try again later, not now
                     work.leave(ended, done)
                     return

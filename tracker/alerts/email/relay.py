@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.alerts.model import SendResult
+from tracker.alerts.model import SendResult, network_code
 from tracker import settings as config_table
 
 SECURITY = ("starttls", "tls", "none")
@@ -47,11 +47,14 @@ class SmtpSettings:
 
 
 class ConnectionEnded(Exception):
-    """The connection is gone; `sent` tells whether the message's data may have reached the server."""
+    """The connection is gone; `sent` tells whether the message's data may have reached the
+    server. `code` and `fields` say why as a delivery error code (tracker.alerts.model)."""
 
-    def __init__(self, error: str, status: int | None, sent: bool):
+    def __init__(self, error: str, status: int | None, sent: bool, code: str = "network",
+                 fields: dict[str, Any] | None = None):
         super().__init__(error)
         self.error, self.status, self.sent = error, status, sent
+        self.code, self.fields = code, dict(fields or {})
 
 
 @dataclass
@@ -150,7 +153,7 @@ def open_session(settings: SmtpSettings, mail_from: str,
         if settings.security == "starttls":
             if not smtp.has_extn("starttls"):
                 raise ConnectionEnded(f"{where} does not offer STARTTLS (SMTP_SECURITY is starttls)",
-                                      None, False)
+                                      None, False, "no_starttls")
             smtp.starttls(context=tls())
             smtp.ehlo()
         if settings.username:
@@ -162,12 +165,14 @@ def open_session(settings: SmtpSettings, mail_from: str,
         if isinstance(exc, ConnectionEnded):
             raise
         if isinstance(exc, smtplib.SMTPResponseException):
-            what = "login refused" if isinstance(exc, smtplib.SMTPAuthenticationError) else "refused"
-            raise ConnectionEnded(f"{where} {what}: {exc.smtp_code} {_text(exc.smtp_error)}",
-                                  exc.smtp_code, False) from None
+            login = isinstance(exc, smtplib.SMTPAuthenticationError)
+            raise ConnectionEnded(f"{where} {'login refused' if login else 'refused'}: "
+                                  f"{exc.smtp_code} {_text(exc.smtp_error)}", exc.smtp_code, False,
+                                  "smtp_login" if login else "smtp",
+                                  {"status": exc.smtp_code}) from None
         if isinstance(exc, (OSError, smtplib.SMTPException)):
             raise ConnectionEnded(f"cannot connect to {where}: {exc or type(exc).__name__}", None,
-                                  False) from None
+                                  False, network_code(exc)) from None
         raise
 
 
@@ -199,8 +204,13 @@ def start(session: Session, message: Envelope) -> SendResult | None:
     except (OSError, smtplib.SMTPException) as exc:
         # Lost while the data was going out: the server may have kept it (as before the split,
         # when DATA and its answer were one call).
-        raise ConnectionEnded(f"connection lost at {stage}: {exc or type(exc).__name__}", None,
-                              sent=stage == "DATA") from None
+        raise _lost(stage, exc, sent=stage == "DATA") from None
+
+
+def _lost(stage: str, exc: BaseException, sent: bool) -> ConnectionEnded:
+    """The connection went while `stage` was under way."""
+    return ConnectionEnded(f"connection lost at {stage}: {exc or type(exc).__name__}", None,
+                           sent, "connection_lost", {"stage": stage, "sent": sent})
 
 
 _STAGES = ("MAIL FROM", "RCPT TO", "DATA")
@@ -222,21 +232,21 @@ def _start_pipelined(session: Session, message: Envelope) -> SendResult | None:
         for stage in _STAGES:
             code, reply = smtp.getreply()
             if code == 421:  # closing (RFC 5321 3.8): the rest of the group is not answered
-                raise ConnectionEnded(f"{code} at {stage}: {_text(reply)}", code, False)
+                raise ConnectionEnded(f"{code} at {stage}: {_text(reply)}", code, False, "smtp",
+                                      {"status": code, "stage": stage})
             replies.append((code, reply))
     except (OSError, smtplib.SMTPException) as exc:
         refusal = _first_refusal(replies)
         if refusal is not None:  # what the relay said before it went is the message's outcome
-            raise ConnectionEnded(_refusal_text(*refusal), refusal[1], False) from None
-        raise ConnectionEnded(f"connection lost at {_STAGES[len(replies)]}: "
-                              f"{exc or type(exc).__name__}", None, sent=False) from None
+            raise ConnectionEnded(_refusal_text(*refusal), refusal[1], False,
+                                  *_refusal_code(refusal[0], refusal[1])) from None
+        raise _lost(_STAGES[len(replies)], exc, sent=False) from None
     refusal = _first_refusal(replies)
     if refusal is None:
         try:
             smtp.send(message.wire)
         except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectionEnded(f"connection lost at DATA: {exc or type(exc).__name__}", None,
-                                  sent=True) from None
+            raise _lost("DATA", exc, sent=True) from None
         return None
     stage, code, reply = refusal
     if replies[2][0] == 354:
@@ -246,7 +256,8 @@ def _start_pipelined(session: Session, message: Envelope) -> SendResult | None:
             smtp.send(".\r\n")
             smtp.getreply()
         except (OSError, smtplib.SMTPException):
-            raise ConnectionEnded(_refusal_text(stage, code, reply), code, False) from None
+            raise ConnectionEnded(_refusal_text(stage, code, reply), code, False,
+                                  *_refusal_code(stage, code)) from None
         log.warning("the relay said 354 to DATA after %s was refused (%s)", stage, code)
     if stage == "MAIL FROM":
         return _mail_refused(smtp, message, code, reply)
@@ -264,6 +275,13 @@ def _first_refusal(replies: list[tuple[int, bytes]]) -> tuple[str, int, bytes] |
 def _refusal_text(stage: str, code: int, reply: bytes) -> str:
     note = _SENDER_NOTE if stage == "MAIL FROM" and code >= 500 else ""
     return f"{code} at {stage}: {_text(reply)}{note}"
+
+
+def _refusal_code(stage: str, code: int) -> tuple[str, dict[str, Any]]:
+    """A refusal's delivery error code and fields: smtp_sender for a 5xx to MAIL FROM (the
+    sender, MAIL_FROM, is at fault), else smtp."""
+    return ("smtp_sender" if stage == "MAIL FROM" and code >= 500 else "smtp",
+            {"status": code, "stage": stage})
 
 
 def _mail_argument(session: Session, message: Envelope) -> str:
@@ -284,8 +302,7 @@ def finish(session: Session, message: Envelope) -> SendResult:
     try:
         code, reply = session.smtp.getreply()
     except (OSError, smtplib.SMTPException) as exc:
-        raise ConnectionEnded(f"connection lost at DATA: {exc or type(exc).__name__}", None,
-                              sent=True) from None
+        raise _lost("DATA", exc, sent=True) from None
     if not 200 <= code < 300:
         return _refused(session.smtp, message, "end of data", code, reply, permanent=code >= 500)
     return SendResult(message.delivery_id, ok=True, status=code)
@@ -294,13 +311,15 @@ def finish(session: Session, message: Envelope) -> SendResult:
 def _refused(smtp: smtplib.SMTP, message: Envelope, stage: str, code: int, reply: bytes | str,
              permanent: bool, note: str = "") -> SendResult:
     text = f"{code} at {stage}: {_text(reply)}{note}"
+    kind, fields = _refusal_code(stage, code)
     if code == 421:  # the server is closing the connection (RFC 5321 3.8)
-        raise ConnectionEnded(text, code, False)
+        raise ConnectionEnded(text, code, False, kind, fields)
     try:
         smtp.rset()
     except (OSError, smtplib.SMTPException):
-        raise ConnectionEnded(text, code, False) from None
-    return SendResult(message.delivery_id, ok=False, error=text, status=code, permanent=permanent)
+        raise ConnectionEnded(text, code, False, kind, fields) from None
+    return SendResult(message.delivery_id, ok=False, error=text, status=code, permanent=permanent,
+                      code=kind, fields=fields)
 
 
 def _text(reply: bytes | str) -> str:

@@ -70,7 +70,8 @@ def _send(outgoing: list[Outgoing], config: Mapping[str, Any],
         settings = _settings(config) if config_table.value(config, "SMTP_HOST") else None
     except ValueError as exc:
         for item in outgoing:
-            done(item.index, SendResult(item.delivery_id, ok=False, error=f"configuration: {exc}"))
+            done(item.index, SendResult(item.delivery_id, ok=False, error=f"configuration: {exc}",
+                                        code="config"))
         return [r for r in results if r is not None]
     if settings is None:
         folder = mailbox_folder(config)
@@ -78,7 +79,7 @@ def _send(outgoing: list[Outgoing], config: Mapping[str, Any],
             done(item.index, item.prepare() or _to_mailbox(folder, item))
     elif outgoing:
         send_pool(settings, sender, outgoing, done)
-    return [result or SendResult(item.delivery_id, ok=False, error="not sent")
+    return [result or SendResult(item.delivery_id, ok=False, error="not sent", code="internal")
             for result, item in zip(results, outgoing)]
 
 
@@ -93,7 +94,8 @@ def send_message(msg: EmailMessage, config: Mapping[str, Any]) -> SendResult:
             _settings(config)
         data = as_bytes(msg)
     except ValueError as exc:
-        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}")
+        return SendResult(0, ok=False, permanent=True, error=f"cannot make the email: {exc}",
+                          code="compose")
     return send_made([(0, recipient, data)], config)[0]
 
 
@@ -103,5 +105,5 @@ def _to_mailbox(folder: Path, item: Outgoing) -> SendResult:
     try:
         path = write_message(folder, item.delivery_id, item.data or b"")
     except OSError as exc:
-        return failure(item, f"cannot write to the mailbox {folder}: {exc}", None)
+        return failure(item, f"cannot write to the mailbox {folder}: {exc}", None, code="mailbox")
     return SendResult(item.delivery_id, ok=True, extra={"path": str(path)})

@@ -35,7 +35,7 @@ from typing import Any, Callable, Mapping
 import aiohttp
 import httpx  # its certifi-based TLS context only
 
-from tracker.alerts.model import Alert, SendResult, StoryCopy
+from tracker.alerts.model import Alert, SendResult, StoryCopy, network_code
 from tracker.alerts.webhook.sign import sign, signing_key
 from tracker.sources.ssrf import IPAddress, Resolver, Target, UnsafeURL, allow_private, check_url
 from tracker.sources.http import USER_AGENT, setting
@@ -223,11 +223,13 @@ async def _deliver(gate: asyncio.Semaphore, lookups: Executor, session: aiohttp.
         except TimeoutError:
             return SendResult(alert.delivery_id, ok=False,
                               error=f"no complete answer within {settings.total:g} s (WEBHOOK_TIMEOUT)",
-                              extra={"elapsed": round(time.monotonic() - started, 3)})
+                              extra={"elapsed": round(time.monotonic() - started, 3)},
+                              code="timeout", fields={"seconds": settings.total, "phase": "total"})
         except Exception as error:  # a bug here must not cost the other subscribers their alerts
             log.exception("webhook delivery %s failed unexpectedly", alert.delivery_id)
             return SendResult(alert.delivery_id, ok=False,
-                              error=f"internal error: {type(error).__name__}: {error}")
+                              error=f"internal error: {type(error).__name__}: {error}",
+                              code="internal")
 
 
 async def _attempt(lookups: Executor, session: aiohttp.ClientSession, alert: Alert | Prepared, url: str,
@@ -236,7 +238,8 @@ async def _attempt(lookups: Executor, session: aiohttp.ClientSession, alert: Ale
     try:
         signing_key(secret)
     except (ValueError, AttributeError, TypeError) as error:
-        return SendResult(delivery, ok=False, error=f"cannot sign: {error}", permanent=True)
+        return SendResult(delivery, ok=False, error=f"cannot sign: {error}", permanent=True,
+                          code="bad_secret")
     data = body(alert)
     loop = asyncio.get_running_loop()
     try:  # again at every send: the name may point somewhere else since it was last checked
@@ -244,7 +247,8 @@ async def _attempt(lookups: Executor, session: aiohttp.ClientSession, alert: Ale
             lookups, partial(check_url, url, settings.allow_private, resolve))
     except UnsafeURL as refused:
         return SendResult(delivery, ok=False, error=f"webhook URL refused: {refused.reason}",
-                          permanent=refused.permanent, extra={"refused": True})
+                          permanent=refused.permanent, extra={"refused": True}, code="unsafe",
+                          fields={"check": refused.code, **refused.fields})
 
     timestamp = int(time.time())
     headers = {
@@ -303,26 +307,38 @@ def _judge(delivery: int, response: aiohttp.ClientResponse, answer: bytes,
         extra["response"] = answer[:1000].decode("utf-8", "replace")
     if status == 410:
         return SendResult(delivery, ok=False, status=status, gone=True, permanent=True,
-                          error=f"{said}: the receiver says this endpoint is gone", extra=extra)
+                          error=f"{said}: the receiver says this endpoint is gone", extra=extra,
+                          code="gone", fields={"status": status})
     if 300 <= status < 400:
         location = response.headers.get("location")
         extra["location"] = location
         return SendResult(delivery, ok=False, status=status, extra=extra,
                           error=f"{said}: redirects are not followed (to {location or 'nowhere'}); "
-                                "the webhook URL must point at the receiver itself")
+                                "the webhook URL must point at the receiver itself",
+                          code="redirect", fields={"status": status, "location": location})
     retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+    fields: dict[str, Any] = {"status": status}
+    if retry_after is not None:
+        fields["retry_after"] = retry_after
     return SendResult(delivery, ok=False, status=status, retry_after=retry_after, extra=extra,
-                      error=said + (f", retry after {retry_after:g} s" if retry_after is not None else ""))
+                      error=said + (f", retry after {retry_after:g} s" if retry_after is not None else ""),
+                      code="server_error" if status >= 500 else "rejected", fields=fields)
 
 
 def _network_failure(delivery: int, address: IPAddress, error: BaseException,
                      settings: _WebhookSettings) -> SendResult:
+    fields: dict[str, Any] = {}
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         why = f"timed out after {settings.connect:g} s connecting"
+        code, fields = "timeout", {"seconds": settings.connect, "phase": "connect"}
     elif isinstance(error, (aiohttp.SocketTimeoutError, asyncio.TimeoutError)):
         why = f"timed out after {settings.read:g} s waiting for the receiver"
+        code, fields = "timeout", {"seconds": settings.read, "phase": "read"}
     elif isinstance(error, aiohttp.ClientConnectorError):
         why = f"cannot connect ({error.os_error or type(error).__name__})"
+        code = "tls" if isinstance(error, aiohttp.ClientSSLError) else network_code(error.os_error)
     else:  # the connection broke, or the answer was not HTTP
         why = f"HTTP request failed ({type(error).__name__}{f': {error}' if str(error) else ''})"
-    return SendResult(delivery, ok=False, error=f"{why} [{address}]", extra={"address": str(address)})
+        code = "network"
+    return SendResult(delivery, ok=False, error=f"{why} [{address}]", extra={"address": str(address)},
+                      code=code, fields=fields)
