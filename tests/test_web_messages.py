@@ -39,7 +39,7 @@ def test_email_validator_texts_come_out_chinese(address):
     try:
         normalize_email(address)
     except SubscribeError as err:
-        said = messages.describe("email", str(err))
+        said = messages.describe(err)
         assert said != str(err)
         assert not english_outside_code(said), said
         assert any(word in said for word in ACTIONS), said

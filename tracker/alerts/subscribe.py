@@ -16,9 +16,10 @@ from tracker import settings
 
 
 class SubscribeError(ValueError):
-    """A subscription that cannot be made, and which field is at fault (for the form). A
-    refused webhook URL carries its UnsafeURL's `code` and `fields`, by which the form says
-    why in Chinese."""
+    """A subscription that cannot be made: which field is at fault, why as a `code` with
+    `fields` (by which the form says it in Chinese), and the English `message` (the CLI, logs).
+    The code is one of CODES; for `webhook_url` it is the UnsafeURL's code
+    (tracker.sources.ssrf.CODES), for `chat_url` the ChatProblem's (tracker.alerts.chat)."""
 
     def __init__(self, field: str, message: str, *, code: str | None = None,
                  fields: Mapping[str, Any] | None = None):
@@ -28,21 +29,35 @@ class SubscribeError(ValueError):
         self.fields = dict(fields or {})
 
 
+# Why a subscription cannot be made (SubscribeError.code), besides refused URLs:
+#   no_rules         no theme chosen (rules)
+#   unknown_rules    a theme that does not exist (rules; fields: rules, the ids)
+#   frequency        not instant, daily or weekly (frequency)
+#   channel          not email, webhook or chat (channel)
+#   not_email        not an address at all: a line break, NUL, over 254 characters (email)
+#   non_ascii_local  a local part that is not ASCII: our mail cannot reach it (email)
+#   email_invalid    refused by email-validator, whose English is the message (email)
+CODES = ("no_rules", "unknown_rules", "frequency", "channel", "not_email", "non_ascii_local",
+         "email_invalid")
+
+
 def check_chosen_rules(rule_ids: Sequence[str], known: Sequence[str]) -> list[str]:
     """The rule ids a subscriber chose, stripped; a SubscribeError when none or an unknown one.
     (Not tracker.rules.check_rules, which reads rule files.)"""
     chosen = [r.strip() for r in rule_ids if r.strip()]
     if not chosen:
-        raise SubscribeError("rules", "choose at least one theme")
+        raise SubscribeError("rules", "choose at least one theme", code="no_rules")
     unknown = [r for r in chosen if r not in known]
     if unknown:
-        raise SubscribeError("rules", f"no such rule: {', '.join(unknown)}")
+        raise SubscribeError("rules", f"no such rule: {', '.join(unknown)}",
+                             code="unknown_rules", fields={"rules": unknown})
     return chosen
 
 
 def check_frequency(frequency: str) -> str:
     if frequency not in FREQUENCIES:
-        raise SubscribeError("frequency", f"frequency is one of {', '.join(FREQUENCIES)}")
+        raise SubscribeError("frequency", f"frequency is one of {', '.join(FREQUENCIES)}",
+                             code="frequency")
     return frequency
 
 
@@ -58,13 +73,14 @@ def normalize_email(address: str) -> str:
 
     address = address.strip()
     if any(c in address for c in "\r\n\0") or len(address) > 254:
-        raise SubscribeError("email", "not an email address")
+        raise SubscribeError("email", "not an email address", code="not_email")
     if not address.rpartition("@")[0].isascii():
-        raise SubscribeError("email", f"{NON_ASCII_LOCAL}: it cannot be sent without SMTPUTF8")
+        raise SubscribeError("email", f"{NON_ASCII_LOCAL}: it cannot be sent without SMTPUTF8",
+                             code="non_ascii_local")
     try:
         valid = validate_email(address, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as err:
-        raise SubscribeError("email", str(err)) from None
+        raise SubscribeError("email", str(err), code="email_invalid") from None
     return valid.normalized.lower()
 
 
@@ -99,7 +115,7 @@ def subscribe(db: Database, config: Mapping[str, Any], channel: str, address: st
                                  fields=problem.fields)
         active = True
     else:
-        raise SubscribeError("channel", "channel is email, webhook or chat")
+        raise SubscribeError("channel", "channel is email, webhook or chat", code="channel")
     with transaction(db):
         found, changed = add_subscription(db, channel, address, chosen, frequency,
                                           active=active, secret=secret)

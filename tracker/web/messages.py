@@ -134,25 +134,56 @@ def chat_message(code: str, fields: dict[str, Any] | None = None) -> str:
         return CHAT["other"]
 
 
-# ---- the subscribe form (tracker.alerts.subscribe.SubscribeError) ---------------------------------
+# ---- the subscribe form (tracker.alerts.subscribe.SubscribeError: chosen by its code) -------------
 
-def describe(field: str, detail: str) -> str:
-    """A subscription check's English `detail`, for the form field it names, in Chinese."""
-    if re.search(r"[\u4e00-\u9fff]", detail or ""):
-        return detail  # our own checks (keywords) already speak Chinese
-    if field == "rules":
-        return "请至少选择一个主题。" if detail.startswith("choose") else "所选主题不存在，请刷新页面后重选。"
-    if field == "frequency":
-        return "请选择提醒频率：即时、每日或每周。"
-    if field == "channel":
-        return "请选择接收方式：邮件、Webhook 或聊天机器人。"
-    if field == "email":
-        return email_message(detail)
-    if field == "webhook_url":
-        return WEBHOOK["other"]  # a refused URL comes with its code (subscribe_form.describe)
-    if field == "chat_url":
-        return CHAT["other"]  # a refused URL comes with its code (subscribe_form.describe)
-    return "提交的内容有问题，请检查后重新提交。"
+SUBSCRIBE = {  # tracker.alerts.subscribe.CODES
+    "no_rules": "请至少选择一个主题。",
+    "unknown_rules": "所选主题不存在，请刷新页面后重选。",
+    "frequency": "请选择提醒频率：即时、每日或每周。",
+    "channel": "请选择接收方式：邮件、Webhook 或聊天机器人。",
+    "not_email": "邮箱地址里有不能用的字符，请检查后重填。",
+    "non_ascii_local": "邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
+                       "请换一个只含英文字母、数字和常用符号的地址。",
+    # email-validator's own English is matched by pattern (email_message); this when none fits
+    "email_invalid": "请填写有效的邮箱地址，例如 name@example.com。",
+}
+_FIELD = {  # an error that came without a code: what its field needs
+    "rules": "请重新选择主题。", "frequency": SUBSCRIBE["frequency"], "channel": SUBSCRIBE["channel"],
+    "email": SUBSCRIBE["email_invalid"],
+}
+
+
+def describe(error: ValueError) -> str:
+    """Why a subscription cannot be made (a tracker.alerts.subscribe.SubscribeError), in
+    Chinese, chosen by the error's code (a refused URL's by its UnsafeURL or ChatProblem code);
+    only email-validator's English is read, by pattern, being a third party's."""
+    from tracker.alerts.subscribe import SubscribeError
+
+    assert isinstance(error, SubscribeError), error
+    if error.field == "keywords":
+        return str(error)  # the form's own keyword checks speak Chinese (web.subscribe_form)
+    if error.field == "webhook_url":
+        return webhook_message(error.code or "other", error.fields)
+    if error.field == "chat_url":
+        return chat_message(error.code or "other", error.fields)
+    if error.code == "email_invalid":
+        return email_message(str(error))
+    if error.code in SUBSCRIBE:
+        return _fill(SUBSCRIBE[error.code], error.fields)
+    return _FIELD.get(error.field, "提交的内容有问题，请检查后重新提交。")
+
+
+def _fill(template: str, fields: dict[str, Any] | None) -> str:
+    """`template` with `fields` put in. A part in full-width brackets （…） whose field is
+    missing (or cannot be shown) is left out, brackets and all; elsewhere a missing field is
+    left blank."""
+    out = []
+    for part in re.split(r"(（[^（）]*）)", template):
+        try:
+            out.append(part.format_map(dict(fields or {})))
+        except (KeyError, ValueError, IndexError, TypeError):
+            out.append("" if part.startswith("（") else part.format_map(_Blank(fields or {})))
+    return "".join(out)
 
 
 # ---- rule files (tracker.rules / tracker.yamlcheck) ------------------------------------------------

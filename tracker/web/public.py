@@ -131,7 +131,7 @@ def _subscribe(form: SubscribeForm, rules: list[Rule], errors: dict[str, str]):
     elif channel == "chat":
         checks.append(lambda: _chat(address))
     elif channel != "webhook":
-        errors["channel"] = describe(SubscribeError("channel", "no such channel"))
+        errors["channel"] = describe(SubscribeError("channel", "no such channel", code="channel"))
     for check in checks:
         try:
             check()

@@ -10,7 +10,7 @@ import logging
 
 import yaml
 
-from tracker.alerts.subscribe import NON_ASCII_LOCAL, SubscribeError
+from tracker.alerts.subscribe import SubscribeError
 from tracker.rules import Rule, RulesError, parse_rules_text
 from tracker.web.forms import MAX_KEYWORD_LENGTH, MAX_KEYWORDS, MAX_KEYWORDS_TEXT, split_keywords
 
@@ -57,18 +57,7 @@ def check_keywords(text: str) -> list[str]:
 
 
 def describe(error: SubscribeError) -> str:
-    """A SubscribeError in Chinese, for the field it names (the checks speak English)."""
+    """A SubscribeError in Chinese, chosen by its code (tracker.web.messages.describe)."""
     from tracker.web.messages import describe as chinese
 
-    if error.field == "email" and str(error).startswith(NON_ASCII_LOCAL):
-        return ("邮箱地址“@”前面的部分含有中文或其他非 ASCII 字符，本站的邮件无法投递到这样的地址。"
-                "请换一个只含英文字母、数字和常用符号的地址。")
-    if error.field == "webhook_url" and error.code:
-        from tracker.web.messages import webhook_message
-
-        return webhook_message(error.code, error.fields)
-    if error.field == "chat_url" and error.code:
-        from tracker.web.messages import chat_message
-
-        return chat_message(error.code, error.fields)
-    return chinese(error.field, str(error))
+    return chinese(error)
