@@ -144,6 +144,32 @@ def test_subscriptions_hide_secrets(client, ids):
         ("chat", "dingtalk://…", False)]
     assert subs[2]["rules"] == ["lvdian", "zhuanyezhen"]
     assert (subs[2]["frequency"], subs[2]["state"]) == ("instant", "active")
+    assert (subs[2]["state_code"], subs[2]["state_fields"], subs[2]["state_reason"]) == (
+        None, None, None)
+
+
+def test_why_a_subscription_was_disabled_is_a_code_with_fields(app, client, ids):
+    """For programs the code and its fields; the English sentence is for people."""
+    from tracker.store.subscriptions import set_state
+    from tracker.web.db import get_db
+
+    with app.app_context():
+        db = get_db()
+        with transaction(db):
+            set_state(db, 2, "disabled", "failing", fields={
+                "since": "2025-04-01T08:00:00+00:00", "error_code": "server_error",
+                "error_fields": {"status": 502}}, detail="failing since 2025-04-01T08:00; …")
+    answer = get(client, "/api/subscriptions")
+    subs = {s["id"]: s for s in answer["subscriptions"]}
+    assert (subs[2]["state"], subs[2]["state_code"]) == ("disabled", "failing")
+    assert subs[2]["state_fields"]["error_fields"] == {"status": 502}
+    assert subs[2]["state_reason"].startswith("failing since")
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = get(client, "/api/openapi.json", headers={})
+    schema = doc["paths"]["/api/subscriptions"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    jsonschema.validate(answer, {**schema, "components": doc["components"]},
+                        cls=jsonschema.Draft202012Validator)
 
 
 @pytest.mark.parametrize("query,titles", [

@@ -4,6 +4,7 @@ tracker.web.messages (and the form), must come out with no English sentence in t
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -152,22 +153,49 @@ def test_status_words():
     assert messages.zh_status("something-new") == "something-new"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("Sent Telegram notification failed: 401 Unauthorized", "对方拒收（HTTP 401）"),
-    ("HTTP 503 from receiver", "对方服务出错（HTTP 503）"),
-    ("timed out after 10 s", "连接超时"),
-    ("[Errno 111] Connection refused", "对方拒绝连接"),
-    ("2025-04-09 WARNING - apprise - Failed to send", "聊天机器人发送失败"),
+@pytest.mark.parametrize("code, fields, expected", [
+    ("rejected", {"status": 401}, "对方拒收（HTTP 401）"),
+    ("server_error", {"status": 503, "retry_after": 60.0}, "对方服务出错（HTTP 503）"),
+    ("server_error", {}, "对方服务出错"),  # a field missing: its bracket is left out
+    ("timeout", {"seconds": 10.0, "phase": "read"}, "连接超时（10 秒内没有回应）"),
+    ("refused", {}, "对方拒绝连接"),
+    ("chat_failed", {}, "聊天机器人发送失败"),
+    ("smtp_sender", {"status": 550, "stage": "MAIL FROM"}, "邮件服务器不接受发件地址，请检查 MAIL_FROM（SMTP 550）"),
+    ("unsafe", {"check": "forbidden_address", "kind": "private", "address": "10.0.0.8"},
+     "地址未通过安全检查，已拒绝发送（内网地址）"),
+    ("unsafe", {"check": "unresolvable", "host": "x.example"}, "地址未通过安全检查，已拒绝发送（域名解析失败）"),
+    ("unsafe", {"check": "port", "port": 0}, "地址未通过安全检查，已拒绝发送"),
+    ("connection_lost", {"stage": "DATA", "sent": True}, "与邮件服务器的连接中断，对方可能已收到"),
+    ("no-such-code", {}, "发送失败"),
 ])
-def test_delivery_errors_in_a_word(raw, expected):
-    assert messages.delivery_error(raw) == expected
+def test_delivery_errors_in_a_word(code, fields, expected):
+    assert messages.delivery_message(code, fields).startswith(expected)
+    row = {"error_code": code, "error_fields": json.dumps(fields), "last_error": "whatever"}
+    assert messages.delivery_error(row) == messages.delivery_message(code, fields)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("unsubscribe link", "订阅者点了退订链接"),
-    ("the endpoint answered 410 Gone", "对方地址已失效（HTTP 410），已停用"),
-    ("failing since 2025-04-01T08:00; last error: HTTP 500", "自 2025-04-01T08:00（UTC）起一直发送失败，已停用"),
-    (None, ""), ("an admin's note", "an admin's note"),
+def test_a_delivery_without_an_error_says_nothing():
+    assert messages.delivery_error({"error_code": None, "last_error": None}) == ""
+
+
+@pytest.mark.parametrize("code, fields, expected", [
+    ("unsubscribe_link", {}, "订阅者点了退订链接"),
+    ("gone", {}, "对方地址已失效（HTTP 410），已停用"),
+    ("failing", {"since": "2025-04-01T08:00:00+00:00", "error_code": "server_error",
+                 "error_fields": {"status": 500}},
+     "一直发送失败，已停用（自 2025-04-01 08:00 UTC 起）；最后一次：对方服务出错（HTTP 500）"),
+    ("failing", {"since": "2025-04-01T08:00"}, "一直发送失败，已停用（自 2025-04-01 08:00 UTC 起）"),
+    ("failing", {}, "一直发送失败，已停用"),
+    ("other", {}, "其他原因（见详情）"),
+    (None, {}, ""),
 ])
-def test_state_reasons(raw, expected):
-    assert messages.state_reason(raw) == expected
+def test_state_reasons(code, fields, expected):
+    assert messages.reason_message(code, fields) == expected
+    row = {"state_code": code, "state_fields": json.dumps(fields), "state_reason": "anything"}
+    assert messages.state_reason(row) == expected
+
+
+def test_a_state_reasons_time_is_local_in_a_request(app):
+    with app.test_request_context():
+        said = messages.reason_message("failing", {"since": "2025-04-01T08:00:00+00:00"})
+    assert said == "一直发送失败，已停用（自 2025-04-01 16:00 起）"  # Asia/Shanghai

@@ -22,7 +22,7 @@ from tracker.store.articles import get_article
 from tracker.store.hits import hits_for_article, latest_hits
 from tracker.store.search import search
 from tracker.store.stories import Copy, copies_of, stories_of
-from tracker.store.subscriptions import list_subscriptions
+from tracker.store.subscriptions import STATE_CODES, list_subscriptions
 from tracker.text.passage import result_passage
 from tracker.web import csrf
 from tracker.web.archive import parse_day, source_names
@@ -112,7 +112,9 @@ def subscriptions():
         "id": s.id, "channel": s.channel, "address": mask_address(s.channel, s.address, whole_email=True),
         "rules": list(s.rules), "frequency": s.frequency, "state": s.state,
         "created_at": s.created_at, "confirmed_at": s.confirmed_at,
-        "state_reason": s.state_reason, "failing_since": s.failing_since,
+        "state_reason": s.state_reason, "state_code": s.state_code,
+        "state_fields": s.state_fields if s.state_code else None,
+        "failing_since": s.failing_since,
         "has_secret": bool(s.secret),
     } for s in list_subscriptions(get_db())])
 
@@ -244,7 +246,15 @@ def openapi_document() -> dict:
             "rules": {"type": "array", "items": _STR},
             "frequency": {"enum": ["instant", "daily", "weekly"]},
             "state": {"enum": ["pending", "active", "unsubscribed", "disabled"]},
-            "created_at": _NSTR, "confirmed_at": _NSTR, "state_reason": _NSTR,
+            "created_at": _NSTR, "confirmed_at": _NSTR,
+            "state_reason": {**_NSTR, "description": "Why it changed state, in English (for "
+                             "people; may be reworded)."},
+            "state_code": {"enum": [*STATE_CODES, None], "description": "Why it changed state, "
+                           "as a code (for programs): unsubscribe_link, gone (410), failing "
+                           "(see state_fields), other (an earlier version's text)."},
+            "state_fields": {"type": ["object", "null"], "description": "The code's fields: "
+                             "for failing `since` (ISO 8601, UTC), `error_code` and "
+                             "`error_fields` of the last error."},
             "failing_since": _NSTR,
             "has_secret": {"type": "boolean", "description": "Whether the webhook signs with a "
                            "secret (never shown)."}}},

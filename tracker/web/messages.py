@@ -314,37 +314,104 @@ def zh_status(value: Any, kind: str = "") -> str:
     return table.get(str(value or ""), str(value or ""))
 
 
-_DELIVERY = _table([
-    (r"timed? ?out", "连接超时"),
-    (r"connection refused|ConnectionRefused", "对方拒绝连接"),
-    (r"cannot resolve|Name or service not known|getaddrinfo", "域名解析失败"),
-    (r"\b(4\d\d)\b", "对方拒收（HTTP {0}）"),
-    (r"\b(5\d\d)\b", "对方服务出错（HTTP {0}）"),
-    (r"SMTP|smtplib|mail server", "邮件服务器出错"),
-    (r"public addresses|loopback|private", "地址不是公网地址，已拒绝发送"),
-    (r"apprise|notify|Sent notification", "聊天机器人发送失败"),
-])
+DELIVERY = {  # tracker.store.deliveries.ERROR_CODES (a bracket whose field is missing is left out)
+    "timeout": "连接超时（{seconds:g} 秒内没有回应）",
+    "refused": "对方拒绝连接",
+    "unresolvable": "域名解析失败（{host}）",
+    "network": "网络连接出错",
+    "tls": "加密连接失败，请检查对方的证书",
+    "redirect": "对方要求跳转，提醒不跟随跳转，请改填最终地址（HTTP {status}）",
+    "rejected": "对方拒收（HTTP {status}）",
+    "server_error": "对方服务出错（HTTP {status}）",
+    "gone": "对方地址已失效（HTTP 410）",
+    "smtp": "邮件服务器拒收（SMTP {status}）",
+    "smtp_sender": "邮件服务器不接受发件地址，请检查 MAIL_FROM（SMTP {status}）",
+    "smtp_login": "邮件服务器拒绝登录，请检查用户名和密码（SMTP {status}）",
+    "no_starttls": "邮件服务器不支持 STARTTLS，请检查 SMTP_SECURITY",
+    "connection_lost": "与邮件服务器的连接中断",
+    "unsafe": "地址未通过安全检查，已拒绝发送（{why}）",
+    "bad_secret": "签名密钥无效，无法签名",
+    "not_apprise": "不是可用的聊天机器人地址",
+    "chat_failed": "聊天机器人发送失败",
+    "compose": "邮件无法生成",
+    "config": "邮件设置有误，请检查 MAIL_FROM 和 SMTP 设置",
+    "mailbox": "无法写入开发用邮箱目录",
+    "internal": "程序内部出错，详情见日志",
+    "other": "发送失败",
+}
+_UNSAFE = {"loopback": "指向本机", "unresolvable": "域名解析失败", "scheme": "只接受 http 和 https",
+           "credentials": "地址里带用户名和密码"}  # an UnsafeURL code, in the admin's few words
 
 
-_REASON = _table([
-    (r"^unsubscribe link", "订阅者点了退订链接"),
-    (r"410 Gone", "对方地址已失效（HTTP 410），已停用"),
-    (r"^failing since ([^;\s]+)", "自 {0}（UTC）起一直发送失败，已停用"),
-])
+def delivery_message(code: str | None, fields: dict[str, Any] | None = None) -> str:
+    """What a delivery's last error was (its code and fields), as a short Chinese summary; an
+    unknown code gets the general one."""
+    fields = dict(fields or {})
+    if code == "unsafe":
+        check = str(fields.get("check") or "")
+        fields["why"] = _UNSAFE.get(check) or (KINDS.get(str(fields.get("kind")), "不是公网地址")
+                                               if check == "forbidden_address" else None)
+        if fields["why"] is None:
+            del fields["why"]
+    said = _fill(DELIVERY.get(str(code), DELIVERY["other"]), fields)
+    if code == "connection_lost" and fields.get("sent"):
+        said += "，对方可能已收到（重试时邮件编号不变，可据此去重）"
+    return said
 
 
-def state_reason(text: str | None) -> str:
-    """Why a subscription changed state, in Chinese; the recorded text is kept beside it."""
-    if not text:
+def delivery_error(row: Any) -> str:
+    """A delivery row's last error (its `error_code` and `error_fields`) as a short Chinese
+    summary, for the admin's table (the raw `last_error` goes beside it); "" when none."""
+    from tracker.store.subscriptions import fields_of
+
+    code = _column(row, "error_code")
+    if not code and not _column(row, "last_error"):
         return ""
-    return _translate(text, _REASON) or text
+    return delivery_message(code, fields_of(_column(row, "error_fields")))
 
 
-def delivery_error(text: str | None) -> str:
-    """A delivery's last error as a short Chinese summary (the raw text stays in the title)."""
-    if not text:
+REASON = {  # tracker.store.subscriptions.STATE_CODES (a bracket whose field is missing is left out)
+    "unsubscribe_link": "订阅者点了退订链接",
+    "gone": "对方地址已失效（HTTP 410），已停用",
+    "failing": "一直发送失败，已停用（自 {since} 起）",
+    "other": "其他原因（见详情）",
+}
+
+
+def reason_message(code: str | None, fields: dict[str, Any] | None = None) -> str:
+    """Why a subscription changed state (its code and fields), in Chinese: "failing" with its
+    time in TRACKER_TIMEZONE (UTC outside a request) and its last error; "" for no code."""
+    if not code:
         return ""
-    return _translate(text, _DELIVERY) or "发送失败"
+    fields = dict(fields or {})
+    if fields.get("since"):
+        fields["since"] = _moment(str(fields["since"]))
+    said = _fill(REASON.get(code, REASON["other"]), fields)
+    if code == "failing" and fields.get("error_code"):
+        said += "；最后一次：" + delivery_message(str(fields["error_code"]),
+                                              fields.get("error_fields") or {})
+    return said
+
+
+def state_reason(row: Any) -> str:
+    """Why a subscription row (a dict or a Subscription) changed state, in Chinese, chosen by
+    its `state_code` (its English `state_reason` is for the details beside it)."""
+    from tracker.store.subscriptions import fields_of
+
+    return reason_message(_column(row, "state_code"), fields_of(_column(row, "state_fields")))
+
+
+def _column(row: Any, name: str) -> Any:
+    return row.get(name) if isinstance(row, dict) else getattr(row, name, None)
+
+
+def _moment(value: str) -> str:
+    """A stored UTC time as the admin reads it: local in a request, else UTC, said so."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return local_time(value, zone(current_app.config))
+    return f"{local_time(value, ZoneInfo('UTC'))} UTC"
 
 
 def zone(config: Any) -> ZoneInfo:
