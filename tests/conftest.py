@@ -94,14 +94,16 @@ def archive_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def fresh_archive(archive_template: Path) -> Callable[[Path], Path]:
-    """fresh_archive(path) puts a copy of the migrated empty archive at `path` and returns it:
-    what `migrate` would make there, without running every migration again for each test (the
-    migrations themselves are tested from nothing in test_store and by every command test)."""
+    """fresh_archive(path) puts a copy of the migrated empty archive at `path` (unless one is
+    there) and returns it: what `migrate` would make there, without running every migration
+    again for each test (the migrations themselves are tested from nothing in test_store and by
+    every command test)."""
     import shutil
 
     def make(path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(archive_template, path)
+        if not path.exists():  # as `migrate` would: an archive already there is kept
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(archive_template, path)
         return path
 
     return make
