@@ -3,8 +3,13 @@ subscriber said so, run by the real worker against servers on loopback that reco
 connection they get. One server (`site`, port A) is the source the administrator configured;
 another (`inside`, port B) stands for this host's own network and must never be reached.
 
-Also: own keywords are matched for their subscriber alone and only once confirmed; YAML
-anchors and aliases are refused in rule and source files."""
+Chat robots: a chat URL reaches no host inside, not through a second URL hidden in it, not
+through a redirect from its server; a megabyte of chat URL is refused, not stored; a source's
+title and link cannot forge a link in the Markdown a chat window shows.
+
+Also: own keywords are matched for their subscriber alone and only once confirmed, and the
+archive never shows them, not even the files and hits an earlier version left; YAML anchors and
+aliases are refused in rule and source files."""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from tracker.alerts.chat.send import check_chat_url
 from tracker.sources.ssrf import UnsafeURL
 from tracker.config import load_config
 from tracker.store import connect, transaction
-from tracker.store.subscriptions import add_subscription, find_subscription
+from tracker.store.subscriptions import add_subscription, find_subscription, list_subscriptions
 from tracker.worker.service import Worker
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,12 +42,18 @@ SECRET = "内部系统机密页面"
 def inside():
     """The host's own network: a server that must get no connection at all."""
     with serve() as state:
-        record_connections(state, ("/secret", "/secret2", "/push", "/paper/content_9.htm"),
+        record_connections(state, ("/", "/secret", "/secret2", "/push", "/paper/content_9.htm"),
                            respond(f"<html><body><p>{SECRET}。{'机密' * 200}</p></body></html>".encode()))
         yield state
 
 
-def worker_config(tmp_path: Path, sources: str, **extra) -> dict:
+def worker_config(tmp_path: Path, sources: str | None = None, **extra) -> dict:
+    """The worker's settings, its instance in `tmp_path`; without `sources`, one drop folder:
+    `tmp_path/drop`."""
+    if sources is None:
+        drop = tmp_path / "drop"
+        drop.mkdir(parents=True)
+        sources = f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n"
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
     (instance / "sources.yaml").write_text(sources, encoding="utf-8")
@@ -240,6 +251,114 @@ def test_tls_to_a_host_of_the_subscribers_choice_is_not_offered_publicly():
     assert vet_chat_url("dingtalk://abcdef0123456789abcdef") == "dingtalk://abcdef0123456789abcdef"
 
 
+# ---- chat robots: several URLs in one --------------------------------------------------------
+
+def several(inside) -> list[str]:
+    inner = inside.base.replace("http://", "json://") + "/secret"
+    return [f"dingtalk://abcdef0123456789abcdef, {inner}",
+            f"dingtalk://abcdef0123456789abcdef {inner}",
+            f"wecombot://abcdef0123456789;{inner}"]
+
+
+def run_with_chat(tmp_path: Path, url: str, **extra) -> dict:
+    """A worker cycle with one chat subscription to `url` (stored unchecked, as an older version
+    or an admin's typo would have) and a page that matches it."""
+    config = worker_config(tmp_path, **extra)
+    chat_subscription(config, url)
+    (tmp_path / "drop" / PAGE.name).write_bytes(PAGE.read_bytes())
+    Worker(config).once()
+    return config
+
+
+def test_a_chat_url_holding_several_urls_is_refused(inside):
+    """Apprise reads `dingtalk://t, json://127.0.0.1/` as two URLs and sends to both; only the
+    first was checked."""
+    for url in several(inside):
+        assert check_chat_url(url) is not None, url
+        assert check_chat_url(url, admin=True) is not None, url
+
+
+def test_the_public_form_takes_no_second_url_in_a_chat_address(client, inside):
+    for url in several(inside):
+        token = csrf_token(client, "/subscribe")
+        response = client.post("/subscribe", data={
+            "csrf_token": token, "channel": "chat", "chat_url": url, "rules": ["zhuanyezhen"],
+            "frequency": "instant"})
+        assert response.status_code == 400
+        assert "一次只能填写一个地址" in response.get_data(as_text=True)
+    db = connect(Path(client.application.config["INSTANCE_PATH"]) / "tracker.db")
+    assert list_subscriptions(db) == []
+
+
+def test_the_worker_sends_to_no_second_url_hidden_in_a_chat_address(tmp_path, inside):
+    run_with_chat(tmp_path, several(inside)[0])
+    assert inside.connections == []
+
+
+# ---- chat robots: redirects ------------------------------------------------------------------
+
+def test_a_chat_server_cannot_redirect_the_worker_inside(tmp_path, inside):
+    """A Bark server at an address that passed the check (here: loopback, allowed by
+    configuration) answers 307 to the host's own network: Apprise would follow it, past the
+    check. `?redirect=yes` in the URL must not turn following back on."""
+    with serve() as bark:
+        def bounce(handler: BaseHTTPRequestHandler) -> None:
+            bark.requested.append("bounced")
+            handler.send_response(307)
+            handler.send_header("Location", inside.base + "/secret")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+
+        bark.routes["/push"] = bounce
+        for query in ("", "?redirect=yes"):
+            inside.connections.clear()
+            bark.requested.clear()
+            run_with_chat(tmp_path / query.strip("?=") if query else tmp_path / "plain",
+                          bark.base.replace("http://", "bark://") + "/key" + query,
+                          WEBHOOK_ALLOW_PRIVATE=True)
+            assert "bounced" in bark.requested
+            assert inside.connections == []
+
+
+# ---- chat robots: a hostile source's title and link in a message -----------------------------
+
+def test_a_chat_message_carries_no_script_link_and_no_forged_link_from_a_source():
+    """Chat windows render Markdown: an article link that is not http(s) is not made a link, and
+    brackets in a title cannot close its link early and open another."""
+    from tracker.alerts.chat.send import markdown
+    from tracker.alerts.model import Alert, AlertItem
+
+    items = (AlertItem(1, "zhuanyezhen", "专业镇", "坏链接", "javascript:alert(1)", "s", "源", None,
+                       None, ("【专业镇】",)),
+             AlertItem(2, "zhuanyezhen", "专业镇", "标题](https://phish.example/x) [点此", "https://news.example.org/a",
+                       "s", "源", None, None, ("【专业镇】",)))
+    alert = Alert(7, 3, "instant", "2025-04-09T00:00:00Z", "<m@x>", "msg_1", items,
+                  "https://tracker.example.org/manage/t", "https://tracker.example.org/unsubscribe/t")
+    text = markdown(alert, "政策追踪")
+    assert "javascript:" not in text
+    assert "](https://phish.example/x)" not in text
+    assert "(https://news.example.org/a)" in text
+
+
+# ---- chat robots: a URL of a megabyte ---------------------------------------------------------
+
+def test_a_chat_url_of_a_megabyte_is_refused_not_stored(client):
+    """Apprise's parsers spend seconds on a long URL, and the form would store whatever it
+    accepted as the address: a chat URL is as short as a webhook's (2048 characters)."""
+    long_urls = ["dingtalk://" + "a" * 100_000, "slack://" + "/".join(["T1JJ3T3L2"] * 5000)]
+    for url in long_urls:
+        assert check_chat_url(url) is not None
+        assert check_chat_url(url, admin=True) is not None
+        token = csrf_token(client, "/subscribe")
+        answer = client.post("/subscribe", data={
+            "csrf_token": token, "channel": "chat", "chat_url": url, "rules": ["zhuanyezhen"],
+            "frequency": "instant"})
+        assert answer.status_code == 400
+    db = connect(Path(client.application.config["INSTANCE_PATH"]) / "tracker.db")
+    assert list_subscriptions(db) == []
+    assert check_chat_url("dingtalk://abcdef0123456789abcdef") is None  # a real one still is
+
+
 # ---- 5. own keywords: matched for their subscriber alone, once confirmed ------------------------
 
 def test_own_keywords_are_matched_for_their_subscriber_only_once_confirmed(tmp_path, smtp):
@@ -305,6 +424,41 @@ def mails(smtp) -> list[str]:
 
 def _to(text: str, address: str) -> bool:
     return text.startswith(f"To: {address}")
+
+
+# ---- own keywords left by earlier versions, before the worker has moved them --------------------
+
+def test_own_keyword_files_and_hits_of_earlier_versions_never_show_in_the_archive(app, tmp_path):
+    """An upgrade leaves `personal-<id>.yaml` in the rules folder and its hits in the archive
+    until the worker's next cycle moves them (or for good, if the file was removed by hand):
+    the web app, a process of its own, must not list them meanwhile."""
+    import json
+    import shutil
+    from datetime import datetime, timezone
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    (rules / "personal-7.yaml").write_text(
+        "id: personal-7\nname: 自定义：私人词条乙\nkeywords: [买药加微信]\n", encoding="utf-8")
+    app.config["RULES"] = str(rules)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200  # the database is made
+    db = connect(Path(app.config["INSTANCE_PATH"]) / app.config["DATABASE"])
+    stamp = datetime.now(timezone.utc).isoformat()
+    day = stamp[:10]
+    with transaction(db):
+        article = db["articles"].insert({
+            "title": "某地专业镇买药加微信调查", "text": "专业镇发展。买药加微信的广告。",
+            "content_hash": "h1", "first_seen": stamp, "issue_date": day}).last_pk
+        for rule_id, name in (("personal-7", "自定义：私人词条乙"), ("zhuanyezhen", "专业镇")):
+            db["hits"].insert({"article_id": article, "rule_id": rule_id, "rule_name": name,
+                               "count": 1, "matched_at": stamp, "snippets": json.dumps(
+                                   [{"keyword": "买药加微信", "field": "text", "offset": 0,
+                                     "snippet": "【买药加微信】"}], ensure_ascii=False)})
+    for url in ("/trends", "/articles", "/articles?q=专业镇", "/articles?rule=personal-7",
+                f"/articles/{article}", "/subscribe"):
+        page = client.get(url).get_data(as_text=True)
+        assert "私人词条乙" not in page and "personal-7" not in page, url
 
 
 # ---- 7. YAML anchors and aliases ----------------------------------------------------------------
