@@ -137,7 +137,7 @@ def test_resubmitting_an_address_resets_nothing_and_tells_only_its_owner(mail_ap
 
     mail = received(smtp, 2)[-1]
     assert smtp.recorder.messages[-1].rcpt_tos == ["owner@example.com"]
-    if state in ("disabled", "unsubscribed"):  # left: asked to confirm coming back (issue 22)
+    if state in ("disabled", "unsubscribed"):  # left: asked to confirm coming back
         assert "/confirm/" in mail.get_content() and "/manage/" not in mail.get_content()
         return
     assert f"/manage/{make_token(app.config, MANAGE, sub.id)}" in mail.get_content()
