@@ -59,7 +59,7 @@ def test_snippet_marks_the_hit_in_the_page_own_characters():
     text = "開篇一句。推动特色專\n業鎮高质量发展，带动就业。"
     s = text.index("專")
     snip = snippet(text, s, s + 4)
-    assert snip.hit == "專業鎮"
+    assert snip.occurrence == "專業鎮"
     assert snip.marked() == "推动特色【專業鎮】高质量发展，带动就业。"
 
 

@@ -44,7 +44,7 @@ def reads_for_every_passage(n: int) -> int:
     ends = sentence_ends(text)
     CountedSpans.reads = 0
     for a in at:
-        assert snippet(text, a, a + 3, others=spans, sentence_ends=ends).hit == "标准地"
+        assert snippet(text, a, a + 3, others=spans, sentence_ends=ends).occurrence == "标准地"
     return CountedSpans.reads
 
 
