@@ -82,11 +82,39 @@ def smtp(smtp_server) -> Server:
 REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
 
 
+@pytest.fixture(scope="session")
+def archive_template(tmp_path_factory) -> Path:
+    """An empty archive brought up to date by the migrations, once per test process."""
+    from tracker.store.db import migrate
+
+    path = tmp_path_factory.mktemp("archive-template") / "tracker.db"
+    migrate(path)
+    return path
+
+
 @pytest.fixture
-def app(tmp_path):
+def fresh_archive(archive_template: Path) -> Callable[[Path], Path]:
+    """fresh_archive(path) puts a copy of the migrated empty archive at `path` (unless one is
+    there) and returns it: what `migrate` would make there, without running every migration
+    again for each test (the migrations themselves are tested from nothing in test_store and by
+    every command test)."""
+    import shutil
+
+    def make(path: Path) -> Path:
+        if not path.exists():  # as `migrate` would: an archive already there is kept
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(archive_template, path)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def app(tmp_path, fresh_archive):
     """The web app on a temporary instance (its own SQLite file), the starter rules, CSRF on."""
     from tracker.web import create_app
 
+    fresh_archive(tmp_path / "instance" / "tracker.db")
     return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
                        "RULES": str(REPO_RULES), "ADMIN_PASSWORD": "correct horse",
                        "API_TOKEN": "t0ken", "BASE_URL": "https://tracker.example.org",

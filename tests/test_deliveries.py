@@ -27,8 +27,8 @@ T0 = datetime(2025, 4, 9, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai, a Wed
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = connect(tmp_path / "tracker.db")
+def db(tmp_path, fresh_archive):
+    database = connect(fresh_archive(tmp_path / "tracker.db"))
     with transaction(database):
         database["sources"].insert({"id": "s", "name": "山西日报", "type": "feed", "location": "x"})
     return database

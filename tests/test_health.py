@@ -21,9 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def db(tmp_path):
+def db(tmp_path, fresh_archive):
     (tmp_path / "instance").mkdir()
-    database = connect(tmp_path / "instance" / "tracker.db")
+    database = connect(fresh_archive(tmp_path / "instance" / "tracker.db"))
     yield database
     database.conn.close()
 

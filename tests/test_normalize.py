@@ -59,7 +59,7 @@ def test_snippet_marks_the_hit_in_the_page_own_characters():
     text = "開篇一句。推动特色專\n業鎮高质量发展，带动就业。"
     s = text.index("專")
     snip = snippet(text, s, s + 4)
-    assert snip.hit == "專業鎮"
+    assert snip.occurrence == "專業鎮"
     assert snip.marked() == "推动特色【專業鎮】高质量发展，带动就业。"
 
 
@@ -169,3 +169,20 @@ def test_snippet_with_the_text_sentence_ends_given_cuts_the_same_passages(seed_t
                 assert given == plain, (start, end, lo, hi)
                 compared += 1
     assert compared > 1000
+
+
+def test_the_stored_fold_class_is_what_the_unicode_data_gives():
+    """tracker/text/fold_chars.py (read at start instead of working out the class over the whole
+    BMP) is what `python -m tracker.text.normalize` makes from this Python's Unicode data."""
+    import unicodedata
+    from pathlib import Path
+
+    from tracker.text import fold_chars, normalize
+
+    if fold_chars.UNIDATA_VERSION != unicodedata.unidata_version:
+        pytest.skip(f"fold_chars.py is for Unicode {fold_chars.UNIDATA_VERSION}, this Python has "
+                    f"{unicodedata.unidata_version}: the class is worked out at start instead")
+    stored = Path(fold_chars.__file__).read_text(encoding="utf-8")
+    assert stored == normalize.fold_chars_module(), \
+        "run: python -m tracker.text.normalize > tracker/text/fold_chars.py"
+    assert normalize._needs_more_than_lower().pattern == normalize.needs_more_than_lower_class()

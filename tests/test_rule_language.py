@@ -158,7 +158,7 @@ def fired(tmp_path: Path, files: dict[str, str], title: str, text: str) -> dict[
     found = read_rule_set(tmp_path)
     assert found.problems == []
     document = Document("t", text, "article", title=title or None)
-    return {m.rule.id: [h.snippet.hit for h in m.occurrences] for m in Matcher(found.rules).match(document)}
+    return {m.rule.id: [h.snippet.occurrence for h in m.occurrences] for m in Matcher(found.rules).match(document)}
 
 
 @pytest.mark.parametrize("what,files,title,text,expected", MATCHES, ids=[m[0] for m in MATCHES])
@@ -233,12 +233,12 @@ def test_patterns_whose_re2_set_cannot_be_built_still_match(monkeypatch):
     patterns = [f"词{i}[^，。]{{0,30}}语{i}" for i in range(40)]
     rules, _ = parse_rules_text("id: r\nname: R\nregex: " + json.dumps(patterns) + "\n")
     document = Document("t", "甲：词3有很多话语3。乙：词39与语39。", "article")
-    expected = [h.snippet.hit for m in Matcher(rules).match(document) for h in m.occurrences]
+    expected = [h.snippet.occurrence for m in Matcher(rules).match(document) for h in m.occurrences]
     assert expected == ["词3有很多话语3", "词39与语39"]
     monkeypatch.setattr(matcher_module, "REGEX_SET_MEMORY", 1 << 10)
     small = Matcher(rules)
     assert all(found is None for _, found in small._regex_sets)
-    assert [h.snippet.hit for m in small.match(document) for h in m.occurrences] == expected
+    assert [h.snippet.occurrence for m in small.match(document) for h in m.occurrences] == expected
 
 
 def test_the_worker_finishes_a_cycle_with_a_hostile_pattern_and_keeps_the_good_hits(tmp_path):
@@ -285,4 +285,4 @@ def test_a_pattern_does_not_run_from_one_article_into_the_next():
     matcher = Matcher(rules)
     assert matcher.match(Document("p", page, "text")) == []
     (found,) = matcher.match(Document("p", page.replace("园区建设", "交易"), "text"))
-    assert [h.snippet.hit for h in found.occurrences] == ["绿电交易"]
+    assert [h.snippet.occurrence for h in found.occurrences] == ["绿电交易"]

@@ -15,8 +15,8 @@ from tracker.text.passage import result_passage
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = connect(tmp_path / "tracker.db")
+def db(tmp_path, fresh_archive):
+    database = connect(fresh_archive(tmp_path / "tracker.db"))
     with transaction(database):
         for sid in ("sxrb", "jzrb"):
             database["sources"].insert({"id": sid, "name": sid, "type": "feed", "location": "x"})

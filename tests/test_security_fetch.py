@@ -1,31 +1,28 @@
-"""Attacks through the worker: what the service fetches or posts to because a source or a
-subscriber said so, run by the real worker against servers on loopback that record every
-connection they get. One server (`site`, port A) is the source the administrator configured;
-another (`inside`, port B) stands for this host's own network and must never be reached.
+"""Attacks through links found in a source: what the worker fetches because a feed or an
+e-paper said so, run by the real worker against servers on loopback that record every connection
+they get. One server (`site`, port A) is the source the administrator configured; another
+(`inside`, port B) stands for this host's own network and must never be reached.
 
-Also: own keywords are matched for their subscriber alone and only once confirmed; YAML
-anchors and aliases are refused in rule and source files."""
+What must hold: a feed's links are read only at public addresses or on the feed's own site, not
+through a redirect and not under another name for that site; an e-paper's links and redirects
+stay on the configured site; the app never shows, nor finds, a page from inside.
+
+The worker's settings for these attacks (`worker_config`), the `inside` server, and the page that
+matches the starter rules (`PAGE`) live here, and are imported by the other security files that
+run the worker (tests/test_security_chat.py, tests/test_security_own_keywords.py, …)."""
 
 from __future__ import annotations
 
 import datetime
-import email
-import re
-import time
-from email import policy
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import csrf_token
 from loopback import record_connections, respond, serve
-from tracker.alerts.chat.send import check_chat_url
-from tracker.sources.ssrf import UnsafeURL
 from tracker.config import load_config
-from tracker.store import connect, transaction
-from tracker.store.subscriptions import add_subscription, find_subscription
+from tracker.store import connect
 from tracker.worker.service import Worker
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,12 +34,18 @@ SECRET = "内部系统机密页面"
 def inside():
     """The host's own network: a server that must get no connection at all."""
     with serve() as state:
-        record_connections(state, ("/secret", "/secret2", "/push", "/paper/content_9.htm"),
+        record_connections(state, ("/", "/secret", "/secret2", "/push", "/paper/content_9.htm"),
                            respond(f"<html><body><p>{SECRET}。{'机密' * 200}</p></body></html>".encode()))
         yield state
 
 
-def worker_config(tmp_path: Path, sources: str, **extra) -> dict:
+def worker_config(tmp_path: Path, sources: str | None = None, **extra) -> dict:
+    """The worker's settings, its instance in `tmp_path`; without `sources`, one drop folder:
+    `tmp_path/drop`."""
+    if sources is None:
+        drop = tmp_path / "drop"
+        drop.mkdir(parents=True)
+        sources = f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n"
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
     (instance / "sources.yaml").write_text(sources, encoding="utf-8")
@@ -163,209 +166,3 @@ def test_epaper_links_and_redirects_stay_on_the_configured_site(tmp_path, site, 
     assert not [host for host, _ in seen if host.startswith("localhost")]  # not followed
     text = articles_text(config)
     assert "本报正文" in text and SECRET not in text
-
-
-# ---- 2. chat robots that name a host ------------------------------------------------------------
-
-def chat_subscription(config: dict, url: str) -> int:
-    """A chat subscription stored as an older version would have accepted it (no check)."""
-    db = db_of(config)
-    with transaction(db):
-        sub, _ = add_subscription(db, "chat", url, ["zhuanyezhen"], "instant", active=True)
-    return sub.id
-
-
-@pytest.mark.parametrize("make_url", [
-    lambda inside: inside.base.replace("http://", "bark://") + "/key",
-    lambda inside: inside.base.replace("http://", "bark://").replace("127.0.0.1", "localhost")
-    + "/key",
-    lambda inside: inside.base.replace("http://", "bark://").replace("127.0.0.1", "0x7f000001")
-    + "/key",
-])
-def test_the_worker_posts_to_no_chat_host_inside(tmp_path, inside, make_url):
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    config = worker_config(tmp_path, f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n")
-    chat_subscription(config, make_url(inside))
-    (drop / PAGE.name).write_bytes(PAGE.read_bytes())
-    Worker(config).once()
-    assert inside.connections == []
-    [(status, error)] = db_of(config).execute("SELECT status, last_error FROM deliveries")
-    assert status in ("dead", "failed") and "refused" in error
-
-
-def test_a_chat_host_allowed_by_configuration_gets_the_message_at_the_checked_address(
-        tmp_path, inside):
-    """TRACKER_WEBHOOK_ALLOW_PRIVATE=1 (development): the Bark server on loopback is reached,
-    through the address that was checked."""
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    config = worker_config(tmp_path, f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n",
-                           WEBHOOK_ALLOW_PRIVATE=True)
-    chat_subscription(config, inside.base.replace("http://", "bark://") + "/key")
-    (drop / PAGE.name).write_bytes(PAGE.read_bytes())
-    Worker(config).once()
-    assert inside.connections == ["POST /push"]
-
-
-@pytest.mark.parametrize("url", ["bark://127.0.0.1:8080/key", "barks://169.254.169.254/key",
-                                 "bark://[::1]:8080/key", "bark://localhost/key",
-                                 "barks://100.100.100.200/key", "bark://2130706433/key"])
-def test_the_public_form_refuses_chat_hosts_inside(url):
-    assert check_chat_url(url) is not None
-    assert check_chat_url(url, admin=True) is not None  # an admin's too: checked the same way
-
-
-def test_tls_to_a_host_of_the_subscribers_choice_is_not_offered_publicly():
-    from tracker.alerts.chat.target import vet_chat_url
-
-    public = {"hooks.example.org": ["93.184.216.34"], "api.day.app": ["93.184.216.34"]}
-
-    def resolve(host, _port):
-        return public[host]
-
-    with pytest.raises(UnsafeURL):
-        vet_chat_url("barks://hooks.example.org/key", public=True, resolve=resolve)
-    assert vet_chat_url("barks://api.day.app/key", public=True, resolve=resolve) \
-        == "barks://api.day.app/key"
-    # plain http: pinned to the address that was checked
-    assert vet_chat_url("bark://hooks.example.org:8080/key", resolve=resolve) \
-        .startswith("bark://93.184.216.34:8080/key")
-    # the host Apprise reads is the host checked, whatever our own URL parser would say
-    with pytest.raises(UnsafeURL):
-        vet_chat_url("bark://hooks.example.org\\@127.0.0.1/key", resolve=resolve)
-    # a name that moves inside between two sends is refused at the second
-    with pytest.raises(UnsafeURL):
-        vet_chat_url("bark://hooks.example.org/key", resolve=lambda h, p: ["127.0.0.1"])
-    assert vet_chat_url("dingtalk://abcdef0123456789abcdef") == "dingtalk://abcdef0123456789abcdef"
-
-
-# ---- 5. own keywords: matched for their subscriber alone, once confirmed ------------------------
-
-def test_own_keywords_are_matched_for_their_subscriber_only_once_confirmed(tmp_path, smtp):
-    from tracker.web import create_app
-
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    mail = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "SMTP_SECURITY": "none",
-            "SMTP_TIMEOUT": 5}
-    config = worker_config(tmp_path, f"sources:\n  - id: drop\n    name: 演示日报\n    path: {drop}\n",
-                           **mail)
-    app = create_app({"TESTING": True, "INSTANCE_PATH": config["INSTANCE_PATH"],
-                      "RULES": str(REPO / "rules"), "BASE_URL": "https://tracker.example.org",
-                      "SUBSCRIBE_LIMIT": "1000 per hour", **mail})
-    client = app.test_client()
-    for address, keywords in (("own@example.com", "杏林镇 法兰车间"), ("other@example.com", "")):
-        client.post("/subscribe", data={"csrf_token": csrf_token(client, "/subscribe"),
-                                        "channel": "email", "email": address, "rules": "lvdian",
-                                        "frequency": "instant", "keywords": keywords})
-    own = find_subscription(db_of(config), "email", "own@example.com")
-    other = find_subscription(db_of(config), "email", "other@example.com")
-
-    (drop / "2025-04-09_first.txt").write_bytes(PAGE.read_bytes())  # holds 杏林镇, 法兰车间
-    Worker(config).once()
-    db = db_of(config)
-    assert db.execute("SELECT count(*) FROM personal_hits").fetchone() == (0,)  # not confirmed
-    assert db.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
-
-    deadline = time.monotonic() + 30  # confirmation mails are queued and sent apart from the request
-    while time.monotonic() < deadline and not all(
-            any("/confirm/" in m and _to(m, sub.address) for m in mails(smtp)) for sub in (own, other)):
-        time.sleep(0.05)
-    for sub in (own, other):  # both confirm, from their mail
-        [link] = [re.search(r"https://tracker\.example\.org(/confirm/\S+)", m).group(1)
-                  for m in mails(smtp) if m.count("/confirm/") and _to(m, sub.address)]
-        client.post(link, data={"csrf_token": csrf_token(client, link)})
-    before = len(smtp.recorder.messages)
-    (drop / "2025-04-10_second.txt").write_text(
-        "测试日报    2025年4月10日    第2版 经济\n\n杏林镇法兰车间扩建\n\n本报讯 杏林镇的法兰车间"
-        "今年扩建，新增两条生产线。（测试稿件，内容虚构）\n", encoding="utf-8")
-    Worker(config).once()
-
-    db = db_of(config)
-    rows = db.execute("SELECT subscription_id, rule_id FROM outbox").fetchall()
-    assert rows and {s for s, _ in rows} == {own.id}  # the other subscriber gets nothing
-    assert db.execute("SELECT count(*) FROM hits WHERE rule_id LIKE 'personal%'").fetchone() == (0,)
-    sent = mails(smtp)[before:]
-    assert [m for m in sent if _to(m, "own@example.com") and "自定义关键词" in m]
-    assert not [m for m in sent if _to(m, "other@example.com")]
-    for page in ("/articles", "/trends"):
-        shown = client.get(page).get_data(as_text=True)
-        assert "自定义" not in shown and "personal" not in shown
-
-
-def mails(smtp) -> list[str]:
-    out = []
-    for m in smtp.recorder.messages:
-        msg = email.message_from_bytes(m.data, policy=policy.default)
-        body = msg.get_body(("plain",))
-        out.append(f"To: {msg['To']}\n{msg['Subject']}\n{body.get_content() if body else ''}")
-    return out
-
-
-def _to(text: str, address: str) -> bool:
-    return text.startswith(f"To: {address}")
-
-
-# ---- 7. YAML anchors and aliases ----------------------------------------------------------------
-
-def alias_bomb(levels: int = 6) -> str:
-    lines = ['a0: &a0 ["光伏", "光伏", "光伏", "光伏", "光伏", "光伏", "光伏", "光伏", "光伏"]']
-    for n in range(1, levels):
-        lines.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]")
-    return "\n".join(lines) + f"\nid: bomb\nname: 炸弹\nkeywords: *a{levels - 1}\n"
-
-
-def test_rule_files_with_aliases_are_refused_with_file_and_line(tmp_path):
-    from tracker.rules import RulesError, load_rules
-
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "bomb.yaml").write_text(alias_bomb(), encoding="utf-8")
-    with pytest.raises(RulesError) as caught:
-        load_rules(folder)
-    problems = [str(p) for p in caught.value.problems]
-    assert problems[0].startswith(f"{folder / 'bomb.yaml'}:1: anchor &a0")
-    assert len(problems) <= 7  # a few named, the rest counted: not 531,441 keywords
-
-
-def test_the_admin_editor_refuses_an_alias_bomb(tmp_path):
-    import shutil
-
-    from conftest import REPO_RULES
-    from tracker.web import create_app
-
-    rules = tmp_path / "rules"
-    shutil.copytree(REPO_RULES, rules)
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "RULES": str(rules), "ADMIN_PASSWORD": "pw"})
-    client = app.test_client()
-    client.post("/admin/login", data={"csrf_token": csrf_token(client, "/admin/login"),
-                                      "password": "pw"})
-    answer = client.post("/admin/rules/new", data={
-        "csrf_token": csrf_token(client, "/admin/rules/new"), "action": "save",
-        "yaml": alias_bomb()})
-    assert answer.status_code == 422 and "anchor" in answer.get_data(as_text=True)
-    assert not (rules / "bomb.yaml").exists()
-
-
-def test_a_sources_file_with_aliases_is_refused(tmp_path):
-    from tracker.sources.catalog import SourcesError, load_sources
-
-    path = tmp_path / "sources.yaml"
-    path.write_text("common: &c {name: 报, url: 'https://example.cn/rss.xml'}\n"
-                    "sources:\n  - <<: *c\n    id: one\n", encoding="utf-8")
-    with pytest.raises(SourcesError) as caught:
-        load_sources(path)
-    assert str(caught.value).startswith(f"{path}:1: anchor &c")
-
-
-def test_ampersands_and_stars_in_values_still_load(tmp_path):
-    """A file without anchors is unaffected, even with & and * in its text."""
-    from tracker.rules import load_rules
-
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "ok.yaml").write_text("id: ok\nname: 'R&D * 研发'\nkeywords: ['研发&创新']\n",
-                                    encoding="utf-8")
-    assert [r.id for r in load_rules(folder)] == ["ok"]

@@ -1,8 +1,10 @@
 """Nothing a stranger sends can flood a mailbox. The per-address subscribe
 limit read the raw `channel` field while the form defaults to email, so a POST without it
 skipped the limit (100 confirmation mails to one victim in 15 s, each from a fresh client
-address). Now the limit counts what the view uses, and a mailbox gets at most NOTICES_PER_DAY
-confirmation and reminder mails a day (`name+tag@` counted as `name@`), counted in the database."""
+address). Now the limit counts what the view uses, and the address it uses: every spelling of
+one address (full-width letters, capitals) counts against one limit. A mailbox gets at most
+NOTICES_PER_DAY confirmation and reminder mails a day (`name+tag@` counted as `name@`), counted in
+the database."""
 
 from __future__ import annotations
 
@@ -102,6 +104,22 @@ def test_the_per_address_limit_counts_a_post_without_a_channel(tmp_path):
             fields["channel"] = "email"  # the same address named with the channel: same count
         statuses.append(client.post("/subscribe", data=fields).status_code)
     assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_the_per_address_limit_holds_for_every_spelling_of_an_address(app):
+    """Each submission of a known address mails its owner: spelling the domain in full-width
+    letters (the same address once normalised) must not open a fresh counter each time."""
+    app.config["SUBSCRIBE_LIMIT"] = "2 per hour"
+    spellings = ["target@example.com", "target@ｅｘａｍｐｌｅ.com", "Target@ＥＸＡＭＰＬＥ.ｃｏｍ"]
+    statuses = []
+    for n, address in enumerate(spellings):
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        token = csrf_token(other, "/subscribe")
+        statuses.append(other.post("/subscribe", data={
+            "csrf_token": token, "channel": "email", "email": address,
+            "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code)
+    assert statuses == [200, 200, 429]
 
 
 def test_a_mailbox_gets_three_notices_a_day_however_it_is_spelled(tmp_path):

@@ -15,7 +15,7 @@ from tracker.store import connect
 from tracker.text.snippets import sentence_ends, snippet
 from tracker.web import create_app
 from tracker.worker.service import Worker
-from test_security_attack import REPO, worker_config
+from test_security_fetch import REPO, worker_config
 
 MAX_HITS = 100  # hits kept per rule and article (tracker.matching.matcher.MAX_OCCURRENCES)
 SENTENCE = "园区出让标准地12宗以上，新能源项目落地。"  # one hit of 标准地, one of 新能源
@@ -44,7 +44,7 @@ def reads_for_every_passage(n: int) -> int:
     ends = sentence_ends(text)
     CountedSpans.reads = 0
     for a in at:
-        assert snippet(text, a, a + 3, others=spans, sentence_ends=ends).hit == "标准地"
+        assert snippet(text, a, a + 3, others=spans, sentence_ends=ends).occurrence == "标准地"
     return CountedSpans.reads
 
 

@@ -2,12 +2,17 @@
 test through the real app (Flask's test client, or waitress on loopback) on a real SQLite file.
 
 HEAD never changes anything; a stranger cannot reset a subscription; own keywords are private;
-requests have a size limit; behind a proxy each visitor has their own rate limit; /mailbox and
-/metrics stay closed; addresses have one spelling; admin sessions end; CSRF tokens expire."""
+requests have a size limit, and `tracker serve` stops reading a chunked body near it; behind a
+proxy each visitor has their own rate limit, a visitor's X-Forwarded-Prefix sends nobody elsewhere
+and the forms work over https; an IPv6 visitor's /64 counts as one client; /mailbox and /metrics
+stay closed, and refuse a foreign Host name; addresses have one spelling; admin sessions end;
+failed logins from all addresses together slow every login down; CSRF tokens expire; an id past
+SQLite's integers is no such page, not an error."""
 
 from __future__ import annotations
 
 import email
+import logging
 import time
 import re
 import threading
@@ -22,12 +27,16 @@ import pytest
 from conftest import REPO_RULES, csrf_token
 import public_app
 from public_app import db_of, keywords_of
+from test_demo import free_port as _free_port
+from test_security_flood import production_app as app_as_served
 from tracker.alerts.links import CONFIRM, MANAGE, UNSUBSCRIBE, make_token
 from tracker.store import connect, transaction
 from tracker.store.subscriptions import (add_subscription, find_subscription, get_subscription,
                                          list_subscriptions, set_state)
 
+REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse"
+HUGE = "99999999999999999999"
 app, mail_app = public_app.app, public_app.mail_app  # the shared fixtures, by name
 
 
@@ -128,7 +137,7 @@ def test_resubmitting_an_address_resets_nothing_and_tells_only_its_owner(mail_ap
 
     mail = received(smtp, 2)[-1]
     assert smtp.recorder.messages[-1].rcpt_tos == ["owner@example.com"]
-    if state in ("disabled", "unsubscribed"):  # left: asked to confirm coming back (issue 22)
+    if state in ("disabled", "unsubscribed"):  # left: asked to confirm coming back
         assert "/confirm/" in mail.get_content() and "/manage/" not in mail.get_content()
         return
     assert f"/manage/{make_token(app.config, MANAGE, sub.id)}" in mail.get_content()
@@ -189,6 +198,68 @@ def test_a_huge_post_is_refused_with_the_sites_own_page(app, client):
     assert "光光光" not in page and list_subscriptions(db_of(app)) == []
 
 
+def _chunked_upload(port: int, total: int) -> tuple[int, bytes]:
+    """POST a chunked body of up to `total` bytes to /subscribe; (bytes the server took before
+    it answered or hung up, the answer's first bytes)."""
+    import select
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+    chunk = b"a" * 65536
+    frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    sent = 0
+    try:
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:  # the server has answered: stop
+                break
+            sock.sendall(frame)
+            sent += len(chunk)
+        else:
+            sock.sendall(b"0\r\n\r\n")
+    except OSError:  # the server closed the connection on us
+        pass
+    answer = b""
+    try:
+        answer = sock.recv(200)
+    except OSError:
+        pass
+    sock.close()
+    return sent, answer
+
+
+def test_tracker_serve_stops_reading_a_huge_chunked_body(tmp_path):
+    """Without Content-Length the app cannot refuse a body before waitress has read all of it
+    (up to 1 GB by default, into a temporary file): the server stops near the app's limit."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port, limit = _free_port(), 64 * 1024
+    env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance"),
+           "TRACKER_RULES": str(REPO / "rules"), "TRACKER_MAX_CONTENT_LENGTH": str(limit)}
+    server = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+                time.sleep(0.1)
+        sent, answer = _chunked_upload(port, 64 * 1024 * 1024)
+        assert sent < 32 * 1024 * 1024, f"the server read {sent:,} bytes"  # socket buffers: MBs
+        assert answer.startswith(b"HTTP/1.1 413"), answer
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 # ---- 8. behind a reverse proxy ------------------------------------------------------------------
 
 def proxied_app(tmp_path, **config):
@@ -197,6 +268,12 @@ def proxied_app(tmp_path, **config):
     return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "proxied"),
                        "RULES": str(REPO_RULES), "BASE_URL": "https://tracker.example.org",
                        "SUBSCRIBE_LIMIT": "2 per hour", **config})
+
+
+def proxied(tmp_path, **config):
+    """proxied_app with an admin password, one proxy trusted and a limit no test here reaches."""
+    return proxied_app(tmp_path, **{"ADMIN_PASSWORD": "pw", "SUBSCRIBE_LIMIT": "100 per hour",
+                                    "TRUSTED_PROXIES": 1, **config})
 
 
 def test_behind_a_proxy_each_visitor_has_their_own_rate_limit(tmp_path):
@@ -215,6 +292,27 @@ def test_behind_a_proxy_each_visitor_has_their_own_rate_limit(tmp_path):
     # only the last hop is believed: a visitor cannot pick a fresh address per request
     spoofed = attempt("203.0.113.7, 198.51.100.1", 10)
     assert spoofed.status_code == 429
+
+
+def test_an_ipv6_visitor_cannot_dodge_the_limit_by_changing_address_in_their_network(app):
+    """An IPv6 customer is given a /64 (2^64 addresses): the per-client limit counts the
+    network, not each address, or every submission could come from a fresh one."""
+    app.config["SUBSCRIBE_LIMIT"] = "2 per hour"
+    statuses = []
+    for n in range(3):
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{n + 1:x}"
+        token = csrf_token(other, "/subscribe")
+        statuses.append(other.post("/subscribe", data={
+            "csrf_token": token, "channel": "email", "email": f"v{n}@example.com",
+            "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code)
+    assert statuses == [200, 200, 429]
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"  # another customer's /64
+    token = csrf_token(neighbour, "/subscribe")
+    assert neighbour.post("/subscribe", data={
+        "csrf_token": token, "channel": "email", "email": "w@example.com",
+        "rules": ["zhuanyezhen"], "frequency": "daily"}).status_code == 200
 
 
 def test_a_429_says_when_to_come_back(tmp_path):
@@ -246,6 +344,19 @@ def test_metrics_through_a_proxy_need_the_token(tmp_path):
     answer = with_token.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9",
                                                 "Authorization": "Bearer m3trics"})
     assert answer.status_code == 200
+
+
+def test_pages_for_this_machine_refuse_a_foreign_host_name(app, client):
+    """A page on evil.example can rebind its name to 127.0.0.1: the browser of someone running
+    the demo then sends `Host: evil.example` from loopback, and may read the answer. The
+    mailbox (confirmation and manage links) and the metrics are not given to it."""
+    app.config["DEMO"] = True
+    app.config["SMTP_HOST"] = ""
+    for url in ("/mailbox/", "/metrics"):
+        assert client.get(url).status_code == 200, url  # Host: localhost
+        assert client.get(url, headers={"Host": "127.0.0.1:5000"}).status_code == 200, url
+        for host in ("evil.example", "evil.example:5000", "127.0.0.1.evil.example"):
+            assert client.get(url, headers={"Host": host}).status_code == 403, (url, host)
 
 
 def test_waitress_behind_a_proxy_keys_limits_on_the_forwarded_client(tmp_path):
@@ -295,7 +406,47 @@ def test_waitress_behind_a_proxy_keys_limits_on_the_forwarded_client(tmp_path):
         thread.join(timeout=10)
 
 
-# ---- 9. addresses, sessions, CSRF ---------------------------------------------------------------
+def test_a_forwarded_prefix_from_a_visitor_cannot_send_anyone_elsewhere(tmp_path):
+    """Proxies set X-Forwarded-For, rarely X-Forwarded-Prefix, and pass a visitor's own on: the
+    app must not build its redirects and links on it (`//evil.example/…` leaves the site)."""
+    import re
+
+    client = proxied(tmp_path).test_client()
+    headers = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Prefix": "//evil.example"}
+    for path in ("/", "/admin", "/admin/rules"):
+        location = client.get(path, headers=headers).headers.get("Location", "")
+        assert location.startswith("/") and not location.startswith("//"), location
+    page = client.get("/subscribe", headers=headers).get_data(as_text=True)
+    assert "evil.example" not in page
+    assert all(not u.startswith("//") for u in re.findall(r'(?:href|action)="([^"]*)"', page))
+
+
+def test_the_forms_work_over_https_behind_the_proxy(tmp_path):
+    """Over https (X-Forwarded-Proto from the TLS proxy) Flask-WTF wants a same-site Referer on
+    every POST; a browser sends one only if the Referrer-Policy lets it. `no-referrer` made every
+    form fail with 表单已失效 in production."""
+    import re
+
+    client = proxied(tmp_path).test_client()
+    headers = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https",
+               "X-Forwarded-Host": "tracker.example.org"}
+    page = client.get("/subscribe", headers=headers, base_url="https://tracker.example.org")
+    policy = page.headers["Referrer-Policy"]
+    assert policy in ("same-origin", "strict-origin", "strict-origin-when-cross-origin", "origin")
+    # what a browser sends back under that policy, from the page to the same site
+    referer = ("https://tracker.example.org/subscribe" if policy == "same-origin"
+               else "https://tracker.example.org/")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))[1]
+    answer = client.post("/subscribe", headers={**headers, "Referer": referer},
+                         base_url="https://tracker.example.org",
+                         data={"csrf_token": token, "channel": "email", "email": "a@example.com",
+                               "rules": "zhuanyezhen", "frequency": "daily"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    # and a page elsewhere still learns nothing of our paths (they carry tokens)
+    assert policy != "unsafe-url" and policy != "no-referrer-when-downgrade"
+
+
+# ---- 9. addresses, sessions, logins, CSRF ---------------------------------------------------------
 
 def test_an_address_has_one_spelling(app, client):
     post_subscribe(client, email="Alice@Example.com")
@@ -343,6 +494,11 @@ def login(client, password: str = PASSWORD):
                                              "password": password})
 
 
+def production_app(tmp_path: Path, **config):
+    """The app as `tracker serve` makes it, with an API token and the admin password."""
+    return app_as_served(tmp_path, API_TOKEN="t0ken", ADMIN_PASSWORD=PASSWORD, **config)
+
+
 def test_logout_ends_the_admin_session_even_for_a_copied_cookie(app):
     client = app.test_client()
     assert login(client).status_code == 302
@@ -381,6 +537,22 @@ def test_an_admin_session_ends_after_its_maximum_age(app):
     assert client.get("/admin").status_code == 302
 
 
+def test_failed_logins_from_many_addresses_slow_every_login_down(tmp_path):
+    """30 failures in 10 minutes from all clients together; then even the right password waits
+    (a guess that might be right is never tried), with a Chinese 429 saying how long."""
+    app = production_app(tmp_path)
+    statuses = []
+    for n in range(31):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        password = "correct horse" if n == 30 else f"guess {n}"
+        statuses.append(client.post("/admin/login", data={
+            "csrf_token": csrf_token(client, "/admin/login"), "password": password}))
+    assert [r.status_code for r in statuses] == [401] * 30 + [429]
+    assert "登录尝试太多" in statuses[-1].get_data(as_text=True)
+    assert int(statuses[-1].headers["Retry-After"]) > 0
+
+
 def test_with_trusted_proxies_a_forged_header_from_outside_opens_nothing(tmp_path):
     """TRACKER_TRUSTED_PROXIES=1, but a stranger connects directly and claims 127.0.0.1."""
     client = proxied_app(tmp_path, TRUSTED_PROXIES=1).test_client()
@@ -392,3 +564,16 @@ def test_with_trusted_proxies_a_forged_header_from_outside_opens_nothing(tmp_pat
     # the proxy on this machine relaying a stranger: refused
     relayed = {"X-Forwarded-For": "203.0.113.9"}
     assert client.get("/metrics", headers=relayed).status_code == 403
+
+
+# ---- 10. ids past SQLite's integers -----------------------------------------------------------
+
+def test_an_id_past_sqlites_integers_is_no_such_page_not_an_error(tmp_path, caplog):
+    client = production_app(tmp_path).test_client()
+    caplog.set_level(logging.ERROR)
+    page = client.get(f"/articles/{HUGE}")
+    assert page.status_code == 404 and "找不到" in page.get_data(as_text=True)
+    api = client.get(f"/api/articles/{HUGE}", headers={"Authorization": "Bearer t0ken"})
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+    assert client.get("/articles/9223372036854775807").status_code == 404  # the largest: none
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

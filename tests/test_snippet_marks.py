@@ -17,8 +17,8 @@ def test_control_characters_in_a_page_do_not_move_the_marks_of_a_sentence_with_h
                                              if text.startswith("发展", i)]
     for hit in found.occurrences:
         snippet = hit.snippet
-        assert snippet.hit == "发展"
-        passage = snippet.before + snippet.hit + snippet.after
+        assert snippet.occurrence == "发展"
+        passage = snippet.before + snippet.occurrence + snippet.after
         assert [passage[a:b] for a, b in snippet.others] == ["发展", "发展"]
         marked = snippet.marked()
         assert marked.count("【发展】") == 3 and marked.count("【") == 3, marked

@@ -83,8 +83,8 @@ def test_admin_target(value, expected):
 # ---- episodes ------------------------------------------------------------------------------------
 
 @pytest.fixture
-def db(tmp_path):
-    database = connect(tmp_path / "instance" / "tracker.db")
+def db(tmp_path, fresh_archive):
+    database = connect(fresh_archive(tmp_path / "instance" / "tracker.db"))
     yield database
     database.conn.close()
 

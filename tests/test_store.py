@@ -18,8 +18,8 @@ from tracker.store.runs import finish_run, last_runs, start_run
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = connect(tmp_path / "tracker.db")
+def db(tmp_path, fresh_archive):
+    database = connect(fresh_archive(tmp_path / "tracker.db"))
     with transaction(database):
         database["sources"].insert({"id": "s", "name": "S", "type": "folder", "location": "/x"})
         database["sources"].insert({"id": "t", "name": "T", "type": "feed", "location": "http://x"})

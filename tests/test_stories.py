@@ -27,8 +27,8 @@ PAPERS = {"sxrb": "山西日报", "jzrb": "晋中日报", "kxdb": "科学导报"
 
 
 @pytest.fixture
-def db(tmp_path):
-    db = connect(tmp_path / "tracker.db")
+def db(tmp_path, fresh_archive):
+    db = connect(fresh_archive(tmp_path / "tracker.db"))
     with transaction(db):
         upsert_sources(db, [Source(id=sid, name=name, type="folder", path=str(tmp_path))
                             for sid, name in PAPERS.items()])

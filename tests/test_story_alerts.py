@@ -31,10 +31,10 @@ PAPERS = {"sxrb": "山西日报", "jzrb": "晋中日报", "kxdb": "科学导报"
 
 
 @pytest.fixture
-def setup(tmp_path, smtp):
+def setup(tmp_path, fresh_archive, smtp):
     config = {**smtp.config, "RULES": str(REPO / "rules"), "BASE_URL": "https://tracker.example.org",
               "RETRY_DELAYS": "0", "WELCOME_DAYS": 0}
-    db = connect(tmp_path / "tracker.db")
+    db = connect(fresh_archive(tmp_path / "tracker.db"))
     with transaction(db):
         upsert_sources(db, [Source(id=sid, name=name, type="folder", path=str(tmp_path))
                             for sid, name in PAPERS.items()])

@@ -1,6 +1,11 @@
 """`tracker rules import-trendradar`: a TrendRadar frequency_words.txt (the shape of TrendRadar's
 config/frequency_words.txt and its parser, trendradar/core/frequency.py; this file is ours) turned
-into rule files that load, match as TrendRadar would, and a report of what did not carry over."""
+into rule files that load, match as TrendRadar would, and a report of what did not carry over.
+
+Its limits against a hostile file: 8,000 groups of one name took 10–37 s (each id tried every
+number from 2 again) and wrote a file per group. Now the work grows linearly with the groups
+(counted in lines run, never timed) and one import writes at most 1,000 rule files, saying where
+it stopped."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import pytest
 
 from tracker.documents import Document
 from tracker.matching import Matcher
-from tracker.rules import read_rule_set
+from tracker.rules import read_rule_set, trendradar
 from tracker.rules.trendradar import convert
 
 # Ours, written in TrendRadar's format: sections, a group alias, + ! @ /regex/ and =>.
@@ -202,3 +207,55 @@ def test_a_bracketed_line_inside_a_group_is_refused_not_made_a_keyword():
     imported = convert("[新能源]\n光伏\n[储能]\n储能电站\n")
     assert [r.split(": ")[0] for r in imported.refused] == ["frequency_words.txt:3"]
     assert "does not open its group" in imported.refused[0]
+
+
+# ---- limits: many groups of one name -----------------------------------------------------------
+
+def groups(n: int, word: str = "AI") -> str:
+    """A TrendRadar file of n groups, all of one name."""
+    return "\n\n".join(f"{word}\n+芯片" for _ in range(n)) + "\n"
+
+
+def lines_run(fn, module) -> int:
+    """Lines of `module` executed while fn() runs: its work, counted instead of timed."""
+    count = 0
+    filename = module.__file__
+
+    def trace(frame, event, _arg):
+        nonlocal count
+        if frame.f_code.co_filename != filename:
+            return None
+        if event == "line":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        fn()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_converting_groups_of_one_name_takes_linear_work():
+    small = lines_run(lambda: trendradar.convert(groups(300)), trendradar)
+    large = lines_run(lambda: trendradar.convert(groups(600)), trendradar)
+    assert large / small < 2.3, (small, large)  # quadratic before: 3.7×
+
+
+def test_import_trendradar_writes_at_most_a_thousand_files_and_says_what_it_left(tmp_path):
+    """The real command on 8,000 groups of one name."""
+    source = tmp_path / "frequency_words.txt"
+    source.write_text(groups(8000), encoding="utf-8")
+    out = tmp_path / "rules"
+    env = {**os.environ, "TRACKER_INSTANCE": str(tmp_path / "instance")}
+    done = subprocess.run([sys.executable, "-m", "tracker", "rules", "import-trendradar",
+                           str(source), "--out", str(out)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 1000
+    assert {"tr-ai.yaml", "tr-ai-2.yaml", "tr-ai-1000.yaml"} <= set(written)
+    assert "frequency_words.txt:3001: this group and the 6999 after it: one import writes at " \
+           "most 1000 rule files" in done.stderr
+    assert "1000 rule files written" in done.stdout

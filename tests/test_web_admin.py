@@ -39,7 +39,8 @@ def rules_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def admin_app(tmp_path, rules_dir):
+def admin_app(tmp_path, rules_dir, fresh_archive):
+    fresh_archive(tmp_path / "instance" / "tracker.db")
     return make_app(tmp_path)
 
 

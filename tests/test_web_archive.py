@@ -335,8 +335,8 @@ def test_trends_with_an_empty_archive(client, app, monkeypatch):
 # weekly_counts ------------------------------------------------------------------------
 
 @pytest.fixture
-def db(tmp_path):
-    return connect(tmp_path / "tracker.db")
+def db(tmp_path, fresh_archive):
+    return connect(fresh_archive(tmp_path / "tracker.db"))
 
 
 def put(db, rows) -> None:

@@ -1,6 +1,7 @@
 """Every message a person sees is Chinese and says what to do next: the real texts of
-email-validator, the SSRF guard, the chat check and the rule reader, run through
-tracker.web.messages (and the form), must come out with no English sentence in them."""
+email-validator, the SSRF guard and the chat check, run through tracker.web.messages (and the
+form), must come out with no English sentence in them (the rule reader's and the sources
+checker's problems: tests/test_web_problems.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from tracker.alerts.chat.send import check_chat_url
 from tracker.sources.ssrf import UnsafeURL, check_url
 from tracker.alerts.subscribe import SubscribeError, normalize_email
-from tracker.rules import parse_rules_text
 from tracker.web import messages
 
 # Two English words in a row: what a "no English sentence" check looks for (a URL, an address,
@@ -104,33 +104,6 @@ def test_chat_refusals_come_out_chinese(url):
     said = messages.chat_message(problem.code, problem.fields)
     assert said != messages.CHAT["other"] or problem.code == "unsafe", problem
     assert not english_outside_code(said), said
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("id: 'Lv Dian!'\nname: 绿电\nkeywords: [绿电]\n", "规则 id “Lv Dian!” 不合格"),
-    ("id: lvdian\nname: 绿电\nkeywords: [绿电, 绿色电力\n", "方括号"),
-    ("id: lvdian\nname: 绿电\nkeywords:\n\t- 绿电\n", "制表符"),
-    ("id: lvdian\nkeywords: [绿电]\n", "缺少 `name`"),
-    ("id: lvdian\nname: 绿电\nkeywords: []\n", "空的"),
-    ("id: lvdian\nname: 绿电\nkeywords: [绿电]\nmatch: fuzzy\n", "word 或 substring"),
-    ("id: lvdian\nname: 绿电\nregex: ['(?<=甲市)绿电']\n", "正则表达式 /(?<=甲市)绿电/ 无法使用"),
-    ("id: lvdian\nname: 绿电\nkeywords: [绿电]\nkeyword: [绿]\n", "不认识的字段 `keyword`"),
-])
-def test_rule_problems_are_chinese_first_with_the_english_after(text, expected):
-    _, problems = parse_rules_text(text, "x.yaml")
-    assert problems
-    said = messages.rule_problem(problems[0].message)
-    assert expected in said
-    chinese, _, english = said.partition("（")
-    assert not english_outside_code(chinese) and problems[0].message in said
-
-
-def test_a_keyword_twice_is_a_warning():
-    text = "id: lvdian\nname: 绿电\nkeywords: [绿电, 绿色电力, 綠電]\nexclude: [绿电交易所]\n"
-    (warning,) = messages.rule_warnings(text)
-    assert "“綠電”写了两次" in warning and "keywords" in warning
-    assert messages.rule_warnings("id: a\nname: b\nkeywords: [x, y]\n") == []
-    assert messages.rule_warnings("keywords: [a, \n") == []  # broken YAML: the problems say it
 
 
 @pytest.mark.parametrize("value, expected", [

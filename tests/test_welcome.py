@@ -24,8 +24,8 @@ RULE = Rule(id="zyz", name="专业镇", keywords=("专业镇",))
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = connect(tmp_path / "tracker.db")
+def db(tmp_path, fresh_archive):
+    database = connect(fresh_archive(tmp_path / "tracker.db"))
     with transaction(database):
         upsert_sources(database, [Source(id="s", name="某日报", type="folder", path=str(tmp_path))])
     yield database

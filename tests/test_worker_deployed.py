@@ -1,7 +1,8 @@
 """`tracker worker` as production runs it: the long-running command (not --once) started as a
 process on a fresh instance, with an aiosmtpd relay on loopback. The first run is fired by
 APScheduler itself (TRACKER_FETCH_AT_START gives each source job a first run time of now); a
-source added to sources.yaml while the worker runs waits for its own cron schedule."""
+source added to sources.yaml while the worker runs is fetched at once, then on its own cron
+schedule."""
 
 from __future__ import annotations
 
@@ -120,13 +121,16 @@ def test_the_long_running_worker_stores_alerts_and_picks_up_a_new_source(tmp_pat
                                          policy=policy.default)
         assert "专业镇" in str(alert["Subject"])
 
-        # A source added while the worker runs: registered and fetched on its own schedule
-        # (every minute), not only by --once.
+        # A source added while the worker runs: registered and fetched at once, not only by
+        # --once and not only at its next scheduled time (03:00); the first one is not
+        # fetched again by the change.
         second = drop_folder(tmp_path, "second", "2025-04-11_demo-review_p2.txt")
         write_sources(instance, [source("first", path=str(first), schedule='"0 3 * * *"'),
-                                 source("second", path=str(second), schedule='"* * * * *"')])
+                                 source("second", path=str(second), schedule='"0 3 * * *"')])
         assert wait_for(lambda: rows(config_of(instance), "SELECT count(*) FROM articles "
                                      "WHERE source_id = 'second'")[0][0] > 0, 90), worker.lines
+        assert worker.saw("source second added: fetched now")
+        assert not worker.saw("source first added")
     finally:
         code = worker.stop()
     assert code == 0, worker.lines
@@ -134,6 +138,7 @@ def test_the_long_running_worker_stores_alerts_and_picks_up_a_new_source(tmp_pat
     assert "FOREIGN KEY" not in text and "Traceback" not in text, text
     assert "executed successfully" not in text and "Running job" not in text  # quiet logs
     assert worker.saw("source first: ok") and worker.saw("source second: ok")
+    assert sum("source first: ok" in line for line in worker.lines) == 1  # the change ran no other
     assert worker.saw("deliveries: 1 sent")
     sent = rows(config_of(instance), "SELECT message_id FROM deliveries WHERE status = 'sent'")
     got = [email.message_from_bytes(m.data, policy=policy.default)["Message-ID"]

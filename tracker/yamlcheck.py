@@ -1,14 +1,17 @@
 """Checking YAML files node by node, so that every problem names its file and line.
 
 Rule files and sources.yaml are both read this way: `NodeReader` collects problems instead of
-stopping at the first, and reports each as `file:line: what is wrong`.
+stopping at the first, and reports each as `file:line: what is wrong`. Each problem also says
+what is wrong as a `code` with `fields` (CODES here, and each reader's own), so that the pages
+choose their Chinese by code (tracker.web.problems) and the English can be reworded freely.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -25,15 +28,35 @@ MAX_ANCHOR_PROBLEMS = 5
 # of a word), so the event scan is skipped; a false alarm costs only the scan.
 _MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,:?\-\ufeff])[&*]", re.MULTILINE)
 
+# What the node checks of both readers find, as codes, each with the names of its fields.
+# `detail` is a third party's own English (PyYAML's parser, the OS): the pages may match it.
+CODES: dict[str, tuple[str, ...]] = {
+    "bad_yaml": ("detail", "tab"),  # PyYAML refused the text; tab: the line holds a tab
+    "anchor": ("kind", "name"),  # kind: anchor | alias
+    "more_anchors": ("count",),
+    "empty_file": (),
+    "not_mapping": (),
+    "key_not_text": (),
+    "field_twice": ("field",),
+    "unknown_field": ("field", "suggestion", "known"),  # suggestion: a close name or ""
+    "not_text": ("field",),
+    "missing": (),  # no such file or folder
+    "unreadable": ("detail",),
+}
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a file, at a 1-based line (and column when known)."""
+    """One thing wrong in a file, at a 1-based line (and column when known): `message` in
+    English (the CLI, logs), and the same as `code` (one of the reader's CODES) with `fields`,
+    which is what the pages say it by (never by parsing the English)."""
 
     file: str
     line: int
     message: str
     column: int | None = None
+    code: str = field(kw_only=True)
+    fields: dict[str, Any] = field(default_factory=dict, kw_only=True, hash=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -52,37 +75,47 @@ def line_of(node: yaml.Node) -> int:
 
 
 class NodeReader:
-    """Reads one file's YAML nodes, collecting problems instead of stopping at the first."""
+    """Reads one file's YAML nodes, collecting problems instead of stopping at the first. A
+    reader's `codes` are the codes its problems may have (a subclass adds its own)."""
+
+    codes: dict[str, tuple[str, ...]] = CODES
 
     def __init__(self, filename: str):
         self.filename = filename
         self.problems: list[Problem] = []
 
-    def problem(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(Problem(self.filename, line_of(node), message,
-                                     node.start_mark.column + 1))
+    def add(self, line: int, code: str, message: str, column: int | None = None,
+            **fields: Any) -> None:
+        """Record a problem at `line`: `code` (one of `codes`), its English and its fields."""
+        assert code in self.codes and set(fields) <= set(self.codes[code]), (code, fields)
+        self.problems.append(Problem(self.filename, line, message, column, code=code,
+                                     fields=fields))
+
+    def problem(self, node: yaml.Node, code: str, message: str, **fields: Any) -> None:
+        """Record a problem at `node`'s line and column (see `add`)."""
+        self.add(line_of(node), code, message, node.start_mark.column + 1, **fields)
 
     def compose(self, text: str, empty: str) -> yaml.Node | None:
         """The file's node tree, or None with the problem recorded: bad YAML, an anchor or
-        alias, or `empty` when the file holds nothing."""
+        alias, or `empty` (the English of code empty_file) when the file holds nothing."""
         try:
             if _MAYBE_ANCHOR.search(text) and self._anchors(text):
                 return None
             root = yaml.compose(text, Loader=_Loader)
             if root is None:
-                self.problems.append(Problem(self.filename, 1, empty))
+                self.add(1, "empty_file", empty)
             return root
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
             line = mark.line + 1 if mark else 1
             column = mark.column + 1 if mark else None
-            what = err.problem or str(err)
+            detail = err.problem or str(err)
             lines = text.splitlines()
-            if line <= len(lines) and "\t" in lines[line - 1]:
-                what += " (a tab: YAML indents with spaces only)"
-            self.problems.append(Problem(self.filename, line, f"bad YAML: {what}", column))
+            tab = line <= len(lines) and "\t" in lines[line - 1]
+            what = detail + (" (a tab: YAML indents with spaces only)" if tab else "")
+            self.add(line, "bad_yaml", f"bad YAML: {what}", column, detail=detail, tab=tab)
         except yaml.YAMLError as err:
-            self.problems.append(Problem(self.filename, 1, f"bad YAML: {err}"))
+            self.add(1, "bad_yaml", f"bad YAML: {err}", detail=str(err), tab=False)
         return None
 
     def _anchors(self, text: str) -> bool:
@@ -92,45 +125,48 @@ class NodeReader:
         found = 0
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
-                what = f"alias *{event.anchor}"
+                kind, what = "alias", f"alias *{event.anchor}"
             elif getattr(event, "anchor", None):
-                what = f"anchor &{event.anchor}"
+                kind, what = "anchor", f"anchor &{event.anchor}"
             else:
                 continue
             found += 1
             if found > MAX_ANCHOR_PROBLEMS:
                 continue  # counted, not listed: a bomb holds thousands
-            self.problems.append(Problem(
-                self.filename, event.start_mark.line + 1,
-                f"{what}: YAML anchors and aliases are not accepted here; write the values out",
-                event.start_mark.column + 1))
+            self.add(event.start_mark.line + 1, "anchor",
+                     f"{what}: YAML anchors and aliases are not accepted here; write the values out",
+                     event.start_mark.column + 1, kind=kind, name=event.anchor)
         if found > MAX_ANCHOR_PROBLEMS:
-            self.problems.append(Problem(self.filename, self.problems[-1].line,
-                                         f"… {found - MAX_ANCHOR_PROBLEMS} more anchors or aliases"))
+            more = found - MAX_ANCHOR_PROBLEMS
+            self.add(self.problems[-1].line, "more_anchors", f"… {more} more anchors or aliases",
+                     count=more)
         return found > 0
 
     def mapping(self, node: yaml.Node, allowed: tuple[str, ...], what: str) -> dict | None:
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{what} must be a mapping of fields")
+            self.problem(node, "not_mapping", f"{what} must be a mapping of fields")
             return None
         fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name is None:
-                self.problem(key, f"{what} has a field name that is not text")
+                self.problem(key, "key_not_text", f"{what} has a field name that is not text")
             elif name in fields:
-                self.problem(key, f"field `{name}` is given twice")
+                self.problem(key, "field_twice", f"field `{name}` is given twice", field=name)
             elif name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1)
                 hint = f" (did you mean `{close[0]}`?)" if close else ""
-                self.problem(key, f"unknown field `{name}`{hint}; known: {', '.join(allowed)}")
+                self.problem(key, "unknown_field",
+                             f"unknown field `{name}`{hint}; known: {', '.join(allowed)}",
+                             field=name, suggestion=close[0] if close else "",
+                             known=", ".join(allowed))
             else:
                 fields[name] = (key, value)
         return fields
 
     def text(self, node: yaml.Node, field: str) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag == NULL:
-            self.problem(node, f"`{field}` must be text")
+            self.problem(node, "not_text", f"`{field}` must be text", field=field)
             return None
         return node.value.strip()
 

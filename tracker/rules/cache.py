@@ -44,7 +44,7 @@ KEEP = 32  # cache entries kept; the least recently used go first
 RECENT_SECONDS = 3600
 # The code whose output is cached, relative to the tracker package.
 CODE = ("rules/load.py", "rules/model.py", "rules/plain.py", "rules/regex.py",
-        "text/normalize.py", "yamlcheck.py")
+        "text/normalize.py", "text/fold_chars.py", "yamlcheck.py")
 SUFFIX = ".json"
 
 _warned: set[str] = set()  # folders and entries already warned about, once per process

@@ -16,9 +16,12 @@ import yaml
 from tracker.rules.cache import cached
 from tracker.rules.model import (FIELDS, MATCH_MODES, NO_GLOBALS, GlobalExclude, Near, ParsedFile,
                                  Rule)
+from tracker.rules.regex import CODES as PATTERN_CODES
 from tracker.rules.regex import pattern_problem
 from tracker.text.normalize import normalize_term, readable
+from tracker.yamlcheck import CODES as NODE_CODES
 from tracker.yamlcheck import ID_PATTERN, NULL, NodeReader, Problem, ProblemsError, line_of
+
 RULE_FIELDS = ("id", "name", "description", "keywords", "regex", "all", "exclude", "near",
                "fields", "sources", "match")
 NEAR_FIELDS = ("term", "with", "within")
@@ -26,6 +29,33 @@ TERM_FIELDS = ("term", "regex", "name")
 GLOBAL_FIELDS = ("global", "exclude", "description", "rules")
 GLOBAL_STEM = "_global"  # rules/_global.yaml holds the global excludes
 MAX_WITHIN = 1000
+
+# Every code a rule file's problem can have, with the names of its fields: the node checks'
+# (tracker.yamlcheck), the patterns' (tracker.rules.regex) and the rules' own. The pages say
+# each in Chinese by its code (tracker.web.problems); a test keeps the two in step.
+CODES: dict[str, tuple[str, ...]] = {
+    **NODE_CODES, **PATTERN_CODES,
+    "rules_beside": (),  # `rules:` and something else at the top
+    "rules_not_list": (),
+    "rules_empty": (),
+    "global_not_true": (),
+    "global_no_exclude": (),
+    "term_or_regex": ("field",),  # an entry with both or neither
+    "words_only": ("field",),  # `regex:` where only words go
+    "name_not_keyword": ("field",),
+    "empty_name": (),
+    "not_word": ("field",),
+    "empty_entry": ("field",),
+    "empty": ("field",),  # a required list with no word
+    "near_lacks": ("missing",),
+    "within": ("limit",),
+    "choice": ("field", "allowed", "bad"),
+    "lacks": ("field",),
+    "not_slug": ("id",),
+    "match_mode": ("mode",),
+    "duplicate_id": ("id", "first"),  # first: file:line of the rule that has it
+    "no_rule_file": (),
+}
 
 
 @dataclass
@@ -45,6 +75,7 @@ class _FileReader(NodeReader):
     """Turns one file's node tree into rules, collecting problems instead of stopping."""
 
     globals: GlobalExclude = NO_GLOBALS
+    codes = CODES
 
     def read(self, text: str) -> list[Rule]:
         root = self.compose(text, empty="the file holds no rule")
@@ -56,18 +87,19 @@ class _FileReader(NodeReader):
             return self.global_file(root)
         if "rules" in keys:
             if len(root.value) > 1:
-                self.problem(root, "a file with `rules:` holds nothing else beside that list "
-                             "(a top-level `exclude:` for every rule needs `global: true`)")
+                self.problem(root, "rules_beside", "a file with `rules:` holds nothing else "
+                             "beside that list (a top-level `exclude:` for every rule needs "
+                             "`global: true`)")
             return self.rule_list(next(v for k, v in root.value if k.value == "rules"))
         rule = self.rule(root)
         return [rule] if rule else []
 
     def rule_list(self, items: yaml.Node) -> list[Rule]:
         if not isinstance(items, yaml.SequenceNode):
-            self.problem(items, "`rules:` must be followed by a list of rules")
+            self.problem(items, "rules_not_list", "`rules:` must be followed by a list of rules")
             return []
         if not items.value:
-            self.problem(items, "`rules:` is an empty list")
+            self.problem(items, "rules_empty", "`rules:` is an empty list")
         return [r for node in items.value if (r := self.rule(node)) is not None]
 
     def global_file(self, root: yaml.Node) -> list[Rule]:
@@ -77,10 +109,11 @@ class _FileReader(NodeReader):
         if fields is None:
             return []
         if "global" in fields and fields["global"][1].value not in ("true", "True", "yes"):
-            self.problem(fields["global"][1], "`global:` can only be `true` (this file's "
-                         "`exclude:` applies to every rule); leave it out otherwise")
+            self.problem(fields["global"][1], "global_not_true", "`global:` can only be `true` "
+                         "(this file's `exclude:` applies to every rule); leave it out otherwise")
         if "exclude" not in fields:
-            self.problem(root, "global excludes need `exclude:` with at least one term")
+            self.problem(root, "global_no_exclude",
+                         "global excludes need `exclude:` with at least one term")
         else:
             node = fields["exclude"][1]
             found = self.terms(node, "exclude", required=True, names=False)
@@ -107,42 +140,45 @@ class _FileReader(NodeReader):
                     continue
                 given = [k for k in ("term", "regex") if k in entry]
                 if len(given) != 1:
-                    self.problem(item, f"an entry of `{field}` has `term:` (a word) or `regex:` "
-                                 "(a pattern), exactly one of them")
+                    self.problem(item, "term_or_regex", f"an entry of `{field}` has `term:` (a "
+                                 "word) or `regex:` (a pattern), exactly one of them", field=field)
                     continue
                 kind, value = given[0], entry[given[0]][1]
                 if kind == "regex" and not regex:
-                    self.problem(item, f"`{field}` takes words only, not `regex:`")
+                    self.problem(item, "words_only", f"`{field}` takes words only, not `regex:`",
+                                 field=field)
                     continue
                 if "name" in entry:
                     if not names:
-                        self.problem(entry["name"][0], f"`name` is for keywords; an entry of "
-                                     f"`{field}` is never shown")
+                        self.problem(entry["name"][0], "name_not_keyword", f"`name` is for "
+                                     f"keywords; an entry of `{field}` is never shown", field=field)
                         continue
                     name = self.text(entry["name"][1], "name")
                     if not name:
-                        self.problem(entry["name"][1], "`name` is empty")
+                        self.problem(entry["name"][1], "empty_name", "`name` is empty")
                         continue
             if not isinstance(value, yaml.ScalarNode) or value.tag == NULL:
-                self.problem(value, f"each entry of `{field}` must be a word or phrase" +
-                             (", or a mapping with `term:` or `regex:`" if regex else ""))
+                self.problem(value, "not_word", f"each entry of `{field}` must be a word or "
+                             "phrase" + (", or a mapping with `term:` or `regex:`" if regex else ""),
+                             field=field)
             elif kind == "regex":
                 pattern = value.value.strip()
                 problem = pattern_problem(pattern)
                 if problem:
-                    self.problem(value, problem)
+                    self.problem(value, problem.code, problem.message, **problem.fields)
                 else:
                     found.append(pattern)
                     if name:
                         out.names.append((f"/{pattern}/", readable(name)))
             elif not normalize_term(value.value):
-                self.problem(value, f"`{field}` has an empty entry")
+                self.problem(value, "empty_entry", f"`{field}` has an empty entry", field=field)
             else:
                 words.append(value.value.strip())
                 if name:
                     out.names.append((words[-1], readable(name)))
         if required and not words and not found and len(self.problems) == before:
-            self.problem(node, f"`{field}` is empty: give at least one word")
+            self.problem(node, "empty", f"`{field}` is empty: give at least one word",
+                         field=field)
         out.words, out.regex = tuple(dict.fromkeys(words)), tuple(dict.fromkeys(found))
         return out
 
@@ -155,7 +191,8 @@ class _FileReader(NodeReader):
                 continue
             missing = [f for f in NEAR_FIELDS if f not in fields]
             if missing:
-                self.problem(item, f"`near` entry lacks {', '.join(f'`{m}`' for m in missing)}")
+                self.problem(item, "near_lacks", "`near` entry lacks "
+                             f"{', '.join(f'`{m}`' for m in missing)}", missing=", ".join(missing))
                 continue
             within_node = fields["within"][1]
             try:
@@ -163,7 +200,9 @@ class _FileReader(NodeReader):
             except (TypeError, ValueError):
                 within = 0
             if not 1 <= within <= MAX_WITHIN:
-                self.problem(within_node, f"`within` must be a whole number from 1 to {MAX_WITHIN}")
+                self.problem(within_node, "within",
+                             f"`within` must be a whole number from 1 to {MAX_WITHIN}",
+                             limit=MAX_WITHIN)
                 continue
             terms = self.terms(fields["term"][1], "term", required=True, regex=False).words
             with_ = self.terms(fields["with"][1], "with", required=True, regex=False).words
@@ -175,7 +214,9 @@ class _FileReader(NodeReader):
         values = self.terms(node, field, required=True, regex=False).words
         bad = [v for v in values if v not in allowed]
         if bad:
-            self.problem(node, f"`{field}` takes {', '.join(allowed)}, not {', '.join(bad)}")
+            self.problem(node, "choice", f"`{field}` takes {', '.join(allowed)}, not "
+                         f"{', '.join(bad)}", field=field, allowed=", ".join(allowed),
+                         bad=", ".join(bad))
         return tuple(v for v in values if v in allowed)
 
     def rule(self, node: yaml.Node) -> Rule | None:
@@ -185,13 +226,13 @@ class _FileReader(NodeReader):
             return None
         for required in ("id", "name", "keywords"):
             if required not in fields and not (required == "keywords" and "regex" in fields):
-                self.problem(node, f"the rule lacks `{required}`")
+                self.problem(node, "lacks", f"the rule lacks `{required}`", field=required)
         values: dict = {}
         if "id" in fields:
             rule_id = self.text(fields["id"][1], "id")
             if rule_id is not None and not ID_PATTERN.match(rule_id):
-                self.problem(fields["id"][1], f"id `{rule_id}` must be a slug: lower-case a-z, "
-                             "0-9, _ or -, at most 64 characters")
+                self.problem(fields["id"][1], "not_slug", f"id `{rule_id}` must be a slug: "
+                             "lower-case a-z, 0-9, _ or -, at most 64 characters", id=rule_id)
             values["id"] = rule_id
         for name in ("name", "description"):
             if name in fields:
@@ -225,7 +266,8 @@ class _FileReader(NodeReader):
         if "match" in fields:
             mode = self.text(fields["match"][1], "match")
             if mode is not None and mode not in MATCH_MODES:
-                self.problem(fields["match"][1], f"`match` is word or substring, not {mode}")
+                self.problem(fields["match"][1], "match_mode",
+                             f"`match` is word or substring, not {mode}", mode=mode)
             values["match"] = mode
         if len(self.problems) > before:
             return None
@@ -256,6 +298,14 @@ def parse_rules_text(text: str, filename: str = "<rules>") -> tuple[list[Rule], 
     """The rules in one file's text and the problems found."""
     parsed = parse_file(text, filename)
     return parsed.rules, parsed.problems
+
+
+def duplicate_id(file: str, line: int, rule_id: str, first: str,
+                 column: int | None = None) -> Problem:
+    """The problem of a rule whose id the rule at `first` (file:line) already has (the rules
+    editor says so of another file's rules too, with this code)."""
+    return Problem(file, line, f"duplicate id `{rule_id}` (first at {first})", column,
+                   code="duplicate_id", fields={"id": rule_id, "first": first})
 
 
 def merge_globals(parts: list[GlobalExclude]) -> GlobalExclude:
@@ -297,7 +347,7 @@ def read_rule_set(path: str | Path, cache: Path | None = None) -> RuleSet:
     large file read before is taken from there (see `tracker.rules.cache`)."""
     path = Path(path)
     if not path.exists():
-        return RuleSet([], [Problem(str(path), 1, "no such file or folder")])
+        return RuleSet([], [Problem(str(path), 1, "no such file or folder", code="missing")])
     rules: list[Rule] = []
     problems: list[Problem] = []
     globals_: list[GlobalExclude] = []
@@ -305,7 +355,8 @@ def read_rule_set(path: str | Path, cache: Path | None = None) -> RuleSet:
         try:
             text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as err:
-            problems.append(Problem(str(file), 1, f"cannot read: {err}"))
+            problems.append(Problem(str(file), 1, f"cannot read: {err}", code="unreadable",
+                                    fields={"detail": str(err)}))
             continue
         parsed = cached(cache, text, str(file), parse_file) if cache else parse_file(text, str(file))
         rules.extend(parsed.rules)
@@ -317,13 +368,14 @@ def read_rule_set(path: str | Path, cache: Path | None = None) -> RuleSet:
     for rule in rules:
         if rule.id in first:
             seen = first[rule.id]
-            problems.append(Problem(rule.file or "", rule.line or 1,
-                                    f"duplicate id `{rule.id}` (first at {seen.file}:{seen.line})"))
+            problems.append(duplicate_id(rule.file or "", rule.line or 1, rule.id,
+                                         f"{seen.file}:{seen.line}"))
         else:
             first[rule.id] = rule
             unique.append(rule)
     if path.is_dir() and not rule_files(path):
-        problems.append(Problem(str(path), 1, "the folder holds no .yaml rule file"))
+        problems.append(Problem(str(path), 1, "the folder holds no .yaml rule file",
+                                code="no_rule_file"))
     merged = merge_globals(globals_)
     return RuleSet(with_globals(unique, merged), problems, merged)
 

@@ -16,7 +16,7 @@ from typing import Any
 from tracker.rules.model import FIELDS, NO_GLOBALS, GlobalExclude, Near, ParsedFile, Rule
 from tracker.yamlcheck import Problem
 
-FORMAT = 1
+FORMAT = 2  # 2: a problem carries its code and fields
 _DEFAULTS = {f.name: f.default for f in fields(Rule) if f.name not in ("id", "name", "keywords")}
 _WORDS = ("description", "match")  # extra fields holding a string
 _TUPLES = ("all", "exclude", "sources", "regex", "all_regex", "exclude_regex")  # of strings
@@ -38,7 +38,8 @@ def dumps(parsed: ParsedFile) -> bytes:
         item: list[Any] = [rule.id, rule.name, rule.keywords, rule.line]
         rules.append([*item, extra] if extra else item)
     data = {"format": FORMAT, "file": file, "rules": rules,
-            "problems": [[p.file, p.line, p.message, p.column] for p in parsed.problems],
+            "problems": [[p.file, p.line, p.message, p.column, p.code, p.fields]
+                         for p in parsed.problems],
             "globals": _globals_out(parsed.globals)}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -51,8 +52,9 @@ def loads(data: bytes) -> ParsedFile:
             raise ValueError("another format")
         file = _optional(found["file"], str)
         rules = [_rule(item, file) for item in found["rules"]]
-        problems = [Problem(_str(f), _int(line), _str(message), _optional(column, int))
-                    for f, line, message, column in found["problems"]]
+        problems = [Problem(_str(f), _int(line), _str(message), _optional(column, int),
+                            code=_str(code), fields=_fields(fields))
+                    for f, line, message, column, code, fields in found["problems"]]
         return ParsedFile(rules, problems, _globals_in(found["globals"]))
     except (KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
         raise ValueError(f"not a cached rule file ({type(error).__name__})") from None
@@ -118,6 +120,14 @@ def _optional(value: Any, kind: type) -> Any:
     if value is not None and type(value) is not kind:
         raise ValueError(f"{kind.__name__} or null expected")
     return value
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A problem's fields: names to strings, numbers, true/false or null."""
+    if type(value) is not dict or not all(
+            type(v) in (str, int, bool) or v is None for v in value.values()):
+        raise ValueError("a problem's fields expected")
+    return dict(value)
 
 
 def _strs(value: Any) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 import re2
 
@@ -21,6 +22,28 @@ from tracker.text.normalize import simplified
 MAX_PATTERN = 500  # characters
 _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")  # RE2's \C: one byte, half a character
 _IDEOGRAPHS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+# Why a pattern cannot be used, as codes with the names of their fields (`detail`: RE2's own
+# English, which the pages may match).
+CODES: dict[str, tuple[str, ...]] = {
+    "regex_empty": (),
+    "regex_too_long": ("limit",),
+    "regex_any_byte": ("pattern",),
+    "regex_invalid": ("pattern", "detail"),
+    "regex_matches_empty": ("pattern",),
+}
+
+
+class PatternProblem(NamedTuple):
+    """Why a pattern cannot be a rule's regex: `code` (one of CODES) with `fields`, and
+    `message` in English (what str() gives)."""
+
+    code: str
+    message: str
+    fields: dict[str, Any]
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def options() -> re2.Options:
@@ -42,23 +65,27 @@ def fold_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-def pattern_problem(pattern: str) -> str | None:
-    """Why `pattern` cannot be a rule's regex, in a sentence; None when it can."""
+def pattern_problem(pattern: str) -> PatternProblem | None:
+    """Why `pattern` cannot be a rule's regex (its code, fields and English); None when it can."""
     if not pattern.strip():
-        return "the regex is empty"
+        return PatternProblem("regex_empty", "the regex is empty", {})
     if len(pattern) > MAX_PATTERN:
-        return f"the regex is longer than {MAX_PATTERN} characters"
+        return PatternProblem("regex_too_long", f"the regex is longer than {MAX_PATTERN} "
+                              "characters", {"limit": MAX_PATTERN})
     if _ANY_BYTE.search(pattern):
-        return f"the regex /{pattern}/ uses \\C (one byte), which can split a Chinese character"
+        return PatternProblem("regex_any_byte", f"the regex /{pattern}/ uses \\C (one byte), "
+                              "which can split a Chinese character", {"pattern": pattern})
     try:
         compiled = compile_pattern(pattern)
     except re2.error as err:
         reason = err.args[0] if err.args else err
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
-        return f"RE2 cannot compile the regex /{pattern}/: {reason}"
+        return PatternProblem("regex_invalid", f"RE2 cannot compile the regex /{pattern}/: "
+                              f"{reason}", {"pattern": pattern, "detail": str(reason)})
     if compiled.search("") is not None:
-        return f"the regex /{pattern}/ matches empty text (it would fire everywhere)"
+        return PatternProblem("regex_matches_empty", f"the regex /{pattern}/ matches empty text "
+                              "(it would fire everywhere)", {"pattern": pattern})
     return None
 
 

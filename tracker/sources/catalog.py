@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from tracker.yamlcheck import CODES as NODE_CODES
 from tracker.yamlcheck import ID_PATTERN, NodeReader, Problem, ProblemsError
 
 TYPES = ("feed", "epaper", "folder", "policy")
@@ -50,6 +51,35 @@ DEFAULT_ARTICLES = r"content_[\w-]+\.htm"
 FIELDS = ("id", "name", "type", "url", "path", "schedule", "timezone", "enabled", "days",
           "layout", "pages", "articles", "fetch_full", "list_pages")
 _CRON_FIELD = re.compile(r"^[\d*/,\-a-zA-Z?]+$")
+
+# Every code a sources file's problem can have, with the names of its fields: the node checks'
+# (tracker.yamlcheck) and the sources' own. `detail` is a third party's English (APScheduler's
+# cron check, Python's re). The pages say each in Chinese by its code (tracker.web.problems).
+CODES: dict[str, tuple[str, ...]] = {
+    **NODE_CODES,
+    "no_sources_key": (),
+    "sources_not_list": (),
+    "duplicate_id": ("id", "first_line"),
+    "lacks": ("field",),
+    "not_slug": ("id",),
+    "url_or_path": (),  # both or neither
+    "url_scheme": (),
+    "type_unknown": (),  # not said, and the url does not tell
+    "bad_type": ("type", "types"),
+    "needs": ("kind", "field"),
+    "cron_shape": (),
+    "cron_invalid": ("schedule", "detail"),
+    "unknown_zone": ("zone",),
+    "layout_not_epaper": (),
+    "unknown_layout": ("layout", "layouts"),
+    "bad_pattern": ("field", "detail"),
+    "not_bool": ("field",),
+    "list_pages_not_policy": (),
+    "list_pages_range": ("limit",),
+    "days_range": ("limit",),
+}
+MAX_LIST_PAGES = 20
+MAX_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -96,6 +126,8 @@ def infer_type(url: str | None, path: str | None, layout: str | None = None) -> 
 
 
 class _SourcesReader(NodeReader):
+    codes = CODES
+
     def read(self, text: str) -> list[Source]:
         root = self.compose(text, empty="the file lists no source")
         if root is None:
@@ -104,19 +136,20 @@ class _SourcesReader(NodeReader):
         if fields is None:
             return []
         if "sources" not in fields:
-            self.problem(root, "the file must start with `sources:` and a list")
+            self.problem(root, "no_sources_key", "the file must start with `sources:` and a list")
             return []
         items = fields["sources"][1]
         if not isinstance(items, yaml.SequenceNode):
-            self.problem(items, "`sources:` must be followed by a list of sources")
+            self.problem(items, "sources_not_list", "`sources:` must be followed by a list of "
+                         "sources")
             return []
         found = [s for node in items.value if (s := self.source(node)) is not None]
         seen: dict[str, Source] = {}
         for source in found:
             if source.id in seen:
-                self.problems.append(Problem(self.filename, source.line or 1,
-                                             f"duplicate id `{source.id}` (first at line "
-                                             f"{seen[source.id].line})"))
+                first = seen[source.id].line
+                self.add(source.line or 1, "duplicate_id", f"duplicate id `{source.id}` (first "
+                         f"at line {first})", id=source.id, first_line=first)
             seen.setdefault(source.id, source)
         return list(seen.values())
 
@@ -132,22 +165,28 @@ class _SourcesReader(NodeReader):
                 values[name] = self.text(fields[name][1], name)
         for name in ("id", "name"):
             if name not in fields:
-                self.problem(node, f"the source lacks `{name}`")
+                self.problem(node, "lacks", f"the source lacks `{name}`", field=name)
         if values.get("id") and not ID_PATTERN.match(values["id"]):
-            self.problem(fields["id"][1], "id must be a slug: lower-case a-z, 0-9, _ or -")
+            self.problem(fields["id"][1], "not_slug", "id must be a slug: lower-case a-z, 0-9, _ "
+                         "or -", id=values["id"])
         url, path = values.get("url"), values.get("path")
         if bool(url) == bool(path):
-            self.problem(node, "a source has either `url` or `path`, not both or neither")
+            self.problem(node, "url_or_path", "a source has either `url` or `path`, not both or "
+                         "neither")
         if url and not re.match(r"^https?://", url):
-            self.problem(fields["url"][1], "`url` must start with http:// or https://")
+            self.problem(fields["url"][1], "url_scheme", "`url` must start with http:// or "
+                         "https://")
         kind = values.get("type") or infer_type(url, path, values.get("layout"))
         if kind is None:
-            self.problem(node, "cannot tell the type from the url: say `type: feed` or "
-                         "`type: epaper`")
+            self.problem(node, "type_unknown", "cannot tell the type from the url: say "
+                         "`type: feed` or `type: epaper`")
         elif kind not in TYPES:
-            self.problem(fields["type"][1], f"`type` is one of {', '.join(TYPES)}, not {kind}")
+            self.problem(fields["type"][1], "bad_type", f"`type` is one of {', '.join(TYPES)}, "
+                         f"not {kind}", type=kind, types=", ".join(TYPES))
         elif kind == "folder" and not path or kind != "folder" and not url:
-            self.problem(node, f"a {kind} source needs `{'path' if kind == 'folder' else 'url'}`")
+            needed = "path" if kind == "folder" else "url"
+            self.problem(node, "needs", f"a {kind} source needs `{needed}`", kind=kind,
+                         field=needed)
         values["type"] = kind
         self.check_schedule(fields, values)
         self.check_layout(fields, values, kind)
@@ -156,26 +195,30 @@ class _SourcesReader(NodeReader):
                 try:
                     re.compile(values[name])
                 except re.error as err:
-                    self.problem(fields[name][1], f"`{name}` is not a regular expression: {err}")
+                    self.problem(fields[name][1], "bad_pattern", f"`{name}` is not a regular "
+                                 f"expression: {err}", field=name, detail=str(err))
         for name in ("enabled", "fetch_full"):
             if name in fields:
                 value = fields[name][1]
                 if value.tag != "tag:yaml.org,2002:bool":
-                    self.problem(value, f"`{name}` is true or false")
+                    self.problem(value, "not_bool", f"`{name}` is true or false", field=name)
                 else:
                     values[name] = value.value.lower() in ("true", "yes", "on")
         if "list_pages" in fields:
             value = fields["list_pages"][1]
             if kind != "policy":
-                self.problem(value, "`list_pages` is for policy sources only")
-            elif value.tag != "tag:yaml.org,2002:int" or not 1 <= int(value.value) <= 20:
-                self.problem(value, "`list_pages` is a whole number from 1 to 20")
+                self.problem(value, "list_pages_not_policy", "`list_pages` is for policy sources "
+                             "only")
+            elif value.tag != "tag:yaml.org,2002:int" or not 1 <= int(value.value) <= MAX_LIST_PAGES:
+                self.problem(value, "list_pages_range", "`list_pages` is a whole number from 1 "
+                             f"to {MAX_LIST_PAGES}", limit=MAX_LIST_PAGES)
             else:
                 values["list_pages"] = int(value.value)
         if "days" in fields:
             value = fields["days"][1]
-            if value.tag != "tag:yaml.org,2002:int" or not 1 <= int(value.value) <= 31:
-                self.problem(value, "`days` is a whole number from 1 to 31")
+            if value.tag != "tag:yaml.org,2002:int" or not 1 <= int(value.value) <= MAX_DAYS:
+                self.problem(value, "days_range", f"`days` is a whole number from 1 to {MAX_DAYS}",
+                             limit=MAX_DAYS)
             else:
                 values["days"] = int(value.value)
         if len(self.problems) > before:
@@ -190,10 +233,11 @@ class _SourcesReader(NodeReader):
         from tracker.sources.epaper.layouts import LAYOUTS
 
         if kind != "epaper":
-            self.problem(fields["layout"][1], "`layout` is for epaper sources only")
+            self.problem(fields["layout"][1], "layout_not_epaper",
+                         "`layout` is for epaper sources only")
         elif layout not in LAYOUTS:
-            self.problem(fields["layout"][1], f"unknown layout `{layout}`: one of "
-                                              f"{', '.join(LAYOUTS)}")
+            self.problem(fields["layout"][1], "unknown_layout", f"unknown layout `{layout}`: one "
+                         f"of {', '.join(LAYOUTS)}", layout=layout, layouts=", ".join(LAYOUTS))
 
     def check_schedule(self, fields: dict, values: dict) -> None:
         """The schedule as the worker reads it (APScheduler's crontab), so that every schedule
@@ -203,18 +247,20 @@ class _SourcesReader(NodeReader):
             try:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
-                self.problem(fields["timezone"][1], f"unknown time zone `{zone}`")
+                self.problem(fields["timezone"][1], "unknown_zone", f"unknown time zone `{zone}`",
+                             zone=zone)
                 zone = None
         schedule = values.get("schedule")
         if schedule is None:
             return
         parts = schedule.split()
         if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
-            self.problem(fields["schedule"][1], "`schedule` is cron: five fields, minute hour "
-                         "day month weekday (e.g. \"30 6 * * *\")")
+            self.problem(fields["schedule"][1], "cron_shape", "`schedule` is cron: five fields, "
+                         "minute hour day month weekday (e.g. \"30 6 * * *\")")
             return
         if why := cron_problem(schedule, zone or DEFAULT_TIMEZONE):
-            self.problem(fields["schedule"][1], f"`schedule` {schedule!r}: {why}")
+            self.problem(fields["schedule"][1], "cron_invalid", f"`schedule` {schedule!r}: {why}",
+                         schedule=schedule, detail=why)
 
 
 def cron_problem(expression: str, zone: str = DEFAULT_TIMEZONE) -> str | None:
@@ -241,9 +287,11 @@ def check_sources(path: str | Path) -> tuple[list[Source], list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        return [], [Problem(str(path), 1, "no such file (copy sources.example.yaml to start)")]
+        return [], [Problem(str(path), 1, "no such file (copy sources.example.yaml to start)",
+                            code="missing")]
     except (OSError, UnicodeDecodeError) as err:
-        return [], [Problem(str(path), 1, f"cannot read: {err}")]
+        return [], [Problem(str(path), 1, f"cannot read: {err}", code="unreadable",
+                            fields={"detail": str(err)})]
     return parse_sources_text(text, str(path))
 
 

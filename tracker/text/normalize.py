@@ -93,12 +93,54 @@ _CJK_PUNCTUATION = re.compile("[\u3000-\u303f\ufe30-\ufe4f\uff00-\uffef]")
 
 @lru_cache(maxsize=1)
 def _needs_more_than_lower() -> re.Pattern:
-    """The BMP characters whose fold is not plain lower-casing, as one character class (worked
-    out once, ~0.1 s): a page without them is folded by str.lower() alone."""
-    odd = [chr(c) for c in range(0x10000)
+    """The BMP characters whose fold is not plain lower-casing, as one character class: a page
+    without them is folded by str.lower() alone. Read from tracker/text/fold_chars.py when it
+    was made from this Python's Unicode data (working it out takes ~0.2 s at every start of a
+    command); worked out here otherwise."""
+    from tracker.text import fold_chars
+
+    if fold_chars.UNIDATA_VERSION == unicodedata.unidata_version:
+        return re.compile(fold_chars.CLASS)
+    return re.compile(needs_more_than_lower_class())
+
+
+def needs_more_than_lower_class() -> str:
+    """The class `_needs_more_than_lower` compiles, worked out from the Unicode data: ranges
+    of \\uXXXX escapes between brackets."""
+    odd = [c for c in range(0x10000)
            if not 0xD800 <= c < 0xE000 and _FOLD[c] != chr(c).lower() or len(chr(c).lower()) != 1
            or chr(c) in "Σς"]  # str.lower() reads Σ by its place in the word; _FOLD cannot
-    return re.compile("[" + "".join(re.escape(c) for c in odd) + "]")
+    ranges: list[list[int]] = []
+    for c in odd:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "[" + "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}"
+                         for a, b in ranges) + "]"
+
+
+def fold_chars_module() -> str:
+    """The text of tracker/text/fold_chars.py for this Python's Unicode data."""
+    return (f'''"""The characters whose fold is more than lower-casing (tracker.text.normalize), for
+Unicode {unicodedata.unidata_version}. Made by
+`python -m tracker.text.normalize > tracker/text/fold_chars.py`; a test checks it against the
+Unicode data. Do not edit."""
+
+UNIDATA_VERSION = "{unicodedata.unidata_version}"
+CLASS = (
+''' + "".join(f'    r"{piece}"\n' for piece in _pieces(needs_more_than_lower_class(), 80)) + ")\n")
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """`text` cut into pieces of at most `width` characters, never inside a \\uXXXX escape."""
+    out, piece = [], ""
+    for part in re.findall(r"\\u[0-9a-f]{4}|.", text):
+        if len(piece) + len(part) > width:
+            out.append(piece)
+            piece = ""
+        piece += part
+    return out + [piece]
 
 
 # A memo, not state: the fold of a character never changes. Shared so each character is
@@ -246,3 +288,7 @@ def normalize_terms(terms: list[str]) -> list[str]:
 def readable(text: str) -> str:
     """Page text as one readable line: the key's whitespace rule, the page's own characters."""
     return _WHITESPACE.sub(" ", _WHITESPACE_BY_CJK.sub("", text)).strip()
+
+
+if __name__ == "__main__":
+    print(fold_chars_module(), end="")

@@ -1,8 +1,8 @@
-"""Snippets: the passage around a hit that people read, cut from the page's own characters.
+"""Snippets: the passage around an occurrence that people read, cut from the page's own characters.
 
-A passage is the hit's sentence, every hit of the rule in it marked, cut after clause
+A passage is the occurrence's sentence, every occurrence of the rule in it marked, cut after clause
 punctuation or between words (never inside one), never leaving its article or field. Kept apart
-from `tracker.text.normalize`, which makes the key a hit is found in.
+from `tracker.text.normalize`, which makes the key an occurrence is found in.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple, Sequence
 from tracker.text.normalize import CJK_CHAR, CJK_RANGES as _CJK, readable
 
 _WHITESPACE = re.compile(r"\s+")
-# Whitespace between a hit's mark (\x01-\x04, see `snippet`) and a CJK character.
+# Whitespace between an occurrence's mark (\x01-\x04, see `snippet`) and a CJK character.
 _BY_MARK = re.compile(f"(?<=[{_CJK}])\\s+(?=[\x01-\x04])|(?<=[\x01-\x04])\\s+(?=[{_CJK}])")
 _MARK = re.compile("[\x01-\x04]")
 # Sentence ends where a snippet may start or stop.
@@ -22,25 +22,26 @@ _SENTENCE_END = re.compile(r"[。！？；!?;]")
 
 
 class Snippet(NamedTuple):
-    """A short readable passage around a hit: `before`, the hit as printed, `after`; `others`
-    are the spans of the other hits in the same passage, in `before + hit + after`."""
+    """A short readable passage around a keyword's occurrence: `before`, the occurrence as
+    printed, `after`; `others` are the spans of the other occurrences in the same passage, in
+    `before + occurrence + after`."""
 
     before: str
-    hit: str
+    occurrence: str
     after: str
     others: tuple[tuple[int, int], ...] = ()
 
     def marked(self, left: str = "【", right: str = "】") -> str:
-        """The passage with every hit in it marked (so a sentence with three hits reads the same
-        for each of them, and an alert shows it once)."""
+        """The passage with every occurrence in it marked (so a sentence with three occurrences
+        reads the same for each of them, and an alert shows it once)."""
         if not self.others:
-            return f"{self.before}{left}{self.hit}{right}{self.after}"
-        text = f"{self.before}{self.hit}{self.after}"
-        spans = sorted({*self.others, (len(self.before), len(self.before) + len(self.hit))})
+            return f"{self.before}{left}{self.occurrence}{right}{self.after}"
+        text = f"{self.before}{self.occurrence}{self.after}"
+        spans = sorted({*self.others, (len(self.before), len(self.before) + len(self.occurrence))})
         out, pos = [], 0
         for a, b in spans:
             if a < pos:
-                continue  # overlapping hits: the first one marked
+                continue  # overlapping occurrences: the first one marked
             out += [text[pos:a], left, text[a:b], right]
             pos = b
         out.append(text[pos:])
@@ -57,17 +58,17 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
             words: Cutter | None = None, sentence_ends: Sequence[int] | None = None,
             groups: dict | None = None) -> Snippet:
     """The passage around text[start:end] within [lo, hi) (its article's field): its sentence,
-    at most `width` more characters on each side of the hits it holds. `others` are all hits of
-    the same rule, in page order, not overlapping (as the matcher keeps them): the hits of a
-    sentence are taken together, left to right, into passages of at most `PASSAGE_WIDTHS`
-    widths, and every hit of one passage gets that same passage with all of them marked; two
-    passages of one sentence never overlap (they are cut between their hits). So a sentence is
-    read once, however many hits it holds. A cut inside a sentence falls after clause
-    punctuation, else at a word boundary (`words`, a segmenter), never inside a word where one
-    is known. The sentence's hits are found by bisection, so a passage costs the same however
-    many hits the rule has elsewhere. `sentence_ends` is `sentence_ends(text)` when the caller
-    cuts many passages from one text; `groups`, a dict kept by such a caller, holds each
-    sentence's passages once worked out."""
+    at most `width` more characters on each side of the occurrences it holds. `others` are all
+    occurrences of the same rule, in page order, not overlapping (as the matcher keeps them):
+    the occurrences of a sentence are taken together, left to right, into passages of at most
+    `PASSAGE_WIDTHS` widths, and every occurrence of one passage gets that same passage with
+    all of them marked; two passages of one sentence never overlap (they are cut between their
+    occurrences). So a sentence is read once, however many occurrences it holds. A cut inside a
+    sentence falls after clause punctuation, else at a word boundary (`words`, a segmenter),
+    never inside a word where one is known. The sentence's occurrences are found by bisection,
+    so a passage costs the same however many occurrences the rule has elsewhere.
+    `sentence_ends` is `sentence_ends(text)` when the caller cuts many passages from one text;
+    `groups`, a dict kept by such a caller, holds each sentence's passages once worked out."""
     hi = len(text) if hi is None else hi
     ends = sentence_ends if sentence_ends is not None else _ends(text)
     i = bisect_right(ends, start) - 1
@@ -76,7 +77,7 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     sentence_b = min(hi, ends[i]) if i < len(ends) else hi
     if len(others) == 1 and others[0] == (start, end) or not others:
         a, b = _window(text, sentence_a, sentence_b, start, end, width, words)
-        near: list[tuple[int, int]] = []  # the rule's only hit here: the common case
+        near: list[tuple[int, int]] = []  # the rule's only occurrence here: the common case
     else:
         key = (sentence_a, sentence_b)
         found = groups.get(key) if groups is not None else None
@@ -88,7 +89,7 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
         if at >= 0 and start < found.lasts[at]:
             a, b = found.window(at, text, sentence_a, sentence_b, words)
             near = found.runs[at]
-        else:  # a hit that is not one of `others`: a passage of its own
+        else:  # an occurrence that is not one of `others`: a passage of its own
             a, b = _window(text, sentence_a, sentence_b, start, end, width, words)
             near = []
     spans = sorted({(x, y) for x, y in near if (x, y) != (start, end) and a <= x and y <= b}) \
@@ -96,7 +97,7 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
     prefix = "…" if a > lo and not _SENTENCE_END.match(text[a - 1]) else ""
     suffix = "…" if b < hi and not _SENTENCE_END.match(text[b - 1]) else ""
     if not spans:
-        # No other hit in the passage (most snippets): nothing to mark through a join, so the
+        # No other occurrence in the passage (most snippets): nothing to mark through a join, so the
         # pieces are slices of the text, each made readable on its own where the passage has
         # layout whitespace (whitespace at a piece's edge goes either way).
         if not _WHITESPACE.search(text, a, b):
@@ -112,14 +113,14 @@ def snippet(text: str, start: int, end: int, *, lo: int = 0, hi: int | None = No
         pieces += [own("", text[pos:at]) if own else text[pos:at], m]
         pos = at
     pieces.append(own("", text[pos:b]) if own else text[pos:b])
-    # \x01-\x04 (neither space nor CJK) mark the hits through the join.
+    # \x01-\x04 (neither space nor CJK) mark the occurrences through the join.
     joined = "".join(pieces)
     if _WHITESPACE.search(joined):
         joined = readable(_BY_MARK.sub("", joined))
     before, rest = joined.split("\x01", 1)
-    hit, after = rest.split("\x02", 1)
-    before, hit, after = before.rstrip(), hit.strip(), after.lstrip()
-    return _assemble(prefix + before, hit, after + suffix)
+    occurrence, after = rest.split("\x02", 1)
+    before, occurrence, after = before.rstrip(), occurrence.strip(), after.lstrip()
+    return _assemble(prefix + before, occurrence, after + suffix)
 
 
 PASSAGE_WIDTHS = 8  # a passage spans at most this many widths: a long sentence gives several
@@ -131,7 +132,7 @@ def _ends(text: str) -> list[int]:
 
 def _window(text: str, sentence_a: int, sentence_b: int, first: int, last: int, width: int,
             words: Cutter | None) -> tuple[int, int]:
-    """The passage [a, b) of the hits from `first` to `last` in their sentence: `width` more
+    """The passage [a, b) of the occurrences from `first` to `last` in their sentence: `width` more
     characters on each side, cut after clause punctuation or between words."""
     a = max(sentence_a, first - width)
     b = min(sentence_b, last + width)
@@ -143,11 +144,12 @@ def _window(text: str, sentence_a: int, sentence_b: int, first: int, last: int, 
 
 
 class _Passages:
-    """The passages of one sentence's hits (`spans`, in order). Hits are taken together left
-    to right while their passage stays within PASSAGE_WIDTHS widths (cheap: arithmetic); each
-    passage's bounds are cut only when one of its hits asks (a sentence of a one-line page can
-    hold thousands of hits, of which the first MAX_OCCURRENCES are read). Where two neighbours
-    would overlap, both are cut at the same place between their hits."""
+    """The passages of one sentence's occurrences (`spans`, in order). Occurrences are taken
+    together left to right while their passage stays within PASSAGE_WIDTHS widths (cheap:
+    arithmetic); each passage's bounds are cut only when one of its occurrences asks (a
+    sentence of a one-line page can hold thousands of occurrences, of which the first
+    MAX_OCCURRENCES are read). Where two neighbours would overlap, both are cut at the same
+    place between their occurrences."""
 
     def __init__(self, spans: Sequence[tuple[int, int]], width: int):
         self.runs: list[list[tuple[int, int]]] = []
@@ -170,7 +172,7 @@ class _Passages:
 
     def window(self, k: int, text: str, sentence_a: int, sentence_b: int,
                words: Cutter | None) -> tuple[int, int]:
-        """Passage k's [a, b), cut between hits where it would overlap a neighbour."""
+        """Passage k's [a, b), cut between occurrences where it would overlap a neighbour."""
         a, b = self._bounds(k, text, sentence_a, sentence_b, words)
         if k > 0 and self._bounds(k - 1, text, sentence_a, sentence_b, words)[1] > a:
             a = max(a, _between(text, self.lasts[k - 1], self.firsts[k], words))
@@ -192,7 +194,7 @@ def _between(text: str, x: int, y: int, words: Cutter | None) -> int:
 def in_sentence(spans: Sequence[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
     """The spans that lie within [a, b), of `spans` in page order without overlaps: found by
     bisection and read from there to `b`, never by a scan of them all (a page can hold tens of
-    thousands of one rule's hits, and each hit's passage asks)."""
+    thousands of one rule's occurrences, and each occurrence's passage asks)."""
     out = []
     for i in range(bisect_left(spans, (a, a)), len(spans)):
         x, y = spans[i]
@@ -213,15 +215,15 @@ def sentence_ends(text: str) -> list[int]:
     return [m.end() for m in _SENTENCE_END.finditer(text)]
 
 
-def _assemble(before: str, hit: str, after: str) -> Snippet:
-    """A Snippet from pieces that still hold the other hits' marks (\x03 … \x04)."""
-    if "\x03" not in before and "\x03" not in after and "\x04" not in before + hit + after:
-        return Snippet(before, hit, after)  # no other hit in the passage: most snippets
+def _assemble(before: str, occurrence: str, after: str) -> Snippet:
+    """A Snippet from pieces that still hold the other occurrences' marks (\x03 … \x04)."""
+    if "\x03" not in before and "\x03" not in after and "\x04" not in before + occurrence + after:
+        return Snippet(before, occurrence, after)  # no other occurrence here: most snippets
     others: list[tuple[int, int]] = []
     parts: list[str] = []
     length = 0  # of the clean text so far
     opened = -1
-    for piece in (before, hit, after):
+    for piece in (before, occurrence, after):
         clean: list[str] = []
         pos = 0
         while True:  # from mark to mark (a passage has few), not character by character

@@ -29,7 +29,7 @@ from tracker.rules.model import NO_GLOBALS
 from tracker.store.revisions import get_revision, list_revisions, unified_diff
 from tracker.web.admin import bp
 from tracker.web.db import get_db
-from tracker.web.messages import rule_problem
+from tracker.web.problems import rule_problem
 from tracker.web.rule_files import (RuleFile, check, file_sha256, find_file, folder_globals,
                                     inside_rules, rules_folder, rules_root, save, scan)
 from tracker.web.rules_preview import preview_edit
@@ -118,7 +118,7 @@ def new_rule():
         edited = check(text, filename, files, replacing=False)
         problems = edited.problems
     elif not problems:
-        problems = [Problem(filename, 1, "文件里没有规则")]
+        problems = [Problem(filename, 1, "the file holds no rule", code="empty_file")]
     context = {"text": text, "new": True, "file": None, "base": None,
                "globals": folder_globals(files)}
     if problems:
@@ -146,7 +146,7 @@ def edit_rule(rule_id: str):
     if not inside_rules(file.path):
         abort(403)
     if file.text is None:
-        flash(f"无法读取 {file.name}：{rule_problem(file.problems[0].message)}", "error")
+        flash(f"无法读取 {file.name}：{rule_problem(file.problems[0])}", "error")
         return redirect(url_for("admin.rules"))
     if request.method == "GET":
         return _editor(text=file.text, new=False, file=file, base=file_sha256(file.text),
@@ -205,7 +205,7 @@ def restore_revision(rule_id: str, revision_id: int):
     restored, problems = checked.rules, checked.problems
     if problems:
         flash(f"无法恢复修改 #{revision_id} 之前的内容：" +
-              "；".join(f"第 {p.line} 行：{rule_problem(p.message)}" for p in problems[:5]), "error")
+              "；".join(f"第 {p.line} 行：{rule_problem(p)}" for p in problems[:5]), "error")
         return back
     refused = save(path, text, base=None, action="restore", rule_id=revision["rule_id"],
                    note=f"恢复到修改 #{revision_id} 之前")

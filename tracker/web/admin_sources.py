@@ -20,6 +20,7 @@ saved file within SOURCES_RELOAD_SECONDS.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
@@ -28,10 +29,27 @@ from tracker.sources.epaper.layouts import LAYOUTS
 from tracker.store.revisions import get_source_revision, list_source_revisions
 from tracker.web.admin import bp
 from tracker.web.db import get_db
+from tracker.web.problems import source_problem
 from tracker.web.security import admin_required
 from tracker.web.source_files import (BROWSER_TYPES, Entry, current_sources, file_sha256,
                                       read_sources_text, save_sources, sources_path, spliced)
 from tracker.yamlcheck import ID_PATTERN, Problem
+
+# The editor's own checks, beside the sources checker's (tracker.sources.catalog.CODES), as
+# codes with the names of their fields; tracker.web.problems.SOURCE says each in Chinese.
+CODES: dict[str, tuple[str, ...]] = {
+    "browser_type": ("type",),  # folders are configured in the file only
+    "id_taken": ("id",),
+    "not_spliceable": (),  # the file is written in a way the editor cannot change
+    "not_written": (),
+    "unsafe_url": ("check", "host", "address", "kind", "limit", "port", "scheme"),
+}
+
+
+def _problem(line: int, code: str, message: str, **fields: Any) -> Problem:
+    """A problem of the editor's own (one of CODES) in sources.yaml."""
+    assert code in CODES and set(fields) <= set(CODES[code]), (code, fields)
+    return Problem(sources_path().name, line, message, code=code, fields=fields)
 
 
 def _checked_id(source_id: str) -> str:
@@ -40,7 +58,7 @@ def _checked_id(source_id: str) -> str:
     return source_id
 
 
-def _public_url(url: str, day: datetime.date) -> str | None:
+def _public_url(url: str, day: datetime.date) -> Problem | None:
     """Why the source's URL may not be saved from the browser (None: it may): it must reach a
     public address (WEBHOOK_ALLOW_PRIVATE lifts that in development). A name that does not
     resolve now may be saved (the preview says it cannot be read)."""
@@ -52,7 +70,8 @@ def _public_url(url: str, day: datetime.date) -> str | None:
     except UnsafeURL as error:
         if not error.permanent and error.reason.startswith("cannot resolve"):
             return None
-        return f"网址只能指向公网地址：{error.reason}"
+        return _problem(1, "unsafe_url", f"the URL must reach a public address: {error.reason}",
+                        check=error.code, **error.fields)
     except (ValueError, KeyError, IndexError):
         return None  # a malformed {date:…}: the checker says so
     return None
@@ -117,21 +136,24 @@ def _edit(source_id: str | None):
     problems: list[Problem] = []
     kind = entry.values.get("type")
     if kind not in BROWSER_TYPES:
-        problems.append(Problem(sources_path().name, 1, "type: 只能选择电子报、订阅源或政策栏目"))
+        problems.append(_problem(1, "browser_type", f"`type` is epaper, feed or policy here, "
+                                 f"not {kind}", type=str(kind)))
     if source_id is None and entry.values.get("id") in found:
-        problems.append(Problem(sources_path().name, found[entry.values["id"]].line or 1,
-                                f"id `{entry.values['id']}` 已被另一个来源使用"))
+        taken = entry.values["id"]
+        problems.append(_problem(found[taken].line or 1, "id_taken",
+                                 f"id `{taken}` is another source's", id=taken))
     new_text = spliced(text, entry, source_id)
     if new_text is None:
-        problems.append(Problem(sources_path().name, 1, "sources.yaml 的写法无法自动修改，请直接编辑该文件"))
+        problems.append(_problem(1, "not_spliceable", "sources.yaml is written in a way the "
+                                 "editor cannot change: edit the file itself"))
     elif not problems:
         checked, problems = parse_sources_text(new_text, sources_path().name)
         if not problems and not any(s.id == entry.values.get("id") for s in checked):
-            problems.append(Problem(sources_path().name, 1, "这个来源没有写进文件"))
+            problems.append(_problem(1, "not_written", "the source did not get into the file"))
     if not problems and entry.values.get("url"):
         why = _public_url(entry.values["url"], day)
         if why:
-            problems.append(Problem(sources_path().name, 1, why))
+            problems.append(why)
     if problems:
         return _form(422, problems=problems, **context)
     edited = next(s for s in parse_sources_text(new_text, sources_path().name)[0]
@@ -173,7 +195,7 @@ def restore_source_revision(revision_id: int):
     _, problems = parse_sources_text(text, sources_path().name)
     if problems:
         flash(f"无法恢复修改 #{revision_id} 之前的内容：" +
-              "；".join(f"第 {p.line} 行：{p.message}" for p in problems[:5]), "error")
+              "；".join(f"第 {p.line} 行：{source_problem(p)}" for p in problems[:5]), "error")
         return back
     refused = save_sources(text, base=None, action="restore", source_id=revision["source_id"],
                            note=f"恢复到修改 #{revision_id} 之前")

@@ -27,6 +27,7 @@ from tracker.text.passage import result_passage
 from tracker.web import csrf
 from tracker.web.archive import parse_day, source_names
 from tracker.web.db import get_db
+from tracker.web.problems import problem_json
 from tracker import settings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -103,7 +104,8 @@ def rules():
         "near": [{"terms": list(n.terms), "with": list(n.with_), "within": n.within}
                  for n in r.near],
         "fields": list(r.fields), "sources": list(r.sources), "match": r.match,
-    } for r in found], problems=[str(p) for p in problems])
+    } for r in found], problems=[str(p) for p in problems],
+        problem_details=[problem_json(p) for p in problems])
 
 
 @bp.get("/subscriptions")
@@ -228,6 +230,14 @@ def openapi_document() -> dict:
                   "description": "A problem document (RFC 9457); error repeats detail.",
                   "properties": {"type": _STR, "title": _STR, "status": _INT, "detail": _STR,
                                  "error": _STR}},
+        "Problem": {"type": "object", "required": ["file", "line", "code", "fields", "message"],
+                    "properties": {
+            "file": _STR, "line": _INT, "column": {"type": ["integer", "null"]},
+            "code": {**_STR, "description": "What is wrong (tracker.rules.load.CODES), e.g. "
+                     "not_slug, lacks, bad_yaml."},
+            "fields": {"type": "object", "description": "The code's particulars, e.g. "
+                       "{\"id\": \"Lv Dian\"} for not_slug."},
+            "message": {**_STR, "description": "The same in English."}}},
         "Rule": {"type": "object", "required": ["id", "name", "keywords"], "properties": {
             "id": _STR, "name": _STR, "description": _STR,
             "keywords": {"type": "array", "items": _STR},
@@ -283,7 +293,12 @@ def openapi_document() -> dict:
     rules_ok = _ok("The rules in the rules folder.", "Rule", "rules")
     rules_ok["content"]["application/json"]["schema"]["properties"]["problems"] = {
         "type": "array", "items": _STR,
-        "description": "Problems in the rules files (the rules listed are the sound ones)."}
+        "description": "Problems in the rules files (the rules listed are the sound ones), "
+                       "each as `file:line: what` in English."}
+    rules_ok["content"]["application/json"]["schema"]["properties"]["problem_details"] = {
+        "type": "array", "items": {"$ref": "#/components/schemas/Problem"},
+        "description": "The same problems, each with its code and fields: what a program goes "
+                       "by (the English may be reworded)."}
     return {
         "openapi": "3.1.0",
         "info": {"title": "政策追踪 tracker API", "version": "1",

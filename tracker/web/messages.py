@@ -1,12 +1,12 @@
 """What the web pages say, in Chinese. Refusals of our own carry codes and fields: a webhook
 or chat URL refused by the address guard (tracker.sources.ssrf.UnsafeURL, tracker.alerts.chat
-ChatProblem) is said by `webhook_message(code, fields)` / `chat_message(code, fields)`, so
-rewording the English changes nothing here. Third-party texts (email-validator, YAML) are
-matched by pattern, as are the rule reader's, the subscription states' and the delivery
-errors' (to be given codes in turn); text not recognised gets a general Chinese sentence
-(never the English alone). Admin pages may add the English detail after the Chinese
-(`rule_problem`, `delivery_error`). The Jinja filters (`zh_status`, `local_time`, …) are
-registered by `init_app`.
+ChatProblem) is said by `webhook_message(code, fields)` / `chat_message(code, fields)`, and a
+rule file's or sources.yaml's problem by tracker.web.problems, so rewording the English
+changes nothing here. Third-party texts (email-validator) are matched by pattern, as are the
+subscription states' and the delivery errors' (to be given codes in turn); text not recognised
+gets a general Chinese sentence (never the English alone). Admin pages may add the English
+detail after the Chinese (`rule_problem`, `delivery_error`). The Jinja filters (`zh_status`,
+`local_time`, `rule_problem`, …) are registered by `init_app`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from tracker import settings
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -109,6 +109,15 @@ class _Blank(dict):
         return ""
 
 
+def fill(template: str, fields: Mapping[str, Any], general: str) -> str:
+    """`template` with `fields` filled in (format_map, an absent field as nothing); `general`
+    when the template cannot be filled."""
+    try:
+        return template.format_map(_Blank(fields))
+    except (KeyError, ValueError, IndexError, AttributeError):
+        return general
+
+
 # ---- chat URLs (tracker.alerts.chat) -------------------------------------------------------------
 
 CHAT = {  # tracker.alerts.chat.send.ChatProblem codes
@@ -184,115 +193,6 @@ def _fill(template: str, fields: dict[str, Any] | None) -> str:
         except (KeyError, ValueError, IndexError, TypeError):
             out.append("" if part.startswith("（") else part.format_map(_Blank(fields or {})))
     return "".join(out)
-
-
-# ---- rule files (tracker.rules / tracker.yamlcheck) ------------------------------------------------
-
-_RULE = _table([
-    (r"^bad YAML: (?:while parsing .*?)?did not find expected ','",
-     "YAML 格式错误：方括号 [ ] 里的词要用英文逗号分隔，并且要有收尾的 ]。"),
-    (r"^bad YAML: .*(?:found character '\\t'|a tab)", "YAML 格式错误：缩进里有制表符（Tab），请改用空格。"),
-    (r"^bad YAML: .*mapping values are not allowed",
-     "YAML 格式错误：这一行多了冒号，或缩进不对；含冒号的词请加引号。"),
-    (r"^bad YAML: .*(?:could not find expected ':'|expected <block end>)",
-     "YAML 格式错误：缩进不一致或少了冒号，请检查这一行和上一行。"),
-    (r"^bad YAML", "YAML 格式错误，请检查这一行的缩进、冒号和括号。"),
-    (r"^id `(.*?)` must be a slug",
-     "规则 id “{0}” 不合格：只能用小写字母 a-z、数字、_ 和 -，最多 64 个字符（如 lvdian、green-power）。"),
-    (r"^the rule lacks `(\w+)`", "规则缺少 `{0}` 字段，请补上。"),
-    (r"^`(\w+)` is empty", "`{0}` 是空的，请至少写一个词。"),
-    (r"^`(\w+)` has an empty entry", "`{0}` 里有空的一项，请删掉或补上词。"),
-    (r"^each entry of `(\w+)`", "`{0}` 的每一项都要是词或短语。"),
-    (r"^duplicate id `(.*?)`", "规则 id “{0}” 与其他规则重复，请换一个。"),
-    (r"^duplicate keyword `(.*?)`|^`(\w+)` repeats", "关键词重复：请删掉重复的一个。"),
-    (r"^`within` must be", "`within` 要填 1 到 1000 之间的整数。"),
-    (r"^`near` entry lacks", "`near` 的每一项都要有 term、with 和 within。"),
-    (r"^`match` is word or substring", "`match` 只能是 word 或 substring。"),
-    (r"^`(\w+)` takes", "`{0}` 的取值不在允许范围内。"),
-    (r"^RE2 cannot compile the regex (/.*/):", "正则表达式 {0} 无法使用（本站用 RE2：不支持 (?<=…) 回看、反向引用等），请改写。"),
-    (r"^unknown field `(\w+)`", "不认识的字段 `{0}`，请检查拼写（可用的字段见提示）。"),
-    (r"^field `(\w+)` is given twice", "字段 `{0}` 写了两次，请删掉一个。"),
-    (r"global excludes need `exclude:`", "全局排除词文件要有 `exclude:`，并至少写一个词。"),
-    (r"must be a mapping of fields", "这里要写成“字段: 值”的形式。"),
-    (r"^`(\w+)` must be text", "`{0}` 要写文字。"),
-    (r"holds no rule|no \.yaml rule file", "文件里没有规则。"),
-    (r"^cannot read", "文件无法读取。"),
-])
-
-
-def rule_problem(message: str) -> str:
-    """A rule file problem in Chinese, the reader's English after it (admins may need it)."""
-    if re.search(r"[\u4e00-\u9fff]", message or "") and not re.search(r"[A-Za-z]{4,} [a-z]{3,}",
-                                                                      message or ""):
-        return message  # already Chinese
-    chinese = _translate(message, _RULE)
-    return f"{chinese}（{message}）" if chinese else f"规则有问题，请按提示修改（{message}）"
-
-
-_SOURCE = _table([
-    (r"the file lists no source", "文件里没有来源"),
-    (r"must start with `sources:`|`sources:` must be followed", "文件必须以 sources: 开头，下面是来源列表"),
-    (r"duplicate id `([^`]*)` \(first at line (\d+)\)", "id `{0}` 重复（第 {1} 行已有）"),
-    (r"the source lacks `(\w+)`", "来源缺少 `{0}`"),
-    (r"id must be a slug", "id 只能用小写字母、数字、_ 或 -"),
-    (r"either `url` or `path`", "来源要有 url 或 path 之一（不能两个都有，也不能都没有）"),
-    (r"`url` must start with", "网址必须以 http:// 或 https:// 开头"),
-    (r"cannot tell the type", "无法从网址判断类型，请选择类型"),
-    (r"`type` is one of", "类型只能是电子报、订阅源、政策栏目或文件夹"),
-    (r"a (\w+) source needs `(\w+)`", "这种来源需要填写 `{1}`"),
-    (r"`schedule` is cron", "抓取时间是 cron 格式：五个字段（分 时 日 月 周），例如 30 6 * * *"),
-    (r"`schedule` '([^']*)': (.*)", "抓取时间 {0} 无法使用：{1}"),
-    (r"unknown time zone `([^`]*)`", "未知的时区 {0}"),
-    (r"`layout` is for epaper", "版面格式只用于电子报"),
-    (r"unknown layout `([^`]*)`", "未知的版面格式 {0}"),
-    (r"`(pages|articles)` is not a regular expression", "`{0}` 不是有效的正则表达式"),
-    (r"`(\w+)` is true or false", "`{0}` 只能是 true 或 false"),
-    (r"`days` is a whole number", "天数是 1 到 31 的整数"),
-    (r"`list_pages` is for policy", "列表页数只用于政策栏目"),
-    (r"`list_pages` is a whole number", "列表页数是 1 到 20 的整数"),
-    (r"unknown field `([^`]*)`", "未知字段 `{0}`"),
-    (r"field `([^`]*)` is given twice", "字段 `{0}` 写了两次"),
-    (r"`(\w+)` must be text", "`{0}` 必须是文字"),
-    (r"bad YAML", "YAML 写法有误"),
-])
-
-
-def source_problem(message: str) -> str:
-    """A sources.yaml problem in Chinese, the checker's English after it (admins may need it)."""
-    if re.match(r"[\u4e00-\u9fff]", message or ""):
-        return message  # already Chinese (the editor's own)
-    chinese = _translate(message, _SOURCE)
-    return f"{chinese}（{message}）" if chinese else f"来源配置有问题，请按提示修改（{message}）"
-
-
-def rule_warnings(text: str) -> list[str]:
-    """What is allowed but probably a slip, in Chinese: a word listed twice in one rule's
-    keywords, all or exclude (after the same normalising the matcher does: 專業鎮 = 专业镇)."""
-    import yaml
-
-    from tracker.text.normalize import normalize_term
-
-    try:
-        data = yaml.safe_load(text or "")
-    except yaml.YAMLError:
-        return []  # the problems say it
-    rules = data.get("rules") if isinstance(data, dict) and "rules" in data else [data]
-    out = []
-    for rule in rules if isinstance(rules, list) else []:
-        if not isinstance(rule, dict):
-            continue
-        for field in ("keywords", "all", "exclude"):
-            words = rule.get(field)
-            words = words if isinstance(words, list) else [words] if words is not None else []
-            seen: dict[str, str] = {}
-            for word in words:
-                key = normalize_term(str(word))
-                if key in seen:
-                    out.append(f"规则 {rule.get('id', '')} 的 `{field}` 里“{word}”写了两次"
-                               f"（与“{seen[key]}”相同），保存时只算一次；可以删掉重复的一个。")
-                else:
-                    seen[key] = str(word)
-    return out
 
 
 # ---- the admin pages -------------------------------------------------------------------------
@@ -437,6 +337,8 @@ def local_time(value: Any, tz: ZoneInfo) -> str:
 def init_app(app: Flask) -> None:
     """Register the filters the templates use."""
     from tracker.alerts.lines import page_label
+    from tracker.web.problems import rule_problem, rule_warnings, source_problem
+
     filters: dict[str, Callable[..., str]] = {
         "zh_status": zh_status, "rule_problem": rule_problem, "source_problem": source_problem, "delivery_error": delivery_error,
         "rule_warnings": rule_warnings, "state_reason": state_reason, "page_label": page_label,

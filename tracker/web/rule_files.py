@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import current_app, request
 
 from tracker.rules import GlobalExclude, Problem, Rule, parse_file
-from tracker.rules.load import ParsedFile, merge_globals, rule_files
+from tracker.rules.load import ParsedFile, duplicate_id, merge_globals, rule_files
 from tracker.rules.model import NO_GLOBALS
 from tracker.store import transaction
 from tracker.store.revisions import add_revision
@@ -73,7 +73,9 @@ def scan() -> list[RuleFile]:
         try:
             text = read_text(path)
         except (OSError, UnicodeDecodeError) as err:
-            files.append(RuleFile(path, None, [], [Problem(path.name, 1, f"无法读取：{err}")]))
+            files.append(RuleFile(path, None, [], [Problem(path.name, 1, f"cannot read: {err}",
+                                                           code="unreadable",
+                                                           fields={"detail": str(err)})]))
             continue
         parsed = parse_file(text, path.name)
         files.append(RuleFile(path, text, parsed.rules, parsed.problems, parsed.globals))
@@ -108,15 +110,12 @@ def check(text: str, filename: str, files: list[RuleFile], *, replacing: bool = 
               if not (replacing and file.name == filename) for rule in file.rules}
     seen: dict[str, int | None] = {}
     for rule in rules:
-        if rule.id in others:
-            problems.append(Problem(filename, rule.line or 1,
-                                    f"id `{rule.id}` 已被 {others[rule.id]} 使用（重复的 id）", 1))
-        elif rule.id in seen:
-            problems.append(Problem(filename, rule.line or 1,
-                                    f"id `{rule.id}` 在本文件中重复（第 {seen[rule.id]} 行已有）", 1))
+        first = others.get(rule.id) or (f"{filename}:{seen[rule.id]}" if rule.id in seen else None)
+        if first:
+            problems.append(duplicate_id(filename, rule.line or 1, rule.id, first, 1))
         seen.setdefault(rule.id, rule.line)
     if not rules and not problems and not parsed.globals:
-        problems.append(Problem(filename, 1, "文件里没有规则"))
+        problems.append(Problem(filename, 1, "the file holds no rule", code="empty_file"))
     return ParsedFile(rules, sorted(problems, key=lambda p: (p.line, p.column or 0)),
                       parsed.globals)
 

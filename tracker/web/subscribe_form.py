@@ -13,6 +13,7 @@ import yaml
 from tracker.alerts.subscribe import SubscribeError
 from tracker.rules import Rule, RulesError, parse_rules_text
 from tracker.web.forms import MAX_KEYWORD_LENGTH, MAX_KEYWORDS, MAX_KEYWORDS_TEXT, split_keywords
+from tracker.web.problems import rule_problem
 
 log = logging.getLogger(__name__)
 PERSONAL = "personal-"
@@ -52,7 +53,7 @@ def check_keywords(text: str) -> list[str]:
     _, problems = parse_rules_text(text)
     if problems:
         raise SubscribeError("keywords", "这些关键词不能用作规则：" + "；".join(
-            p.message for p in problems))
+            rule_problem(p, detail=False) for p in problems))
     return keywords
 
 

@@ -258,8 +258,9 @@ class Nudge:
 def schedule(worker: Worker) -> int:
     """Every source on its own schedule until SIGTERM or SIGINT (or the lock is lost);
     sources.yaml re-read on change (SOURCES_RELOAD_SECONDS). With FETCH_AT_START every source is
-    fetched once at start, then on its schedule. On a stop, jobs under way get STOP_GRACE_SECONDS
-    to finish before the lock is released."""
+    fetched once at start, then on its schedule; a source added while it runs is fetched at
+    once. On a stop, jobs under way get STOP_GRACE_SECONDS to finish before the lock is
+    released."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.jobstores.base import JobLookupError
     from apscheduler.schedulers.base import SchedulerNotRunningError
@@ -267,7 +268,7 @@ def schedule(worker: Worker) -> int:
     scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 3600})
     jobs = Jobs()
-    state: dict[str, Any] = {"sources": None, "started": False}
+    state: dict[str, Any] = {"sources": None, "started": False, "known": set()}
     at_start = flag(settings.value(worker.config, "FETCH_AT_START"))
 
     nudge = Nudge()
@@ -296,11 +297,14 @@ def schedule(worker: Worker) -> int:
         for job in scheduler.get_jobs():
             if job.id.startswith("source:"):
                 job.remove()
-        first = {"next_run_time": datetime.now(timezone.utc)} if at_start and \
-            not state["started"] else {}
+        now = {"next_run_time": datetime.now(timezone.utc)}
         for source in sources:
             if not source.enabled:
                 continue
+            # At start only with FETCH_AT_START; a source added while the worker runs is
+            # fetched at once (its admin is waiting to see it work), then on its schedule.
+            added = state["started"] and source.id not in state["known"]
+            first = now if (at_start and not state["started"]) or added else {}
             try:  # sources.yaml was checked; a schedule refused anyway stays with its source
                 trigger = _cron(source.schedule, source.timezone)
             except ValueError as err:
@@ -310,6 +314,10 @@ def schedule(worker: Worker) -> int:
             scheduler.add_job(jobs.wrap(f"source {source.id}", fetch), trigger,
                               args=[source], id=f"source:{source.id}",
                               name=f"fetch {source.id}", **first)
+            if added:
+                log.info("source %s added: fetched now, then on its schedule %r",
+                         source.id, source.schedule)
+        state["known"] = {source.id for source in sources if source.enabled}
         state["started"] = True
         log.info("scheduled %d sources from %s", sum(s.enabled for s in sources),
                  worker.sources_path)
