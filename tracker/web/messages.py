@@ -2,10 +2,12 @@
 or chat URL refused by the address guard (tracker.sources.ssrf.UnsafeURL, tracker.alerts.chat
 ChatProblem) is said by `webhook_message(code, fields)` / `chat_message(code, fields)`, and a
 rule file's or sources.yaml's problem by tracker.web.problems, so rewording the English
-changes nothing here. Third-party texts (email-validator) are matched by pattern, as are the
-subscription states' and the delivery errors' (to be given codes in turn); text not recognised
-gets a general Chinese sentence (never the English alone). Admin pages may add the English
-detail after the Chinese (`rule_problem`, `delivery_error`). The Jinja filters (`zh_status`,
+changes nothing here. So are the subscribe form's refusals (`describe`, by SubscribeError's
+code), a delivery's last error (`delivery_error`, by its error_code) and why a subscription
+changed state (`state_reason`, by its state_code). Third-party texts (email-validator) are
+matched by pattern; text not recognised gets a general Chinese sentence (never the English
+alone). Admin pages may add the English detail after the Chinese (`rule_problem`; the raw
+last_error and state_reason under 详情). The Jinja filters (`zh_status`,
 `local_time`, `rule_problem`, …) are registered by `init_app`.
 """
 
@@ -178,11 +180,11 @@ def describe(error: ValueError) -> str:
     if error.code == "email_invalid":
         return email_message(str(error))
     if error.code in SUBSCRIBE:
-        return _fill(SUBSCRIBE[error.code], error.fields)
+        return _fill_brackets(SUBSCRIBE[error.code], error.fields)
     return _FIELD.get(error.field, "提交的内容有问题，请检查后重新提交。")
 
 
-def _fill(template: str, fields: dict[str, Any] | None) -> str:
+def _fill_brackets(template: str, fields: dict[str, Any] | None) -> str:
     """`template` with `fields` put in. A part in full-width brackets （…） whose field is
     missing (or cannot be shown) is left out, brackets and all; elsewhere a missing field is
     left blank."""
@@ -253,7 +255,7 @@ def delivery_message(code: str | None, fields: dict[str, Any] | None = None) -> 
                                                if check == "forbidden_address" else None)
         if fields["why"] is None:
             del fields["why"]
-    said = _fill(DELIVERY.get(str(code), DELIVERY["other"]), fields)
+    said = _fill_brackets(DELIVERY.get(str(code), DELIVERY["other"]), fields)
     if code == "connection_lost" and fields.get("sent"):
         said += "，对方可能已收到（重试时邮件编号不变，可据此去重）"
     return said
@@ -286,7 +288,7 @@ def reason_message(code: str | None, fields: dict[str, Any] | None = None) -> st
     fields = dict(fields or {})
     if fields.get("since"):
         fields["since"] = _moment(str(fields["since"]))
-    said = _fill(REASON.get(code, REASON["other"]), fields)
+    said = _fill_brackets(REASON.get(code, REASON["other"]), fields)
     if code == "failing" and fields.get("error_code"):
         said += "；最后一次：" + delivery_message(str(fields["error_code"]),
                                               fields.get("error_fields") or {})
