@@ -70,7 +70,8 @@ lint: $(STAMP)
 # target fails if any goal was not met.
 bench: $(STAMP)
 	@status=0; \
-	for b in match_bench cli_match_bench ingest_bench stories_bench web_bench hits_bench search_bench epaper_bench hostile_bench headline_bench machinery_bench; do \
+	for b in match_bench cli_match_bench ingest_bench stories_bench web_bench hits_bench search_bench epaper_bench hostile_bench headline_bench machinery_bench \
+			deadline_bench refusal_bench slow_relay; do \
 		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; \
 	done; exit $$status
 

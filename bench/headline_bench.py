@@ -1,8 +1,9 @@
 """Hits filed under their own headline: the share of keyword hits whose article's title is the
 headline printed over that hit's article, on the seed pages (TRACKER_SEEDS, default
 ../shared/seeds, read at run time; the right titles are the hand check in tests/test_articles.py)
-and on our golden pages of the roundup and short-item shapes (tests/golden), each read as a
-plain-text file and as HTML the way `tracker match` and the worker read them.
+and on our golden pages of the roundup and short-item shapes (the cases in tests/data/splitter
+marked `headline_score`), each read as a plain-text file and as HTML the way `tracker match` and
+the worker read them.
 
     .venv/bin/python bench/headline_bench.py [--misses]
 
@@ -18,8 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from golden_pages import (as_html, as_text, exact, filed, fragment, golden_pages, score,  # noqa: E402
-                          seed_right)
+from splitter_cases import (as_html, as_text, exact, filed, fragment, score,  # noqa: E402
+                            scored_cases, seed_right)
 
 GOAL = 0.98
 
@@ -33,7 +34,8 @@ def main() -> int:
     if not seed_texts:
         print(f"no seed pages in {seeds}; set TRACKER_SEEDS", file=sys.stderr)
         return 2
-    right_seeds, golden = seed_right(seed_texts), golden_pages()
+    right_seeds = seed_right(seed_texts)
+    golden = {name: (case.page, case.hits) for name, case in scored_cases().items()}
     totals = {}
     for shape_name, shape in (("plain text", as_text), ("HTML", as_html)):
         rows = [(f"seed {name[:3]}", *score(filed(seed_texts[name], shape, right), right, fragment))

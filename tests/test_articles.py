@@ -1,4 +1,6 @@
-"""tracker.splitter: the five seed pages against a hand count, then small pages we wrote ourselves.
+"""tracker.splitter: the five seed pages against a hand count, then properties of small pages we
+wrote ourselves. Which articles a page of our own gives is a golden case in tests/data/splitter
+(test_splitter_golden.py; tests/data/README.md).
 
 How the hand count (HAND_COUNT) was made: each seed page was read in full and every news item with
 its own text was counted as an article: a headline (printed before its body, after it, or not at
@@ -20,7 +22,8 @@ import re
 
 import pytest
 
-from tracker.splitter import Span, span_at, split_page
+from splitter_cases import assert_covers
+from tracker.splitter import span_at, split_page
 
 # page prefix -> (articles, ads, headline fragments of the articles in page order)
 HAND_COUNT: dict[str, tuple[int, int, list[str | None]]] = {
@@ -84,21 +87,6 @@ def _occurrences(text: str, keyword: str) -> list[int]:
 
 def _expected(plan: list[tuple[str | None, int]]) -> list[str | None]:
     return [fragment for fragment, times in plan for _ in range(times)]
-
-
-def assert_covers(text: str, articles: list[Span]) -> None:
-    """Spans cover the text contiguously, in order, each non-empty; titles lie in their span."""
-    assert articles, "a non-empty text has at least one span"
-    assert articles[0].start == 0 and articles[-1].end == len(text)
-    for before, after in zip(articles, articles[1:]):
-        assert before.end == after.start
-    for a in articles:
-        assert a.start < a.end and a.kind in ("article", "ad", "caption")
-        if a.title is None:
-            assert a.title_start is None and a.title_end is None
-        else:
-            assert a.start <= a.title_start < a.title_end <= a.end
-            assert re.sub(r"\s+", "", text[a.title_start:a.title_end]) == re.sub(r"\s+", "", a.title)
 
 
 # --- Seed pages -------------------------------------------------------------------------------
@@ -169,85 +157,17 @@ def test_interleaved_columns_reach_the_right_article(seed_texts: dict[str, str],
     assert right in span_at(split_page(text), _occurrences(text, keyword)[n]).title
 
 
-# --- Pages of our own -------------------------------------------------------------------------
+# --- Pages of our own (what each page of a shape gives: tests/data/splitter) ---------------
 
-H1, H2, H3 = "山城推出十项便民新举措", "河谷县新建三座污水处理厂", "青石镇果园迎来丰收季"
+H1, H2 = "山城推出十项便民新举措", "河谷县新建三座污水处理厂"
 B1 = "本报讯（记者 林小山）近日，山城市推出十项便民举措，涵盖出行、就医、办事等方面，市民反响热烈。"
 B2 = "据介绍，这些举措将于下月起陆续实施，相关部门将定期公布进展。"
 B3 = "本报讯 今年以来，河谷县加快补齐环保短板，新建三座污水处理厂，总投资两亿元。"
 B4 = "三座处理厂投用后，全县日处理能力将提升一倍，河流水质有望持续改善。"
-B5 = "新华社山城5月6日电 青石镇今年种下的苹果进入采摘期，预计产量比去年增长两成。"
-B6 = "果农们一大早就来到园里，忙着采摘、分拣、装箱，外地客商也闻讯赶来。"
-AD = ("山城绿源农业科技有限公司\n\nSHANCHENG LVYUAN AGRICULTURE CO., LTD\n\n"
-      "服务热线：0351 6612345\n\n地址：山城市高新区创业路8号\n\nwww.lvyuan-example.cn")
 
 
 def _page_of(*blocks: str) -> str:
     return "\n\n".join(blocks) + "\n"
-
-
-# name -> (page text, [(kind, title)] expected in page order)
-OWN_PAGES: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
-    "masthead with date and page, a site's navigation line": (
-        _page_of("演示日报    2025年4月9日    第1版 要闻", "首页 | 往期 | 第1版", H1, B1, B2),
-        [("article", H1)]),
-    "traditional characters: the same cues": (
-        _page_of("山城推出十項便民新舉措", "本報評論員", "近日，山城市推出十項便民舉措，市民反響熱烈。", B2),
-        [("article", "山城推出十項便民新舉措")]),
-    "headline before body": (
-        _page_of(H1, B1, B2, H2, B3, B4, H3, B5, B6),
-        [("article", H1), ("article", H2), ("article", H3)]),
-    "headline after body": (
-        _page_of(B1, B2, H1, B3, B4, H2, B5, B6, H3),
-        [("article", H1), ("article", H2), ("article", H3)]),
-    "dateline opens a paragraph right after another article's text": (
-        f"{H1}\n\n{B1}\n{B2}\n{B3}\n{B4}\n\n{H2}\n",
-        [("article", H1), ("article", H2)]),
-    "kicker, main headline, subtitle and byline lines": (
-        _page_of("城市更新进行时", H1, "——来自山城老街区的观察", "本报记者 林小山 通讯员 周晓", B2, B4, H2, B3),
-        [("article", "城市更新进行时 " + H1), ("article", H2)]),
-    "bare-name byline closes an article without dateline": (
-        _page_of(H1, "本报记者 林小山", B2, B4, "陈明", H2, B6),
-        [("article", H1), ("article", H2)]),
-    "photo caption between articles": (
-        _page_of(H1, B1, B2, "图为市民在新建的口袋公园里散步。", "本报记者 赵一鸣 摄", H2, B3),
-        [("article", H1), ("caption", None), ("article", H2)]),
-    "caption inside an article stays in it": (
-        _page_of(H1, B1, "市民在新建的口袋公园里散步。 本报记者 赵一鸣 摄", B2, H2, B3),
-        [("article", H1), ("article", H2)]),
-    "advertisement block": (
-        _page_of(H1, B1, B2, AD, H2, B3),
-        [("article", H1), ("ad", None), ("article", H2)]),
-    "page furniture is not a headline": (
-        _page_of("2025年5月6日 星期二", "综合新闻", "责任编辑：王某", H1, B1, B2),
-        [("article", H1)]),
-    "subheading stays inside its article": (
-        _page_of(H1, B1, B2, "老旧小区焕新颜", B4, H2, B3),
-        [("article", H1), ("article", H2)]),
-    "word broken across lines by the column layout": (
-        _page_of(H1, B1, "据统计，今年全市共有", "十二个新建公园", "陆续投入使用，市民休闲去处越来越多。", H2, B3),
-        [("article", H1), ("article", H2)]),
-    "e-paper text: a paragraph a line, no blank lines": (
-        f"{H1}\n{B1}\n{B2}\n{H2}\n{B3}\n{B4}\n{H3}\n{B5}\n{B6}\n",
-        [("article", H1), ("article", H2), ("article", H3)]),
-    "headline right above its dateline, no blank line": (
-        _page_of(f"{H1}\n{B1}", B2, f"{H2}\n{B3}", B4),
-        [("article", H1), ("article", H2)]),
-    "no cues at all": (
-        _page_of(B2, B4, B6),
-        [("article", None)]),
-    "a single line of text": ("今天的天气很好，我们去公园散步。", [("article", None)]),
-    "a single headline line": (H1, [("article", H1)]),
-    "blank lines only": ("\n\n   \n", [("article", None)]),
-}
-
-
-@pytest.mark.parametrize("name", sorted(OWN_PAGES))
-def test_own_page(name: str) -> None:
-    text, expected = OWN_PAGES[name]
-    articles = split_page(text)
-    assert_covers(text, articles)
-    assert [(a.kind, a.title) for a in articles] == expected
 
 
 def test_titles_point_at_their_headline() -> None:
@@ -277,11 +197,6 @@ def test_windows_line_breaks() -> None:
     raw = split_page(windows)  # even unnormalised, the same articles and titles
     assert_covers(windows, raw)
     assert [a.title for a in raw] == [H1, H2]
-
-
-def test_spaces_between_chinese_characters_leave_the_title() -> None:
-    text = _page_of("山城 推出十项 便民新举措", B1, B2)
-    assert split_page(text)[0].title == H1
 
 
 def test_span_at_edges() -> None:

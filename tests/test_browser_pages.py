@@ -186,11 +186,11 @@ def test_form_errors_are_chinese_and_say_what_to_do(browser, demo):
 
 
 def test_a_search_picks_among_many_themes_on_a_phone(browser, demo):
-    """More themes than THEMES_SHOWN (here 2 of the 5 starter rules): a visitor searches in
+    """More themes than RULES_SHOWN (here 2 of the 5 starter rules): a visitor searches in
     traditional characters, checks a theme found, and after an error it is still checked."""
     app, base = demo
-    before = app.config["THEMES_SHOWN"]
-    app.config["THEMES_SHOWN"] = 2
+    before = app.config["RULES_SHOWN"]
+    app.config["RULES_SHOWN"] = 2
     context = browser.new_context(locale="zh-CN", viewport=PHONE)
     try:
         page = context.new_page()
@@ -214,7 +214,7 @@ def test_a_search_picks_among_many_themes_on_a_phone(browser, demo):
         assert overflow(page) <= 0
     finally:
         context.close()
-        app.config["THEMES_SHOWN"] = before
+        app.config["RULES_SHOWN"] = before
 
 
 def test_the_demo_has_a_shape_and_its_alert_reads_like_mail(browser, demo):

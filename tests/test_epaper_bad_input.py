@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import gzip
-import time
 from datetime import datetime as clock
 from zoneinfo import ZoneInfo
 
@@ -61,10 +60,10 @@ def test_a_layout_never_seen_is_named(site):
 
 
 def test_ten_thousand_links_on_a_page_are_named_and_not_followed(site):
+    """Refused from the index alone (how fast, against a page of the same size with few links:
+    bench/refusal_bench.py)."""
     index(site, "".join(f'<a href="content_{n}.htm">稿件{n}</a>' for n in range(10_000)))
-    started = time.monotonic()
     issue = issue_documents(epaper(site), DAY, CONFIG)
-    assert time.monotonic() - started < 10
     assert issue.documents == []
     assert issue.problems == [f"{site.base}{FOLDER}node_1.htm: too-many-links: lists 10,000 "
                               "article links, more than 300 (EPAPER_MAX_PAGE_LINKS); not a "
@@ -78,11 +77,11 @@ def pdf_page(site, pdf: bytes, headers: dict | None = None, link: str = "../../.
 
 
 def test_a_pdf_bomb_is_cut_at_the_size_limit_and_named(site):
+    """Cut at the limit, not inflated whole (how fast, and that a bomb four times the size takes
+    no longer: bench/refusal_bench.py)."""
     bomb = gzip.compress(b"%PDF-1.4\n" + b"0" * (64 << 20), compresslevel=9)  # ~64 KB → 64 MB
     pdf_page(site, bomb, {"Content-Encoding": "gzip"})
-    started = time.monotonic()
     issue = issue_documents(epaper(site), DAY, {**CONFIG, "MAX_DOCUMENT_BYTES": 1 << 20})
-    assert time.monotonic() - started < 10
     assert issue.documents == []
     [problem] = issue.problems
     assert problem.startswith(f"{site.base}/paper/p/1.pdf: pdf-unreadable: the page's PDF cannot "

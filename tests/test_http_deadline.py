@@ -1,61 +1,25 @@
 """Time limits that hold: TRACKER_HTTP_TOTAL_TIMEOUT bounds the whole request, the wait for the
 response headers included, and so does the e-paper deadline. The server here answers at once
-but drips its headers one byte at a time, faster than the read timeout (which never trips)."""
+but drips its headers one byte at a time, faster than the read timeout (which never trips).
+
+The tests assert which limit ended the call (its error names it); how soon after the limit it
+ends is bench/deadline_bench.py's figure (`make bench`), never a timed test. The dripping server
+gives up after a minute: a broken limit fails here late, it does not hang."""
 
 from __future__ import annotations
 
-import socket
-import threading
+import re
 import time
-from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
 
 from epaper_site import DAY
+from slow_peers import dripping_server
 from tracker.documents import InputError
 from tracker.sources.catalog import Source
 from tracker.sources.epaper import issue_documents
 from tracker.sources.http import fetch
-
-
-@contextmanager
-def dripping_server(step: float) -> Iterator[int]:
-    """A loopback server that sends a status line, then one header byte every `step` seconds
-    for as long as the client listens (at most 60 s)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
-
-    def drip(conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                deadline = time.monotonic() + 60
-                while not stop.is_set() and time.monotonic() < deadline:
-                    conn.sendall(b"a")
-                    stop.wait(step)
-            except OSError:
-                return  # the client hung up: what we wanted
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            threading.Thread(target=drip, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
 
 
 @pytest.fixture
@@ -69,9 +33,8 @@ def test_headers_dripped_slower_than_the_total_limit_are_cut_at_it(dripping):
     started = time.monotonic()
     with pytest.raises(InputError) as caught:
         fetch(f"http://127.0.0.1:{dripping}/feed.xml", config)
-    took = time.monotonic() - started
-    assert 1.4 <= took < 3.5, took
-    assert str(caught.value).endswith("timed out after 1.5 s")
+    assert time.monotonic() - started >= 1.4  # not cut before the limit (a lower bound: no load makes it flaky)
+    assert str(caught.value).endswith("timed out after 1.5 s")  # the total limit, not the read timeout
 
 
 def test_the_epaper_deadline_cuts_an_index_whose_headers_drip(dripping):
@@ -79,14 +42,14 @@ def test_the_epaper_deadline_cuts_an_index_whose_headers_drip(dripping):
                     url=f"http://127.0.0.1:{dripping}/{{date:%Y-%m/%d}}/node_1.htm")
     config = {"HTTP_CONNECT_TIMEOUT": 1.0, "HTTP_READ_TIMEOUT": 1.0, "HTTP_TOTAL_TIMEOUT": 30.0,
               "EPAPER_DEADLINE": 1.5}
-    started = time.monotonic()
     try:
         issue = issue_documents(source, DAY, config)
         said = " ".join(issue.problems)
     except InputError as error:
         said = str(error)
-    assert time.monotonic() - started < 3.5
-    assert "timed out" in said or "EPAPER_DEADLINE" in said, said
+    # The deadline cut the fetch: what was left of its 1.5 s, not the 30 s total limit.
+    left = re.search(r"timed out after ([\d.]+) s", said)
+    assert "EPAPER_DEADLINE" in said or (left and float(left.group(1)) <= 1.5), said
 
 
 def test_a_quick_answer_is_untouched_by_the_watchdog(site):

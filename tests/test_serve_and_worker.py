@@ -50,23 +50,15 @@ def csrf(page: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
-def sign_up(base: str, address: str) -> float:
-    """Subscribe `address` through the form; how long the POST took."""
+def sign_up(base: str, address: str) -> str:
+    """Subscribe `address` through the form; the address once the answer says a mail is on its way."""
     visitor = browser()
     token = csrf(visitor.open(f"{base}/subscribe", timeout=30).read().decode())
     form = urllib.parse.urlencode({"csrf_token": token, "channel": "email", "email": address,
                                    "rules": "zhuanyezhen", "frequency": "instant"}).encode()
-    started = time.monotonic()
-    with visitor.open(f"{base}/subscribe", data=form, timeout=60) as answer:
+    with visitor.open(f"{base}/subscribe", data=form, timeout=120) as answer:
         assert answer.status == 200 and "请查收确认邮件" in answer.read().decode()
-    return time.monotonic() - started
-
-
-def healthz_seconds(base: str) -> float:
-    started = time.monotonic()
-    status, _ = get(f"{base}/healthz")
-    assert status == 200
-    return time.monotonic() - started
+    return address
 
 
 @pytest.fixture
@@ -130,18 +122,24 @@ def test_a_relay_that_holds_every_mail_does_not_hold_the_web_app(tmp_path, insta
     web = Process(env, "serve", "--port", str(port), "--threads", "4")
     try:
         assert wait_for(lambda: get(f"{base}/healthz")[0] == 200, 90), web.lines
-        posts: list[float] = []
+        # The relay holds every mail until released (or a minute): an answer that waited on
+        # its mail would come only after a message got through. So the order proves it, not a
+        # clock: all ten answered, and /healthz, while no mail has been delivered. How fast
+        # they answer is bench/slow_relay.py's figure (`make bench`). The joins' limit is a hang
+        # guard only.
+        posts: list[str] = []
         signing = [threading.Thread(target=lambda n=n: posts.append(
             sign_up(base, f"reader{n}@example.org"))) for n in range(10)]
         for thread in signing:
             thread.start()
+        guard = time.monotonic() + 300
         for thread in signing:
-            thread.join(timeout=90)
-        assert len(posts) == 10 and max(posts) < 10, posts  # all answered, none waited on mail
+            thread.join(timeout=max(0.0, guard - time.monotonic()))
+        assert len(posts) == 10, posts  # all answered
+        assert recorder.messages == []  # ... with no mail through: none waited on its mail
         assert wait_for(lambda: recorder.held == 10, 60), recorder.held  # ten mails held
-        assert recorder.messages == []
-        latency = max(healthz_seconds(base) for _ in range(5))
-        assert latency < 2, latency  # with the mail sent in the request: 22 s (four threads)
+        assert all(browser().open(f"{base}/healthz", timeout=120).status == 200 for _ in range(5))
+        assert recorder.messages == []  # answered while the ten were held
         recorder.release.set()
         assert wait_for(lambda: len(recorder.messages) == 10, 60), len(recorder.messages)
         assert wait_for(lambda: rows({"INSTANCE_PATH": str(instance)},

@@ -62,7 +62,7 @@ def test_values_are_converted_to_their_type(name, given, expected):
     ("SMTP_SECURITY", "ssl", "expected one of"),
     ("LOG_LEVEL", "LOUD", "expected one of DEBUG"),
     ("RETRY_DELAYS", "5,-1", "expected numbers separated by commas"),
-    ("THEMES_SHOWN", True, "expected a whole number, got True"),
+    ("RULES_SHOWN", True, "expected a whole number, got True"),
 ])
 def test_a_wrong_value_says_which_setting_and_what_was_expected(name, given, says):
     with pytest.raises(SettingError, match=f"^TRACKER_{name}: .*") as caught:
@@ -96,3 +96,15 @@ def test_instance_config_py_sets_any_setting_logging_included(tmp_path):
     done = run(tmp_path, "worker", "--once")
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert {entry["level"] for entry in lines} == {"WARNING"}, done.stderr  # no INFO line
+
+
+def test_a_setting_under_its_old_name_still_counts_and_says_its_new_name(caplog):
+    """TRACKER_THEMES_SHOWN became TRACKER_RULES_SHOWN: a deployment that sets the old name
+    keeps its value (with a warning); the new name wins when both are set."""
+    with caplog.at_level("WARNING", logger="tracker.config"):
+        assert load_config(environ={"TRACKER_THEMES_SHOWN": "7"})["RULES_SHOWN"] == 7
+    assert "TRACKER_THEMES_SHOWN is now called TRACKER_RULES_SHOWN" in caplog.text
+    both = load_config(environ={"TRACKER_THEMES_SHOWN": "7", "TRACKER_RULES_SHOWN": "9"})
+    assert both["RULES_SHOWN"] == 9 and "THEMES_SHOWN" not in both
+    with pytest.raises(SettingError, match="^TRACKER_RULES_SHOWN: expected a whole number"):
+        load_config(environ={"TRACKER_THEMES_SHOWN": "many"})

@@ -1,5 +1,5 @@
 """The subscribe and manage pages with thousands of rules: a search picks the themes shown, at
-most THEMES_SHOWN of them, most active first; chosen themes stay on top and checked; every
+most RULES_SHOWN of them, most active first; chosen themes stay on top and checked; every
 public rule is still accepted. The rules are made at run time from the words of the PKU gold
 segmentation (not our text; read from ../shared/corpora, never copied here)."""
 
@@ -26,7 +26,7 @@ from tracker.store.subscriptions import find_subscription, get_subscription
 from tracker.text.normalize import normalize_term
 
 N = 2400
-LIMIT = 50  # THEMES_SHOWN's default
+LIMIT = 50  # RULES_SHOWN's default
 HAN = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 
 
@@ -222,16 +222,16 @@ def test_changed_rules_are_searched_at_once(app, client, many):
 
 
 def test_themes_shown_from_the_environment(monkeypatch, tmp_path):
-    """TRACKER_THEMES_SHOWN: the starter rules (5) are more than 3, so a search appears."""
+    """TRACKER_RULES_SHOWN: the starter rules (5) are more than 3, so a search appears."""
     from conftest import REPO_RULES
     from tracker.web import create_app
 
-    monkeypatch.setenv("TRACKER_THEMES_SHOWN", "3")
+    monkeypatch.setenv("TRACKER_RULES_SHOWN", "3")
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
                       "RULES": str(REPO_RULES)})
     page = text(app.test_client().get("/subscribe"))
     assert len(shown(page)) == 3 and 'name="q"' in page and "共 5 个主题，显示 3 个" in page
-    monkeypatch.delenv("TRACKER_THEMES_SHOWN")
+    monkeypatch.delenv("TRACKER_RULES_SHOWN")
     page = text(create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
                             "RULES": str(REPO_RULES)}).test_client().get("/subscribe"))
     assert len(shown(page)) == 5 and 'name="q"' not in page
@@ -250,6 +250,6 @@ def test_hundreds_of_chosen_themes_are_all_shown_with_their_lines(app, client, m
 
 
 def test_few_themes_ignore_rules_in_the_url(client):
-    """The starter rules (5 ≤ THEMES_SHOWN): the page as it always was, nothing pre-checked."""
+    """The starter rules (5 ≤ RULES_SHOWN): the page as it always was, nothing pre-checked."""
     page = text(client.get("/subscribe", query_string={"rules": "lvdian"}))
     assert 'name="q"' not in page and checked(page) == set() and len(shown(page)) == 5

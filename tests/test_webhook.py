@@ -22,6 +22,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from loopback import Site, respond, stream
+from slow_peers import hung, trickled_headers
 from tracker.alerts.model import Alert, AlertItem
 from tracker.alerts.webhook.send import parse_retry_after, payload, send_webhooks
 from tracker.alerts.webhook.sign import new_secret, sign
@@ -199,39 +200,28 @@ def test_redirects_are_not_followed(receiver: Site, status: int):
 
 
 def test_a_hung_receiver_times_out_without_holding_back_the_others(receiver: Site):
-    def hang(handler: BaseHTTPRequestHandler) -> None:
-        receiver.release.wait(timeout=30)  # released when the test ends
-    receiver.routes["/hung"] = hang
+    """The read timeout ends the hung delivery (its error says so) and the other is made. How
+    soon: bench/deadline_bench.py. The hung receiver gives up after a minute (slow_peers.GIVE_UP)."""
+    receiver.routes["/hung"] = hung(receiver)
     receiver.routes["/fine"] = record([])
     config = {**CONFIG, "HTTP_READ_TIMEOUT": 0.3}
-    started = time.monotonic()
-    hung, fine = send_webhooks([(make_alert(1), receiver.base + "/hung", SECRET),
-                                (make_alert(2), receiver.base + "/fine", SECRET)], config)
-    elapsed = time.monotonic() - started
-    assert not hung.ok and not hung.permanent and "timed out after 0.3 s" in hung.error
-    assert (hung.code, hung.fields) == ("timeout", {"seconds": 0.3, "phase": "read"})
+    hung_result, fine = send_webhooks([(make_alert(1), receiver.base + "/hung", SECRET),
+                                       (make_alert(2), receiver.base + "/fine", SECRET)], config)
+    assert not hung_result.ok and not hung_result.permanent
+    assert "timed out after 0.3 s" in hung_result.error
+    assert (hung_result.code, hung_result.fields) == ("timeout", {"seconds": 0.3, "phase": "read"})
     assert fine.ok and fine.delivery_id == 2
-    assert elapsed < 5
 
 
 def test_a_trickling_receiver_is_cut_off_at_the_total_limit(receiver: Site):
-    """Bytes every 50 ms never trip the read timeout; the total limit still ends the delivery."""
-    def trickle(handler: BaseHTTPRequestHandler) -> None:
-        try:
-            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 1000:
-                if receiver.release.wait(timeout=0.05):
-                    return
-                handler.wfile.write(bytes([byte]))
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-    receiver.routes["/trickle"] = trickle
+    """Bytes every 50 ms never trip the read timeout; the total limit still ends the delivery
+    (its error names it). How soon: bench/deadline_bench.py."""
+    receiver.routes["/trickle"] = trickled_headers(receiver)
     config = {**CONFIG, "HTTP_READ_TIMEOUT": 5.0, "WEBHOOK_TIMEOUT": 0.6}
-    started = time.monotonic()
     result = send(receiver, "/trickle", config)
     assert not result.ok and not result.permanent
     assert "no complete answer within 0.6 s" in result.error
     assert (result.code, result.fields) == ("timeout", {"seconds": 0.6, "phase": "total"})
-    assert time.monotonic() - started < 3
 
 
 def test_only_a_few_kilobytes_of_an_answer_are_read(receiver: Site):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from tracker.settings import DEFAULTS as SETTINGS_DEFAULTS
-from tracker.settings import SettingError, checked
+from tracker.settings import RENAMED, SettingError, checked
 
 __all__ = ["DEFAULTS", "Config", "SettingError", "load_config", "instance_file", "flag"]
 
@@ -116,7 +116,22 @@ def load_config(test_config: Mapping[str, Any] | None = None,
     config.from_prefixed_env(environ)
     if test_config:
         config.update(test_config)
-    return Config(checked(config))
+    return Config(checked(_renamed(config, environ, test_config or {})))
+
+
+def _renamed(config: Config, environ: Mapping[str, str], given: Mapping[str, Any]) -> Config:
+    """A setting set under its old name (settings.RENAMED) is used under its new one, with a
+    warning, unless the new name was set too."""
+    for old, new in RENAMED.items():
+        if old not in config:
+            continue
+        value = config.pop(old)
+        set_new = PREFIX + new in environ or new in given or config[new] != DEFAULTS[new]
+        log.warning("%s%s is now called %s%s%s", PREFIX, old, PREFIX, new,
+                    "; the new name's value is used" if set_new else "")
+        if not set_new:
+            config[new] = value
+    return config
 
 
 def instance_file(config: Mapping[str, Any], key: str) -> Path:

@@ -213,8 +213,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("SUBSCRIBE_LIMIT", "str", "20 per hour", "Subscription attempts per client and per "
       "address.", "web"),
     S("SEARCH_LIMIT", "str", "30 per minute", "Searches of the archive per client.", "web"),
-    S("THEMES_SHOWN", "int", 50, "The subscribe and manage pages list at most this many "
-      "themes; beyond, a search picks them.", "web", minimum=1),
+    S("RULES_SHOWN", "int", 50, "The subscribe and manage pages list at most this many "
+      "rules; beyond, a search picks them (was THEMES_SHOWN).", "web", minimum=1),
     S("TRUSTED_PROXIES", "int", 0, "Reverse proxies in front of the web app, whose "
       "X-Forwarded-* is believed.", "web", minimum=0),
     S("MAX_CONTENT_LENGTH", "int", 2 * 1024 * 1024, "Larger requests get 413.", "web",
@@ -230,6 +230,9 @@ SETTINGS: tuple[Setting, ...] = (
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+# Settings renamed in a release: the old name is still read (with a warning) so a deployment's
+# config.py or environment keeps working; the new name wins when both are given.
+RENAMED: dict[str, str] = {"THEMES_SHOWN": "RULES_SHOWN"}
 
 
 def checked(values: Mapping[str, Any]) -> dict[str, Any]:

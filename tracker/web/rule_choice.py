@@ -1,9 +1,9 @@
 """Which rules a subscribe or manage page shows when there are too many to list.
 
-Up to THEMES_SHOWN public rules, a page lists them all, in file order, as it always did. Beyond
+Up to RULES_SHOWN public rules, a page lists them all, in file order, as it always did. Beyond
 that nobody can pick among the checkboxes and the page's size and time grow with the rules, so
 a page shows the rules chosen already (checked, first, whatever the search), then at most
-THEMES_SHOWN of the others: those matching the visitor's search `q` (in name, description or
+RULES_SHOWN of the others: those matching the visitor's search `q` (in name, description or
 keywords, folded as page text is, so 標準地 finds 标准地), most active over the last 12 weeks
 first, then by name. The filter is one loop over cached search texts (tracker.web.rulecache);
 nothing else is done per rule beyond those shown. What a form accepts is not decided here: a
@@ -38,16 +38,16 @@ class RuleChoice:
 
     rules: list[Rule]  # in the order shown
     total: int  # public rules
-    limited: bool  # more rules than THEMES_SHOWN: a search form, a subset shown
+    limited: bool  # more rules than RULES_SHOWN: a search form, a subset shown
     query: str = ""
     matched: int = 0  # rules matching `query` (all of them without one), chosen ones included
     chosen: list[str] = field(default_factory=list)  # ids of the chosen rules shown
 
 
 def rules_shown() -> int:
-    """THEMES_SHOWN as a positive number (a bad setting falls back to the default)."""
+    """RULES_SHOWN as a positive number (a bad setting falls back to the default)."""
     try:
-        return max(1, int(settings.value(current_app.config, "THEMES_SHOWN")))
+        return max(1, int(settings.value(current_app.config, "RULES_SHOWN")))
     except (TypeError, ValueError):
         return 50
 
