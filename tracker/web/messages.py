@@ -24,11 +24,12 @@ from flask import Flask
 Table = list[tuple[re.Pattern[str], str]]
 
 
-def _table(pairs: list[tuple[str, str]]) -> Table:
+def pattern_table(pairs: list[tuple[str, str]]) -> Table:
+    """(pattern, Chinese) pairs compiled, for third-party texts that come without a code."""
     return [(re.compile(pattern, re.I | re.S), text) for pattern, text in pairs]
 
 
-def _translate(text: str, table: Table) -> str | None:
+def by_pattern(text: str, table: Table) -> str | None:
     """The first row whose pattern is found in `text`, its groups filled in."""
     for pattern, chinese in table:
         m = pattern.search(text or "")
@@ -39,7 +40,7 @@ def _translate(text: str, table: Table) -> str | None:
 
 # ---- email addresses (email-validator's texts) ---------------------------------------------------
 
-_EMAIL = _table([
+_EMAIL = pattern_table([
     (r"must have an @-sign|exactly one @-sign", "邮箱地址里要有一个 @，请填写完整，例如 name@example.com。"),
     (r"something after the @-sign", "@ 后面缺少域名，请写完整，例如 name@example.com。"),
     (r"something before the @-sign", "@ 前面缺少用户名，请写完整，例如 name@example.com。"),
@@ -61,7 +62,7 @@ _EMAIL = _table([
 
 def email_message(detail: str) -> str:
     """Why an email address was refused, in Chinese, with what to do."""
-    return _translate(detail, _EMAIL) or "请填写有效的邮箱地址，例如 name@example.com。"
+    return by_pattern(detail, _EMAIL) or "请填写有效的邮箱地址，例如 name@example.com。"
 
 
 # ---- webhook URLs (tracker.sources.ssrf.UnsafeURL: chosen by its code, never by its English) --

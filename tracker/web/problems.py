@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from tracker.web.messages import KINDS, _table, _translate, fill
+from tracker.web.messages import KINDS, by_pattern, fill, pattern_table
 from tracker.yamlcheck import Problem
 
 # ---- rule files: the codes of tracker.rules.load.CODES ------------------------------------------
@@ -103,8 +103,8 @@ SOURCE_GENERAL = "来源配置有问题，请按提示修改"
 
 # ---- third parties' English, by pattern -----------------------------------------------------------
 
-_YAML_COMMA = _table([(r"did not find expected ','", "方括号 [ ] 里的词要用英文逗号分隔，并且要有收尾的 ]。")])
-_YAML = _table([
+_YAML_COMMA = pattern_table([(r"did not find expected ','", "方括号 [ ] 里的词要用英文逗号分隔，并且要有收尾的 ]。")])
+_YAML = pattern_table([
     (r"found character '\\t'", "缩进里有制表符（Tab），请改用空格。"),
     (r"mapping values are not allowed", "这一行多了冒号，或缩进不对；含冒号的词请加引号。"),
     (r"could not find expected ':'|expected <block end>|did not find expected key",
@@ -116,7 +116,7 @@ _YAML = _table([
 _TAB = "缩进里有制表符（Tab），请改用空格。"
 _YAML_GENERAL = "请检查这一行的缩进、冒号和括号。"
 
-_RE2 = _table([
+_RE2 = pattern_table([
     (r"invalid perl operator: \(\?<", "不支持 (?<=…)、(?<!…) 回看"),
     (r"invalid perl operator: \(\?P", "不支持命名分组的写法 (?P…)"),
     (r"invalid perl operator", "不支持这种 (?…) 写法"),
@@ -132,7 +132,7 @@ _RE2 = _table([
 ])
 _RE2_GENERAL = "写法不对"
 
-_CRON = _table([
+_CRON = pattern_table([
     (r"value \((\d+)\) is higher than the maximum value \((\d+)\)", "{0} 超出范围（最大 {1}）"),
     (r"value \((\d+)\) is lower than the minimum value \((\d+)\)", "{0} 超出范围（最小 {1}）"),
     (r"Increment must be higher than 0", "/ 后面的间隔要大于 0"),
@@ -145,8 +145,8 @@ _CRON_GENERAL = "请检查每个字段的取值（分 0-59，时 0-23，日 1-31
 
 def _yaml_reason(fields: Mapping[str, Any]) -> str:
     detail = str(fields.get("detail") or "")
-    return (_translate(detail, _YAML_COMMA) or (_TAB if fields.get("tab") else None)
-            or _translate(detail, _YAML) or _YAML_GENERAL)
+    return (by_pattern(detail, _YAML_COMMA) or (_TAB if fields.get("tab") else None)
+            or by_pattern(detail, _YAML) or _YAML_GENERAL)
 
 
 def _hint(fields: Mapping[str, Any]) -> str:
@@ -167,9 +167,9 @@ def _unsafe(fields: Mapping[str, Any]) -> str:
 # Fields some codes' sentences need beyond the problem's own: what third parties' English says.
 DERIVED: dict[str, Callable[[Mapping[str, Any]], dict[str, str]]] = {
     "bad_yaml": lambda f: {"reason": _yaml_reason(f)},
-    "regex_invalid": lambda f: {"reason": _translate(str(f.get("detail") or ""), _RE2)
+    "regex_invalid": lambda f: {"reason": by_pattern(str(f.get("detail") or ""), _RE2)
                                 or _RE2_GENERAL},
-    "cron_invalid": lambda f: {"reason": _translate(str(f.get("detail") or ""), _CRON)
+    "cron_invalid": lambda f: {"reason": by_pattern(str(f.get("detail") or ""), _CRON)
                                or _CRON_GENERAL},
     "unknown_field": lambda f: {"hint": _hint(f)},
     "unsafe_url": lambda f: {"reason": _unsafe(f)},
