@@ -185,7 +185,7 @@ def articles():
         "archive/articles.html", q=q, rule=rule, source=source,
         since=since.isoformat() if since else since_raw,
         until=until.isoformat() if until else until_raw, problems=problems, rules=rules,
-        sources=sources, searched=searched, found=found, themes=article_rules, mark=mark,
+        sources=sources, searched=searched, found=found, article_rules=article_rules, mark=mark,
         passages={f.id: result_passage(f.title, f.text, words, f.hit_snippet) for f in found},
         limit=wanted, words=words, all_words=quoted(words) if len(words) > 1 else "",
         copies=copies)

@@ -113,7 +113,7 @@ def subscribe_page():
         chosen = set(request.args.getlist("rules"))
     choice = choose_rules(rules, chosen, clean_query(request.args.get("q")))
     return render_page("subscribe.html", 400 if errors else 200, form=form, rules=choice.rules,
-                       themes=choice, chosen=chosen, errors=errors,
+                       choice=choice, chosen=chosen, errors=errors,
                        sparklines=sparklines(choice.rules))
 
 
@@ -243,7 +243,7 @@ def _come_back(back: Return):
                            address=subscription.address, manage_url=manage_url)
     return render_page("confirm.html", confirmed=False, address=subscription.address,
                        form=ButtonForm(), returning=True,
-                       themes=[rules[r] for r in asked.rules if r in rules],
+                       rule_names=[rules[r] for r in asked.rules if r in rules],
                        frequency=dict((c.value, c.label) for c in FREQUENCY_CHOICES)
                        .get(asked.frequency, asked.frequency), keywords=asked.keywords)
 
@@ -279,7 +279,7 @@ def manage(token: str):
     choice = choose_rules(offered, chosen, clean_query(request.args.get("q")))
     response = current_app.make_response(render_page(
         "manage.html", 400 if errors else 200, form=form, subscription=subscription,
-        address=masked(subscription), rules=choice.rules, themes=choice, chosen=chosen,
+        address=masked(subscription), rules=choice.rules, choice=choice, chosen=chosen,
         frequency=frequency, keywords=keywords, errors=errors,
         feed_url=feed_link(current_app.config, subscription.id)))
     response.headers["Cache-Control"] = "no-store"  # own keywords: the owner's eyes only
