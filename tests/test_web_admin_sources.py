@@ -115,6 +115,8 @@ def test_save_adds_the_source_keeping_the_rest_and_records_it(admin, site):
     added = {s.id: s for s in sources}["zcwj"]
     assert (added.type, added.url, added.list_pages, added.articles) == (
         "policy", portal.url, 2, r"content_\d+\.htm")
+    # What the worker does with a new source (test_worker_deployed): read once at once.
+    assert "worker 会在一分钟内抓取它一次" in text_of(client.get(response.location))
     history = text_of(client.get("/admin/sources/history"))
     assert "新增" in history and "zcwj" in history and "+    list_pages: 2" in history
     assert not site.requested  # saving fetches nothing
@@ -127,6 +129,7 @@ def test_edit_changes_only_that_entry_and_history_puts_it_back(admin):
         url="https://epaper.example.cn/sxrb/html/{date:%Y-%m}/{date:%d}/node_1.htm",
         schedule="0 7 * * *", days="2", action="save"))
     assert response.status_code == 302, text_of(response)
+    assert "下次按抓取时间抓取" in text_of(client.get(response.location))
     text = path.read_text(encoding="utf-8")
     assert "# 下面是省报" in text and "# 服务器上的文件夹" in text
     assert {s.id: s for s in check_sources(path)[0]}["sxrb"].days == 2

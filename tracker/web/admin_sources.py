@@ -169,7 +169,9 @@ def _edit(source_id: str | None):
                            source_id=edited.id)
     if refused:
         return _form(409, message=refused, **context)
-    flash(f"已保存来源 {edited.id}（{edited.name}），worker 会在一分钟内按新配置抓取。")
+    flash(f"已保存来源 {edited.id}（{edited.name}）。" + (
+        "worker 会在一分钟内抓取它一次，之后按抓取时间抓取。" if source_id is None
+        else "worker 会在一分钟内读取新配置，下次按抓取时间抓取。"))
     return redirect(url_for("admin.edit_source", source_id=edited.id))
 
 
