@@ -38,18 +38,24 @@ def words() -> list[str]:
     return found[:N + 1]
 
 
-@pytest.fixture
-def many(app, tmp_path, words) -> dict[str, dict]:
-    """N rules from corpus words (and one of ours with full-width Latin), written to the app's
-    rules folder; the rules by id."""
+@pytest.fixture(scope="module")
+def many_rules(words) -> tuple[dict[str, dict], str]:
+    """N rules from corpus words (and one of ours with full-width Latin) by id, and their YAML
+    (written once for the module: dumping N rules takes a second)."""
     rules = {f"r{i}": {"id": f"r{i}", "name": w, "description": f"关注{w}的报道",
                        "keywords": [w, words[i + 1]]} for i, w in enumerate(words[:N])}
     rules["wto"] = {"id": "wto", "name": "ＷＴＯ规则", "description": "世贸组织的规则与争端",
                     "keywords": ["世贸组织"]}
+    return rules, yaml.safe_dump({"rules": list(rules.values())}, allow_unicode=True)
+
+
+@pytest.fixture
+def many(app, tmp_path, many_rules) -> dict[str, dict]:
+    """The N rules written to the app's rules folder; the rules by id."""
+    rules, text = many_rules
     folder = tmp_path / "many-rules"
     folder.mkdir()
-    (folder / "many.yaml").write_text(yaml.safe_dump({"rules": list(rules.values())},
-                                                     allow_unicode=True), encoding="utf-8")
+    (folder / "many.yaml").write_text(text, encoding="utf-8")
     app.config["RULES"] = str(folder)
     return rules
 
