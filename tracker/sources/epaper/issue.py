@@ -34,8 +34,7 @@ from tracker.sources.catalog import Source
 from tracker.sources.epaper.article import BODY_SELECTORS, parse_article
 from tracker.sources.epaper.landing import forward_target, script_built, url_date
 from tracker.sources.epaper.layouts import LAYOUTS, Layout, guess_layout, with_date
-from tracker.sources.epaper.links import (Link, article_links, page_list, page_name, pdf_links,
-                                          plain_label)
+from tracker.sources.epaper.links import Link, PageLinks, plain_label
 from tracker.sources.epaper.problems import named, named_error
 from tracker.sources.http import Fetched, session
 from tracker.sources.epaper.site import OutOfTime, fetch_on_site
@@ -107,7 +106,7 @@ def _read_issue(reader: "_Reader", layout: Layout, config: Mapping[str, Any]) ->
     index_html = reader.index()
     index = reader.index_url
     try:
-        pages = page_list(index_html, index, reader.pages)
+        pages = reader.links(index_html, index).page_list(reader.pages)
     except TooDeep as error:
         raise InputError(index, str(error)) from None
     if index not in {page.url for page in pages}:
@@ -148,6 +147,14 @@ class _Reader:
         self.max_articles = int(settings.value(self.config, "EPAPER_MAX_ARTICLES"))
         self.max_links = int(settings.value(self.config, "EPAPER_MAX_PAGE_LINKS"))
         self.charsets: set[tuple[str, str]] = set()
+        self._links: PageLinks | None = None  # the links of the page last asked about
+
+    def links(self, html: str, url: str) -> PageLinks:
+        """The links of the page `html` read from `url`, read once however often they are asked
+        for (the index is asked for its articles, its pages and their count, and its PDF)."""
+        if self._links is None or self._links.html is not html or self._links.base_url != url:
+            self._links = PageLinks(html, url)
+        return self._links
 
     def problem(self, url: str, problem: str) -> None:
         self.issue.problems.append(f"{url}: {problem}")
@@ -175,7 +182,7 @@ class _Reader:
         if urlsplit(url).path.rstrip("/") != urlsplit(start).path.rstrip("/"):
             self._check_date(start, url)
         self.index_url = self.issue.index_url = url
-        if not self._has_links(html, url) and not pdf_links(html, url) and script_built(html):
+        if not self._has_links(html, url) and not self.links(html, url).pdf_links() and script_built(html):
             raise named_error(url, "script-built")
         return html
 
@@ -192,8 +199,9 @@ class _Reader:
 
     def _has_links(self, html: str, url: str) -> bool:
         try:
-            return bool(article_links(html, url, self.articles)) or any(
-                page.url != url for page in page_list(html, url, self.pages))
+            links = self.links(html, url)
+            return links.article_count(self.articles) > 0 or any(
+                page.url != url for page in links.page_list(self.pages))
         except TooDeep as error:
             raise InputError(url, str(error)) from None
 
@@ -203,16 +211,18 @@ class _Reader:
         url = link.url
         try:
             html = html if html is not None else self.get(url)[0]
-            found = article_links(html, url, self.articles)
-            name = link.label or page_name(html) or plain_label(link.text)
+            links = self.links(html, url)
+            count = links.article_count(self.articles)  # counted before any headline is made
+            name = link.label or links.page_name() or plain_label(link.text)
         except (InputError, TooDeep) as error:
             self.problem(url, getattr(error, "problem", str(error)))
             return True
         read = PageRead(url, name)
         self.issue.pages.append(read)
-        if len(found) > self.max_links:
-            self.problem(url, named("too-many-links", count=len(found), limit=self.max_links))
+        if count > self.max_links:
+            self.problem(url, named("too-many-links", count=count, limit=self.max_links))
             return True
+        found = links.article_links(self.articles)
         meta = {"page": name or None, "page_url": url, "issue_date": self.day.isoformat()}
         if not found:
             self.pdf_page(read, html, meta)
@@ -229,7 +239,7 @@ class _Reader:
 
     def pdf_page(self, read: PageRead, html: str, meta: dict) -> None:
         """A page with no article links: its PDF, if it links one, as a page Document."""
-        pdfs = [url for url in pdf_links(html, read.url) if url not in self.seen]
+        pdfs = [url for url in self.links(html, read.url).pdf_links() if url not in self.seen]
         if not pdfs:
             return
         url = read.pdf = pdfs[0]
