@@ -320,6 +320,9 @@ def map_in_order(work: Callable, items: Sequence, jobs: int, chunk: int = 4,
             for child in multiprocessing.active_children():  # the pool's: this one has no others
                 child.terminate()
                 child.join(timeout=10)
+            # Its manager thread sees the children gone and ends; joined here, it is not woken
+            # again at exit through a pipe it has closed (a traceback on a clean SIGTERM).
+            pool.shutdown(wait=True)
         signal.signal(signal.SIGTERM, previous)
     yield from map(work, items[answered:])
 
