@@ -240,3 +240,13 @@ def test_cutting_only_the_blocks_near_candidates_gives_the_same_words(segmenter,
                 assert inside == {c for c in near if a <= c <= b}, key[a:b]
                 checked += 1
         assert checked > 10
+
+
+def test_matchers_for_the_same_keywords_share_one_dictionary_and_others_get_their_own():
+    """jieba's dictionary is loaded once per set of keywords (tracker.matching.words._jieba):
+    a segmenter built again for them reuses it; one for other keywords knows only its own."""
+    first, again = WordSegmenter(["标准地", "专业镇"]), WordSegmenter(["专业镇", "标准地", "标"])
+    other = WordSegmenter(["按标准"])
+    assert first._jieba is again._jieba and other._jieba is not first._jieba
+    assert "标准地" in first.cut("出让标准地十二宗") and "标准地" not in other.cut("出让标准地十二宗")
+    assert "按标准" in other.cut("按标准执行") and "按标准" not in first.cut("按标准执行")
