@@ -223,3 +223,28 @@ def test_a_folder_source_is_not_edited_from_the_browser(admin):
     client, _ = admin
     response = client.get("/admin/sources/drop", follow_redirects=True)
     assert "只能直接在 sources.yaml 里修改" in text_of(response)
+
+
+def test_preview_says_the_problems_of_a_broken_site_in_chinese(admin, site):
+    # issue #24: each problem by its code in Chinese, its URL, the English after it in （…）
+    client, _ = admin
+    portal = policy_site.build(site)
+    page = text_of(client.post("/admin/sources/new", data=form(
+        client, "/admin/sources/new", id="zcwj", name="示例省政府·政策文件", type="policy",
+        url=portal.url, action="preview")))
+    gone = portal.site.base + portal.path(policy_site.GONE)
+    assert f"{gone}：网站返回错误（HTTP 404）（server answered HTTP 404 Not Found）" in page
+    paper = epaper_site.build(site, epaper_site.DAY, broken_page=True)
+    page = text_of(client.post("/admin/sources/new", data=form(
+        client, "/admin/sources/new", id="paper", name="试读报", type="epaper",
+        url=paper.template, day=epaper_site.DAY.isoformat(), action="preview")))
+    assert f"{paper.url('node_2.htm')}：网站返回错误（HTTP 500）" in page
+
+
+def test_preview_of_a_site_that_cannot_be_read_says_why_in_chinese(admin, site):
+    client, _ = admin
+    site.routes["/zwgk/"] = lambda handler: handler.send_error(503)
+    page = text_of(client.post("/admin/sources/new", data=form(
+        client, "/admin/sources/new", id="zcwj", name="政策文件", type="policy",
+        url=site.base + "/zwgk/", action="preview")))
+    assert f"读取失败：{site.base}/zwgk/：网站返回错误（HTTP 503）（server answered HTTP 503" in page

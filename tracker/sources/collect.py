@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from tracker.documents import Document, InputError
+from tracker.errors import FetchProblem
 from tracker.sources.catalog import Source
 from tracker.sources.http import fetch
 from tracker.sources.reader import documents, read
@@ -55,7 +56,7 @@ class SeenFile:
 class Collected:
     documents: Iterable[Document] = ()  # read lazily, once
 
-    problems: list[str] = field(default_factory=list)  # parts that failed; the rest went on
+    problems: list[FetchProblem] = field(default_factory=list)  # parts that failed; the rest went on
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
@@ -113,7 +114,7 @@ def _entry(source: Source, entry: Document, today: date) -> Document:
     return replace(entry, source=source.id, meta={**entry.meta, "issue_date": issue})
 
 
-def _full_text(entry: Document, config: Mapping[str, Any], problems: list[str],
+def _full_text(entry: Document, config: Mapping[str, Any], problems: list[FetchProblem],
                home: str) -> Document:
     """The linked page's text for a teaser entry; the teaser stays when the page fails. The
     link is the feed's word, not the administrator's: an http(s) URL only, and only to public
@@ -121,7 +122,8 @@ def _full_text(entry: Document, config: Mapping[str, Any], problems: list[str],
     if not entry.url or len(entry.text) >= TEASER_CHARS:
         return entry
     if urlsplit(entry.url).scheme.lower() not in ("http", "https"):
-        problems.append(f"{entry.url}: not an http(s) link; not fetched")
+        problems.append(FetchProblem(entry.url, "not an http(s) link; not fetched", "not_http",
+                                     {"scheme": urlsplit(entry.url).scheme}))
         return entry
     try:
         fetched = fetch(entry.url, config, home=home)
@@ -130,7 +132,7 @@ def _full_text(entry: Document, config: Mapping[str, Any], problems: list[str],
                           content_type=fetched.content_type, charset=fetched.charset,
                           url=fetched.url, config=config)
     except InputError as err:
-        problems.append(str(err))
+        problems.append(FetchProblem.of(err.where, err))
         return entry
     body = "\n".join(p.text for p in pages if p.text)
     return replace(entry, text=body) if len(body) > len(entry.text) else entry
@@ -153,7 +155,8 @@ def _folder_documents(source: Source, root: Path, config: Mapping[str, Any], sta
     inside = root.resolve()
     for path in sorted(p for p in root.rglob("*") if _droppable(p, root)):
         if not path.resolve().is_relative_to(inside):  # whoever drops files may drop a link
-            out.problems.append(f"{path}: a link to a file outside the folder; not read")
+            out.problems.append(FetchProblem(str(path), "a link to a file outside the folder; "
+                                                        "not read", "outside_folder"))
             continue
         info = path.stat()
         if time.time() - info.st_mtime < settle:
@@ -165,7 +168,7 @@ def _folder_documents(source: Source, root: Path, config: Mapping[str, Any], sta
         try:
             found = read(str(path), config)
         except InputError as err:
-            out.problems.append(str(err))
+            out.problems.append(FetchProblem.of(err.where, err))
             out.files.append(SeenFile(rel, digest, info.st_size, info.st_mtime, err.problem))
             continue
         issue = _date_in_name(path.name) or datetime.fromtimestamp(info.st_mtime).date()

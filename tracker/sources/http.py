@@ -91,7 +91,9 @@ def route(url: str, home: str | None, every_hop: bool = False, allow_private: bo
         raise InputError(url, f"not fetched: {error.reason} ({where} may only reach public "
                               "addresses)" if every_hop else
                          f"not fetched: {error.reason} ({where} may only reach public "
-                         "addresses or the source's own site)") from None
+                         "addresses or the source's own site)",
+                         code="unsafe_url", fields={"reason": error.reason, "check": error.code,
+                                                    **error.fields}) from None
     address = target.addresses[0]
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     return target.url_for(address), {"Host": target.host_header}, extensions
@@ -142,7 +144,8 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
             current = url
             for _hop in range(MAX_REDIRECTS + 1):
                 if same_host and home and origin(current)[1] != origin(home)[1]:
-                    raise InputError(url, f"redirected off the site's host to {current}; not followed")
+                    raise InputError(url, f"redirected off the site's host to {current}; not followed",
+                                     code="off_host", fields={"target": current})
                 target, extra, extensions = route(current, home, every_hop, private)
                 extensions = {**extensions, "trace": watchdog.trace}
                 with client.stream("GET", target, headers={**headers, **extra}, timeout=timeout,
@@ -156,17 +159,20 @@ def fetch(url: str, config: Mapping[str, Any], *, etag: str | None = None,
                     _check_response(url, response, limit)
                     data = _read_body(url, response, limit, deadline, total)
                     if watchdog.expired.is_set():  # a body ended by the watchdog is not whole
-                        raise InputError(url, f"timed out after {total:g} s")
+                        raise InputError(url, f"timed out after {total:g} s", code="timeout",
+                                 fields={"seconds": total})
                     media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                     return Fetched(data, current, media_type or None, response.charset_encoding,
                                    response.headers.get("etag"), response.headers.get("last-modified"))
             raise httpx.TooManyRedirects("too many redirects")
     except httpx.HTTPError as error:
         if watchdog.expired.is_set():
-            raise InputError(url, f"timed out after {total:g} s") from None
-        raise InputError(url, _describe(error, connect, read)) from None
+            raise InputError(url, f"timed out after {total:g} s", code="timeout",
+                             fields={"seconds": total}) from None
+        code, fields = _classify(error, connect, read)
+        raise InputError(url, _describe(error, connect, read), code=code, fields=fields) from None
     except httpx.InvalidURL as error:
-        raise InputError(url, f"is not a valid URL ({error})") from None
+        raise InputError(url, f"is not a valid URL ({error})", code="bad_url") from None
 
 
 class _Watchdog:
@@ -253,6 +259,23 @@ def _alarms() -> _Alarms:
     return _Alarms()
 
 
+def _classify(error: httpx.HTTPError, connect: float, read: float) -> tuple[str, dict]:
+    """The code (and fields) of what `_describe` says, by the exception's type."""
+    if isinstance(error, httpx.ConnectTimeout):
+        return "timeout", {"seconds": connect}
+    if isinstance(error, httpx.TimeoutException):
+        return "timeout", {"seconds": read}
+    if isinstance(error, (httpx.ConnectError, httpx.RemoteProtocolError)):
+        return "unreachable", {}
+    if isinstance(error, httpx.TooManyRedirects):
+        return "redirect_loop", {"limit": MAX_REDIRECTS}
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return "not_http", {}
+    if isinstance(error, httpx.DecodingError):
+        return "bad_encoding", {}
+    return "other", {}
+
+
 def _describe(error: httpx.HTTPError, connect: float, read: float) -> str:
     if isinstance(error, httpx.ConnectTimeout):
         return f"timed out after {connect:g} s (connecting)"
@@ -276,13 +299,14 @@ def _check_response(url: str, response: httpx.Response, limit: int) -> None:
                          status=response.status_code)
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
-        raise InputError(url, f"is {int(length):,} bytes, over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)")
+        raise InputError(url, f"is {int(length):,} bytes, over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)",
+                         code="too_large", fields={"limit": limit, "size": int(length)})
 
 
 def _read_body(url: str, response: httpx.Response, limit: int, deadline: float, total: float) -> bytes:
     """The (decompressed) body, aborted as soon as it passes `limit` bytes or the deadline."""
     too_large = InputError(url, f"is larger than the {limit:,}-byte limit (MAX_DOCUMENT_BYTES); "
-                                "download stopped")
+                                "download stopped", code="too_large", fields={"limit": limit})
     inflater = _Inflater.for_response(url, response, limit, too_large)
     chunks: list[bytes] = []
     size = 0
@@ -295,7 +319,8 @@ def _read_body(url: str, response: httpx.Response, limit: int, deadline: float, 
                 raise too_large
             chunks.append(raw)
         if time.monotonic() > deadline:
-            raise InputError(url, f"timed out after {total:g} s")
+            raise InputError(url, f"timed out after {total:g} s", code="timeout",
+                                 fields={"seconds": total})
     if inflater:
         inflater.finish(chunks)
     return b"".join(chunks)
@@ -321,12 +346,13 @@ class _Inflater:
         codings = [c for c in codings if c and c != "identity"]
         if len(codings) > 1:
             raise InputError(url, f"is compressed more than once (Content-Encoding: "
-                                  f"{', '.join(codings)}); refused")
+                                  f"{', '.join(codings)}); refused", code="bad_encoding")
         if not codings:
             return None
         coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
         if coding not in ("gzip", "deflate"):
-            raise InputError(url, f"uses a content coding not asked for ({coding}); refused")
+            raise InputError(url, f"uses a content coding not asked for ({coding}); refused",
+                             code="bad_encoding")
         return cls(url, coding, limit, too_large)
 
     def feed(self, data: bytes, out: list[bytes]) -> None:
@@ -341,7 +367,8 @@ class _Inflater:
                 if self.coding == "deflate" and not self.started:  # raw deflate, no zlib header
                     self.decoder, self.started = zlib.decompressobj(-zlib.MAX_WBITS), True
                     continue
-                raise InputError(self.url, "the compressed body cannot be decompressed") from None
+                raise InputError(self.url, "the compressed body cannot be decompressed",
+                                 code="bad_encoding") from None
             self.started = True
             self.size += len(made)
             if self.size > self.limit:
@@ -354,7 +381,8 @@ class _Inflater:
         try:
             made = self.decoder.flush()
         except zlib.error:
-            raise InputError(self.url, "the compressed body cannot be decompressed") from None
+            raise InputError(self.url, "the compressed body cannot be decompressed",
+                                 code="bad_encoding") from None
         self.size += len(made)
         if self.size > self.limit:
             raise self.too_large

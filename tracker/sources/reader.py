@@ -53,7 +53,8 @@ def read(ref: str, config: Mapping[str, Any]) -> list[Document]:
         other = OTHER_SCHEME.match(ref)
         if other:
             raise InputError(ref, f"unsupported URL scheme {other.group(1)!r}; "
-                                  "give a file path or an http(s) URL")
+                                  "give a file path or an http(s) URL", code="not_http",
+                             fields={"scheme": other.group(1)})
         data = read_file(ref, int(setting(config, "MAX_DOCUMENT_BYTES")))
         url = content_type = charset = None
         suffix = Path(ref).suffix.lower()
@@ -67,24 +68,27 @@ def read_file(ref: str, limit: int) -> bytes:
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise InputError(ref, "is a directory, not a file")
+            raise InputError(ref, "is a directory, not a file", code="unreadable")
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(ref, "is not a regular file")
+            raise InputError(ref, "is not a regular file", code="unreadable")
         if info.st_size > limit:
             raise InputError(ref, f"is {info.st_size:,} bytes, "
-                                  f"over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)")
+                                  f"over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)",
+                             code="too_large", fields={"limit": limit})
         with path.open("rb") as file:
             data = file.read(limit + 1)  # the file may have grown since stat
     except FileNotFoundError:
-        raise InputError(ref, "no such file") from None
+        raise InputError(ref, "no such file", code="not_found") from None
     except PermissionError:
-        raise InputError(ref, "permission denied") from None
+        raise InputError(ref, "permission denied", code="unreadable") from None
     except OSError as error:
-        raise InputError(ref, f"cannot be read ({error.strerror or error})") from None
+        raise InputError(ref, f"cannot be read ({error.strerror or error})",
+                         code="unreadable") from None
     except ValueError as error:  # e.g. a NUL character in the path
         raise InputError(ref, f"is not a usable path ({error})") from None
     if len(data) > limit:
-        raise InputError(ref, f"is over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)")
+        raise InputError(ref, f"is over the {limit:,}-byte limit (MAX_DOCUMENT_BYTES)",
+                         code="too_large", fields={"limit": limit})
     return data
 
 
@@ -94,7 +98,7 @@ def documents(ref: str, data: bytes, *, suffix: str = "", content_type: str | No
     """Documents from the bytes of `ref`; `suffix`, `content_type` and `charset` are hints;
     `config` gives the limits a PDF is read within (PDF_MAX_MEMORY, PDF_TIMEOUT)."""
     if not data:
-        raise InputError(ref, "is empty")
+        raise InputError(ref, "is empty", code="empty")
     meta: dict[str, Any] = {"content_type": content_type} if content_type else {}
     if b"%PDF-" in data[:1024]:
         limits = config or {}

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from tracker.documents import Document, InputError
+from tracker.errors import FetchProblem
 from tracker.sources.catalog import Source
 
 BODY_START = 60  # characters of each article's text shown
@@ -46,9 +47,10 @@ class Trial:
     index_url: str | None = None
     pages: list[TriedPage] = field(default_factory=list)
     articles: list[TriedArticle] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[FetchProblem] = field(default_factory=list)  # str() is the English
     notes: list[str] = field(default_factory=list)
-    failed: str | None = None  # the source as a whole could not be read
+    failed: str | None = None  # the source as a whole could not be read (a FetchProblem when
+    # reading it met one; no issue of the day is English alone)
 
     @property
     def ok(self) -> bool:
@@ -72,7 +74,7 @@ def try_source(source: Source, day: datetime.date | None, config: Mapping[str, A
         collected = collect(source, config, SourceState(), day)
         documents = list(collected.documents)
     except InputError as error:
-        trial.failed = str(error)
+        trial.failed = FetchProblem.of(error.where, error)
         return trial
     trial.articles = _articles(documents)
     trial.problems = list(collected.problems)
@@ -89,7 +91,7 @@ def _epaper(trial: Trial, config: Mapping[str, Any]) -> None:
         trial.failed = f"no issue for {trial.day.isoformat()}: {reason}"
         return
     except InputError as error:
-        trial.failed = str(error)
+        trial.failed = FetchProblem.of(error.where, error)
         return
     trial.index_url = issue.index_url
     trial.pages = [TriedPage(p.name, p.articles, p.pdf, p.url) for p in issue.pages]

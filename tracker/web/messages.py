@@ -340,10 +340,11 @@ def local_time(value: Any, tz: ZoneInfo) -> str:
 def init_app(app: Flask) -> None:
     """Register the filters the templates use."""
     from tracker.alerts.lines import page_label
-    from tracker.web.problems import rule_problem, rule_warnings, source_problem
+    from tracker.web.problems import fetch_problem, rule_problem, rule_warnings, source_problem
 
     filters: dict[str, Callable[..., str]] = {
         "zh_status": zh_status, "rule_problem": rule_problem, "source_problem": source_problem, "delivery_error": delivery_error,
+        "fetch_problem": fetch_problem,
         "rule_warnings": rule_warnings, "state_reason": state_reason, "page_label": page_label,
         "local_time": lambda value: local_time(value, zone(app.config)),
     }

@@ -1,4 +1,5 @@
-"""What the pages say of a rule file's or sources.yaml's problems, in Chinese.
+"""What the pages say of a rule file's or sources.yaml's problems, and of the problems met
+reading a source (the source editor's preview), in Chinese.
 
 A problem (tracker.yamlcheck.Problem) carries a `code` and `fields` beside its English: the
 Chinese is chosen by the code from RULE or SOURCE and the fields filled in (format_map), so the
@@ -7,12 +8,19 @@ matched by pattern, to say it in Chinese too: PyYAML's parser errors (code bad_y
 compile errors (regex_invalid) and APScheduler's cron check (cron_invalid). Admin pages add the
 English after the Chinese (`detail=True`, the filters' default); public pages show the Chinese
 alone. `rule_warnings` says what the rule editor lets pass but is probably a slip.
+
+A problem met reading a source (tracker.errors.FetchProblem: a page or article skipped) is
+said by `fetch_problem`, from FETCH by its code (tracker.errors.FETCH_CODES); httpx's and the
+OS's English is told apart by exception type where it is caught, and what is not is `other`,
+its English kept as the detail.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping
 
+from tracker.errors import FetchProblem
 from tracker.web.messages import KINDS, by_pattern, fill, pattern_table
 from tracker.yamlcheck import Problem
 
@@ -100,6 +108,53 @@ SOURCE = {
     "unsafe_url": "网址只能指向公网地址：{reason}",
 }
 SOURCE_GENERAL = "来源配置有问题，请按提示修改"
+
+# ---- problems met reading a source: the codes of tracker.errors.FETCH_CODES -------------------
+
+FETCH = {
+    "http_status": "网站返回错误（HTTP {status}）",
+    "timeout": "网站响应超时（超过 {seconds:g} 秒）",
+    "unreachable": "无法连接网站",
+    "not_http": "不是 http(s) 链接，未读取",
+    "bad_url": "网址无效",
+    "unsafe_url": "网址指向非公网地址，未读取",
+    "off_host": "网址跳转到了别的网站，未读取",
+    "redirect_loop": "网址重定向次数过多（可能是循环）",
+    "too_large": "文件太大，超过 {limit:,} 字节的上限",
+    "bad_encoding": "网站返回的压缩内容无法解压",
+    "not_found": "找不到文件",
+    "unreadable": "文件无法读取",
+    "empty": "内容是空的",
+    "outside_folder": "这是指向文件夹以外的链接，未读取",
+    "script_built": "该报网站用脚本加载版面，暂不支持",
+    "unknown_layout": "未识别的版面格式（{layout}），请换一种版面格式",
+    "too_many_links": "链接过多（{count:,} 个，上限 {limit:,}），不像报纸版面，未读取",
+    "too_many_pages": "版面过多（{count:,} 个），只读前 {limit:,} 个",
+    "too_many_articles": "文章超过 {limit:,} 篇，其余未读",
+    "deadline": "读取超时（超过 {limit:g} 秒），其余未读",
+    "forward_loop": "入口页跳转循环",
+    "undated_forward": "入口页跳转的网址没有日期，请在网址里写上 {{date}}",
+    "pdf_unreadable": "版面 PDF 无法读取",
+    "no_links": "列表页上没有符合规则的文件链接，网站可能改版了",
+    "no_text": "没有找到正文",
+    "other": "读取出错",
+}
+FETCH_GENERAL = FETCH["other"]
+_CHINESE_END = re.compile(r"（[^（）]*）$")  # a named problem's own Chinese, at the end of its English
+
+
+def fetch_problem(problem: FetchProblem | str, detail: bool = True) -> str:
+    """A problem met reading a source in Chinese, chosen by its code, after the URL (or path)
+    it was met at; with `detail` (admin pages) the English after it. A plain string (from
+    before problems had codes) is said as `other`."""
+    if not isinstance(problem, FetchProblem):
+        where, _, english = str(problem).partition(": ")
+        problem = FetchProblem(where, english) if english else FetchProblem("", str(problem))
+    chinese = fill(FETCH.get(problem.code, FETCH_GENERAL), problem.fields, FETCH_GENERAL)
+    english = _CHINESE_END.sub("", problem.problem)
+    said = f"{problem.where}：{chinese}" if problem.where else chinese
+    return f"{said}（{english}）" if detail and english else said
+
 
 # ---- third parties' English, by pattern -----------------------------------------------------------
 

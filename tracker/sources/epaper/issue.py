@@ -30,12 +30,13 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from tracker.documents import Document, InputError
+from tracker.errors import FetchProblem
 from tracker.sources.catalog import Source
 from tracker.sources.epaper.article import BODY_SELECTORS, parse_article
 from tracker.sources.epaper.landing import forward_target, script_built, url_date
 from tracker.sources.epaper.layouts import LAYOUTS, Layout, guess_layout, with_date
 from tracker.sources.epaper.links import Link, PageLinks, plain_label
-from tracker.sources.epaper.problems import named, named_error
+from tracker.sources.epaper.problems import named_error
 from tracker.sources.http import Fetched, session
 from tracker.sources.epaper.site import OutOfTime, fetch_on_site
 from tracker.text.encoding import canonical, decode, sniff_declared
@@ -69,7 +70,7 @@ class Issue:
     fault (a page declaring one charset and being another, read right)."""
 
     documents: list[Document] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[FetchProblem] = field(default_factory=list)
     pages: list[PageRead] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     index_url: str = ""
@@ -113,13 +114,13 @@ def _read_issue(reader: "_Reader", layout: Layout, config: Mapping[str, Any]) ->
         pages.insert(0, Link(index, "", "", -1))
     max_pages = int(settings.value(config, "EPAPER_MAX_PAGES"))
     if len(pages) > max_pages:
-        reader.problem(index, named("too-many-pages", count=len(pages), limit=max_pages))
+        reader.problem(index, named_error(index, "too-many-pages", count=len(pages), limit=max_pages))
     try:
         for page in pages[:max_pages]:
             if not reader.page(page, index_html if page.url == index else None):
                 break
     except OutOfTime:
-        reader.problem(index, named("deadline", limit=reader.limit))
+        reader.problem(index, named_error(index, "deadline", limit=reader.limit))
     if not reader.issue.documents and not reader.issue.problems:
         raise named_error(index, "unknown-layout", layout=layout.name,
                           detail=f"pages {reader.pages!r}, articles {reader.articles!r}")
@@ -156,8 +157,9 @@ class _Reader:
             self._links = PageLinks(html, url)
         return self._links
 
-    def problem(self, url: str, problem: str) -> None:
-        self.issue.problems.append(f"{url}: {problem}")
+    def problem(self, url: str, problem: str | BaseException) -> None:
+        """A problem at `url`: an InputError (its code and fields kept), or any other."""
+        self.issue.problems.append(FetchProblem.of(url, problem))
 
     def index(self) -> str:
         """The index's HTML, through any landing page; sets `index_url` to where it was found."""
@@ -215,12 +217,12 @@ class _Reader:
             count = links.article_count(self.articles)  # counted before any headline is made
             name = link.label or links.page_name() or plain_label(link.text)
         except (InputError, TooDeep) as error:
-            self.problem(url, getattr(error, "problem", str(error)))
+            self.problem(url, error)
             return True
         read = PageRead(url, name)
         self.issue.pages.append(read)
         if count > self.max_links:
-            self.problem(url, named("too-many-links", count=count, limit=self.max_links))
+            self.problem(url, named_error(url, "too-many-links", count=count, limit=self.max_links))
             return True
         found = links.article_links(self.articles)
         meta = {"page": name or None, "page_url": url, "issue_date": self.day.isoformat()}
@@ -230,7 +232,8 @@ class _Reader:
             if link_url in self.seen:
                 continue
             if len(self.seen) >= self.max_articles:
-                self.problem(self.index_url, named("too-many-articles", limit=self.max_articles))
+                self.problem(self.index_url, named_error(self.index_url, "too-many-articles",
+                                                          limit=self.max_articles))
                 return False
             self.seen.add(link_url)
             read.articles += 1
@@ -247,7 +250,7 @@ class _Reader:
         try:
             text = pdf_text(self.fetch(url).data, url)
         except InputError as error:
-            self.problem(url, named("pdf-unreadable", detail=error.problem))
+            self.problem(url, named_error(url, "pdf-unreadable", detail=error.problem))
             return
         self.issue.documents.append(Document(
             name=url, text=text, kind="pdf", url=url, published=self.day.isoformat(),
@@ -257,10 +260,10 @@ class _Reader:
         try:
             title, text = parse_article(self.get(url)[0])
         except (InputError, TooDeep) as error:
-            self.problem(url, getattr(error, "problem", str(error)))
+            self.problem(url, error)
             return
         if not text:
-            self.problem(url, named("no-text", detail=", ".join(BODY_SELECTORS)))
+            self.problem(url, named_error(url, "no-text", detail=", ".join(BODY_SELECTORS)))
         if text or title or link_text:
             self.issue.documents.append(Document(
                 name=url, text=text, kind="epaper", title=title or link_text or None, url=url,

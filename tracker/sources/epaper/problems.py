@@ -43,4 +43,4 @@ def named(name: str, **fields: object) -> str:
 
 def named_error(url: str, name: str, **fields: object) -> InputError:
     """An InputError naming `url` whose problem is the named problem."""
-    return InputError(url, named(name, **fields))
+    return InputError(url, named(name, **fields), code=name.replace("-", "_"), fields=fields)

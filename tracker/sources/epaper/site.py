@@ -36,5 +36,6 @@ def fetch_on_site(url: str, config: Mapping[str, Any], home: str, deadline: floa
             raise named_error(url, "redirect-loop", detail=error.problem) from None
         raise
     if not same_host(fetched.url, home):
-        raise InputError(url, f"redirected off the {what}'s host to {fetched.url}; not read")
+        raise InputError(url, f"redirected off the {what}'s host to {fetched.url}; not read",
+                         code="off_host", fields={"target": fetched.url})
     return fetched

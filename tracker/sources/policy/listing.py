@@ -30,9 +30,10 @@ from tracker import settings
 from urllib.parse import urljoin
 
 from tracker.documents import Document, InputError
+from tracker.errors import FetchProblem
 from tracker.sources.catalog import Source
 from tracker.sources.epaper.links import links, tidy_title
-from tracker.sources.epaper.problems import named, named_error
+from tracker.sources.epaper.problems import named_error
 from tracker.sources.http import Fetched
 from tracker.sources.epaper.site import OutOfTime, fetch_on_site
 from tracker.sources.policy.document import read_policy_page
@@ -55,7 +56,7 @@ class Listing:
     list_pages: list[str] = field(default_factory=list)
     links: int = 0  # document links seen on the list pages
     known: int = 0  # of them already archived (not fetched)
-    problems: list[str] = field(default_factory=list)
+    problems: list[FetchProblem] = field(default_factory=list)
 
 
 @dataclass
@@ -91,11 +92,13 @@ class Reader:
                 html, final = self.get(url)
                 found = self.document_links(html, final)
             except (InputError, TooDeep, OutOfTime) as error:
-                problem = error.problem if isinstance(error, InputError) else \
-                    named("deadline", limit=self.limit) if isinstance(error, OutOfTime) else str(error)
+                met = error if isinstance(error, InputError) else \
+                    named_error(url, "deadline", limit=self.limit) if isinstance(error, OutOfTime) \
+                    else InputError(url, str(error))
                 if first:  # the source as a whole cannot be read
-                    raise InputError(url, problem, getattr(error, "status", None)) from None
-                self.problem(url, problem)
+                    raise InputError(url, met.problem, met.status, code=met.code,
+                                     fields=met.fields) from None
+                self.problem(url, met)
                 break
             self.listing.list_pages.append(final)
             if first:
@@ -114,12 +117,13 @@ class Reader:
                     new.append((link_url, text))
             for link_url, text in new:
                 if len(self.listing.documents) >= self.max_articles:
-                    self.problem(self.home, named("too-many-articles", limit=self.max_articles))
+                    self.problem(self.home, named_error(self.home, "too-many-articles",
+                                                        limit=self.max_articles))
                     return
                 try:
                     document = self.document(link_url, text)
                 except OutOfTime:
-                    self.problem(self.home, named("deadline", limit=self.limit))
+                    self.problem(self.home, named_error(self.home, "deadline", limit=self.limit))
                     return
                 if document is not None:
                     self.listing.documents.append(document)
@@ -127,8 +131,9 @@ class Reader:
             if not new:  # everything here is archived: the older pages are too
                 break
 
-    def problem(self, url: str, problem: str) -> None:
-        self.listing.problems.append(f"{url}: {problem}")
+    def problem(self, url: str, problem: str | BaseException) -> None:
+        """A problem at `url`: an InputError (its code and fields kept), or any other."""
+        self.listing.problems.append(FetchProblem.of(url, problem))
 
     def document_links(self, html: str, url: str) -> list[tuple[str, str]]:
         return [(link.url, tidy_title(link.text)) for link in links(html, url, self.articles.pattern)]
@@ -152,10 +157,10 @@ class Reader:
             html, final = self.get(url)
             page = read_policy_page(html, final)
         except (InputError, TooDeep) as error:
-            self.problem(url, getattr(error, "problem", None) or str(error))
+            self.problem(url, error)
             return None
         if not page.text:
-            self.problem(url, named("no-text", detail="trafilatura found no main text"))
+            self.problem(url, named_error(url, "no-text", detail="trafilatura found no main text"))
             if not (page.title or link_text):
                 return None
         day = page.date or self.today
