@@ -18,14 +18,36 @@ GIVE_UP = 60.0  # seconds a peer here keeps a connection at most: a hang guard, 
 
 
 @contextmanager
-def dripping_server(step: float) -> Iterator[int]:
-    """A loopback HTTP server (its port) that sends a status line, then one header byte every
-    `step` seconds for as long as the client listens (at most GIVE_UP seconds)."""
+def _tcp_server(handle: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A TCP server on loopback (its port) giving each connection to `handle(conn, stop)` in a
+    thread of its own; `stop` is set when the server closes."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
     stop = threading.Event()
 
-    def drip(conn: socket.socket) -> None:
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=handle, args=(conn, stop), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+@contextmanager
+def dripping_server(step: float) -> Iterator[int]:
+    """A loopback HTTP server (its port) that sends a status line, then one header byte every
+    `step` seconds for as long as the client listens (at most GIVE_UP seconds)."""
+    def drip(conn: socket.socket, stop: threading.Event) -> None:
         with conn:
             conn.settimeout(5)
             try:
@@ -38,22 +60,8 @@ def dripping_server(step: float) -> Iterator[int]:
             except OSError:
                 return  # the client hung up: what we wanted
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            threading.Thread(target=drip, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+    with _tcp_server(drip) as port:
+        yield port
 
 
 def trickled_body(site: Site, step: float = 0.05) -> Callable[[BaseHTTPRequestHandler], None]:
@@ -99,27 +107,9 @@ def hung(site: Site) -> Callable[[BaseHTTPRequestHandler], None]:
 def silent_server() -> Iterator[int]:
     """A TCP server on loopback (its port) that accepts and never says a word (a mail relay
     that does not greet), each connection held at most GIVE_UP seconds."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
-
-    def hold(conn: socket.socket) -> None:
+    def hold(conn: socket.socket, stop: threading.Event) -> None:
         with conn:
             stop.wait(GIVE_UP)
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            threading.Thread(target=hold, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+    with _tcp_server(hold) as port:
+        yield port
