@@ -110,6 +110,14 @@ def fresh_archive(archive_template: Path) -> Callable[[Path], Path]:
 
 
 @pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    """An empty instance folder (what `TRACKER_INSTANCE` names) for a test's commands."""
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
 def app(tmp_path, fresh_archive):
     """The web app on a temporary instance (its own SQLite file), the starter rules, CSRF on."""
     from tracker.web import create_app

@@ -16,7 +16,7 @@ import pytest
 import policy_site
 from loopback import respond
 from policy_site import DOCUMENTS, GONE, build
-from test_worker import config, instance, rows, source, write_sources  # noqa: F401 - fixtures
+from test_worker import config, rows, source, write_sources  # noqa: F401 - fixtures
 from tracker.documents import InputError
 from tracker.sources.catalog import Source, parse_sources_text
 from tracker.sources.collect import SourceState, collect

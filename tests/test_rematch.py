@@ -45,13 +45,6 @@ def config(instance: Path, rules: Path) -> dict:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
 def drop(tmp_path, instance) -> Path:
     folder = tmp_path / "drop"
     folder.mkdir()

@@ -51,13 +51,6 @@ def titles(instance: Path, source: str) -> list[str]:
         return [t for (t,) in db.execute("SELECT title FROM articles WHERE source_id = ?", (source,))]
 
 
-@pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    return folder
-
-
 def cycle(instance: Path):
     done = run_worker(worker_env(instance, REPO / "rules"), CAP, timeout=120)
     assert not done.killed_for_time, done.output[-2000:]

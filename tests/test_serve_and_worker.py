@@ -14,7 +14,6 @@ import urllib.request
 from email import policy
 from pathlib import Path
 
-import pytest
 
 from smtp_loopback import LoopbackController, Recorder
 from test_demo import free_port, get
@@ -59,13 +58,6 @@ def sign_up(base: str, address: str) -> str:
     with visitor.open(f"{base}/subscribe", data=form, timeout=120) as answer:
         assert answer.status == 200 and "请查收确认邮件" in answer.read().decode()
     return address
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    return folder
 
 
 def web_env(instance: Path, smtp_port: int, port: int) -> dict[str, str]:

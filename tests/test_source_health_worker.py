@@ -15,7 +15,7 @@ import epaper_site
 from loopback import respond
 from test_worker import rows, source, wait_for, write_sources
 from test_worker_deployed import Process, config_of, environment
-from test_worker_deployed import instance, relay  # noqa: F401 - fixtures
+from test_worker_deployed import relay  # noqa: F401 - a fixture
 
 ADMIN = "ops@example.org"
 

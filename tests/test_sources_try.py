@@ -30,13 +30,6 @@ def tracker(instance: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
 
 
-@pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    return folder
-
-
 def test_try_a_url_prints_pages_articles_and_problems_and_stores_nothing(site, instance):
     paper = layouts.kjrb(site, DAY)
     run = tracker(instance, paper.url, "--date", DAY.isoformat())

@@ -65,13 +65,6 @@ def source(sid: str, **fields: str) -> str:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
 def config(instance: Path) -> dict:
     return load_config({"INSTANCE_PATH": str(instance), "RULES": str(REPO / "rules"),
                         "FOLDER_SETTLE_SECONDS": 0, "HTTP_CONNECT_TIMEOUT": 1,

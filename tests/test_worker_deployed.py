@@ -74,13 +74,6 @@ def relay():
     controller.stop()
 
 
-@pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    return folder
-
-
 def config_of(instance: Path) -> dict:
     return {"INSTANCE_PATH": str(instance)}
 

@@ -8,7 +8,6 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import pytest
 
 from builders import as_rss
 from loopback import respond
@@ -16,13 +15,6 @@ from test_worker import ITEMS, rows, source, wait_for, write_sources
 from test_worker_deployed import Process, environment
 from tracker.store import connect
 from tracker.store.locks import acquire
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    return folder
 
 
 def lock_holder(instance: Path) -> list[tuple]:
