@@ -125,8 +125,11 @@ def test_no_alert_is_lost_when_the_worker_is_killed_while_sources_start(tmp_path
     wanted = sorted((f"reader{'r%02d' % n}@example.org", title)
                     for title, numbers in expected.items() for n in numbers)
     assert sorted(due) == wanted
-    for address, title in wanted:  # in the mail each subscriber received, once
+    for address, title in wanted:  # in one message each subscriber received
         mails = [email.message_from_bytes(m.data, policy=policy.default)
                  for m in recorder.received(address)]
-        bodies = [m.get_body(("plain",)).get_content() for m in mails]
-        assert sum(title in body for body in bodies) == 1, (address, title)
+        ids = {m["Message-ID"] for m in mails
+               if title in m.get_body(("plain",)).get_content()}
+        # A kill can land while the relay holds a message it has not answered yet: that one
+        # goes again with its own Message-ID (test_delivery_kill), one message to the reader.
+        assert len(ids) == 1, (address, title, ids)
