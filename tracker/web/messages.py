@@ -99,10 +99,7 @@ def webhook_message(code: str, fields: dict[str, Any] | None = None) -> str:
         host, address = fields.get("host"), fields.get("address", "")
         fields["where"] = f"{host} 指向 {address}，" if host else f"{address} "
         fields["kind"] = KINDS.get(str(fields.get("kind")), KINDS["reserved"])
-    try:
-        return WEBHOOK.get(code, WEBHOOK["other"]).format_map(_Blank(fields))
-    except (KeyError, ValueError, IndexError):
-        return WEBHOOK["other"]
+    return fill(WEBHOOK.get(code, WEBHOOK["other"]), fields, WEBHOOK["other"])
 
 
 class _Blank(dict):
@@ -140,10 +137,7 @@ def chat_message(code: str, fields: dict[str, Any] | None = None) -> str:
     if code == "unsafe":
         return webhook_message(str(fields.pop("check", "other")), fields).replace(
             "Webhook 地址", "聊天机器人地址")
-    try:
-        return CHAT.get(code, CHAT["other"]).format_map(_Blank(fields))
-    except (KeyError, ValueError, IndexError):
-        return CHAT["other"]
+    return fill(CHAT.get(code, CHAT["other"]), fields, CHAT["other"])
 
 
 # ---- the subscribe form (tracker.alerts.subscribe.SubscribeError: chosen by its code) -------------
