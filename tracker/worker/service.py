@@ -268,7 +268,7 @@ def schedule(worker: Worker) -> int:
     scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 3600})
     jobs = Jobs()
-    state: dict[str, Any] = {"sources": None, "started": False, "known": set()}
+    state: dict[str, Any] = {"sources": None, "started": False}
     at_start = flag(settings.value(worker.config, "FETCH_AT_START"))
 
     nudge = Nudge()
@@ -294,8 +294,10 @@ def schedule(worker: Worker) -> int:
             return
         register(worker.db_path, sources)
         state["sources"] = stamp
+        scheduled = set()  # the sources on the schedule until now
         for job in scheduler.get_jobs():
             if job.id.startswith("source:"):
+                scheduled.add(job.id.removeprefix("source:"))
                 job.remove()
         now = {"next_run_time": datetime.now(timezone.utc)}
         for source in sources:
@@ -303,7 +305,7 @@ def schedule(worker: Worker) -> int:
                 continue
             # At start only with FETCH_AT_START; a source added while the worker runs is
             # fetched at once (its admin is waiting to see it work), then on its schedule.
-            added = state["started"] and source.id not in state["known"]
+            added = state["started"] and source.id not in scheduled
             first = now if (at_start and not state["started"]) or added else {}
             try:  # sources.yaml was checked; a schedule refused anyway stays with its source
                 trigger = _cron(source.schedule, source.timezone)
@@ -317,7 +319,6 @@ def schedule(worker: Worker) -> int:
             if added:
                 log.info("source %s added: fetched now, then on its schedule %r",
                          source.id, source.schedule)
-        state["known"] = {source.id for source in sources if source.enabled}
         state["started"] = True
         log.info("scheduled %d sources from %s", sum(s.enabled for s in sources),
                  worker.sources_path)
